@@ -1,0 +1,30 @@
+//! The typed error of Steward's server functions.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+use steward_domain::DomainError;
+
+/// What a page learns when a server function fails: either the domain's own error
+/// (already phrased for people) or a transport failure (network, decoding).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(DomainError),
+    #[error("could not reach Steward: {0}")]
+    Transport(String),
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        AppError::Domain(error)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

@@ -1,0 +1,73 @@
+//! Steward's user interface: the app shell, the pages and their thin server functions.
+//!
+//! Pages hold no business rules: server functions read the ports from context, call
+//! them and map the error; formatting and link building are plain functions in
+//! [`format`] so they are unit-tested without a browser.
+
+pub mod error;
+pub mod format;
+pub mod inventory;
+pub mod response;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="steward" href="/pkg/steward.css" />
+        <Title formatter=|page: String| format!("{page} · Steward") />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="app-header">
+                <a class="brand" href="/">"Steward"</a>
+                <nav aria-label="Main">
+                    <A href="/inventory">"Inventory"</A>
+                </nav>
+                <div class="user-area" aria-label="Account">
+                    <span class="muted">"Not signed in"</span>
+                </div>
+            </header>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/inventory" /> } />
+                    // Async: the page is sent once its data is there, so it reads complete without
+                    // JavaScript and carries the right HTTP status.
+                    <Route path=path!("/inventory") view=inventory::InventoryPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    response::set_status(404);
+    view! {
+        <Title text="Page not found" />
+        <h1>"Page not found"</h1>
+        <p>"There is nothing at this address. " <a href="/inventory">"Go to the inventory"</a> "."</p>
+    }
+}

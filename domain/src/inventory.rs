@@ -1,0 +1,441 @@
+//! The register of non-human identities: vocabulary, list queries and keyset cursors.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::string_enum::string_enum;
+
+string_enum! {
+    /// The two families of non-human identity Steward governs. Machine identities are
+    /// governed mostly at provisioning time, AI identities also at request time.
+    pub enum ActorClass: "actor class" {
+        Machine = "machine",
+        Ai = "ai",
+    }
+}
+
+string_enum! {
+    /// What sort of non-human identity this is.
+    pub enum IdentityKind: "identity kind" {
+        ServiceAccount = "service_account",
+        Workload = "workload",
+        CiRunner = "ci_runner",
+        Integration = "integration",
+        ApiClient = "api_client",
+        Agent = "agent",
+        Orchestrator = "orchestrator",
+        LlmApp = "llm_app",
+        AssistantSession = "assistant_session",
+    }
+}
+
+impl IdentityKind {
+    /// Every kind belongs to exactly one actor class.
+    pub fn actor_class(self) -> ActorClass {
+        match self {
+            IdentityKind::ServiceAccount
+            | IdentityKind::Workload
+            | IdentityKind::CiRunner
+            | IdentityKind::Integration
+            | IdentityKind::ApiClient => ActorClass::Machine,
+            IdentityKind::Agent
+            | IdentityKind::Orchestrator
+            | IdentityKind::LlmApp
+            | IdentityKind::AssistantSession => ActorClass::Ai,
+        }
+    }
+
+    /// Label for people, e.g. "CI runner".
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentityKind::ServiceAccount => "Service account",
+            IdentityKind::Workload => "Workload",
+            IdentityKind::CiRunner => "CI runner",
+            IdentityKind::Integration => "Integration",
+            IdentityKind::ApiClient => "API client",
+            IdentityKind::Agent => "Agent",
+            IdentityKind::Orchestrator => "Orchestrator",
+            IdentityKind::LlmApp => "LLM app",
+            IdentityKind::AssistantSession => "Assistant session",
+        }
+    }
+}
+
+impl ActorClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            ActorClass::Machine => "Machine",
+            ActorClass::Ai => "AI",
+        }
+    }
+}
+
+string_enum! {
+    /// Where an identity was discovered or created.
+    pub enum Source: "source" {
+        Aws = "aws",
+        Gcp = "gcp",
+        Azure = "azure",
+        Kubernetes = "kubernetes",
+        Github = "github",
+        Manual = "manual",
+        Steward = "steward",
+    }
+}
+
+string_enum! {
+    /// Lifecycle state: `active` → `suspended` → `retired`.
+    pub enum IdentityStatus: "status" {
+        Active = "active",
+        Suspended = "suspended",
+        Retired = "retired",
+    }
+}
+
+/// A person who can own or sponsor identities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonRef {
+    pub id: Uuid,
+    pub display_name: String,
+    pub email: String,
+}
+
+/// One row of the inventory: what a list needs to show about an identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdentitySummary {
+    pub id: Uuid,
+    pub name: String,
+    pub actor_class: ActorClass,
+    pub kind: IdentityKind,
+    pub source: Source,
+    /// The identifier in the source system (ARN, `namespace/name`, client id, …).
+    pub external_id: Option<String>,
+    pub environment: String,
+    pub status: IdentityStatus,
+    /// `None` means the identity is orphaned: nobody answers for it.
+    pub owner: Option<PersonRef>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl IdentitySummary {
+    pub fn is_orphaned(&self) -> bool {
+        self.owner.is_none()
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// A page of results with the cursor that fetches the next one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque; pass it back as `cursor` to get the next page. Absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Position after which the next page starts: the sort key of the last row seen.
+/// Ordering is by name, then id, so the key is unique and the index serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "n")]
+    pub after_name: String,
+    #[serde(rename = "i")]
+    pub after_id: Uuid,
+}
+
+impl Cursor {
+    pub fn after(row: &IdentitySummary) -> Self {
+        Cursor {
+            after_name: row.name.clone(),
+            after_id: row.id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        // Serialising a struct of a string and a uuid cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(text: &str) -> Result<Self, DomainError> {
+        let malformed = || {
+            DomainError::invalid(
+                "cursor",
+                "malformed cursor; pass back the next_cursor value of a previous page unchanged",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
+        serde_json::from_slice(&bytes).map_err(|_| malformed())
+    }
+}
+
+/// Filters, search and position of an inventory listing, as the URL carries them:
+/// `class`, `q`, `cursor`, `limit`. The same parser serves the page and the API, so
+/// both reject the same bad input with the same words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdentityQuery {
+    pub actor_class: Option<ActorClass>,
+    /// Case-insensitive substring of the name or external id.
+    pub search: Option<String>,
+    pub cursor: Option<Cursor>,
+    pub limit: u32,
+}
+
+impl IdentityQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+    pub const MAX_SEARCH_LEN: usize = 200;
+    pub const PARAMS: &'static [&'static str] = &["class", "q", "cursor", "limit"];
+
+    pub fn new() -> Self {
+        IdentityQuery {
+            limit: Self::DEFAULT_LIMIT,
+            ..Default::default()
+        }
+    }
+
+    /// Parses a URL query string (without the leading `?`).
+    pub fn from_query_string(query: &str) -> Result<Self, DomainError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|_| DomainError::invalid("query string", "not valid URL encoding"))?;
+        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// Parses key/value pairs. Unknown keys and repeated keys are refused so that a
+    /// typo never silently widens a listing.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, DomainError> {
+        let mut query = Self::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (key, value) in pairs {
+            if !Self::PARAMS.contains(&key) {
+                return Err(DomainError::invalid(
+                    "query parameter",
+                    format!(
+                        "unknown parameter '{key}'; accepted: {}",
+                        Self::PARAMS.join(", ")
+                    ),
+                ));
+            }
+            if seen.contains(&key) {
+                return Err(DomainError::invalid(
+                    key,
+                    "given more than once; give it at most once",
+                ));
+            }
+            seen.push(key);
+            let value = value.trim();
+            match key {
+                "class" if !value.is_empty() => query.actor_class = Some(value.parse()?),
+                "q" if !value.is_empty() => {
+                    if value.chars().count() > Self::MAX_SEARCH_LEN {
+                        return Err(DomainError::invalid(
+                            "q",
+                            format!("search text is longer than {} characters", Self::MAX_SEARCH_LEN),
+                        ));
+                    }
+                    query.search = Some(value.to_owned());
+                }
+                "cursor" if !value.is_empty() => query.cursor = Some(Cursor::decode(value)?),
+                "limit" if !value.is_empty() => {
+                    query.limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            DomainError::invalid(
+                                "limit",
+                                format!("'{value}' is not a whole number from 1 to {}", Self::MAX_LIMIT),
+                            )
+                        })?;
+                }
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+
+    /// The URL query string for this listing (without `?`), omitting defaults.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(class) = self.actor_class {
+            pairs.push(("class", class.as_str().to_owned()));
+        }
+        if let Some(search) = &self.search {
+            pairs.push(("q", search.clone()));
+        }
+        if self.limit != Self::DEFAULT_LIMIT {
+            pairs.push(("limit", self.limit.to_string()));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.encode()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The same filters, starting from the first page.
+    pub fn first_page(&self) -> Self {
+        IdentityQuery {
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same filters with another actor class (and from the first page).
+    pub fn with_actor_class(&self, actor_class: Option<ActorClass>) -> Self {
+        IdentityQuery {
+            actor_class,
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same filters positioned at `next_cursor`.
+    pub fn with_cursor(&self, next_cursor: &str) -> Result<Self, DomainError> {
+        Ok(IdentityQuery {
+            cursor: Some(Cursor::decode(next_cursor)?),
+            ..self.clone()
+        })
+    }
+}
+
+/// Builds the page from `limit + 1` fetched rows: the extra row only says that a next
+/// page exists, and the cursor points after the last row shown.
+pub fn page_from_overfetch(mut rows: Vec<IdentitySummary>, limit: u32) -> Page<IdentitySummary> {
+    let limit = limit as usize;
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if has_more {
+        rows.last().map(|row| Cursor::after(row).encode())
+    } else {
+        None
+    };
+    Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str) -> IdentitySummary {
+        IdentitySummary {
+            id: Uuid::from_u128(name.len() as u128),
+            name: name.to_owned(),
+            actor_class: ActorClass::Machine,
+            kind: IdentityKind::Workload,
+            source: Source::Manual,
+            external_id: None,
+            environment: "prod".into(),
+            status: IdentityStatus::Active,
+            owner: None,
+            expires_at: None,
+            created_at: DateTime::UNIX_EPOCH,
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn every_kind_has_the_expected_actor_class() {
+        let ai: Vec<_> = IdentityKind::ALL
+            .iter()
+            .filter(|k| k.actor_class() == ActorClass::Ai)
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(ai, ["agent", "orchestrator", "llm_app", "assistant_session"]);
+    }
+
+    #[test]
+    fn vocabularies_round_trip_through_text_and_json() {
+        for kind in IdentityKind::ALL {
+            assert_eq!(kind.as_str().parse::<IdentityKind>(), Ok(*kind));
+            let json = serde_json::to_string(kind).unwrap();
+            assert_eq!(serde_json::from_str::<IdentityKind>(&json).unwrap(), *kind);
+        }
+        assert!(serde_json::from_str::<ActorClass>("\"robot\"")
+            .unwrap_err()
+            .to_string()
+            .contains("expected one of: machine, ai"));
+    }
+
+    #[test]
+    fn parses_filters_and_defaults() {
+        let q = IdentityQuery::from_query_string("class=ai&q=+deploy+&limit=20").unwrap();
+        assert_eq!(q.actor_class, Some(ActorClass::Ai));
+        assert_eq!(q.search.as_deref(), Some("deploy"));
+        assert_eq!(q.limit, 20);
+        assert_eq!(q.cursor, None);
+
+        let empty = IdentityQuery::from_query_string("class=&q=").unwrap();
+        assert_eq!(empty, IdentityQuery::new());
+    }
+
+    #[test]
+    fn refuses_bad_input_with_a_named_field() {
+        let cases = [
+            ("class=robot", "invalid actor class: unknown value 'robot'; expected one of: machine, ai"),
+            ("limit=0", "invalid limit: '0' is not a whole number from 1 to 500"),
+            ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
+            ("cursor=%%%", "invalid query string: not valid URL encoding"),
+            ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
+            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, q, cursor, limit"),
+            ("q=a&q=b", "invalid q: given more than once; give it at most once"),
+        ];
+        for (input, expected) in cases {
+            let err = IdentityQuery::from_query_string(input).unwrap_err();
+            assert_eq!(err.to_string(), expected, "for {input}");
+        }
+        let long = format!("q={}", "x".repeat(201));
+        assert!(IdentityQuery::from_query_string(&long).is_err());
+    }
+
+    #[test]
+    fn query_string_round_trips() {
+        let mut q = IdentityQuery::from_query_string("class=machine&q=ci%20bot&limit=10").unwrap();
+        q.cursor = Some(Cursor {
+            after_name: "name with spaces & symbols".into(),
+            after_id: Uuid::from_u128(7),
+        });
+        let again = IdentityQuery::from_query_string(&q.to_query_string()).unwrap();
+        assert_eq!(again, q);
+        assert_eq!(IdentityQuery::new().to_query_string(), "");
+        assert_eq!(q.with_actor_class(None).to_query_string(), "q=ci+bot&limit=10");
+    }
+
+    #[test]
+    fn overfetch_yields_cursor_only_when_more_rows_exist() {
+        let page = page_from_overfetch(vec![row("a"), row("bb"), row("ccc")], 2);
+        assert_eq!(page.items.len(), 2);
+        let cursor = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(cursor.after_name, "bb");
+        assert_eq!(cursor.after_id, Uuid::from_u128(2));
+
+        let last = page_from_overfetch(vec![row("a"), row("bb")], 2);
+        assert_eq!(last.items.len(), 2);
+        assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn orphan_and_expiry_rules() {
+        let mut r = row("x");
+        assert!(r.is_orphaned());
+        let now = Utc::now();
+        assert!(!r.is_expired(now));
+        r.expires_at = Some(now);
+        assert!(r.is_expired(now));
+    }
+}

@@ -1,0 +1,10 @@
+//! Steward's domain: the vocabulary of non-human identity governance, the pure rules
+//! over it, and the ports (use-case interfaces) that the server implements and the UI
+//! calls. This crate does no IO and compiles for `wasm32-unknown-unknown`.
+
+pub mod error;
+pub mod inventory;
+pub mod ports;
+mod string_enum;
+
+pub use error::DomainError;

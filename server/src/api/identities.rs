@@ -1,0 +1,31 @@
+//! `/api/v1/identities`: the inventory.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
+
+use super::{ApiError, ApiState, Problem};
+
+/// List identities, ordered by name, one page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/identities",
+    tag = "inventory",
+    params(
+        ("class" = Option<String>, Query, description = "Actor class: `machine` or `ai`"),
+        ("q" = Option<String>, Query, description = "Case-insensitive text in the name or external id (at most 200 characters)"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–500 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page of identities", body = Page<IdentitySummary>),
+        (status = 400, description = "A filter, limit or cursor is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_identities(
+    State(state): State<ApiState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Page<IdentitySummary>>, ApiError> {
+    let query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
+    Ok(Json(state.ports.inventory.list_identities(&query).await?))
+}

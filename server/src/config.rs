@@ -1,0 +1,139 @@
+//! Configuration from environment variables (and the matching CLI flags), with defaults
+//! that run Steward on one machine with no setup.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the database lives; `DATABASE_URL` picks the implementation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path/to/file.db` (the embedded default).
+    Sqlite { path: PathBuf },
+    /// `postgres://user:password@host:port/database`.
+    Postgres { url: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(
+                    "DATABASE_URL: a SQLite database needs a file path, e.g. sqlite://data/steward.db"
+                        .into(),
+                );
+            }
+            return Ok(DatabaseUrl::Sqlite {
+                path: PathBuf::from(path),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres { url: url.into() });
+        }
+        Err(format!(
+            "DATABASE_URL must start with sqlite:// or postgres:// (got '{}')",
+            redact(url)
+        ))
+    }
+
+    /// The URL with any password hidden, for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { url } => redact(url),
+        }
+    }
+}
+
+/// Hides the password of `scheme://user:password@host…`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.chars().take(40).collect();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Settings shared by every command that opens the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Database to use: sqlite://path (created if missing) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/steward.db")]
+    pub database_url: String,
+    /// Maximum connections in the pool (the SQLite reader pool; SQLite always has
+    /// exactly one writer connection).
+    #[arg(long, env = "STEWARD_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    pub db_max_connections: u32,
+}
+
+/// Settings of `steward serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "STEWARD_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Folder with the compiled browser bundle (WASM, JS, CSS) built by cargo-leptos.
+    #[arg(long, env = "STEWARD_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// When the register is empty at start, fill it with this many demo identities
+    /// (0 = never). `make run` sets it so a first run has something to show.
+    #[arg(long, env = "STEWARD_DEMO_IF_EMPTY", default_value_t = 0)]
+    pub demo_if_empty: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_dialects() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/steward.db").unwrap(),
+            DatabaseUrl::Sqlite {
+                path: "data/steward.db".into()
+            }
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:/tmp/x.db?mode=rwc").unwrap(),
+            DatabaseUrl::Sqlite {
+                path: "/tmp/x.db".into()
+            }
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_urls_get_a_clear_error_without_the_password() {
+        let err = DatabaseUrl::parse("mysql://root:hunter2@db/steward").unwrap_err();
+        assert_eq!(
+            err,
+            "DATABASE_URL must start with sqlite:// or postgres:// (got 'mysql://root:***@db/steward')"
+        );
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
+        assert_eq!(
+            DatabaseUrl::parse("postgres://steward:s3cret@db:5432/steward")
+                .unwrap()
+                .redacted(),
+            "postgres://steward:***@db:5432/steward"
+        );
+    }
+}

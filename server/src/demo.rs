@@ -1,0 +1,334 @@
+//! Deterministic demo data: realistic machine and AI identities with owners, some
+//! orphans, some expired. The same seed and clock give the same data, so screenshots,
+//! tests and benchmarks are repeatable. Generation streams in batches, so a million
+//! identities never sit in memory at once.
+
+use chrono::{DateTime, Duration, Utc};
+use steward_domain::inventory::{IdentityKind, IdentityStatus, Source};
+use uuid::Uuid;
+
+use crate::store::inventory::NewIdentity;
+use crate::store::people::NewPerson;
+use crate::store::{Store, StoreError};
+
+/// SplitMix64: tiny, fast and fully deterministic across platforms.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// Picks by integer weights.
+    pub fn weighted<T: Copy>(&mut self, items: &[(T, u64)]) -> T {
+        let total: u64 = items.iter().map(|(_, w)| w).sum();
+        let mut roll = self.below(total);
+        for (item, weight) in items {
+            if roll < *weight {
+                return *item;
+            }
+            roll -= weight;
+        }
+        items[items.len() - 1].0
+    }
+
+    pub fn uuid(&mut self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Ada", "Bilal", "Chen", "Dana", "Emeka", "Farah", "Gustav", "Hana", "Ines", "Jonas", "Kemal",
+    "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Samir", "Tove", "Uma",
+    "Viktor", "Wen", "Ximena", "Yusuf", "Zoe",
+];
+const LAST_NAMES: &[&str] = &[
+    "Okafor", "Lindqvist", "Nakamura", "Haddad", "Kowalski", "Moreau", "Schmidt", "Alvarez",
+    "Novak", "Petrov", "Rossi", "Singh", "Tanaka", "Walsh", "Yilmaz", "Zhang", "Costa", "Dubois",
+];
+const TEAMS: &[&str] = &[
+    "payments", "identity", "platform", "data", "growth", "support", "security", "finance",
+    "ml-platform", "sre",
+];
+const APPS: &[&str] = &[
+    "billing", "ledger", "checkout", "search", "catalog", "notifications", "reporting", "auth",
+    "inventory", "shipping", "pricing", "fraud", "analytics", "onboarding", "risk",
+];
+const COMPONENTS: &[&str] = &["api", "worker", "scheduler", "etl", "gateway", "cron", "consumer"];
+const PIPELINES: &[&str] = &["build", "deploy", "release", "terraform-apply", "nightly"];
+const VENDORS: &[&str] = &[
+    "slack", "datadog", "pagerduty", "snyk", "jira", "salesforce", "sentry", "zendesk", "okta",
+    "snowflake",
+];
+const PARTNERS: &[&str] = &["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne"];
+const AGENT_TASKS: &[(&str, &str)] = &[
+    ("invoice-triage", "Triage incoming supplier invoices and route exceptions to accounts payable"),
+    ("support-reply", "Draft first replies to customer support tickets for human approval"),
+    ("code-review", "Review pull requests for security issues and suggest fixes"),
+    ("incident-summary", "Summarise production incidents from alerts, logs and chat"),
+    ("lead-scoring", "Score inbound sales leads from CRM activity"),
+    ("contract-review", "Flag non-standard clauses in vendor contracts"),
+    ("access-request", "Answer employees' access requests against the policy catalogue"),
+    ("cost-optimiser", "Find idle cloud resources and open tickets to remove them"),
+];
+const ENVIRONMENTS: &[(&str, u64)] = &[("prod", 45), ("staging", 25), ("dev", 25), ("sandbox", 5)];
+
+/// People who own and sponsor the demo identities.
+pub fn generate_people(rng: &mut Rng, count: usize, now: DateTime<Utc>) -> Vec<NewPerson> {
+    (0..count)
+        .map(|index| {
+            let first = rng.pick(FIRST_NAMES);
+            let last = rng.pick(LAST_NAMES);
+            NewPerson {
+                id: rng.uuid(),
+                display_name: format!("{first} {last}"),
+                // The index keeps addresses unique however many people there are.
+                email: format!(
+                    "{}.{}{}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    index + 1
+                ),
+                team: Some((*rng.pick(TEAMS)).to_owned()),
+                // A few owners have left: their identities need a new owner.
+                active: !rng.chance(5),
+                created_at: now - Duration::days(400 + rng.below(1500) as i64),
+            }
+        })
+        .collect()
+}
+
+/// One demo identity; `index` makes names and external ids unique.
+pub fn generate_identity(
+    rng: &mut Rng,
+    index: u64,
+    owners: &[Uuid],
+    now: DateTime<Utc>,
+) -> NewIdentity {
+    use IdentityKind::*;
+    let ai = rng.chance(30);
+    let kind = if ai {
+        rng.weighted(&[(Agent, 50), (Orchestrator, 15), (LlmApp, 20), (AssistantSession, 15)])
+    } else {
+        rng.weighted(&[
+            (ServiceAccount, 35),
+            (Workload, 30),
+            (CiRunner, 15),
+            (Integration, 12),
+            (ApiClient, 8),
+        ])
+    };
+    let team = *rng.pick(TEAMS);
+    let app = *rng.pick(APPS);
+    let environment = rng.weighted(ENVIRONMENTS).to_owned();
+    let mut purpose = None;
+    let (base, source) = match kind {
+        ServiceAccount => (
+            format!("{team}-{app}-sa"),
+            *rng.pick(&[Source::Aws, Source::Gcp, Source::Azure]),
+        ),
+        Workload => (format!("{app}-{}", rng.pick(COMPONENTS)), Source::Kubernetes),
+        CiRunner => (format!("gha-{app}-{}", rng.pick(PIPELINES)), Source::Github),
+        Integration => (
+            format!("{}-integration", rng.pick(VENDORS)),
+            *rng.pick(&[Source::Github, Source::Manual]),
+        ),
+        ApiClient => (
+            format!("{}-api-client", rng.pick(PARTNERS)),
+            *rng.pick(&[Source::Manual, Source::Azure]),
+        ),
+        Agent | Orchestrator | LlmApp | AssistantSession => {
+            let (task, why) = *rng.pick(AGENT_TASKS);
+            purpose = Some(why.to_owned());
+            let base = match kind {
+                Agent => format!("{task}-agent"),
+                Orchestrator => format!("{task}-orchestrator"),
+                LlmApp => format!("{task}-copilot"),
+                _ => format!("{task}-session"),
+            };
+            (base, *rng.pick(&[Source::Manual, Source::Azure, Source::Gcp, Source::Aws]))
+        }
+    };
+    let name = format!("{base}-{index}");
+    let external_id = match source {
+        Source::Aws => Some(format!(
+            "arn:aws:iam::{:012}:{}/{name}",
+            100_000_000_000 + rng.below(900_000_000_000),
+            if kind == ServiceAccount { "user" } else { "role" }
+        )),
+        Source::Gcp => Some(format!("{name}@{team}-{environment}.iam.gserviceaccount.com")),
+        Source::Azure => Some(rng.uuid().to_string()),
+        Source::Kubernetes => Some(format!("system:serviceaccount:{team}-{environment}:{name}")),
+        Source::Github => Some(format!("example-org/{app}:{name}")),
+        Source::Manual | Source::Steward => None,
+    };
+    let created_at = now - Duration::days(30 + rng.below(1500) as i64);
+    // Most identities have an expiry; some expired already, some machine ones have none.
+    let expires_at = if !ai && rng.chance(10) {
+        None
+    } else if rng.chance(8) {
+        Some(now - Duration::days(1 + rng.below(180) as i64))
+    } else {
+        Some(now + Duration::days(1 + rng.below(365) as i64))
+    };
+    let last_used_at = if rng.chance(10) {
+        None
+    } else {
+        let span = (now - created_at).num_minutes().max(1) as u64;
+        Some(created_at + Duration::minutes(rng.below(span) as i64))
+    };
+    let status = rng.weighted(&[
+        (IdentityStatus::Active, 88),
+        (IdentityStatus::Suspended, 7),
+        (IdentityStatus::Retired, 5),
+    ]);
+    let owner_id = if owners.is_empty() || rng.chance(8) {
+        None
+    } else {
+        Some(*rng.pick(owners))
+    };
+    NewIdentity {
+        id: rng.uuid(),
+        name,
+        kind,
+        source,
+        external_id,
+        environment,
+        status,
+        owner_id,
+        team: Some(team.to_owned()),
+        purpose,
+        expires_at,
+        created_at,
+        last_used_at,
+    }
+}
+
+/// How many owners a demo register of `identities` gets.
+pub fn people_for(identities: u64) -> usize {
+    (identities / 40).clamp(10, 25_000) as usize
+}
+
+/// Rows generated and written per transaction.
+const BATCH: u64 = 10_000;
+
+/// Fills an empty register with `identities` demo identities and their owners.
+/// `progress` is told how many identities are written so far.
+pub async fn seed(
+    store: &Store,
+    identities: u64,
+    seed: u64,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(u64),
+) -> Result<(), DemoError> {
+    let existing = store.count_identities().await?;
+    if existing > 0 {
+        return Err(DemoError::NotEmpty(existing));
+    }
+    let mut rng = Rng::new(seed);
+    let people = generate_people(&mut rng, people_for(identities), now);
+    store.insert_people(&people).await?;
+    let owners: Vec<Uuid> = people.iter().map(|p| p.id).collect();
+    let mut written = 0;
+    while written < identities {
+        let batch: Vec<NewIdentity> = (written..identities.min(written + BATCH))
+            .map(|index| generate_identity(&mut rng, index + 1, &owners, now))
+            .collect();
+        store.insert_identities(&batch).await?;
+        written += batch.len() as u64;
+        progress(written);
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the register already holds {0} identities; demo data is only generated into an empty database (point DATABASE_URL at a new one)")]
+    NotEmpty(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use steward_domain::inventory::ActorClass;
+
+    fn sample(n: u64) -> Vec<NewIdentity> {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut rng = Rng::new(42);
+        let people = generate_people(&mut rng, 50, now);
+        let owners: Vec<Uuid> = people.iter().map(|p| p.id).collect();
+        (1..=n)
+            .map(|i| generate_identity(&mut rng, i, &owners, now))
+            .collect()
+    }
+
+    #[test]
+    fn same_seed_same_data() {
+        assert_eq!(sample(200), sample(200));
+    }
+
+    #[test]
+    fn data_is_varied_like_a_real_register() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let ids = sample(2000);
+        let ai = ids.iter().filter(|i| i.kind.actor_class() == ActorClass::Ai).count();
+        let orphans = ids.iter().filter(|i| i.owner_id.is_none()).count();
+        let expired = ids
+            .iter()
+            .filter(|i| i.expires_at.is_some_and(|at| at <= now))
+            .count();
+        assert!((400..800).contains(&ai), "ai share {ai}");
+        assert!((60..260).contains(&orphans), "orphans {orphans}");
+        assert!((60..260).contains(&expired), "expired {expired}");
+        for kind in IdentityKind::ALL {
+            assert!(ids.iter().any(|i| i.kind == *kind), "no {kind}");
+        }
+        let mut names: Vec<_> = ids.iter().map(|i| &i.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ids.len(), "names are unique");
+        assert!(ids
+            .iter()
+            .filter(|i| i.kind.actor_class() == ActorClass::Ai)
+            .all(|i| i.purpose.is_some() && i.expires_at.is_some()));
+    }
+
+    #[test]
+    fn people_have_unique_emails() {
+        let mut rng = Rng::new(1);
+        let people = generate_people(&mut rng, 1000, Utc::now());
+        let mut emails: Vec<_> = people.iter().map(|p| &p.email).collect();
+        emails.sort();
+        emails.dedup();
+        assert_eq!(emails.len(), 1000);
+    }
+}

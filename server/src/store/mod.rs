@@ -1,0 +1,195 @@
+//! The store: one interface over two databases. SQLite is the embedded default (WAL,
+//! foreign keys, busy timeout, one writer connection and a pool of readers);
+//! PostgreSQL is the scale path. The implementation is chosen at startup from
+//! `DATABASE_URL`. Query code is written once and run against either pool by
+//! [`db_run!`]; only SQL text that differs between the dialects is kept per dialect.
+
+pub mod inventory;
+pub mod people;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use steward_domain::DomainError;
+
+use crate::config::DatabaseUrl;
+
+/// Failures of the store. The detail is for the log; callers see [`DomainError::Internal`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<StoreError> for DomainError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(error = %error, "store failure");
+        DomainError::Internal
+    }
+}
+
+/// The two SQL dialects Steward speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: SQLite allows one writer at a time, and queueing in the
+    /// pool is cheaper and fairer than `SQLITE_BUSY` retries.
+    pub writer: SqlitePool,
+    pub reader: SqlitePool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub writer: PgPool,
+    pub reader: PgPool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Runs the same query code against whichever database the store holds. Inside the
+/// body, `Db` is the sqlx database type, `DIALECT` the [`Dialect`], and the named
+/// pool is the reader or writer pool as asked.
+macro_rules! db_run {
+    ($store:expr, $role:ident, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(store) => {
+                #[allow(dead_code)]
+                type Db = sqlx::Sqlite;
+                #[allow(dead_code)]
+                const DIALECT: $crate::store::Dialect = $crate::store::Dialect::Sqlite;
+                let $pool = &store.$role;
+                $body
+            }
+            $crate::store::Store::Postgres(store) => {
+                #[allow(dead_code)]
+                type Db = sqlx::Postgres;
+                #[allow(dead_code)]
+                const DIALECT: $crate::store::Dialect = $crate::store::Dialect::Postgres;
+                let $pool = &store.$role;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use db_run;
+
+impl Store {
+    /// Opens the database named by `url` (creating a SQLite file and its folder if
+    /// missing) and brings its schema up to date.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let parsed = DatabaseUrl::parse(url).map_err(StoreError::Config)?;
+        let store = match &parsed {
+            DatabaseUrl::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Config(format!(
+                            "cannot create the database folder {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("temp_store", "memory");
+                let connect_error = |source| StoreError::Connect {
+                    url: parsed.redacted(),
+                    source,
+                };
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(connect_error)?;
+                // Readers are opened after the writer has created the file.
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .connect_with(options.read_only(true))
+                    .await
+                    .map_err(connect_error)?;
+                Store::Sqlite(SqliteStore { writer, reader })
+            }
+            DatabaseUrl::Postgres { url } => {
+                let options = PgConnectOptions::from_str(url).map_err(|source| {
+                    StoreError::Connect {
+                        url: parsed.redacted(),
+                        source,
+                    }
+                })?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| StoreError::Connect {
+                        url: parsed.redacted(),
+                        source,
+                    })?;
+                Store::Postgres(PgStore {
+                    writer: pool.clone(),
+                    reader: pool,
+                })
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Store::Sqlite(_) => Dialect::Sqlite,
+            Store::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Applies pending migrations of this dialect.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => sqlx::migrate!("../migrations/sqlite").run(&s.writer).await?,
+            Store::Postgres(s) => sqlx::migrate!("../migrations/postgres").run(&s.writer).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        db_run!(self, reader, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => {
+                s.reader.close().await;
+                s.writer.close().await;
+            }
+            Store::Postgres(s) => s.writer.close().await,
+        }
+    }
+}
