@@ -390,7 +390,7 @@ mod tests {
             ("class=robot", "invalid actor class: unknown value 'robot'; expected one of: machine, ai"),
             ("limit=0", "invalid limit: '0' is not a whole number from 1 to 500"),
             ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
-            ("cursor=%%%", "invalid query string: not valid URL encoding"),
+            ("cursor=%%%", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, q, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),

@@ -1,0 +1,40 @@
+# Steward — the two commands:  `make run`  and  `make test`.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
+
+.PHONY: run build bootstrap test lint unit e2e bench clean
+
+## make run: install what is missing, build, migrate, seed demo data on first run, serve.
+run: build
+	STEWARD_DEMO_IF_EMPTY=$${STEWARD_DEMO_IF_EMPTY:-300} ./target/release/steward serve
+
+## make build: the release server and the size-optimised browser bundle.
+build: bootstrap
+	cargo leptos build --release
+
+bootstrap:
+	scripts/bootstrap.sh
+
+## make test: the whole suite (lint, unit + store + HTTP tests, browser tests).
+## Runs the store tests on PostgreSQL too when STEWARD_TEST_PG_URL is set.
+test: lint build unit e2e
+
+lint:
+	scripts/bootstrap.sh --test
+	cargo fmt --all -- --check
+	cargo clippy $(CARGO_TEST_PACKAGES) --all-targets -- -D warnings
+	cargo clippy -p steward-frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --release $(CARGO_TEST_PACKAGES)
+
+e2e:
+	rm -rf target/e2e && mkdir -p target/e2e
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf data target/e2e

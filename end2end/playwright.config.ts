@@ -1,0 +1,48 @@
+import { defineConfig } from "@playwright/test";
+
+// Steward's browser tests run the release build (the one `make run` serves) against a
+// fresh SQLite database with demo data, in Debian's Chromium (never a downloaded one).
+const port = Number(process.env.STEWARD_E2E_PORT ?? 3107);
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: true,
+  timeout: 30_000,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: "../target/release/steward serve",
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      STEWARD_ADDR: `127.0.0.1:${port}`,
+      DATABASE_URL: "sqlite://../target/e2e/steward.db",
+      STEWARD_SITE_ROOT: "../target/site",
+      STEWARD_DEMO_IF_EMPTY: "300",
+      STEWARD_LOG: "warn",
+    },
+  },
+});

@@ -1,0 +1,98 @@
+import { test, expect, type Page } from "@playwright/test";
+
+// Rows of the identity table, as the name cells show them.
+async function rowNames(page: Page): Promise<string[]> {
+  return page.locator("#identities tbody th .identity-name").allTextContents();
+}
+
+async function classesShown(page: Page): Promise<Set<string>> {
+  const cells = await page.locator("#identities tbody td:nth-child(2)").allTextContents();
+  return new Set(cells.map((c) => c.trim()));
+}
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the inventory is complete server-rendered HTML and filters work as plain links", async ({ page }) => {
+    const response = await page.goto("/inventory");
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole("heading", { level: 1, name: "Inventory" })).toBeVisible();
+    const names = await rowNames(page);
+    expect(names.length).toBe(50);
+    expect([...names].sort()).toEqual(names); // ordered by name
+
+    await page.getByRole("link", { name: "AI", exact: true }).click();
+    await expect(page).toHaveURL(/\/inventory\?class=ai$/);
+    expect(await classesShown(page)).toEqual(new Set(["AI"]));
+
+    // The next page continues after the last row, with the filter kept.
+    const firstPage = await rowNames(page);
+    await page.getByRole("link", { name: "Next page »" }).click();
+    await expect(page).toHaveURL(/class=ai.*cursor=/);
+    const secondPage = await rowNames(page);
+    expect(secondPage.length).toBeGreaterThan(0);
+    expect(secondPage[0] > firstPage[firstPage.length - 1]).toBe(true);
+    expect(await classesShown(page)).toEqual(new Set(["AI"]));
+  });
+
+  test("the search form submits as a GET and keeps the class filter", async ({ page }) => {
+    await page.goto("/inventory?class=machine");
+    await page.getByLabel("Search by name or external id").fill("integration");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/\/inventory\?class=machine&q=integration$/);
+    const names = await rowNames(page);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(name).toContain("integration");
+  });
+
+  test("a bad filter value gets a readable message and a 400", async ({ page }) => {
+    const response = await page.goto("/inventory?class=robot");
+    expect(response?.status()).toBe(400);
+    await expect(page.getByRole("alert")).toContainText(
+      "invalid actor class: unknown value 'robot'; expected one of: machine, ai",
+    );
+  });
+
+  test("an unknown page is a 404 in the app's layout", async ({ page }) => {
+    const response = await page.goto("/no-such-page");
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  });
+});
+
+test.describe("with JavaScript", () => {
+  test("the page hydrates and a filter change updates the table without a reload", async ({ page }) => {
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+
+    await page.goto("/inventory");
+    // Hydration finished once the WASM bundle is running; the router then handles links.
+    await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
+    await page.evaluate(() => ((window as any).__sameDocument = true));
+    const before = await rowNames(page);
+    expect(new Set(await classesShown(page)).size).toBe(2);
+
+    const requests: string[] = [];
+    page.on("request", (request) => requests.push(request.url()));
+    await page.getByRole("link", { name: "AI", exact: true }).click();
+    await expect(page).toHaveURL(/\/inventory\?class=ai$/);
+    await expect.poll(async () => classesShown(page)).toEqual(new Set(["AI"]));
+    expect(await rowNames(page)).not.toEqual(before);
+
+    // Same document (no full reload) and the data came from the server function.
+    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    expect(requests.some((url) => url.includes("/rpc/inventory/list_identities"))).toBe(true);
+    expect(requests.some((url) => new URL(url).pathname === "/inventory")).toBe(false);
+
+    // Searching is client-side too.
+    await page.getByLabel("Search by name or external id").fill("agent");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/\/inventory\?class=ai&q=agent$/);
+    await expect.poll(async () => (await rowNames(page)).every((n) => n.includes("agent"))).toBe(true);
+    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});

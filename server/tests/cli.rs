@@ -1,0 +1,139 @@
+//! The `steward` binary: commands, configuration errors and the serve lifecycle.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn steward() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+    command.env_remove("DATABASE_URL").env("STEWARD_LOG", "warn");
+    command
+}
+
+#[test]
+fn a_bad_database_url_stops_with_a_readable_message() {
+    let output = steward()
+        .args(["migrate"])
+        .env("DATABASE_URL", "mysql://root:hunter2@db/steward")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "error: DATABASE_URL must start with sqlite:// or postgres:// (got 'mysql://root:***@db/steward')"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn migrate_then_demo_then_refuse_a_second_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/steward.db", dir.path().display());
+    let migrate = steward().args(["migrate"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema is up to date"));
+
+    let demo = steward()
+        .args(["demo", "--identities", "1200"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{demo:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&demo.stdout).trim(),
+        "Added 1200 demo identities and 30 people."
+    );
+
+    let again = steward()
+        .args(["demo", "--identities", "5"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr)
+        .contains("error: the register already holds 1200 identities"));
+
+    let zero = steward()
+        .args(["demo", "--identities", "0"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(2), "clap refuses out-of-range counts");
+}
+
+#[test]
+fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    let mut child = steward()
+        .env("DATABASE_URL", &url)
+        .env("STEWARD_ADDR", "127.0.0.1:0")
+        .env("STEWARD_DEMO_IF_EMPTY", "25")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("Steward is running at http://127.0.0.1:"), "{line}");
+    let addr = line
+        .trim_start_matches("Steward is running at http://")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let body = http_get(&addr, "/api/v1/identities?limit=100");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 25);
+
+    // Graceful shutdown on SIGTERM: the process exits by itself, successfully.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "steward did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a TCP socket, returning the body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}

@@ -1,0 +1,200 @@
+//! The store suite: the same assertions on SQLite and (when configured) PostgreSQL.
+
+mod common;
+
+use chrono::Utc;
+use common::for_each_store;
+use steward_domain::inventory::{ActorClass, IdentityKind, IdentityQuery, IdentityStatus, Source};
+use steward_server::demo;
+use steward_server::store::inventory::NewIdentity;
+use steward_server::store::Store;
+use uuid::Uuid;
+
+async fn seeded(store: &Store, identities: u64) {
+    demo::seed(store, identities, 7, Utc::now(), |_| {})
+        .await
+        .expect("seed demo data");
+}
+
+fn query(text: &str) -> IdentityQuery {
+    IdentityQuery::from_query_string(text).expect("valid query")
+}
+
+/// Follows `next_cursor` to the end, returning every row's (name, id).
+async fn walk(store: &Store, mut q: IdentityQuery) -> Vec<(String, Uuid)> {
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_identities(&q).await.expect("list");
+        assert!(page.items.len() <= q.limit as usize);
+        seen.extend(page.items.iter().map(|i| (i.name.clone(), i.id)));
+        match page.next_cursor {
+            Some(cursor) => q = q.with_cursor(&cursor).expect("cursor from the store"),
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_new_database_is_migrated_and_empty() {
+    for_each_store(|store| async move {
+        store.ping().await.expect("ping");
+        store.migrate().await.expect("migrating twice is a no-op");
+        assert_eq!(store.count_identities().await.unwrap(), 0);
+        let page = store.list_identities(&IdentityQuery::new()).await.unwrap();
+        assert!(page.items.is_empty());
+        assert_eq!(page.next_cursor, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keyset_pagination_visits_every_identity_once_in_name_order() {
+    for_each_store(|store| async move {
+        seeded(&store, 250).await;
+        assert_eq!(store.count_identities().await.unwrap(), 250);
+        assert_eq!(store.count_people().await.unwrap(), 10);
+
+        let rows = walk(&store, query("limit=40")).await;
+        assert_eq!(rows.len(), 250);
+        let mut sorted = rows.clone();
+        sorted.sort();
+        assert_eq!(rows, sorted, "pages come in (name, id) order");
+        sorted.dedup();
+        assert_eq!(sorted.len(), 250, "no row appears twice");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn actor_class_filter_partitions_the_register() {
+    for_each_store(|store| async move {
+        seeded(&store, 300).await;
+        let ai = walk(&store, query("class=ai&limit=500")).await;
+        let machine = walk(&store, query("class=machine&limit=500")).await;
+        assert!(!ai.is_empty() && !machine.is_empty());
+        assert_eq!(ai.len() + machine.len(), 300);
+
+        let page = store.list_identities(&query("class=ai&limit=500")).await.unwrap();
+        for identity in &page.items {
+            assert_eq!(identity.actor_class, ActorClass::Ai);
+            assert_eq!(identity.kind.actor_class(), ActorClass::Ai);
+        }
+        // Pagination keeps the filter.
+        let paged = walk(&store, query("class=ai&limit=7")).await;
+        assert_eq!(paged, ai);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_is_case_insensitive_literal_and_covers_external_ids() {
+    for_each_store(|store| async move {
+        seeded(&store, 300).await;
+        let agents = store.list_identities(&query("q=AGENT&limit=500")).await.unwrap();
+        assert!(!agents.items.is_empty());
+        assert!(agents.items.iter().all(|i| i.name.contains("agent")));
+
+        let k8s = store
+            .list_identities(&query("q=system:serviceaccount:&limit=500"))
+            .await
+            .unwrap();
+        assert!(!k8s.items.is_empty());
+        assert!(k8s.items.iter().all(|i| i.source == Source::Kubernetes));
+
+        // LIKE wildcards in the search text match only themselves.
+        for text in ["%25", "_", "%5C"] {
+            let page = store
+                .list_identities(&query(&format!("q={text}&limit=500")))
+                .await
+                .unwrap();
+            assert!(page.items.is_empty(), "search for {text} matched {:?}", page.items.first());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn owners_are_joined_and_orphans_have_none() {
+    for_each_store(|store| async move {
+        seeded(&store, 300).await;
+        let page = store.list_identities(&query("limit=500")).await.unwrap();
+        let orphans = page.items.iter().filter(|i| i.is_orphaned()).count();
+        assert!(orphans > 0 && orphans < 100, "orphans: {orphans}");
+        let owned = page.items.iter().find(|i| i.owner.is_some()).unwrap();
+        let owner = owned.owner.as_ref().unwrap();
+        assert!(owner.email.ends_with("@example.com"));
+        assert!(!owner.display_name.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn demo_data_goes_only_into_an_empty_register() {
+    for_each_store(|store| async move {
+        seeded(&store, 20).await;
+        let error = demo::seed(&store, 20, 7, Utc::now(), |_| {}).await.unwrap_err();
+        assert!(
+            error.to_string().starts_with("the register already holds 20 identities"),
+            "{error}"
+        );
+        assert_eq!(store.count_identities().await.unwrap(), 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_batch_writes_nothing() {
+    for_each_store(|store| async move {
+        let now = Utc::now();
+        let identity = |name: &str, external_id: &str| NewIdentity {
+            id: Uuid::new_v4(),
+            name: name.into(),
+            kind: IdentityKind::Agent,
+            source: Source::Manual,
+            external_id: Some(external_id.into()),
+            environment: "prod".into(),
+            status: IdentityStatus::Active,
+            owner_id: None,
+            team: None,
+            purpose: Some("test".into()),
+            expires_at: Some(now),
+            created_at: now,
+            last_used_at: None,
+        };
+        // The third row repeats (source, external_id) of the first: the whole batch fails.
+        let batch = vec![
+            identity("a", "ext-1"),
+            identity("b", "ext-2"),
+            identity("c", "ext-1"),
+        ];
+        assert!(store.insert_identities(&batch).await.is_err());
+        assert_eq!(store.count_identities().await.unwrap(), 0);
+
+        // An owner that does not exist is refused by the foreign key.
+        let mut orphan_ref = identity("d", "ext-4");
+        orphan_ref.owner_id = Some(Uuid::new_v4());
+        assert!(store.insert_identities(&[orphan_ref]).await.is_err());
+        assert_eq!(store.count_identities().await.unwrap(), 0);
+
+        store
+            .insert_identities(&[identity("a", "ext-1"), identity("b", "ext-2")])
+            .await
+            .unwrap();
+        assert_eq!(store.count_identities().await.unwrap(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_database_url_is_a_clear_error() {
+    let error = Store::open("mysql://root:hunter2@db/steward", 1).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "DATABASE_URL must start with sqlite:// or postgres:// (got 'mysql://root:***@db/steward')"
+    );
+    let error = Store::open("sqlite:///proc/no/such/dir/x.db", 1).await.unwrap_err();
+    assert!(
+        error.to_string().starts_with("cannot create the database folder /proc/no/such/dir"),
+        "{error}"
+    );
+}
