@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos::ev::SubmitEvent;
+use leptos::html::Input;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
 
@@ -46,6 +47,17 @@ pub fn InventoryPage() -> impl IntoView {
     });
     let listing = Resource::new(move || query_string.get(), list_identities);
 
+    // Without JavaScript the search form is a plain GET; once hydrated, submitting
+    // navigates in the app so only the table's data is fetched.
+    let search_input = NodeRef::<Input>::new();
+    let navigate = use_navigate();
+    let on_search = move |event: SubmitEvent| {
+        event.prevent_default();
+        let text = search_input.get().map(|input| input.value()).unwrap_or_default();
+        let target = query.get_untracked().with_search(&text);
+        navigate(&format::inventory_href(&target), Default::default());
+    };
+
     view! {
         <Title text="Inventory" />
         <h1>"Inventory"</h1>
@@ -69,7 +81,7 @@ pub fn InventoryPage() -> impl IntoView {
                         .collect_view()
                 }}
             </nav>
-            <Form method="GET" action="/inventory">
+            <form method="get" action="/inventory" on:submit=on_search>
                 <div class="search" role="search">
                     {move || {
                         query
@@ -88,11 +100,12 @@ pub fn InventoryPage() -> impl IntoView {
                         name="q"
                         placeholder="Search name or external id"
                         maxlength=IdentityQuery::MAX_SEARCH_LEN
+                        node_ref=search_input
                         prop:value=move || query.get().search.unwrap_or_default()
                     />
                     <button type="submit">"Search"</button>
                 </div>
-            </Form>
+            </form>
         </div>
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading identities…"</p> }>
             {move || Suspend::new(async move {

@@ -220,6 +220,10 @@ impl IdentityQuery {
         let mut query = Self::new();
         let mut seen: Vec<&str> = Vec::new();
         for (key, value) in pairs {
+            // `?a=1&&b=2` or a trailing `&=` carry nothing; forms produce them.
+            if key.is_empty() && value.is_empty() {
+                continue;
+            }
             if !Self::PARAMS.contains(&key) {
                 return Err(DomainError::invalid(
                     "query parameter",
@@ -297,6 +301,16 @@ impl IdentityQuery {
     pub fn with_actor_class(&self, actor_class: Option<ActorClass>) -> Self {
         IdentityQuery {
             actor_class,
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same filters with another search text (blank = no search), from the first page.
+    pub fn with_search(&self, text: &str) -> Self {
+        let text = text.trim();
+        IdentityQuery {
+            search: (!text.is_empty()).then(|| text.to_owned()),
             cursor: None,
             ..self.clone()
         }
@@ -380,7 +394,7 @@ mod tests {
         assert_eq!(q.limit, 20);
         assert_eq!(q.cursor, None);
 
-        let empty = IdentityQuery::from_query_string("class=&q=").unwrap();
+        let empty = IdentityQuery::from_query_string("class=&q=&&=").unwrap();
         assert_eq!(empty, IdentityQuery::new());
     }
 
@@ -414,6 +428,9 @@ mod tests {
         assert_eq!(again, q);
         assert_eq!(IdentityQuery::new().to_query_string(), "");
         assert_eq!(q.with_actor_class(None).to_query_string(), "q=ci+bot&limit=10");
+        assert_eq!(q.with_search("  ").to_query_string(), "class=machine&limit=10");
+        assert_eq!(q.with_search(" x ").search.as_deref(), Some("x"));
+        assert_eq!(q.with_search("x").cursor, None);
     }
 
     #[test]
