@@ -63,7 +63,11 @@ mod tests {
             tabs,
             vec![
                 ("All", "/inventory?q=deploy".to_owned(), false),
-                ("Machine", "/inventory?class=machine&q=deploy".to_owned(), false),
+                (
+                    "Machine",
+                    "/inventory?class=machine&q=deploy".to_owned(),
+                    false
+                ),
                 ("AI", "/inventory?class=ai&q=deploy".to_owned(), true),
             ]
         );

@@ -2,10 +2,10 @@
 //! searched by name, keyset-paginated, with all state in the URL.
 
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos::ev::SubmitEvent;
 use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
@@ -43,7 +43,8 @@ pub fn InventoryPage() -> impl IntoView {
     // What the filter controls show: the parsed query, or the defaults when it is bad
     // (the error itself is reported by the listing below).
     let query = Memo::new(move |_| {
-        IdentityQuery::from_query_string(&query_string.get()).unwrap_or_else(|_| IdentityQuery::new())
+        IdentityQuery::from_query_string(&query_string.get())
+            .unwrap_or_else(|_| IdentityQuery::new())
     });
     let listing = Resource::new(move || query_string.get(), list_identities);
 
@@ -53,7 +54,10 @@ pub fn InventoryPage() -> impl IntoView {
     let navigate = use_navigate();
     let on_search = move |event: SubmitEvent| {
         event.prevent_default();
-        let text = search_input.get().map(|input| input.value()).unwrap_or_default();
+        let text = search_input
+            .get()
+            .map(|input| input.value())
+            .unwrap_or_default();
         let target = query.get_untracked().with_search(&text);
         navigate(&format::inventory_href(&target), Default::default());
     };
@@ -155,7 +159,10 @@ fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoVi
         .as_deref()
         .and_then(|cursor| query.with_cursor(cursor).ok())
         .map(|next| format::inventory_href(&next));
-    let first_href = query.cursor.is_some().then(|| format::inventory_href(&query.first_page()));
+    let first_href = query
+        .cursor
+        .is_some()
+        .then(|| format::inventory_href(&query.first_page()));
     let count = page.items.len();
     let rows = page
         .items
@@ -194,7 +201,9 @@ fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoVi
 fn IdentityRow(identity: IdentitySummary, as_of: DateTime<Utc>) -> impl IntoView {
     let expired = identity.is_expired(as_of);
     let owner = match &identity.owner {
-        Some(owner) => view! { <span title=owner.email.clone()>{owner.display_name.clone()}</span> }.into_any(),
+        Some(owner) => {
+            view! { <span title=owner.email.clone()>{owner.display_name.clone()}</span> }.into_any()
+        }
         None => view! { <span class="badge warn">"Orphaned"</span> }.into_any(),
     };
     view! {

@@ -3,15 +3,14 @@
 
 #[cfg(feature = "ssr")]
 mod imp {
-    use leptos::prelude::use_context;
     use http::StatusCode;
+    use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
     pub fn set_status(code: u16) {
-        if let (Some(response), Ok(status)) = (
-            use_context::<ResponseOptions>(),
-            StatusCode::from_u16(code),
-        ) {
+        if let (Some(response), Ok(status)) =
+            (use_context::<ResponseOptions>(), StatusCode::from_u16(code))
+        {
             response.set_status(status);
         }
     }

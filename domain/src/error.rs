@@ -45,7 +45,10 @@ impl DomainError {
     pub fn unknown_value(what: &str, got: &str, accepted: &[&str]) -> Self {
         DomainError::invalid(
             what,
-            format!("unknown value '{got}'; expected one of: {}", accepted.join(", ")),
+            format!(
+                "unknown value '{got}'; expected one of: {}",
+                accepted.join(", ")
+            ),
         )
     }
 

@@ -247,7 +247,10 @@ impl IdentityQuery {
                     if value.chars().count() > Self::MAX_SEARCH_LEN {
                         return Err(DomainError::invalid(
                             "q",
-                            format!("search text is longer than {} characters", Self::MAX_SEARCH_LEN),
+                            format!(
+                                "search text is longer than {} characters",
+                                Self::MAX_SEARCH_LEN
+                            ),
                         ));
                     }
                     query.search = Some(value.to_owned());
@@ -261,7 +264,10 @@ impl IdentityQuery {
                         .ok_or_else(|| {
                             DomainError::invalid(
                                 "limit",
-                                format!("'{value}' is not a whole number from 1 to {}", Self::MAX_LIMIT),
+                                format!(
+                                    "'{value}' is not a whole number from 1 to {}",
+                                    Self::MAX_LIMIT
+                                ),
                             )
                         })?;
                 }
@@ -370,7 +376,10 @@ mod tests {
             .filter(|k| k.actor_class() == ActorClass::Ai)
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(ai, ["agent", "orchestrator", "llm_app", "assistant_session"]);
+        assert_eq!(
+            ai,
+            ["agent", "orchestrator", "llm_app", "assistant_session"]
+        );
     }
 
     #[test]
@@ -427,8 +436,14 @@ mod tests {
         let again = IdentityQuery::from_query_string(&q.to_query_string()).unwrap();
         assert_eq!(again, q);
         assert_eq!(IdentityQuery::new().to_query_string(), "");
-        assert_eq!(q.with_actor_class(None).to_query_string(), "q=ci+bot&limit=10");
-        assert_eq!(q.with_search("  ").to_query_string(), "class=machine&limit=10");
+        assert_eq!(
+            q.with_actor_class(None).to_query_string(),
+            "q=ci+bot&limit=10"
+        );
+        assert_eq!(
+            q.with_search("  ").to_query_string(),
+            "class=machine&limit=10"
+        );
         assert_eq!(q.with_search(" x ").search.as_deref(), Some("x"));
         assert_eq!(q.with_search("x").cursor, None);
     }

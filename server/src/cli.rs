@@ -102,9 +102,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let result = demo::seed(&store, demo.identities, demo.seed, chrono::Utc::now(), |n| {
-                bar.set_position(n)
-            })
+            let result = demo::seed(
+                &store,
+                demo.identities,
+                demo.seed,
+                chrono::Utc::now(),
+                |n| bar.set_position(n),
+            )
             .await;
             bar.finish_and_clear();
             store.close().await;
@@ -122,8 +126,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
 async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Result<()> {
     let store = open(&database).await?;
     if serve.demo_if_empty > 0 && store.count_identities().await? == 0 {
-        tracing::info!(identities = serve.demo_if_empty, "empty register: adding demo data");
-        demo::seed(&store, serve.demo_if_empty, 2026, chrono::Utc::now(), |_| {}).await?;
+        tracing::info!(
+            identities = serve.demo_if_empty,
+            "empty register: adding demo data"
+        );
+        demo::seed(
+            &store,
+            serve.demo_if_empty,
+            2026,
+            chrono::Utc::now(),
+            |_| {},
+        )
+        .await?;
     }
     let bundle = serve.site_root.join("pkg").join("steward.wasm");
     if !bundle.exists() {

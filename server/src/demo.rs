@@ -69,33 +69,112 @@ const FIRST_NAMES: &[&str] = &[
     "Viktor", "Wen", "Ximena", "Yusuf", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Okafor", "Lindqvist", "Nakamura", "Haddad", "Kowalski", "Moreau", "Schmidt", "Alvarez",
-    "Novak", "Petrov", "Rossi", "Singh", "Tanaka", "Walsh", "Yilmaz", "Zhang", "Costa", "Dubois",
+    "Okafor",
+    "Lindqvist",
+    "Nakamura",
+    "Haddad",
+    "Kowalski",
+    "Moreau",
+    "Schmidt",
+    "Alvarez",
+    "Novak",
+    "Petrov",
+    "Rossi",
+    "Singh",
+    "Tanaka",
+    "Walsh",
+    "Yilmaz",
+    "Zhang",
+    "Costa",
+    "Dubois",
 ];
 const TEAMS: &[&str] = &[
-    "payments", "identity", "platform", "data", "growth", "support", "security", "finance",
-    "ml-platform", "sre",
+    "payments",
+    "identity",
+    "platform",
+    "data",
+    "growth",
+    "support",
+    "security",
+    "finance",
+    "ml-platform",
+    "sre",
 ];
 const APPS: &[&str] = &[
-    "billing", "ledger", "checkout", "search", "catalog", "notifications", "reporting", "auth",
-    "inventory", "shipping", "pricing", "fraud", "analytics", "onboarding", "risk",
+    "billing",
+    "ledger",
+    "checkout",
+    "search",
+    "catalog",
+    "notifications",
+    "reporting",
+    "auth",
+    "inventory",
+    "shipping",
+    "pricing",
+    "fraud",
+    "analytics",
+    "onboarding",
+    "risk",
 ];
-const COMPONENTS: &[&str] = &["api", "worker", "scheduler", "etl", "gateway", "cron", "consumer"];
+const COMPONENTS: &[&str] = &[
+    "api",
+    "worker",
+    "scheduler",
+    "etl",
+    "gateway",
+    "cron",
+    "consumer",
+];
 const PIPELINES: &[&str] = &["build", "deploy", "release", "terraform-apply", "nightly"];
 const VENDORS: &[&str] = &[
-    "slack", "datadog", "pagerduty", "snyk", "jira", "salesforce", "sentry", "zendesk", "okta",
+    "slack",
+    "datadog",
+    "pagerduty",
+    "snyk",
+    "jira",
+    "salesforce",
+    "sentry",
+    "zendesk",
+    "okta",
     "snowflake",
 ];
-const PARTNERS: &[&str] = &["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne"];
+const PARTNERS: &[&str] = &[
+    "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne",
+];
 const AGENT_TASKS: &[(&str, &str)] = &[
-    ("invoice-triage", "Triage incoming supplier invoices and route exceptions to accounts payable"),
-    ("support-reply", "Draft first replies to customer support tickets for human approval"),
-    ("code-review", "Review pull requests for security issues and suggest fixes"),
-    ("incident-summary", "Summarise production incidents from alerts, logs and chat"),
-    ("lead-scoring", "Score inbound sales leads from CRM activity"),
-    ("contract-review", "Flag non-standard clauses in vendor contracts"),
-    ("access-request", "Answer employees' access requests against the policy catalogue"),
-    ("cost-optimiser", "Find idle cloud resources and open tickets to remove them"),
+    (
+        "invoice-triage",
+        "Triage incoming supplier invoices and route exceptions to accounts payable",
+    ),
+    (
+        "support-reply",
+        "Draft first replies to customer support tickets for human approval",
+    ),
+    (
+        "code-review",
+        "Review pull requests for security issues and suggest fixes",
+    ),
+    (
+        "incident-summary",
+        "Summarise production incidents from alerts, logs and chat",
+    ),
+    (
+        "lead-scoring",
+        "Score inbound sales leads from CRM activity",
+    ),
+    (
+        "contract-review",
+        "Flag non-standard clauses in vendor contracts",
+    ),
+    (
+        "access-request",
+        "Answer employees' access requests against the policy catalogue",
+    ),
+    (
+        "cost-optimiser",
+        "Find idle cloud resources and open tickets to remove them",
+    ),
 ];
 const ENVIRONMENTS: &[(&str, u64)] = &[("prod", 45), ("staging", 25), ("dev", 25), ("sandbox", 5)];
 
@@ -134,7 +213,12 @@ pub fn generate_identity(
     use IdentityKind::*;
     let ai = rng.chance(30);
     let kind = if ai {
-        rng.weighted(&[(Agent, 50), (Orchestrator, 15), (LlmApp, 20), (AssistantSession, 15)])
+        rng.weighted(&[
+            (Agent, 50),
+            (Orchestrator, 15),
+            (LlmApp, 20),
+            (AssistantSession, 15),
+        ])
     } else {
         rng.weighted(&[
             (ServiceAccount, 35),
@@ -153,7 +237,10 @@ pub fn generate_identity(
             format!("{team}-{app}-sa"),
             *rng.pick(&[Source::Aws, Source::Gcp, Source::Azure]),
         ),
-        Workload => (format!("{app}-{}", rng.pick(COMPONENTS)), Source::Kubernetes),
+        Workload => (
+            format!("{app}-{}", rng.pick(COMPONENTS)),
+            Source::Kubernetes,
+        ),
         CiRunner => (format!("gha-{app}-{}", rng.pick(PIPELINES)), Source::Github),
         Integration => (
             format!("{}-integration", rng.pick(VENDORS)),
@@ -172,7 +259,10 @@ pub fn generate_identity(
                 LlmApp => format!("{task}-copilot"),
                 _ => format!("{task}-session"),
             };
-            (base, *rng.pick(&[Source::Manual, Source::Azure, Source::Gcp, Source::Aws]))
+            (
+                base,
+                *rng.pick(&[Source::Manual, Source::Azure, Source::Gcp, Source::Aws]),
+            )
         }
     };
     let name = format!("{base}-{index}");
@@ -180,9 +270,15 @@ pub fn generate_identity(
         Source::Aws => Some(format!(
             "arn:aws:iam::{:012}:{}/{name}",
             100_000_000_000 + rng.below(900_000_000_000),
-            if kind == ServiceAccount { "user" } else { "role" }
+            if kind == ServiceAccount {
+                "user"
+            } else {
+                "role"
+            }
         )),
-        Source::Gcp => Some(format!("{name}@{team}-{environment}.iam.gserviceaccount.com")),
+        Source::Gcp => Some(format!(
+            "{name}@{team}-{environment}.iam.gserviceaccount.com"
+        )),
         Source::Azure => Some(rng.uuid().to_string()),
         Source::Kubernetes => Some(format!("system:serviceaccount:{team}-{environment}:{name}")),
         Source::Github => Some(format!("example-org/{app}:{name}")),
@@ -300,7 +396,10 @@ mod tests {
     fn data_is_varied_like_a_real_register() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let ids = sample(2000);
-        let ai = ids.iter().filter(|i| i.kind.actor_class() == ActorClass::Ai).count();
+        let ai = ids
+            .iter()
+            .filter(|i| i.kind.actor_class() == ActorClass::Ai)
+            .count();
         let orphans = ids.iter().filter(|i| i.owner_id.is_none()).count();
         let expired = ids
             .iter()

@@ -16,7 +16,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use steward_app::{shell, App};
 use steward_domain::ports::Ports;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::api;
 use crate::store::Store;
@@ -48,8 +48,11 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            api::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable")
-                .into_response()
+            api::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not reachable",
+            )
+            .into_response()
         }
     }
 }
@@ -64,31 +67,28 @@ pub fn router(store: Store, ports: Ports, options: LeptosOptions) -> Router {
     Router::new()
         .merge(health)
         .nest("/api/v1", api::router(ports.clone()))
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(ports.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, routes, move || provide_context(ports.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id,
-                )
-            }),
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,6 +1,8 @@
 //! HTTP tests through the whole router: REST API, health probes, server-rendered pages
 //! and server functions, on each database.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use axum::body::Body;
@@ -52,7 +54,9 @@ async fn get(app: &Router, uri: &str) -> Reply {
 }
 
 async fn seeded(store: &Store) {
-    demo::seed(store, 120, 11, Utc::now(), |_| {}).await.unwrap();
+    demo::seed(store, 120, 11, Utc::now(), |_| {})
+        .await
+        .unwrap();
 }
 
 fn assert_problem(reply: &Reply, status: StatusCode, detail: &str) {
@@ -77,7 +81,16 @@ async fn identities_api_pages_with_cursors_and_filters() {
         let first = first.json();
         assert_eq!(first["items"].as_array().unwrap().len(), 50);
         let item = &first["items"][0];
-        for field in ["id", "name", "actor_class", "kind", "source", "environment", "status", "created_at"] {
+        for field in [
+            "id",
+            "name",
+            "actor_class",
+            "kind",
+            "source",
+            "environment",
+            "status",
+            "created_at",
+        ] {
             assert!(!item[field].is_null(), "missing {field} in {item}");
         }
 
@@ -85,7 +98,13 @@ async fn identities_api_pages_with_cursors_and_filters() {
         let mut uri = "/api/v1/identities?limit=50".to_owned();
         loop {
             let page = get(&app, &uri).await.json();
-            all.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].clone()));
+            all.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].clone()),
+            );
             match page["next_cursor"].as_str() {
                 Some(cursor) => uri = format!("/api/v1/identities?limit=50&cursor={cursor}"),
                 None => break,
@@ -93,7 +112,9 @@ async fn identities_api_pages_with_cursors_and_filters() {
         }
         assert_eq!(all.len(), 120);
 
-        let ai = get(&app, "/api/v1/identities?class=ai&limit=500").await.json();
+        let ai = get(&app, "/api/v1/identities?class=ai&limit=500")
+            .await
+            .json();
         let items = ai["items"].as_array().unwrap();
         assert!(!items.is_empty());
         assert!(items.iter().all(|i| i["actor_class"] == "ai"));
@@ -178,7 +199,11 @@ async fn health_and_readiness() {
         store.close().await;
         assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
         let reply = get(&app, "/readyz").await;
-        assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable");
+        assert_problem(
+            &reply,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is not reachable",
+        );
     })
     .await;
 }
@@ -225,7 +250,9 @@ async fn server_function_lists_with_the_same_rules() {
         let call = |query: &str| {
             Request::post("/rpc/inventory/list_identities")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(serde_urlencoded::to_string([("query", query)]).unwrap()))
+                .body(Body::from(
+                    serde_urlencoded::to_string([("query", query)]).unwrap(),
+                ))
                 .unwrap()
         };
         let reply = send(&app, call("class=machine&limit=5")).await;
@@ -238,7 +265,11 @@ async fn server_function_lists_with_the_same_rules() {
 
         let reply = send(&app, call("class=robot")).await;
         assert!(reply.status.is_client_error() || reply.status.is_server_error());
-        assert!(reply.body.contains("unknown value 'robot'"), "{}", reply.body);
+        assert!(
+            reply.body.contains("unknown value 'robot'"),
+            "{}",
+            reply.body
+        );
     })
     .await;
 }

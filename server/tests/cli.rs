@@ -1,12 +1,16 @@
 //! The `steward` binary: commands, configuration errors and the serve lifecycle.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn steward() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
-    command.env_remove("DATABASE_URL").env("STEWARD_LOG", "warn");
+    command
+        .env_remove("DATABASE_URL")
+        .env("STEWARD_LOG", "warn");
     command
 }
 
@@ -33,7 +37,11 @@ fn a_bad_database_url_stops_with_a_readable_message() {
 fn migrate_then_demo_then_refuse_a_second_demo() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/nested/steward.db", dir.path().display());
-    let migrate = steward().args(["migrate"]).env("DATABASE_URL", &url).output().unwrap();
+    let migrate = steward()
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert!(migrate.status.success(), "{migrate:?}");
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema is up to date"));
 
@@ -62,7 +70,11 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
         .env("DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert_eq!(zero.status.code(), Some(2), "clap refuses out-of-range counts");
+    assert_eq!(
+        zero.status.code(),
+        Some(2),
+        "clap refuses out-of-range counts"
+    );
 }
 
 #[test]
@@ -80,7 +92,10 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert!(line.starts_with("Steward is running at http://127.0.0.1:"), "{line}");
+    assert!(
+        line.starts_with("Steward is running at http://127.0.0.1:"),
+        "{line}"
+    );
     let addr = line
         .trim_start_matches("Steward is running at http://")
         .split_whitespace()
@@ -113,12 +128,19 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()

@@ -1,5 +1,7 @@
 //! The store suite: the same assertions on SQLite and (when configured) PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use chrono::Utc;
@@ -74,7 +76,10 @@ async fn actor_class_filter_partitions_the_register() {
         assert!(!ai.is_empty() && !machine.is_empty());
         assert_eq!(ai.len() + machine.len(), 300);
 
-        let page = store.list_identities(&query("class=ai&limit=500")).await.unwrap();
+        let page = store
+            .list_identities(&query("class=ai&limit=500"))
+            .await
+            .unwrap();
         for identity in &page.items {
             assert_eq!(identity.actor_class, ActorClass::Ai);
             assert_eq!(identity.kind.actor_class(), ActorClass::Ai);
@@ -90,7 +95,10 @@ async fn actor_class_filter_partitions_the_register() {
 async fn search_is_case_insensitive_literal_and_covers_external_ids() {
     for_each_store(|store| async move {
         seeded(&store, 300).await;
-        let agents = store.list_identities(&query("q=AGENT&limit=500")).await.unwrap();
+        let agents = store
+            .list_identities(&query("q=AGENT&limit=500"))
+            .await
+            .unwrap();
         assert!(!agents.items.is_empty());
         assert!(agents.items.iter().all(|i| i.name.contains("agent")));
 
@@ -107,7 +115,11 @@ async fn search_is_case_insensitive_literal_and_covers_external_ids() {
                 .list_identities(&query(&format!("q={text}&limit=500")))
                 .await
                 .unwrap();
-            assert!(page.items.is_empty(), "search for {text} matched {:?}", page.items.first());
+            assert!(
+                page.items.is_empty(),
+                "search for {text} matched {:?}",
+                page.items.first()
+            );
         }
     })
     .await;
@@ -132,9 +144,13 @@ async fn owners_are_joined_and_orphans_have_none() {
 async fn demo_data_goes_only_into_an_empty_register() {
     for_each_store(|store| async move {
         seeded(&store, 20).await;
-        let error = demo::seed(&store, 20, 7, Utc::now(), |_| {}).await.unwrap_err();
+        let error = demo::seed(&store, 20, 7, Utc::now(), |_| {})
+            .await
+            .unwrap_err();
         assert!(
-            error.to_string().starts_with("the register already holds 20 identities"),
+            error
+                .to_string()
+                .starts_with("the register already holds 20 identities"),
             "{error}"
         );
         assert_eq!(store.count_identities().await.unwrap(), 20);
@@ -187,14 +203,20 @@ async fn a_failing_batch_writes_nothing() {
 
 #[tokio::test]
 async fn a_bad_database_url_is_a_clear_error() {
-    let error = Store::open("mysql://root:hunter2@db/steward", 1).await.unwrap_err();
+    let error = Store::open("mysql://root:hunter2@db/steward", 1)
+        .await
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "DATABASE_URL must start with sqlite:// or postgres:// (got 'mysql://root:***@db/steward')"
     );
-    let error = Store::open("sqlite:///proc/no/such/dir/x.db", 1).await.unwrap_err();
+    let error = Store::open("sqlite:///proc/no/such/dir/x.db", 1)
+        .await
+        .unwrap_err();
     assert!(
-        error.to_string().starts_with("cannot create the database folder /proc/no/such/dir"),
+        error
+            .to_string()
+            .starts_with("cannot create the database folder /proc/no/such/dir"),
         "{error}"
     );
 }

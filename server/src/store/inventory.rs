@@ -78,7 +78,8 @@ impl TryFrom<IdentityRow> for IdentitySummary {
     }
 }
 
-const SELECT_SUMMARY: &str = "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
+const SELECT_SUMMARY: &str =
+    "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
      i.environment, i.status, i.expires_at, i.created_at, i.last_used_at, \
      p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email \
      FROM identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1";

@@ -134,12 +134,11 @@ impl Store {
                 Store::Sqlite(SqliteStore { writer, reader })
             }
             DatabaseUrl::Postgres { url } => {
-                let options = PgConnectOptions::from_str(url).map_err(|source| {
-                    StoreError::Connect {
+                let options =
+                    PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
                         url: parsed.redacted(),
                         source,
-                    }
-                })?;
+                    })?;
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(10))
@@ -169,8 +168,16 @@ impl Store {
     /// Applies pending migrations of this dialect.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => sqlx::migrate!("../migrations/sqlite").run(&s.writer).await?,
-            Store::Postgres(s) => sqlx::migrate!("../migrations/postgres").run(&s.writer).await?,
+            Store::Sqlite(s) => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&s.writer)
+                    .await?
+            }
+            Store::Postgres(s) => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&s.writer)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -58,10 +58,13 @@ impl FreshPostgres {
         let mut admin = sqlx::PgConnection::connect(&self.admin_url)
             .await
             .expect("connect to STEWARD_TEST_PG_URL");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&mut admin)
-            .await
-            .expect("drop test database");
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin)
+        .await
+        .expect("drop test database");
     }
 }
 
