@@ -2,6 +2,8 @@
 //! over it, and the ports (use-case interfaces) that the server implements and the UI
 //! calls. This crate does no IO and compiles for `wasm32-unknown-unknown`.
 
+pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod inventory;
 pub mod ports;

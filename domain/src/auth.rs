@@ -1,0 +1,215 @@
+//! Who is acting: roles, principals and the authorization rules. The service layer asks
+//! [`authorize`] before every operation; the UI only uses it to hide what a role
+//! cannot do.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::string_enum::string_enum;
+
+string_enum! {
+    /// What a signed-in person may do in Steward.
+    pub enum Role: "role" {
+        /// Security team: runs the programme.
+        Admin = "admin",
+        /// Business or technical owner: acts on what they own.
+        Owner = "owner",
+        /// Manager: read-only posture and inventory.
+        Viewer = "viewer",
+        /// Auditor: read-only, plus the audit trail and exports.
+        Auditor = "auditor",
+    }
+}
+
+string_enum! {
+    /// What an API token may be used for. A token never exceeds its creator's role.
+    pub enum Scope: "scope" {
+        InventoryRead = "inventory:read",
+        InventoryWrite = "inventory:write",
+        AuditRead = "audit:read",
+        TokensWrite = "tokens:write",
+    }
+}
+
+/// Every operation the service layer authorizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    ReadInventory,
+    ManageUsers,
+    /// Create an API token (admins: any; owners: their own).
+    CreateToken,
+    ListTokens,
+    RevokeToken,
+    ReadAudit,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::ReadInventory,
+        Action::ManageUsers,
+        Action::CreateToken,
+        Action::ListTokens,
+        Action::RevokeToken,
+        Action::ReadAudit,
+    ];
+
+    /// The roles allowed to perform this action at all.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::ReadInventory => &[Admin, Owner, Viewer, Auditor],
+            Action::ManageUsers => &[Admin],
+            Action::CreateToken | Action::ListTokens | Action::RevokeToken => &[Admin, Owner],
+            Action::ReadAudit => &[Admin, Auditor],
+        }
+    }
+
+    /// The token scope this action needs when the caller is an API token.
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Action::ReadInventory => Some(Scope::InventoryRead),
+            Action::ManageUsers => None,
+            Action::CreateToken | Action::ListTokens | Action::RevokeToken => Some(Scope::TokensWrite),
+            Action::ReadAudit => Some(Scope::AuditRead),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ReadInventory => "read the inventory",
+            Action::ManageUsers => "manage users",
+            Action::CreateToken => "create API tokens",
+            Action::ListTokens => "list API tokens",
+            Action::RevokeToken => "revoke API tokens",
+            Action::ReadAudit => "read the audit trail",
+        }
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credential {
+    /// A browser session of a user.
+    Session,
+    /// An API token with these scopes.
+    Token { token_id: Uuid, scopes: Vec<Scope> },
+}
+
+/// The authenticated caller of an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub person_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// How this caller appears in the audit trail.
+    pub fn audit_actor(&self) -> String {
+        match &self.credential {
+            Credential::Session => format!("user:{}", self.email),
+            Credential::Token { token_id, .. } => format!("token:{token_id} (user:{})", self.email),
+        }
+    }
+
+    pub fn can(&self, action: Action) -> bool {
+        authorize(Some(self), action).is_ok()
+    }
+}
+
+/// Whether `principal` may perform `action`. Anonymous callers may do nothing.
+pub fn authorize(principal: Option<&Principal>, action: Action) -> Result<(), DomainError> {
+    let principal = principal.ok_or(DomainError::Unauthenticated)?;
+    if !action.roles().contains(&principal.role) {
+        return Err(DomainError::Forbidden {
+            reason: format!(
+                "the {} role cannot {}",
+                principal.role,
+                action.describe()
+            ),
+        });
+    }
+    if let Credential::Token { scopes, .. } = &principal.credential {
+        match action.scope() {
+            Some(needed) if scopes.contains(&needed) => {}
+            Some(needed) => {
+                return Err(DomainError::Forbidden {
+                    reason: format!("this API token lacks the scope {needed}"),
+                })
+            }
+            None => {
+                return Err(DomainError::Forbidden {
+                    reason: format!("API tokens cannot {}", action.describe()),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, credential: Credential) -> Principal {
+        Principal {
+            user_id: Uuid::from_u128(1),
+            person_id: Uuid::from_u128(2),
+            email: "a@example.com".into(),
+            display_name: "A".into(),
+            role,
+            credential,
+        }
+    }
+
+    #[test]
+    fn role_matrix() {
+        let expected: &[(Action, [bool; 4])] = &[
+            // admin, owner, viewer, auditor
+            (Action::ReadInventory, [true, true, true, true]),
+            (Action::ManageUsers, [true, false, false, false]),
+            (Action::CreateToken, [true, true, false, false]),
+            (Action::ListTokens, [true, true, false, false]),
+            (Action::RevokeToken, [true, true, false, false]),
+            (Action::ReadAudit, [true, false, false, true]),
+        ];
+        assert_eq!(expected.len(), Action::ALL.len(), "every action is in the matrix");
+        for (action, allowed) in expected {
+            for (role, allowed) in Role::ALL.iter().zip(allowed) {
+                let p = principal(*role, Credential::Session);
+                assert_eq!(p.can(*action), *allowed, "{role} {action:?}");
+            }
+            assert_eq!(authorize(None, *action), Err(DomainError::Unauthenticated));
+        }
+    }
+
+    #[test]
+    fn tokens_are_limited_by_scope_and_role() {
+        let token = |role, scopes: Vec<Scope>| {
+            principal(
+                role,
+                Credential::Token {
+                    token_id: Uuid::from_u128(9),
+                    scopes,
+                },
+            )
+        };
+        let reader = token(Role::Admin, vec![Scope::InventoryRead]);
+        assert!(reader.can(Action::ReadInventory));
+        assert_eq!(
+            authorize(Some(&reader), Action::ReadAudit).unwrap_err().to_string(),
+            "not allowed: this API token lacks the scope audit:read"
+        );
+        // A scope does not lift the creator's role.
+        let viewer = token(Role::Viewer, vec![Scope::AuditRead]);
+        assert!(!viewer.can(Action::ReadAudit));
+        // Managing users needs a person, not a token.
+        assert!(!token(Role::Admin, Scope::ALL.to_vec()).can(Action::ManageUsers));
+        assert_eq!(reader.audit_actor(), format!("token:{} (user:a@example.com)", Uuid::from_u128(9)));
+    }
+}
