@@ -4,8 +4,10 @@
 //! `DATABASE_URL`. Query code is written once and run against either pool by
 //! [`db_run!`]; only SQL text that differs between the dialects is kept per dialect.
 
+pub mod audit;
 pub mod inventory;
 pub mod people;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
