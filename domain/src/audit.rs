@@ -255,3 +255,195 @@ mod tests {
         );
     }
 }
+
+/// Filters of the audit trail listing, as URLs carry them: `actor`, `action`, `target`
+/// (exact matches), `since`, `until` (RFC 3339 or `YYYY-MM-DD`), `before` (a sequence
+/// number: keyset pagination, newest first) and `limit`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+impl AuditQuery {
+    pub const DEFAULT_LIMIT: u32 = 100;
+    pub const MAX_LIMIT: u32 = 1000;
+    pub const PARAMS: &'static [&'static str] =
+        &["actor", "action", "target", "since", "until", "before", "limit"];
+
+    pub fn new() -> Self {
+        AuditQuery {
+            limit: Self::DEFAULT_LIMIT,
+            ..Default::default()
+        }
+    }
+
+    pub fn from_query_string(query: &str) -> Result<Self, crate::DomainError> {
+        use crate::DomainError;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|_| DomainError::invalid("query string", "not valid URL encoding"))?;
+        let mut q = Self::new();
+        let mut seen: Vec<String> = Vec::new();
+        for (key, value) in pairs {
+            let value = value.trim().to_owned();
+            if key.is_empty() && value.is_empty() {
+                continue;
+            }
+            if !Self::PARAMS.contains(&key.as_str()) {
+                return Err(DomainError::invalid(
+                    "query parameter",
+                    format!("unknown parameter '{key}'; accepted: {}", Self::PARAMS.join(", ")),
+                ));
+            }
+            if seen.contains(&key) {
+                return Err(DomainError::invalid(key, "given more than once; give it at most once"));
+            }
+            seen.push(key.clone());
+            if value.is_empty() {
+                continue;
+            }
+            match key.as_str() {
+                "actor" => q.actor = Some(value),
+                "action" => q.action = Some(value),
+                "target" => q.target = Some(value),
+                "since" => q.since = Some(parse_time("since", &value)?),
+                "until" => q.until = Some(parse_time("until", &value)?),
+                "before" => {
+                    q.before = Some(value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        DomainError::invalid("before", format!("'{value}' is not an event number"))
+                    })?)
+                }
+                "limit" => {
+                    q.limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            DomainError::invalid(
+                                "limit",
+                                format!("'{value}' is not a whole number from 1 to {}", Self::MAX_LIMIT),
+                            )
+                        })?
+                }
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    /// URL query string (without `?`), omitting defaults.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (key, value) in [("actor", &self.actor), ("action", &self.action), ("target", &self.target)] {
+            if let Some(v) = value {
+                pairs.push((key, v.clone()));
+            }
+        }
+        if let Some(t) = self.since {
+            pairs.push(("since", t.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        }
+        if let Some(t) = self.until {
+            pairs.push(("until", t.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        }
+        if self.limit != Self::DEFAULT_LIMIT {
+            pairs.push(("limit", self.limit.to_string()));
+        }
+        if let Some(b) = self.before {
+            pairs.push(("before", b.to_string()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, crate::DomainError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            crate::DomainError::invalid(
+                field,
+                format!("'{value}' is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+            )
+        })
+}
+
+/// One page of the audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// The audit page's CSV: header plus one line per event, fields quoted where needed.
+pub fn audit_csv_header() -> &'static str {
+    "seq,at,actor,action,target,details,prev_hash,hash\n"
+}
+
+pub fn audit_csv_line(event: &AuditEvent) -> String {
+    let fields = [
+        event.seq.to_string(),
+        event.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        event.actor.clone(),
+        event.action.clone(),
+        event.target.clone(),
+        event.details.to_string(),
+        event.prev_hash.clone(),
+        event.hash.clone(),
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// Quotes a CSV field when needed, and defuses spreadsheet formulas (a leading `=`,
+/// `+`, `-`, `@` gets a `'`), since auditors open exports in spreadsheets.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn audit_query_parses_and_round_trips() {
+        let q = AuditQuery::from_query_string("actor=user%3Aa%40x.io&since=2026-01-02&limit=10&before=99").unwrap();
+        assert_eq!(q.actor.as_deref(), Some("user:a@x.io"));
+        assert_eq!(q.since.unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(AuditQuery::from_query_string(&q.to_query_string()).unwrap(), q);
+        assert_eq!(
+            AuditQuery::from_query_string("since=yesterday").unwrap_err().to_string(),
+            "invalid since: 'yesterday' is not a date (YYYY-MM-DD) or an RFC 3339 time"
+        );
+        assert!(AuditQuery::from_query_string("who=me").is_err());
+        assert!(AuditQuery::from_query_string("before=-1").is_err());
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+}

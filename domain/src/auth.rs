@@ -213,3 +213,71 @@ mod tests {
         assert_eq!(reader.audit_actor(), format!("token:{} (user:a@example.com)", Uuid::from_u128(9)));
     }
 }
+
+/// The caller of the current HTTP request, as resolved by the server from its session
+/// cookie or bearer token (`None`: anonymous). Carried in the request's extensions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CurrentPrincipal(pub Option<Principal>);
+
+/// What the UI shows about the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl From<&Principal> for UserInfo {
+    fn from(p: &Principal) -> Self {
+        UserInfo {
+            display_name: p.display_name.clone(),
+            email: p.email.clone(),
+            role: p.role,
+        }
+    }
+}
+
+/// Why a password is not acceptable, or `None` when it is.
+pub fn password_problem(password: &str) -> Option<String> {
+    let length = password.chars().count();
+    if length < 12 {
+        Some(format!("a password needs at least 12 characters (this one has {length})"))
+    } else if length > 1024 {
+        Some("a password can have at most 1024 characters".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Checks an email address well enough to catch typos; returns it in lower case.
+pub fn normalize_email(email: &str) -> Result<String, DomainError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::invalid("email", format!("'{email}' is not an email address")))
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_passwords() {
+        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@x.com", "a b@x.com", "ada@localhost", "ada@.com"] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            password_problem("short"),
+            Some("a password needs at least 12 characters (this one has 5)".into())
+        );
+        assert_eq!(password_problem("correct horse battery"), None);
+    }
+}

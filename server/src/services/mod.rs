@@ -2,7 +2,9 @@
 //! rule (and, from the login issue on, every authorization and audit entry) lives here,
 //! so the web UI and the REST API cannot disagree.
 
+pub mod auth;
 pub mod inventory;
+pub mod tokens;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod inventory;
 pub mod people;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,0 +1,184 @@
+//! API tokens: creation (shown once), authentication of bearer tokens, listing and
+//! revocation — authorized and audited here.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use steward_domain::audit::{hex, NewAuditEvent};
+use steward_domain::auth::{authorize, Action, Credential, Principal, Role};
+use steward_domain::tokens::{parse_scopes, CreatedToken, NewTokenRequest, TokenInfo};
+use steward_domain::DomainError;
+use uuid::Uuid;
+
+use crate::store::tokens::{NewToken, TokenRecord};
+use crate::store::Store;
+
+/// Prefix of every Steward token, so secret scanners can recognise leaked ones.
+pub const TOKEN_PREFIX: &str = "stw_";
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn new_secret() -> Result<String, DomainError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no randomness for a token");
+        DomainError::Internal
+    })?;
+    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+fn info(record: TokenRecord) -> Result<TokenInfo, DomainError> {
+    Ok(TokenInfo {
+        scopes: parse_scopes(&record.scopes)?,
+        id: record.id,
+        identity_id: record.identity_id,
+        name: record.name,
+        owner_email: record.owner_email,
+        created_at: record.created_at,
+        expires_at: record.expires_at,
+        revoked_at: record.revoked_at,
+        last_used_at: record.last_used_at,
+    })
+}
+
+#[derive(Clone)]
+pub struct TokenService {
+    store: Store,
+}
+
+impl TokenService {
+    pub fn new(store: Store) -> Self {
+        TokenService { store }
+    }
+
+    /// Creates a token for the caller. It acts as the caller, limited to its scopes;
+    /// a scope the caller's role could never use is refused.
+    pub async fn create(
+        &self,
+        principal: Option<&Principal>,
+        request: &NewTokenRequest,
+    ) -> Result<CreatedToken, DomainError> {
+        authorize(principal, Action::CreateToken)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let request = request.validated()?;
+        for scope in &request.scopes {
+            let usable = Action::ALL
+                .iter()
+                .any(|a| a.scope() == Some(*scope) && a.roles().contains(&principal.role));
+            if !usable {
+                return Err(DomainError::invalid(
+                    "scopes",
+                    format!("the {} role cannot use the scope {scope}", principal.role),
+                ));
+            }
+        }
+        let secret = new_secret()?;
+        let now = Utc::now();
+        let scopes = request
+            .scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let token = NewToken {
+            id: Uuid::new_v4(),
+            identity_id: Uuid::new_v4(),
+            user_id: principal.user_id,
+            owner_person_id: principal.person_id,
+            name: request.name.clone(),
+            token_hash: token_hash(&secret),
+            scopes: scopes.clone(),
+            created_at: now,
+            expires_at: now + Duration::days(i64::from(request.expires_in_days)),
+        };
+        let audit = NewAuditEvent::new(
+            principal.audit_actor(),
+            "token.create",
+            format!("token:{}", token.id),
+            json!({ "after": { "name": token.name, "scopes": scopes, "expires_at": token.expires_at,
+                               "identity_id": token.identity_id } }),
+        );
+        self.store.create_token(&token, &audit).await?;
+        let record = self
+            .store
+            .find_token(token.id)
+            .await?
+            .ok_or(DomainError::Internal)?;
+        Ok(CreatedToken {
+            token: secret,
+            info: info(record)?,
+        })
+    }
+
+    /// The principal a bearer token stands for: its creator, limited to its scopes.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, DomainError> {
+        let invalid = || DomainError::Unauthenticated;
+        if !bearer.starts_with(TOKEN_PREFIX) {
+            return Err(invalid());
+        }
+        let record = self
+            .store
+            .find_token_by_hash(&token_hash(bearer))
+            .await?
+            .ok_or_else(invalid)?;
+        let now = Utc::now();
+        if record.revoked_at.is_some() || record.expires_at <= now {
+            return Err(invalid());
+        }
+        let user = self
+            .store
+            .find_user(record.user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(invalid)?;
+        self.store.touch_token(&record, now).await?;
+        Ok(Principal {
+            user_id: user.id,
+            person_id: user.person_id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            credential: Credential::Token {
+                token_id: record.id,
+                scopes: parse_scopes(&record.scopes)?,
+            },
+        })
+    }
+
+    /// Admins see every token; owners their own.
+    pub async fn list(&self, principal: Option<&Principal>) -> Result<Vec<TokenInfo>, DomainError> {
+        authorize(principal, Action::ListTokens)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let only = (principal.role != Role::Admin).then_some(principal.user_id);
+        self.store.list_tokens(only).await?.into_iter().map(info).collect()
+    }
+
+    /// Revokes a token: admins any, owners their own.
+    pub async fn revoke(&self, principal: Option<&Principal>, id: Uuid) -> Result<TokenInfo, DomainError> {
+        authorize(principal, Action::RevokeToken)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let not_found = || DomainError::not_found(format!("token {id}"));
+        let record = self.store.find_token(id).await?.ok_or_else(not_found)?;
+        if principal.role != Role::Admin && record.user_id != principal.user_id {
+            // Not revealing other people's tokens.
+            return Err(not_found());
+        }
+        let now = Utc::now();
+        let audit = NewAuditEvent::new(
+            principal.audit_actor(),
+            "token.revoke",
+            format!("token:{id}"),
+            json!({ "before": { "revoked_at": null }, "after": { "revoked_at": now } }),
+        );
+        if !self.store.revoke_token(&record, now, &audit).await? {
+            return Err(DomainError::Conflict {
+                message: format!("token {id} is already revoked"),
+            });
+        }
+        info(self.store.find_token(id).await?.ok_or(DomainError::Internal)?)
+    }
+}

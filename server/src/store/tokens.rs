@@ -1,0 +1,173 @@
+//! API tokens: stored only as SHA-256 hashes, each registered as an `api_client`
+//! identity owned by its creator.
+
+use chrono::{DateTime, Utc};
+use steward_domain::audit::NewAuditEvent;
+use uuid::Uuid;
+
+use super::audit::AuditTx;
+use super::{db_run, Store, StoreError};
+
+/// A token as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub identity_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub owner_email: String,
+}
+
+const SELECT_TOKEN: &str = "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
+     t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email \
+     FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+/// A token to store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: Uuid,
+    pub identity_id: Uuid,
+    pub user_id: Uuid,
+    pub owner_person_id: Uuid,
+    pub name: String,
+    pub token_hash: String,
+    pub scopes: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Stores the token, its identity in the register and the audit event, atomically.
+    pub async fn create_token(&self, token: &NewToken, audit: &NewAuditEvent) -> Result<(), StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
+                 status, owner_id, purpose, expires_at, created_at) \
+                 VALUES ($1, $2, 'machine', 'api_client', 'steward', $3, 'steward', 'active', $4, $5, $6, $7)",
+            )
+            .bind(token.identity_id)
+            .bind(format!("steward-token-{}", token.name))
+            .bind(token.id.to_string())
+            .bind(token.owner_person_id)
+            .bind(format!("Steward API token '{}' ({})", token.name, token.scopes))
+            .bind(token.expires_at)
+            .bind(token.created_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(token.id)
+            .bind(token.identity_id)
+            .bind(token.user_id)
+            .bind(&token.name)
+            .bind(&token.token_hash)
+            .bind(&token.scopes)
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn find_token(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Tokens, newest first; only those of `user_id` when given.
+    pub async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<TokenRecord>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            match user_id {
+                Some(user_id) => {
+                    sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.user_id = $1 ORDER BY t.created_at DESC"))
+                        .bind(user_id)
+                        .fetch_all(pool)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as(&format!("{SELECT_TOKEN} ORDER BY t.created_at DESC"))
+                        .fetch_all(pool)
+                        .await?
+                }
+            }
+        }))
+    }
+
+    /// Marks the token used (at most once a minute, to spare the writer).
+    pub async fn touch_token(&self, token: &TokenRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if token
+            .last_used_at
+            .is_some_and(|at| now - at < chrono::Duration::minutes(1))
+        {
+            return Ok(());
+        }
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE identities SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.identity_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Revokes the token and retires its identity, with the audit event. False if it
+    /// was already revoked.
+    pub async fn revoke_token(
+        &self,
+        token: &TokenRecord,
+        now: DateTime<Utc>,
+        audit: &NewAuditEvent,
+    ) -> Result<bool, StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(token.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE identities SET status = 'retired' WHERE id = $1")
+                .bind(token.identity_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+}
