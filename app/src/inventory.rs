@@ -24,10 +24,12 @@ pub struct InventoryListing {
 /// Lists identities for the query string of the inventory URL.
 #[server(prefix = "/rpc", endpoint = "inventory/list_identities")]
 pub async fn list_identities(query: String) -> Result<InventoryListing, AppError> {
-    let ports = use_context::<steward_domain::ports::Ports>()
-        .ok_or(AppError::Domain(steward_domain::DomainError::Internal))?;
+    let ports = crate::session::ports()?;
     let query = IdentityQuery::from_query_string(&query)?;
-    let page = ports.inventory.list_identities(&query).await?;
+    let page = ports
+        .inventory
+        .list_identities(crate::session::principal().as_ref(), &query)
+        .await?;
     Ok(InventoryListing {
         page,
         as_of: Utc::now(),

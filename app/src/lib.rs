@@ -4,10 +4,13 @@
 //! them and map the error; formatting and link building are plain functions in
 //! [`format`] so they are unit-tested without a browser.
 
+pub mod audit;
 pub mod error;
 pub mod format;
 pub mod inventory;
+pub mod login;
 pub mod response;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,17 +55,18 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Steward"</a>
                 <nav aria-label="Main">
                     <A href="/inventory">"Inventory"</A>
+                    <session::AuditLink />
                 </nav>
-                <div class="user-area" aria-label="Account">
-                    <span class="muted">"Not signed in"</span>
-                </div>
+                <session::AccountArea />
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/inventory" /> } />
+                    <Route path=path!("/") view=|| view! { <Redirect path="/inventory" /> } ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
                     <Route path=path!("/inventory") view=inventory::InventoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=audit::AuditPageView ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

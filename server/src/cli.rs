@@ -1,12 +1,19 @@
-//! The `steward` command line: `serve` (the default), `migrate`, `demo`.
+//! The `steward` command line: `serve` (the default), `migrate`, `demo`, `user`, `audit`.
 
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use steward_domain::auth::Role;
 
-use crate::config::{DatabaseConfig, ServeConfig};
+use crate::config::{public_origin, DatabaseConfig, ServeConfig};
+use crate::services::Services;
 use crate::store::Store;
-use crate::{demo, services, telemetry, web};
+use crate::web::auth::WebSecurity;
+use crate::{demo, telemetry, web};
+
+/// How the command line appears in the audit trail.
+const CLI_ACTOR: &str = "system:cli";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,12 +41,26 @@ enum Command {
         #[command(flatten)]
         database: DatabaseConfig,
     },
-    /// Fill an empty database with realistic demo identities.
+    /// Fill an empty database with realistic demo identities and one account per role.
     Demo {
         #[command(flatten)]
         database: DatabaseConfig,
         #[command(flatten)]
         demo: DemoArgs,
+    },
+    /// Manage the people who sign in to Steward.
+    User {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(subcommand)]
+        command: AuditCommand,
     },
 }
 
@@ -51,6 +72,35 @@ struct DemoArgs {
     /// Seed of the generator: the same seed gives the same data.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Password of the demo accounts (default: a random one, printed once).
+    #[arg(long, env = "STEWARD_DEMO_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user who signs in with a password, read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, owner, viewer or auditor.
+        #[arg(long)]
+        role: Role,
+        /// Display name (default: the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set a user's password (read from standard input); also lifts a sign-in lockout.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Re-check the hash chain; exits with 1 and names the first broken event if any.
+    Verify,
 }
 
 pub fn main() -> ExitCode {
@@ -72,7 +122,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -84,14 +134,26 @@ async fn open(database: &DatabaseConfig) -> anyhow::Result<Store> {
     Ok(Store::open(&database.database_url, database.db_max_connections).await?)
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+/// Reads a password: hidden at a terminal, else the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password (at least 12 characters): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    Ok(password)
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { database, serve } => run_serve(database, serve).await,
+        Command::Serve { database, serve } => run_serve(database, serve).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate { database } => {
             let store = open(&database).await?;
             store.close().await;
             println!("The database schema is up to date.");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { database, demo } => {
             let store = open(&database).await?;
@@ -102,42 +164,96 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let result = demo::seed(
-                &store,
-                demo.identities,
-                demo.seed,
-                chrono::Utc::now(),
-                |n| bar.set_position(n),
-            )
+            let result = demo::seed(&store, demo.identities, demo.seed, chrono::Utc::now(), |n| {
+                bar.set_position(n)
+            })
             .await;
             bar.finish_and_clear();
-            store.close().await;
             result?;
+            let password = demo::demo_password(demo.password)?;
+            let services = Services::new(store.clone());
+            let created = demo::seed_users(&services.auth, &password).await?;
+            store.close().await;
             println!(
                 "Added {} demo identities and {} people.",
                 demo.identities,
                 demo::people_for(demo.identities)
             );
-            Ok(())
+            if !created.is_empty() {
+                print!("{}", demo::credentials_banner(&created, &password));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { database, command } => {
+            let store = open(&database).await?;
+            let services = Services::new(store.clone());
+            let result = match command {
+                UserCommand::Add { email, role, name } => {
+                    let password = read_password()?;
+                    services
+                        .auth
+                        .add_user(CLI_ACTOR, &email, name.as_deref(), role, &password)
+                        .await
+                        .map(|_| println!("Added {} as {role}.", email.trim().to_lowercase()))
+                }
+                UserCommand::SetPassword { email } => {
+                    let password = read_password()?;
+                    services
+                        .auth
+                        .set_password(CLI_ACTOR, &email, &password)
+                        .await
+                        .map(|()| println!("Password of {} changed.", email.trim().to_lowercase()))
+                }
+            };
+            store.close().await;
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            database,
+            command: AuditCommand::Verify,
+        } => {
+            let store = open(&database).await?;
+            let report = store.verify_audit().await;
+            store.close().await;
+            let report = report?;
+            match report.first_broken {
+                None => {
+                    println!("The audit trail is intact: {} events checked.", report.checked);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(broken) => {
+                    println!(
+                        "The audit trail is BROKEN at event {}: {} ({} events before it are intact).",
+                        broken.seq, broken.reason, report.checked
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
     }
 }
 
 async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Result<()> {
-    let store = open(&database).await?;
-    if serve.demo_if_empty > 0 && store.count_identities().await? == 0 {
-        tracing::info!(
-            identities = serve.demo_if_empty,
-            "empty register: adding demo data"
+    let public_url = serve
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", serve.addr));
+    let (origin, secure_cookies) = public_origin(&public_url).map_err(anyhow::Error::msg)?;
+    if secure_cookies && origin.starts_with("http://") {
+        tracing::warn!(
+            "STEWARD_PUBLIC_URL is plain http on a non-loopback host: session cookies are Secure, so browsers will not sign in until Steward is served over https"
         );
-        demo::seed(
-            &store,
-            serve.demo_if_empty,
-            2026,
-            chrono::Utc::now(),
-            |_| {},
-        )
-        .await?;
+    }
+    let store = open(&database).await?;
+    let services = Services::new(store.clone());
+    let mut banner = None;
+    if serve.demo_if_empty > 0 && store.count_identities().await? == 0 {
+        tracing::info!(identities = serve.demo_if_empty, "empty register: adding demo data");
+        demo::seed(&store, serve.demo_if_empty, 2026, chrono::Utc::now(), |_| {}).await?;
+        let password = demo::demo_password(std::env::var("STEWARD_DEMO_PASSWORD").ok())?;
+        let created = demo::seed_users(&services.auth, &password).await?;
+        banner = Some(demo::credentials_banner(&created, &password));
     }
     let bundle = serve.site_root.join("pkg").join("steward.wasm");
     if !bundle.exists() {
@@ -146,14 +262,28 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             bundle.display()
         );
     }
+    let security = WebSecurity {
+        public_origin: origin,
+        secure_cookies,
+        session_idle: chrono::Duration::minutes(i64::from(serve.session_idle_minutes)),
+        session_max_age: chrono::Duration::hours(i64::from(serve.session_max_hours)),
+    };
     let options = web::leptos_options(serve.addr, &serve.site_root);
-    let app = web::router(store.clone(), services::ports(store.clone()), options);
+    let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.addr))?;
     let addr = listener.local_addr()?;
+    let cleanup = web::spawn_session_cleanup(&store);
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
+    match banner {
+        Some(banner) => print!("{banner}"),
+        None => println!(
+            "Sign in with an account made by `steward demo` or `steward user add --email … --role admin`."
+        ),
+    }
     web::serve(listener, app).await?;
+    cleanup.abort();
     store.close().await;
     Ok(())
 }

@@ -94,11 +94,62 @@ pub struct ServeConfig {
     /// (0 = never). `make run` sets it so a first run has something to show.
     #[arg(long, env = "STEWARD_DEMO_IF_EMPTY", default_value_t = 0)]
     pub demo_if_empty: u64,
+    /// The URL people use to reach Steward (scheme, host, port), e.g.
+    /// https://steward.example.com. Default: http:// and the listen address.
+    #[arg(long, env = "STEWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Minutes without activity after which a browser session ends.
+    #[arg(long, env = "STEWARD_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in after which a browser session ends, however active.
+    #[arg(long, env = "STEWARD_SESSION_MAX_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_max_hours: u32,
+}
+
+/// The origin (`scheme://host[:port]`) of a public URL, and whether session cookies
+/// must be `Secure`: always, except for plain http on a loopback address.
+pub fn public_origin(public_url: &str) -> Result<(String, bool), String> {
+    let url = public_url.trim().trim_end_matches('/');
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("STEWARD_PUBLIC_URL '{url}' needs a scheme, e.g. https://steward.example.com"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("STEWARD_PUBLIC_URL must use http or https (got '{scheme}')"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    if authority.is_empty() {
+        return Err(format!("STEWARD_PUBLIC_URL '{url}' has no host"));
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => authority.split(':').next().unwrap_or_default().to_owned(),
+    };
+    let loopback = host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let secure = !(scheme == "http" && loopback);
+    Ok((format!("{scheme}://{authority}"), secure))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_are_secure_except_on_plain_http_loopback() {
+        assert_eq!(public_origin("http://127.0.0.1:3000/").unwrap(), ("http://127.0.0.1:3000".into(), false));
+        assert_eq!(public_origin("http://localhost:3000").unwrap().1, false);
+        assert_eq!(public_origin("http://[::1]:3000").unwrap().1, false);
+        assert_eq!(public_origin("http://steward.internal:3000").unwrap().1, true);
+        assert_eq!(
+            public_origin("https://Steward.Example.com/app").unwrap(),
+            ("https://steward.example.com".into(), true)
+        );
+        assert!(public_origin("steward.example.com").is_err());
+        assert!(public_origin("ftp://x").is_err());
+    }
 
     #[test]
     fn parses_both_dialects() {

@@ -7,117 +7,55 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use chrono::Utc;
-use common::for_each_store;
-use http_body_util::BodyExt;
-use serde_json::Value;
+use common::{assert_problem, for_each_store, Auth, TestApp};
+use steward_domain::auth::{Role, Scope};
+use steward_server::demo;
 use steward_server::store::Store;
-use steward_server::{demo, services, web};
-use tower::ServiceExt;
-
-fn app(store: &Store) -> Router {
-    let options = web::leptos_options("127.0.0.1:0".parse().unwrap(), "target/site".as_ref());
-    web::router(store.clone(), services::ports(store.clone()), options)
-}
-
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        content_type,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Reply {
-    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
-}
 
 async fn seeded(store: &Store) {
-    demo::seed(store, 120, 11, Utc::now(), |_| {})
-        .await
-        .unwrap();
+    demo::seed(store, 120, 11, Utc::now(), |_| {}).await.unwrap();
 }
 
-fn assert_problem(reply: &Reply, status: StatusCode, detail: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.content_type, "application/problem+json");
-    let problem = reply.json();
-    assert_eq!(problem["status"], status.as_u16());
-    assert_eq!(problem["type"], "about:blank");
-    assert_eq!(problem["detail"], detail);
-    assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
+async fn reader(app: &TestApp) -> Auth {
+    Auth::Bearer(app.token(Role::Owner, &[Scope::InventoryRead]).await)
 }
 
 #[tokio::test]
 async fn identities_api_pages_with_cursors_and_filters() {
     for_each_store(|store| async move {
         seeded(&store).await;
-        let app = app(&store);
+        let app = TestApp::new(&store).await;
+        let auth = reader(&app).await;
 
-        let first = get(&app, "/api/v1/identities?limit=50").await;
-        assert_eq!(first.status, StatusCode::OK);
+        let first = app.get("/api/v1/identities?limit=50", &auth).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
         assert_eq!(first.content_type, "application/json");
         let first = first.json();
         assert_eq!(first["items"].as_array().unwrap().len(), 50);
         let item = &first["items"][0];
-        for field in [
-            "id",
-            "name",
-            "actor_class",
-            "kind",
-            "source",
-            "environment",
-            "status",
-            "created_at",
-        ] {
+        for field in ["id", "name", "actor_class", "kind", "source", "environment", "status", "created_at"] {
             assert!(!item[field].is_null(), "missing {field} in {item}");
         }
 
         let mut all = Vec::new();
-        let mut uri = "/api/v1/identities?limit=50".to_owned();
+        let mut uri = "/api/v1/identities?limit=50&class=machine".to_owned();
         loop {
-            let page = get(&app, &uri).await.json();
-            all.extend(
-                page["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["id"].clone()),
-            );
+            let page = app.get(&uri, &auth).await.json();
+            all.extend(page["items"].as_array().unwrap().iter().map(|i| i["actor_class"].clone()));
             match page["next_cursor"].as_str() {
-                Some(cursor) => uri = format!("/api/v1/identities?limit=50&cursor={cursor}"),
+                Some(cursor) => uri = format!("/api/v1/identities?limit=50&class=machine&cursor={cursor}"),
                 None => break,
             }
         }
-        assert_eq!(all.len(), 120);
-
-        let ai = get(&app, "/api/v1/identities?class=ai&limit=500")
-            .await
-            .json();
-        let items = ai["items"].as_array().unwrap();
-        assert!(!items.is_empty());
-        assert!(items.iter().all(|i| i["actor_class"] == "ai"));
+        // The demo's machine identities, plus one api_client per test token.
+        assert!(all.len() > 50);
+        assert!(all.iter().all(|c| c == "machine"));
+        let total = store.count_identities().await.unwrap();
+        let ai = app.get("/api/v1/identities?class=ai&limit=500", &auth).await.json();
+        let ai = ai["items"].as_array().unwrap();
+        assert!(ai.iter().all(|i| i["actor_class"] == "ai"));
+        assert_eq!(all.len() + ai.len(), total as usize);
     })
     .await;
 }
@@ -125,8 +63,9 @@ async fn identities_api_pages_with_cursors_and_filters() {
 #[tokio::test]
 async fn bad_input_is_a_problem_naming_the_parameter() {
     for_each_store(|store| async move {
-        let app = app(&store);
-        let reply = get(&app, "/api/v1/identities?class=robot").await;
+        let app = TestApp::new(&store).await;
+        let auth = reader(&app).await;
+        let reply = app.get("/api/v1/identities?class=robot", &auth).await;
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
@@ -134,36 +73,36 @@ async fn bad_input_is_a_problem_naming_the_parameter() {
         );
         assert_eq!(reply.json()["field"], "actor class");
 
-        let reply = get(&app, "/api/v1/identities?cursor=garbage").await;
+        let reply = app.get("/api/v1/identities?cursor=garbage", &auth).await;
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
             "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged",
         );
-        let reply = get(&app, "/api/v1/identities?limit=100000").await;
-        assert_problem(
-            &reply,
-            StatusCode::BAD_REQUEST,
-            "invalid limit: '100000' is not a whole number from 1 to 500",
-        );
-        let reply = get(&app, "/api/v1/identities?sort=name").await;
+        let reply = app.get("/api/v1/identities?limit=100000", &auth).await;
+        assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid limit: '100000' is not a whole number from 1 to 500");
+        let reply = app.get("/api/v1/identities?sort=name", &auth).await;
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
             "invalid query parameter: unknown parameter 'sort'; accepted: class, q, cursor, limit",
         );
-        let reply = get(&app, "/api/v1/no-such-thing").await;
+        let reply = app.get("/api/v1/no-such-thing", &auth).await;
         assert_problem(&reply, StatusCode::NOT_FOUND, "API endpoint not found");
-        let reply = send(
-            &app,
-            Request::delete("/api/v1/identities").body(Body::empty()).unwrap(),
-        )
-        .await;
-        assert_problem(
-            &reply,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "this endpoint does not accept that HTTP method",
-        );
+        let reply = app
+            .send(auth.apply(Request::put("/api/v1/identities")).body(Body::empty()).unwrap())
+            .await;
+        assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "this endpoint does not accept that HTTP method");
+        let reply = app
+            .send(
+                auth.apply(Request::post("/api/v1/tokens"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{\"name\": 5}"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert_eq!(reply.json()["field"], "body");
     })
     .await;
 }
@@ -171,7 +110,8 @@ async fn bad_input_is_a_problem_naming_the_parameter() {
 #[tokio::test]
 async fn openapi_document_describes_the_api() {
     for_each_store(|store| async move {
-        let reply = get(&app(&store), "/api/v1/openapi.json").await;
+        let app = TestApp::new(&store).await;
+        let reply = app.get("/api/v1/openapi.json", &Auth::None).await;
         assert_eq!(reply.status, StatusCode::OK);
         let doc = reply.json();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -186,6 +126,17 @@ async fn openapi_document_describes_the_api() {
         assert!(list["responses"]["400"]["content"]["application/problem+json"].is_object());
         assert!(doc["components"]["schemas"]["IdentitySummary"].is_object());
         assert!(doc["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        // Every route of the router is documented (except the document itself).
+        for (method, path) in steward_server::api::ROUTES {
+            if *path == "/api/v1/openapi.json" {
+                continue;
+            }
+            assert!(
+                doc["paths"][path][method.to_lowercase()].is_object(),
+                "{method} {path} is missing from the OpenAPI document"
+            );
+        }
     })
     .await;
 }
@@ -193,17 +144,13 @@ async fn openapi_document_describes_the_api() {
 #[tokio::test]
 async fn health_and_readiness() {
     for_each_store(|store| async move {
-        let app = app(&store);
-        assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
-        assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);
+        let app = TestApp::new(&store).await;
+        assert_eq!(app.get("/healthz", &Auth::None).await.status, StatusCode::OK);
+        assert_eq!(app.get("/readyz", &Auth::None).await.status, StatusCode::OK);
         store.close().await;
-        assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
-        let reply = get(&app, "/readyz").await;
-        assert_problem(
-            &reply,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the database is not reachable",
-        );
+        assert_eq!(app.get("/healthz", &Auth::None).await.status, StatusCode::OK);
+        let reply = app.get("/readyz", &Auth::None).await;
+        assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable");
     })
     .await;
 }
@@ -212,8 +159,9 @@ async fn health_and_readiness() {
 async fn inventory_page_is_server_rendered_with_filters_from_the_url() {
     for_each_store(|store| async move {
         seeded(&store).await;
-        let app = app(&store);
-        let reply = get(&app, "/inventory?class=ai").await;
+        let app = TestApp::new(&store).await;
+        let auth = Auth::Cookie(app.login(Role::Viewer).await);
+        let reply = app.get("/inventory?class=ai", &auth).await;
         assert_eq!(reply.status, StatusCode::OK);
         assert!(reply.content_type.starts_with("text/html"));
         let html = &reply.body;
@@ -223,19 +171,13 @@ async fn inventory_page_is_server_rendered_with_filters_from_the_url() {
         assert_eq!(html.matches("badge class-ai").count(), rows);
         assert!(!html.contains("badge class-machine"));
         assert!(html.contains(r#"aria-current="page""#));
+        assert!(html.contains("Vera") || html.contains("viewer"), "the header names the user");
 
-        let reply = get(&app, "/inventory?class=robot").await;
+        let reply = app.get("/inventory?class=robot", &auth).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-        assert!(reply
-            .body
-            .contains("invalid actor class: unknown value &#x27;robot&#x27;; expected one of: machine, ai")
-            || reply
-                .body
-                .contains("invalid actor class: unknown value 'robot'; expected one of: machine, ai"));
+        assert!(reply.body.contains("invalid actor class: unknown value"));
 
-        let reply = get(&app, "/").await;
-        assert!(reply.status.is_redirection() || reply.body.contains("/inventory"));
-        let reply = get(&app, "/no-such-page").await;
+        let reply = app.get("/no-such-page", &auth).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert!(reply.body.contains("Page not found"));
     })
@@ -246,16 +188,20 @@ async fn inventory_page_is_server_rendered_with_filters_from_the_url() {
 async fn server_function_lists_with_the_same_rules() {
     for_each_store(|store| async move {
         seeded(&store).await;
-        let app = app(&store);
-        let call = |query: &str| {
-            Request::post("/rpc/inventory/list_identities")
+        let app = TestApp::new(&store).await;
+        let cookie = app.login(Role::Owner).await;
+        let call = |query: &str, cookie: Option<&str>| {
+            let mut request = Request::post("/rpc/inventory/list_identities")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    serde_urlencoded::to_string([("query", query)]).unwrap(),
-                ))
+                .header(header::ORIGIN, common::ORIGIN);
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+            request
+                .body(Body::from(serde_urlencoded::to_string([("query", query)]).unwrap()))
                 .unwrap()
         };
-        let reply = send(&app, call("class=machine&limit=5")).await;
+        let reply = app.send(call("class=machine&limit=5", Some(&cookie))).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let listing = reply.json();
         let items = listing["page"]["items"].as_array().unwrap();
@@ -263,13 +209,14 @@ async fn server_function_lists_with_the_same_rules() {
         assert!(items.iter().all(|i| i["actor_class"] == "machine"));
         assert!(listing["as_of"].is_string());
 
-        let reply = send(&app, call("class=robot")).await;
+        let reply = app.send(call("class=robot", Some(&cookie))).await;
         assert!(reply.status.is_client_error() || reply.status.is_server_error());
-        assert!(
-            reply.body.contains("unknown value 'robot'"),
-            "{}",
-            reply.body
-        );
+        assert!(reply.body.contains("unknown value 'robot'"), "{}", reply.body);
+
+        // Without a session the service refuses, whatever the UI would have shown.
+        let reply = app.send(call("", None)).await;
+        assert!(!reply.status.is_success());
+        assert!(reply.body.contains("unauthenticated") || reply.body.contains("sign-in required"), "{}", reply.body);
     })
     .await;
 }

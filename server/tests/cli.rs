@@ -51,9 +51,48 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
         .output()
         .unwrap();
     assert!(demo.status.success(), "{demo:?}");
+    let out = String::from_utf8_lossy(&demo.stdout);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("Added 1200 demo identities and 30 people."));
+    // A random password, printed once, for one account per role.
+    let banner = lines.next().unwrap();
+    let password = banner
+        .strip_prefix("Demo sign-in accounts (one per role), all with the password ")
+        .and_then(|rest| rest.strip_suffix(':'))
+        .unwrap();
+    assert_eq!(password.len(), 16);
+    assert_eq!(lines.count(), 4);
+
+    // Users: add one (password from stdin), refuse a duplicate and a short password.
+    let add = |email: &str, password: &str| {
+        use std::io::Write;
+        let mut child = steward()
+            .args(["user", "add", "--email", email, "--role", "auditor"])
+            .env("DATABASE_URL", &url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let added = add("Erin@Example.com", "long enough password");
+    assert!(added.status.success(), "{added:?}");
+    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "Added erin@example.com as auditor.");
+    let again = add("erin@example.com", "long enough password");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("a user with the email erin@example.com already exists"));
+    let short = add("frank@example.com", "short");
+    assert!(String::from_utf8_lossy(&short.stderr)
+        .contains("invalid password: a password needs at least 12 characters (this one has 5)"));
+
+    let verify = steward().args(["audit", "verify"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+    // Four demo accounts and Erin: five audited changes.
     assert_eq!(
-        String::from_utf8_lossy(&demo.stdout).trim(),
-        "Added 1200 demo identities and 30 people."
+        String::from_utf8_lossy(&verify.stdout).trim(),
+        "The audit trail is intact: 5 events checked."
     );
 
     let again = steward()
@@ -81,17 +120,18 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
 fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/steward.db", dir.path().display());
-    let mut child = steward()
+    let child = steward()
         .env("DATABASE_URL", &url)
         .env("STEWARD_ADDR", "127.0.0.1:0")
         .env("STEWARD_DEMO_IF_EMPTY", "25")
+        .env("STEWARD_DEMO_PASSWORD", "demo password for the test")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
     assert!(
         line.starts_with("Steward is running at http://127.0.0.1:"),
         "{line}"
@@ -103,19 +143,32 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
         .unwrap()
         .to_owned();
 
-    let body = http_get(&addr, "/api/v1/identities?limit=100");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["items"].as_array().unwrap().len(), 25);
+    let mut banner = String::new();
+    for _ in 0..5 {
+        stdout.read_line(&mut banner).unwrap();
+    }
+    assert!(
+        banner.starts_with("Demo sign-in accounts (one per role), all with the password demo password for the test:"),
+        "{banner}"
+    );
+    for email in ["admin@steward.local", "owner@steward.local", "viewer@steward.local", "auditor@steward.local"] {
+        assert!(banner.contains(email), "{banner}");
+    }
+
+    assert_eq!(http_get(&addr, "/healthz"), (200, "ok".to_owned()));
+    // The API is closed to anonymous callers.
+    let (status, body) = http_get(&addr, "/api/v1/identities?limit=100");
+    assert_eq!(status, 401, "{body}");
 
     // Graceful shutdown on SIGTERM: the process exits by itself, successfully.
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             assert!(status.success(), "{status:?}");
             break;
         }
@@ -124,8 +177,18 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
     }
 }
 
-/// A minimal HTTP/1.1 GET over a TCP socket, returning the body.
-fn http_get(addr: &str, path: &str) -> String {
+/// Kills the server if the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a TCP socket, returning the status and body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(
@@ -136,15 +199,13 @@ fn http_get(addr: &str, path: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let status = head[9..12].parse().unwrap();
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_owned()
-    }
+    };
+    (status, body)
 }
 
 fn dechunk(mut body: &str) -> String {

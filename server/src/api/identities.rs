@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
 
-use super::{ApiError, ApiState, Problem};
+use super::{ApiError, ApiState, Caller, Problem};
 
 /// List identities, ordered by name, one page at a time.
 #[utoipa::path(
@@ -20,12 +20,22 @@ use super::{ApiError, ApiState, Problem};
     responses(
         (status = 200, description = "One page of identities", body = Page<IdentitySummary>),
         (status = 400, description = "A filter, limit or cursor is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not read the inventory", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_identities(
     State(state): State<ApiState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Page<IdentitySummary>>, ApiError> {
     let query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
-    Ok(Json(state.ports.inventory.list_identities(&query).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .list_identities(caller.principal(), &query)
+            .await?,
+    ))
 }

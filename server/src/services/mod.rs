@@ -1,7 +1,8 @@
 //! The service layer: implementations of the domain's ports over the store. Every
-//! rule (and, from the login issue on, every authorization and audit entry) lives here,
-//! so the web UI and the REST API cannot disagree.
+//! rule, every authorization decision and every audit entry lives here, so the web UI,
+//! the REST API and the CLI cannot disagree.
 
+pub mod audit;
 pub mod auth;
 pub mod inventory;
 pub mod tokens;
@@ -12,9 +13,25 @@ use steward_domain::ports::Ports;
 
 use crate::store::Store;
 
-/// Builds every port over one store.
-pub fn ports(store: Store) -> Ports {
-    Ports {
-        inventory: Arc::new(inventory::InventoryService::new(store)),
+/// Every service over one store.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub ports: Ports,
+    pub auth: auth::AuthService,
+    pub tokens: tokens::TokenService,
+}
+
+impl Services {
+    pub fn new(store: Store) -> Self {
+        Services {
+            ports: Ports {
+                inventory: Arc::new(inventory::InventoryService::new(store.clone())),
+                audit: Arc::new(audit::AuditService::new(store.clone())),
+            },
+            auth: auth::AuthService::new(store.clone()),
+            tokens: tokens::TokenService::new(store.clone()),
+            store,
+        }
     }
 }

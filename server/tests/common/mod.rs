@@ -97,3 +97,183 @@ fn database_name_is_replaced() {
     );
     assert_eq!(with_database("postgres://h", "z"), "postgres://h/z");
 }
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use steward_domain::auth::{Principal, Role, Scope};
+use steward_domain::tokens::NewTokenRequest;
+use steward_server::services::Services;
+use steward_server::web::{self, auth::WebSecurity};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// The whole router over `store`, with one user per role (password [`PASSWORD`]).
+pub struct TestApp {
+    pub router: Router,
+    pub services: Services,
+}
+
+pub fn security() -> WebSecurity {
+    WebSecurity {
+        public_origin: ORIGIN.into(),
+        secure_cookies: false,
+        session_idle: chrono::Duration::minutes(30),
+        session_max_age: chrono::Duration::hours(12),
+    }
+}
+
+pub fn email_of(role: Role) -> String {
+    format!("{role}@test.example")
+}
+
+impl TestApp {
+    pub async fn new(store: &Store) -> TestApp {
+        Self::with_security(store, security()).await
+    }
+
+    pub async fn with_security(store: &Store, security: WebSecurity) -> TestApp {
+        let services = Services::new(store.clone());
+        for role in Role::ALL {
+            services
+                .auth
+                .add_user("system:test", &email_of(*role), None, *role, PASSWORD)
+                .await
+                .expect("add test user");
+        }
+        let options = web::leptos_options("127.0.0.1:0".parse().unwrap(), "target/site".as_ref());
+        TestApp {
+            router: web::router(services.clone(), security, options),
+            services,
+        }
+    }
+
+    /// A session principal of the test user with this role.
+    pub async fn principal(&self, role: Role) -> Principal {
+        self.services
+            .auth
+            .login_local(&email_of(role), PASSWORD)
+            .await
+            .expect("test user signs in")
+    }
+
+    /// A bearer token of the test user with this role.
+    pub async fn token(&self, role: Role, scopes: &[Scope]) -> String {
+        let principal = self.principal(role).await;
+        self.services
+            .tokens
+            .create(
+                Some(&principal),
+                &NewTokenRequest {
+                    name: format!("test-{role}"),
+                    scopes: scopes.to_vec(),
+                    expires_in_days: 1,
+                },
+            )
+            .await
+            .expect("create test token")
+            .token
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let header_of = |name| {
+            response
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let content_type = header_of(header::CONTENT_TYPE).join("");
+        let location = header_of(header::LOCATION).join("");
+        let set_cookie = header_of(header::SET_COOKIE);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            content_type,
+            location,
+            set_cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, uri: &str, auth: &Auth) -> Reply {
+        self.send(auth.apply(Request::get(uri)).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Signs in through the login form; returns the session cookie (`name=value`).
+    pub async fn login(&self, role: Role) -> String {
+        let reply = self.login_with(&email_of(role), PASSWORD, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        session_cookie(&reply).expect("a session cookie after sign-in")
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str, cookie: Option<&str>) -> Reply {
+        let form = serde_urlencoded::to_string([("email", email), ("password", password), ("next", "/inventory")])
+            .unwrap();
+        let mut request = Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, ORIGIN);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form)).unwrap()).await
+    }
+}
+
+/// How a test request authenticates.
+pub enum Auth {
+    None,
+    Cookie(String),
+    Bearer(String),
+}
+
+impl Auth {
+    pub fn apply(&self, builder: axum::http::request::Builder) -> axum::http::request::Builder {
+        match self {
+            Auth::None => builder,
+            Auth::Cookie(cookie) => builder.header(header::COOKIE, cookie),
+            Auth::Bearer(token) => builder.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub location: String,
+    pub set_cookie: Vec<String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// `steward_session=<id>` from a reply's Set-Cookie, if it sets one.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("steward_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+pub fn assert_problem(reply: &Reply, status: StatusCode, detail: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.content_type, "application/problem+json");
+    let problem = reply.json();
+    assert_eq!(problem["status"], status.as_u16());
+    assert_eq!(problem["type"], "about:blank");
+    assert_eq!(problem["detail"], detail);
+    assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
+}

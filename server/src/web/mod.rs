@@ -1,5 +1,8 @@
 //! The HTTP server: health probes, the REST API and the server-rendered web app in one
-//! router, with a tracing span per request and graceful shutdown.
+//! router, with sessions, a tracing span per request and graceful shutdown.
+
+pub mod auth;
+pub mod session;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,18 +11,23 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use steward_app::{shell, App};
-use steward_domain::ports::Ports;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::api;
+use crate::services::Services;
 use crate::store::Store;
+use auth::{AuthState, WebSecurity};
+use session::Sessions;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -58,21 +66,50 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
 }
 
 /// The whole application router.
-pub fn router(store: Store, ports: Ports, options: LeptosOptions) -> Router {
+pub fn router(services: Services, security: WebSecurity, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
+    let ports = services.ports.clone();
     let health = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(Health { store });
+        .with_state(Health {
+            store: services.store.clone(),
+        });
+    let auth_state = AuthState {
+        services: services.clone(),
+        security: security.clone(),
+    };
+    let auth_routes = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .with_state(auth_state.clone());
+    let sessions = SessionManagerLayer::new(Sessions::new(&services.store))
+        .with_name("steward_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(security.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(security.session_idle.num_seconds()),
+        ))
+        // Saving on every request makes the idle timeout slide with activity.
+        .with_always_save(true);
     Router::new()
         .merge(health)
-        .nest("/api/v1", api::router(ports.clone()))
+        .merge(auth_routes)
+        .nest("/api/v1", api::router(services.clone()))
         .leptos_routes_with_context(&options, routes, move || provide_context(ports.clone()), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn(auth::login_redirect))
+        .layer(middleware::from_fn_with_state(
+            auth_state.clone(),
+            auth::resolve_principal,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(auth_state, auth::csrf_guard))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
@@ -92,6 +129,20 @@ pub fn router(store: Store, ports: Ports, options: LeptosOptions) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Deletes expired sessions every few minutes, for as long as the server runs.
+pub fn spawn_session_cleanup(store: &Store) -> tokio::task::JoinHandle<()> {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let sessions = Sessions::new(store);
+    tokio::spawn(async move {
+        if let Err(error) = sessions
+            .continuously_delete_expired(tokio::time::Duration::from_secs(300))
+            .await
+        {
+            tracing::error!(%error, "expired-session cleanup stopped");
+        }
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.

@@ -1,0 +1,53 @@
+//! The sign-in page: a plain HTML form posted to `/auth/login` (it works without
+//! JavaScript, and the password never passes through the WASM app).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// The message for an `error` code the sign-in endpoint sends back.
+pub fn login_error_message(code: &str) -> Option<&'static str> {
+    match code {
+        "bad_credentials" => Some("Wrong email or password."),
+        "locked" => Some(
+            "Too many failed sign-ins for this account. Try again in 15 minutes, or ask an admin to reset the password.",
+        ),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let error = move || query.with(|q| q.get("error").and_then(|c| login_error_message(&c)));
+    let signed_out = move || query.with(|q| q.get("signed_out").is_some());
+    let next = move || query.with(|q| q.get("next").unwrap_or_else(|| "/".to_owned()));
+    view! {
+        <Title text="Sign in" />
+        <section class="login-card">
+            <h1>"Sign in to Steward"</h1>
+            {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
+            {move || error().map(|message| view! { <p class="notice error" role="alert">{message}</p> })}
+            <form method="post" action="/auth/login" class="stacked">
+                <input type="hidden" name="next" prop:value=next />
+                <label for="login-email">"Email"</label>
+                <input id="login-email" type="email" name="email" autocomplete="username" required autofocus />
+                <label for="login-password">"Password"</label>
+                <input id="login-password" type="password" name="password" autocomplete="current-password" required />
+                <button type="submit">"Sign in"</button>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_codes_have_messages() {
+        assert_eq!(login_error_message("bad_credentials"), Some("Wrong email or password."));
+        assert!(login_error_message("locked").is_some());
+        assert_eq!(login_error_message("<script>"), None);
+    }
+}

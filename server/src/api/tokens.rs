@@ -1,0 +1,57 @@
+//! `/api/v1/tokens`: API tokens for automation.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use steward_domain::tokens::{CreatedToken, NewTokenRequest, TokenInfo};
+use steward_domain::DomainError;
+use uuid::Uuid;
+
+use super::{ApiError, ApiJson, ApiState, Caller, Problem};
+
+/// List API tokens: all of them for admins, their own for owners.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses(
+        (status = 200, description = "Tokens, newest first (never their secrets)", body = Vec<TokenInfo>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    Ok(Json(state.services.tokens.list(caller.principal()).await?))
+}
+
+/// Create an API token acting as the caller, limited to its scopes. The secret is in
+/// the response and never shown again.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewTokenRequest,
+    responses(
+        (status = 201, description = "The token; store `token` now", body = CreatedToken),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let created = state.services.tokens.create(caller.principal(), &request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Revoke an API token: admins any, owners their own. Its identity is retired.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = Uuid, Path, description = "Token id")),
+    responses(
+        (status = 200, description = "The revoked token", body = TokenInfo),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already revoked", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TokenInfo>, ApiError> {
+    let id = Uuid::parse_str(&id)
+        .map_err(|_| DomainError::invalid("id", format!("'{id}' is not a token id")))?;
+    Ok(Json(state.services.tokens.revoke(caller.principal(), id).await?))
+}

@@ -1,0 +1,273 @@
+//! Who is calling: sessions and bearer tokens resolved into a principal for every
+//! request, the sign-in and sign-out endpoints, the CSRF guard and the redirect of
+//! anonymous page views to the sign-in page.
+
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use steward_domain::auth::CurrentPrincipal;
+use steward_domain::DomainError;
+use tower_sessions::Session;
+
+use super::session::{SessionAuth, AUTH_KEY};
+use crate::api::ApiError;
+use crate::services::auth::LoginError;
+use crate::services::Services;
+
+/// Settings of the web layer's security.
+#[derive(Debug, Clone)]
+pub struct WebSecurity {
+    /// `scheme://host[:port]` browsers use to reach Steward; state-changing requests
+    /// must come from it.
+    pub public_origin: String,
+    /// Session cookies carry `Secure` (everything but plain http on loopback).
+    pub secure_cookies: bool,
+    pub session_idle: Duration,
+    pub session_max_age: Duration,
+}
+
+#[derive(Clone)]
+pub struct AuthState {
+    pub services: Services,
+    pub security: WebSecurity,
+}
+
+fn session_error(error: tower_sessions::session::Error) -> Response {
+    tracing::error!(%error, "session store failure");
+    ApiError::from(DomainError::Internal).into_response()
+}
+
+/// Resolves the caller from `Authorization: Bearer` or the session and puts a
+/// [`CurrentPrincipal`] into the request for the services to authorize against.
+pub async fn resolve_principal(
+    State(state): State<AuthState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
+    let principal = if let Some(bearer) = bearer {
+        match state.services.tokens.authenticate(&bearer).await {
+            Ok(principal) => Some(principal),
+            Err(DomainError::Unauthenticated) => {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "the API token is invalid, expired or revoked",
+                )
+                .into_response();
+            }
+            Err(error) => return ApiError::from(error).into_response(),
+        }
+    } else {
+        match session.get::<SessionAuth>(AUTH_KEY).await {
+            Ok(Some(auth)) if auth.expired(state.security.session_max_age, Utc::now()) => {
+                if let Err(error) = session.flush().await {
+                    return session_error(error);
+                }
+                None
+            }
+            Ok(Some(auth)) => match state.services.auth.session_principal(auth.user_id).await {
+                Ok(Some(principal)) => Some(principal),
+                Ok(None) => {
+                    // The user was removed or deactivated: end the session.
+                    if let Err(error) = session.flush().await {
+                        return session_error(error);
+                    }
+                    None
+                }
+                Err(error) => return ApiError::from(error).into_response(),
+            },
+            Ok(None) => None,
+            Err(error) => return session_error(error),
+        }
+    };
+    request.extensions_mut().insert(CurrentPrincipal(principal));
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that a browser sent from another site. Requests
+/// with a bearer token are exempt: browsers never attach those by themselves.
+pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || request.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    if let Err(reason) = same_origin(&request, &state.security.public_origin) {
+        tracing::warn!(reason, path = %request.uri().path(), "cross-site request refused");
+        return ApiError::new(StatusCode::FORBIDDEN, format!("cross-site request refused: {reason}"))
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a request comes from Steward's own pages: `Sec-Fetch-Site` when the
+/// browser sends it, otherwise `Origin` compared with the public origin or the Host.
+pub fn same_origin(request: &Request, public_origin: &str) -> Result<(), String> {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return match site {
+            "same-origin" | "none" => Ok(()),
+            other => Err(format!("the request came from a {other} page")),
+        };
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Err("the request has no Origin header".into());
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let from_host = host.is_some_and(|host| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+    });
+    if origin.eq_ignore_ascii_case(public_origin) || from_host {
+        Ok(())
+    } else {
+        Err(format!("the request came from {origin}"))
+    }
+}
+
+/// Paths anyone may open without signing in.
+fn is_public_path(path: &str) -> bool {
+    path == "/login"
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.ico"
+        || ["/auth/", "/api/", "/rpc/", "/pkg/"].iter().any(|p| path.starts_with(p))
+}
+
+/// Sends anonymous page views to the sign-in page, remembering where they were going.
+pub async fn login_redirect(request: Request, next: Next) -> Response {
+    let anonymous = request
+        .extensions()
+        .get::<CurrentPrincipal>()
+        .is_none_or(|p| p.0.is_none());
+    let page_view = matches!(*request.method(), Method::GET | Method::HEAD);
+    let path = request.uri().path();
+    if anonymous && page_view && !is_public_path(path) {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str());
+        let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{query}")).into_response();
+    }
+    next.run(request).await
+}
+
+/// Only local paths are followed after sign-in (never `//host` or `https://…`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+fn login_page_with(error: &str, next: &str) -> Redirect {
+    let query = serde_urlencoded::to_string([("error", error), ("next", next)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}"))
+}
+
+/// `POST /auth/login`: checks the password, starts a fresh session (new id, so a
+/// planted session id is useless) and goes on to where the user was going.
+pub async fn login(
+    State(state): State<AuthState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    match state.services.auth.login_local(&form.email, &form.password).await {
+        Ok(principal) => {
+            let auth = SessionAuth {
+                user_id: principal.user_id,
+                login_at: Utc::now(),
+            };
+            if let Err(error) = session.cycle_id().await {
+                return session_error(error);
+            }
+            if let Err(error) = session.insert(AUTH_KEY, &auth).await {
+                return session_error(error);
+            }
+            Redirect::to(&next).into_response()
+        }
+        Err(LoginError::BadCredentials) => login_page_with("bad_credentials", &next).into_response(),
+        Err(LoginError::Locked(_)) => login_page_with("locked", &next).into_response(),
+        Err(LoginError::Domain(error)) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `POST /auth/logout`: ends the session on the server, not just in the browser.
+pub async fn logout(State(state): State<AuthState>, session: Session, request: Request) -> Response {
+    if let Some(principal) = request
+        .extensions()
+        .get::<CurrentPrincipal>()
+        .and_then(|p| p.0.as_ref())
+    {
+        if let Err(error) = state.services.auth.logout(principal).await {
+            return ApiError::from(error).into_response();
+        }
+    }
+    if let Err(error) = session.flush().await {
+        return session_error(error);
+    }
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(headers: &[(&str, &str)]) -> Request {
+        let mut builder = axum::http::Request::post("/auth/login");
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let origin = "https://steward.example.com";
+        assert!(same_origin(&request(&[("sec-fetch-site", "same-origin")]), origin).is_ok());
+        assert!(same_origin(&request(&[("sec-fetch-site", "cross-site")]), origin).is_err());
+        assert!(same_origin(&request(&[("sec-fetch-site", "same-site")]), origin).is_err());
+        assert!(same_origin(&request(&[("origin", origin)]), origin).is_ok());
+        assert!(same_origin(&request(&[("origin", "https://evil.example")]), origin).is_err());
+        assert!(same_origin(
+            &request(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]),
+            origin
+        )
+        .is_ok());
+        assert_eq!(
+            same_origin(&request(&[]), origin),
+            Err("the request has no Origin header".into())
+        );
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/inventory?class=ai")), "/inventory?class=ai");
+        assert_eq!(safe_next(Some("//evil.example/x")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}
