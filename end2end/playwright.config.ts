@@ -42,6 +42,7 @@ export default defineConfig({
       DATABASE_URL: "sqlite://../target/e2e/steward.db",
       STEWARD_SITE_ROOT: "../target/site",
       STEWARD_DEMO_IF_EMPTY: "300",
+      STEWARD_DEMO_PASSWORD: "end-to-end demo password",
       STEWARD_LOG: "warn",
     },
   },

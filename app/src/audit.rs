@@ -12,13 +12,19 @@ use crate::error::AppError;
 pub async fn list_audit(query: String) -> Result<AuditPage, AppError> {
     let ports = crate::session::ports()?;
     let query = AuditQuery::from_query_string(&query)?;
-    Ok(ports.audit.list(crate::session::principal().as_ref(), &query).await?)
+    Ok(ports
+        .audit
+        .list(crate::session::principal().as_ref(), &query)
+        .await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "audit/verify")]
 pub async fn verify_audit() -> Result<ChainReport, AppError> {
     let ports = crate::session::ports()?;
-    Ok(ports.audit.verify(crate::session::principal().as_ref()).await?)
+    Ok(ports
+        .audit
+        .verify(crate::session::principal().as_ref())
+        .await?)
 }
 
 /// Link to the audit page (or its CSV export) for `query`.
@@ -34,7 +40,10 @@ pub fn audit_href(base: &str, query: &AuditQuery) -> String {
 /// The sentence the verify button shows.
 pub fn describe_report(report: &ChainReport) -> String {
     match &report.first_broken {
-        None => format!("The audit trail is intact: {} events checked.", report.checked),
+        None => format!(
+            "The audit trail is intact: {} events checked.",
+            report.checked
+        ),
         Some(broken) => format!(
             "The audit trail is BROKEN at event {}: {}.",
             broken.seq, broken.reason
@@ -71,11 +80,11 @@ pub fn AuditPageView() -> impl IntoView {
         <h1>"Audit trail"</h1>
         <p class="lede">"Every change and sign-in, hash-chained so tampering shows."</p>
         <form method="get" action="/audit" class="filters">
-            <label>"Actor" <input type="text" name="actor" placeholder="user:ada@example.com" prop:value=field("actor") /></label>
-            <label>"Action" <input type="text" name="action" placeholder="auth.login_failed" prop:value=field("action") /></label>
-            <label>"Target" <input type="text" name="target" prop:value=field("target") /></label>
-            <label>"Since" <input type="date" name="since" prop:value=field("since") /></label>
-            <label>"Until" <input type="date" name="until" prop:value=field("until") /></label>
+            <label>"Actor" <input type="text" name="actor" placeholder="user:ada@example.com" value=field("actor") prop:value=field("actor") /></label>
+            <label>"Action" <input type="text" name="action" placeholder="auth.login_failed" value=field("action") prop:value=field("action") /></label>
+            <label>"Target" <input type="text" name="target" value=field("target") prop:value=field("target") /></label>
+            <label>"Since" <input type="date" name="since" value=field("since") prop:value=field("since") /></label>
+            <label>"Until" <input type="date" name="until" value=field("until") prop:value=field("until") /></label>
             <button type="submit">"Filter"</button>
             <a href="/audit">"Clear"</a>
         </form>
@@ -111,9 +120,15 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
     if page.events.is_empty() {
         return view! { <div class="empty-state"><p>"No audit events match these filters."</p></div> }.into_any();
     }
-    let older = page
-        .next_before
-        .map(|before| audit_href("/audit", &AuditQuery { before: Some(before), ..query.clone() }));
+    let older = page.next_before.map(|before| {
+        audit_href(
+            "/audit",
+            &AuditQuery {
+                before: Some(before),
+                ..query.clone()
+            },
+        )
+    });
     let rows = page
         .events
         .into_iter()

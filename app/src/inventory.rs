@@ -107,6 +107,7 @@ pub fn InventoryPage() -> impl IntoView {
                         placeholder="Search name or external id"
                         maxlength=IdentityQuery::MAX_SEARCH_LEN
                         node_ref=search_input
+                        value=move || query.get().search.unwrap_or_default()
                         prop:value=move || query.get().search.unwrap_or_default()
                     />
                     <button type="submit">"Search"</button>

@@ -29,7 +29,7 @@ pub fn LoginPage() -> impl IntoView {
             {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
             {move || error().map(|message| view! { <p class="notice error" role="alert">{message}</p> })}
             <form method="post" action="/auth/login" class="stacked">
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <label for="login-email">"Email"</label>
                 <input id="login-email" type="email" name="email" autocomplete="username" required autofocus />
                 <label for="login-password">"Password"</label>
@@ -46,7 +46,10 @@ mod tests {
 
     #[test]
     fn only_known_codes_have_messages() {
-        assert_eq!(login_error_message("bad_credentials"), Some("Wrong email or password."));
+        assert_eq!(
+            login_error_message("bad_credentials"),
+            Some("Wrong email or password.")
+        );
         assert!(login_error_message("locked").is_some());
         assert_eq!(login_error_message("<script>"), None);
     }

@@ -215,7 +215,13 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let report = verify(&chain(5));
-        assert_eq!(report, ChainReport { checked: 5, first_broken: None });
+        assert_eq!(
+            report,
+            ChainReport {
+                checked: 5,
+                first_broken: None
+            }
+        );
     }
 
     #[test]
@@ -273,8 +279,9 @@ pub struct AuditQuery {
 impl AuditQuery {
     pub const DEFAULT_LIMIT: u32 = 100;
     pub const MAX_LIMIT: u32 = 1000;
-    pub const PARAMS: &'static [&'static str] =
-        &["actor", "action", "target", "since", "until", "before", "limit"];
+    pub const PARAMS: &'static [&'static str] = &[
+        "actor", "action", "target", "since", "until", "before", "limit",
+    ];
 
     pub fn new() -> Self {
         AuditQuery {
@@ -297,11 +304,17 @@ impl AuditQuery {
             if !Self::PARAMS.contains(&key.as_str()) {
                 return Err(DomainError::invalid(
                     "query parameter",
-                    format!("unknown parameter '{key}'; accepted: {}", Self::PARAMS.join(", ")),
+                    format!(
+                        "unknown parameter '{key}'; accepted: {}",
+                        Self::PARAMS.join(", ")
+                    ),
                 ));
             }
             if seen.contains(&key) {
-                return Err(DomainError::invalid(key, "given more than once; give it at most once"));
+                return Err(DomainError::invalid(
+                    key,
+                    "given more than once; give it at most once",
+                ));
             }
             seen.push(key.clone());
             if value.is_empty() {
@@ -314,9 +327,14 @@ impl AuditQuery {
                 "since" => q.since = Some(parse_time("since", &value)?),
                 "until" => q.until = Some(parse_time("until", &value)?),
                 "before" => {
-                    q.before = Some(value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        DomainError::invalid("before", format!("'{value}' is not an event number"))
-                    })?)
+                    q.before = Some(value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(
+                        || {
+                            DomainError::invalid(
+                                "before",
+                                format!("'{value}' is not an event number"),
+                            )
+                        },
+                    )?)
                 }
                 "limit" => {
                     q.limit = value
@@ -326,7 +344,10 @@ impl AuditQuery {
                         .ok_or_else(|| {
                             DomainError::invalid(
                                 "limit",
-                                format!("'{value}' is not a whole number from 1 to {}", Self::MAX_LIMIT),
+                                format!(
+                                    "'{value}' is not a whole number from 1 to {}",
+                                    Self::MAX_LIMIT
+                                ),
                             )
                         })?
                 }
@@ -339,7 +360,11 @@ impl AuditQuery {
     /// URL query string (without `?`), omitting defaults.
     pub fn to_query_string(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
-        for (key, value) in [("actor", &self.actor), ("action", &self.action), ("target", &self.target)] {
+        for (key, value) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
+        ] {
             if let Some(v) = value {
                 pairs.push((key, v.clone()));
             }
@@ -401,7 +426,11 @@ pub fn audit_csv_line(event: &AuditEvent) -> String {
         event.prev_hash.clone(),
         event.hash.clone(),
     ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
@@ -427,12 +456,20 @@ mod query_tests {
 
     #[test]
     fn audit_query_parses_and_round_trips() {
-        let q = AuditQuery::from_query_string("actor=user%3Aa%40x.io&since=2026-01-02&limit=10&before=99").unwrap();
+        let q = AuditQuery::from_query_string(
+            "actor=user%3Aa%40x.io&since=2026-01-02&limit=10&before=99",
+        )
+        .unwrap();
         assert_eq!(q.actor.as_deref(), Some("user:a@x.io"));
         assert_eq!(q.since.unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
-        assert_eq!(AuditQuery::from_query_string(&q.to_query_string()).unwrap(), q);
         assert_eq!(
-            AuditQuery::from_query_string("since=yesterday").unwrap_err().to_string(),
+            AuditQuery::from_query_string(&q.to_query_string()).unwrap(),
+            q
+        );
+        assert_eq!(
+            AuditQuery::from_query_string("since=yesterday")
+                .unwrap_err()
+                .to_string(),
             "invalid since: 'yesterday' is not a date (YYYY-MM-DD) or an RFC 3339 time"
         );
         assert!(AuditQuery::from_query_string("who=me").is_err());

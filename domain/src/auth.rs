@@ -70,7 +70,9 @@ impl Action {
         match self {
             Action::ReadInventory => Some(Scope::InventoryRead),
             Action::ManageUsers => None,
-            Action::CreateToken | Action::ListTokens | Action::RevokeToken => Some(Scope::TokensWrite),
+            Action::CreateToken | Action::ListTokens | Action::RevokeToken => {
+                Some(Scope::TokensWrite)
+            }
             Action::ReadAudit => Some(Scope::AuditRead),
         }
     }
@@ -127,11 +129,7 @@ pub fn authorize(principal: Option<&Principal>, action: Action) -> Result<(), Do
     let principal = principal.ok_or(DomainError::Unauthenticated)?;
     if !action.roles().contains(&principal.role) {
         return Err(DomainError::Forbidden {
-            reason: format!(
-                "the {} role cannot {}",
-                principal.role,
-                action.describe()
-            ),
+            reason: format!("the {} role cannot {}", principal.role, action.describe()),
         });
     }
     if let Credential::Token { scopes, .. } = &principal.credential {
@@ -178,7 +176,11 @@ mod tests {
             (Action::RevokeToken, [true, true, false, false]),
             (Action::ReadAudit, [true, false, false, true]),
         ];
-        assert_eq!(expected.len(), Action::ALL.len(), "every action is in the matrix");
+        assert_eq!(
+            expected.len(),
+            Action::ALL.len(),
+            "every action is in the matrix"
+        );
         for (action, allowed) in expected {
             for (role, allowed) in Role::ALL.iter().zip(allowed) {
                 let p = principal(*role, Credential::Session);
@@ -202,7 +204,9 @@ mod tests {
         let reader = token(Role::Admin, vec![Scope::InventoryRead]);
         assert!(reader.can(Action::ReadInventory));
         assert_eq!(
-            authorize(Some(&reader), Action::ReadAudit).unwrap_err().to_string(),
+            authorize(Some(&reader), Action::ReadAudit)
+                .unwrap_err()
+                .to_string(),
             "not allowed: this API token lacks the scope audit:read"
         );
         // A scope does not lift the creator's role.
@@ -210,7 +214,10 @@ mod tests {
         assert!(!viewer.can(Action::ReadAudit));
         // Managing users needs a person, not a token.
         assert!(!token(Role::Admin, Scope::ALL.to_vec()).can(Action::ManageUsers));
-        assert_eq!(reader.audit_actor(), format!("token:{} (user:a@example.com)", Uuid::from_u128(9)));
+        assert_eq!(
+            reader.audit_actor(),
+            format!("token:{} (user:a@example.com)", Uuid::from_u128(9))
+        );
     }
 }
 
@@ -241,7 +248,9 @@ impl From<&Principal> for UserInfo {
 pub fn password_problem(password: &str) -> Option<String> {
     let length = password.chars().count();
     if length < 12 {
-        Some(format!("a password needs at least 12 characters (this one has {length})"))
+        Some(format!(
+            "a password needs at least 12 characters (this one has {length})"
+        ))
     } else if length > 1024 {
         Some("a password can have at most 1024 characters".to_owned())
     } else {
@@ -254,13 +263,19 @@ pub fn normalize_email(email: &str) -> Result<String, DomainError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
     if valid {
         Ok(email)
     } else {
-        Err(DomainError::invalid("email", format!("'{email}' is not an email address")))
+        Err(DomainError::invalid(
+            "email",
+            format!("'{email}' is not an email address"),
+        ))
     }
 }
 
@@ -270,8 +285,19 @@ mod input_tests {
 
     #[test]
     fn emails_and_passwords() {
-        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@x.com", "a b@x.com", "ada@localhost", "ada@.com"] {
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.com",
+            "a b@x.com",
+            "ada@localhost",
+            "ada@.com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
         assert_eq!(

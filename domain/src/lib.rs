@@ -7,7 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod inventory;
 pub mod ports;
-pub mod tokens;
 mod string_enum;
+pub mod tokens;
 
 pub use error::DomainError;

@@ -28,16 +28,25 @@ impl NewTokenRequest {
     pub fn validated(&self) -> Result<NewTokenRequest, DomainError> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(DomainError::invalid("name", "give the token a name of 1 to 64 characters"));
+            return Err(DomainError::invalid(
+                "name",
+                "give the token a name of 1 to 64 characters",
+            ));
         }
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
             return Err(DomainError::invalid(
                 "name",
                 "use letters, digits, '-', '_' and '.' only",
             ));
         }
         if self.scopes.is_empty() {
-            return Err(DomainError::invalid("scopes", "give the token at least one scope"));
+            return Err(DomainError::invalid(
+                "scopes",
+                "give the token at least one scope",
+            ));
         }
         if !(1..=MAX_TOKEN_DAYS).contains(&self.expires_in_days) {
             return Err(DomainError::invalid(
@@ -109,11 +118,26 @@ mod tests {
             f(&mut r);
             r.validated().unwrap_err().to_string()
         };
-        assert_eq!(bad(|r| r.expires_in_days = 0), "invalid expires_in_days: a token must expire within 1 to 365 days");
-        assert_eq!(bad(|r| r.expires_in_days = 366), "invalid expires_in_days: a token must expire within 1 to 365 days");
-        assert_eq!(bad(|r| r.scopes.clear()), "invalid scopes: give the token at least one scope");
-        assert_eq!(bad(|r| r.name = "a b".into()), "invalid name: use letters, digits, '-', '_' and '.' only");
-        assert_eq!(parse_scopes("inventory:read, audit:read").unwrap(), vec![Scope::InventoryRead, Scope::AuditRead]);
+        assert_eq!(
+            bad(|r| r.expires_in_days = 0),
+            "invalid expires_in_days: a token must expire within 1 to 365 days"
+        );
+        assert_eq!(
+            bad(|r| r.expires_in_days = 366),
+            "invalid expires_in_days: a token must expire within 1 to 365 days"
+        );
+        assert_eq!(
+            bad(|r| r.scopes.clear()),
+            "invalid scopes: give the token at least one scope"
+        );
+        assert_eq!(
+            bad(|r| r.name = "a b".into()),
+            "invalid name: use letters, digits, '-', '_' and '.' only"
+        );
+        assert_eq!(
+            parse_scopes("inventory:read, audit:read").unwrap(),
+            vec![Scope::InventoryRead, Scope::AuditRead]
+        );
         assert!(parse_scopes("inventory:delete").is_err());
     }
 }

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
+import { signIn } from "./helpers";
 
 // Rows of the identity table, as the name cells show them.
 async function rowNames(page: Page): Promise<string[]> {
@@ -12,6 +13,7 @@ async function classesShown(page: Page): Promise<Set<string>> {
 
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
+  test.beforeEach(async ({ page }) => signIn(page, "viewer"));
 
   test("the inventory is complete server-rendered HTML and filters work as plain links", async ({ page }) => {
     const response = await page.goto("/inventory");
@@ -61,6 +63,7 @@ test.describe("without JavaScript", () => {
 });
 
 test.describe("with JavaScript", () => {
+  test.beforeEach(async ({ page }) => signIn(page, "owner"));
   test("the page hydrates and a filter change updates the table without a reload", async ({ page }) => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));

@@ -148,7 +148,9 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { database, serve } => run_serve(database, serve).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve { database, serve } => {
+            run_serve(database, serve).await.map(|()| ExitCode::SUCCESS)
+        }
         Command::Migrate { database } => {
             let store = open(&database).await?;
             store.close().await;
@@ -164,9 +166,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let result = demo::seed(&store, demo.identities, demo.seed, chrono::Utc::now(), |n| {
-                bar.set_position(n)
-            })
+            let result = demo::seed(
+                &store,
+                demo.identities,
+                demo.seed,
+                chrono::Utc::now(),
+                |n| bar.set_position(n),
+            )
             .await;
             bar.finish_and_clear();
             result?;
@@ -219,7 +225,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let report = report?;
             match report.first_broken {
                 None => {
-                    println!("The audit trail is intact: {} events checked.", report.checked);
+                    println!(
+                        "The audit trail is intact: {} events checked.",
+                        report.checked
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(broken) => {
@@ -249,8 +258,18 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     let services = Services::new(store.clone());
     let mut banner = None;
     if serve.demo_if_empty > 0 && store.count_identities().await? == 0 {
-        tracing::info!(identities = serve.demo_if_empty, "empty register: adding demo data");
-        demo::seed(&store, serve.demo_if_empty, 2026, chrono::Utc::now(), |_| {}).await?;
+        tracing::info!(
+            identities = serve.demo_if_empty,
+            "empty register: adding demo data"
+        );
+        demo::seed(
+            &store,
+            serve.demo_if_empty,
+            2026,
+            chrono::Utc::now(),
+            |_| {},
+        )
+        .await?;
         let password = demo::demo_password(std::env::var("STEWARD_DEMO_PASSWORD").ok())?;
         let created = demo::seed_users(&services.auth, &password).await?;
         banner = Some(demo::credentials_banner(&created, &password));

@@ -112,14 +112,20 @@ pub struct ServeConfig {
 /// must be `Secure`: always, except for plain http on a loopback address.
 pub fn public_origin(public_url: &str) -> Result<(String, bool), String> {
     let url = public_url.trim().trim_end_matches('/');
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("STEWARD_PUBLIC_URL '{url}' needs a scheme, e.g. https://steward.example.com"))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        format!("STEWARD_PUBLIC_URL '{url}' needs a scheme, e.g. https://steward.example.com")
+    })?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(format!("STEWARD_PUBLIC_URL must use http or https (got '{scheme}')"));
+        return Err(format!(
+            "STEWARD_PUBLIC_URL must use http or https (got '{scheme}')"
+        ));
     }
-    let authority = rest.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    let authority = rest
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if authority.is_empty() {
         return Err(format!("STEWARD_PUBLIC_URL '{url}' has no host"));
     }
@@ -128,7 +134,9 @@ pub fn public_origin(public_url: &str) -> Result<(String, bool), String> {
         None => authority.split(':').next().unwrap_or_default().to_owned(),
     };
     let loopback = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let secure = !(scheme == "http" && loopback);
     Ok((format!("{scheme}://{authority}"), secure))
 }
@@ -139,10 +147,16 @@ mod tests {
 
     #[test]
     fn cookies_are_secure_except_on_plain_http_loopback() {
-        assert_eq!(public_origin("http://127.0.0.1:3000/").unwrap(), ("http://127.0.0.1:3000".into(), false));
+        assert_eq!(
+            public_origin("http://127.0.0.1:3000/").unwrap(),
+            ("http://127.0.0.1:3000".into(), false)
+        );
         assert_eq!(public_origin("http://localhost:3000").unwrap().1, false);
         assert_eq!(public_origin("http://[::1]:3000").unwrap().1, false);
-        assert_eq!(public_origin("http://steward.internal:3000").unwrap().1, true);
+        assert_eq!(
+            public_origin("http://steward.internal:3000").unwrap().1,
+            true
+        );
         assert_eq!(
             public_origin("https://Steward.Example.com/app").unwrap(),
             ("https://steward.example.com".into(), true)

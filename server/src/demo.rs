@@ -441,9 +441,17 @@ mod tests {
 
 /// The sign-in accounts `steward demo` creates: one per role.
 pub const DEMO_USERS: &[(&str, &str, Role)] = &[
-    ("admin@steward.local", "Avery Admin (security team)", Role::Admin),
+    (
+        "admin@steward.local",
+        "Avery Admin (security team)",
+        Role::Admin,
+    ),
     ("owner@steward.local", "Olu Owner (payments)", Role::Owner),
-    ("viewer@steward.local", "Vera Viewer (manager)", Role::Viewer),
+    (
+        "viewer@steward.local",
+        "Vera Viewer (manager)",
+        Role::Viewer,
+    ),
     ("auditor@steward.local", "Aldo Auditor", Role::Auditor),
 ];
 
@@ -454,15 +462,24 @@ pub fn demo_password(given: Option<String>) -> Result<String, DemoError> {
     }
     let mut bytes = [0u8; 12];
     getrandom::getrandom(&mut bytes).map_err(|e| DemoError::Random(e.to_string()))?;
-    Ok(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes))
+    Ok(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        bytes,
+    ))
 }
 
 /// Creates the demo accounts (skipping any that exist) with `password`; returns the
 /// emails created.
-pub async fn seed_users(auth: &AuthService, password: &str) -> Result<Vec<&'static str>, DemoError> {
+pub async fn seed_users(
+    auth: &AuthService,
+    password: &str,
+) -> Result<Vec<&'static str>, DemoError> {
     let mut created = Vec::new();
     for (email, name, role) in DEMO_USERS {
-        match auth.add_user("system:demo", email, Some(name), *role, password).await {
+        match auth
+            .add_user("system:demo", email, Some(name), *role, password)
+            .await
+        {
             Ok(_) => created.push(*email),
             Err(DomainError::Conflict { .. }) => {}
             Err(error) => return Err(DemoError::Users(error)),

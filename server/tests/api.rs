@@ -14,7 +14,9 @@ use steward_server::demo;
 use steward_server::store::Store;
 
 async fn seeded(store: &Store) {
-    demo::seed(store, 120, 11, Utc::now(), |_| {}).await.unwrap();
+    demo::seed(store, 120, 11, Utc::now(), |_| {})
+        .await
+        .unwrap();
 }
 
 async fn reader(app: &TestApp) -> Auth {
@@ -34,7 +36,16 @@ async fn identities_api_pages_with_cursors_and_filters() {
         let first = first.json();
         assert_eq!(first["items"].as_array().unwrap().len(), 50);
         let item = &first["items"][0];
-        for field in ["id", "name", "actor_class", "kind", "source", "environment", "status", "created_at"] {
+        for field in [
+            "id",
+            "name",
+            "actor_class",
+            "kind",
+            "source",
+            "environment",
+            "status",
+            "created_at",
+        ] {
             assert!(!item[field].is_null(), "missing {field} in {item}");
         }
 
@@ -42,9 +53,17 @@ async fn identities_api_pages_with_cursors_and_filters() {
         let mut uri = "/api/v1/identities?limit=50&class=machine".to_owned();
         loop {
             let page = app.get(&uri, &auth).await.json();
-            all.extend(page["items"].as_array().unwrap().iter().map(|i| i["actor_class"].clone()));
+            all.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["actor_class"].clone()),
+            );
             match page["next_cursor"].as_str() {
-                Some(cursor) => uri = format!("/api/v1/identities?limit=50&class=machine&cursor={cursor}"),
+                Some(cursor) => {
+                    uri = format!("/api/v1/identities?limit=50&class=machine&cursor={cursor}")
+                }
                 None => break,
             }
         }
@@ -52,7 +71,10 @@ async fn identities_api_pages_with_cursors_and_filters() {
         assert!(all.len() > 50);
         assert!(all.iter().all(|c| c == "machine"));
         let total = store.count_identities().await.unwrap();
-        let ai = app.get("/api/v1/identities?class=ai&limit=500", &auth).await.json();
+        let ai = app
+            .get("/api/v1/identities?class=ai&limit=500", &auth)
+            .await
+            .json();
         let ai = ai["items"].as_array().unwrap();
         assert!(ai.iter().all(|i| i["actor_class"] == "ai"));
         assert_eq!(all.len() + ai.len(), total as usize);
@@ -126,7 +148,10 @@ async fn openapi_document_describes_the_api() {
         assert!(list["responses"]["400"]["content"]["application/problem+json"].is_object());
         assert!(doc["components"]["schemas"]["IdentitySummary"].is_object());
         assert!(doc["components"]["schemas"]["Problem"].is_object());
-        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
         // Every route of the router is documented (except the document itself).
         for (method, path) in steward_server::api::ROUTES {
             if *path == "/api/v1/openapi.json" {
@@ -145,12 +170,22 @@ async fn openapi_document_describes_the_api() {
 async fn health_and_readiness() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
-        assert_eq!(app.get("/healthz", &Auth::None).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/healthz", &Auth::None).await.status,
+            StatusCode::OK
+        );
         assert_eq!(app.get("/readyz", &Auth::None).await.status, StatusCode::OK);
         store.close().await;
-        assert_eq!(app.get("/healthz", &Auth::None).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/healthz", &Auth::None).await.status,
+            StatusCode::OK
+        );
         let reply = app.get("/readyz", &Auth::None).await;
-        assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable");
+        assert_problem(
+            &reply,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is not reachable",
+        );
     })
     .await;
 }
@@ -171,7 +206,10 @@ async fn inventory_page_is_server_rendered_with_filters_from_the_url() {
         assert_eq!(html.matches("badge class-ai").count(), rows);
         assert!(!html.contains("badge class-machine"));
         assert!(html.contains(r#"aria-current="page""#));
-        assert!(html.contains("Vera") || html.contains("viewer"), "the header names the user");
+        assert!(
+            html.contains("Vera") || html.contains("viewer"),
+            "the header names the user"
+        );
 
         let reply = app.get("/inventory?class=robot", &auth).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -198,7 +236,9 @@ async fn server_function_lists_with_the_same_rules() {
                 request = request.header(header::COOKIE, cookie);
             }
             request
-                .body(Body::from(serde_urlencoded::to_string([("query", query)]).unwrap()))
+                .body(Body::from(
+                    serde_urlencoded::to_string([("query", query)]).unwrap(),
+                ))
                 .unwrap()
         };
         let reply = app.send(call("class=machine&limit=5", Some(&cookie))).await;
@@ -211,12 +251,20 @@ async fn server_function_lists_with_the_same_rules() {
 
         let reply = app.send(call("class=robot", Some(&cookie))).await;
         assert!(reply.status.is_client_error() || reply.status.is_server_error());
-        assert!(reply.body.contains("unknown value 'robot'"), "{}", reply.body);
+        assert!(
+            reply.body.contains("unknown value 'robot'"),
+            "{}",
+            reply.body
+        );
 
         // Without a session the service refuses, whatever the UI would have shown.
         let reply = app.send(call("", None)).await;
         assert!(!reply.status.is_success());
-        assert!(reply.body.contains("unauthenticated") || reply.body.contains("sign-in required"), "{}", reply.body);
+        assert!(
+            reply.body.contains("unauthenticated") || reply.body.contains("sign-in required"),
+            "{}",
+            reply.body
+        );
     })
     .await;
 }

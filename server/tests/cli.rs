@@ -53,7 +53,10 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
     assert!(demo.status.success(), "{demo:?}");
     let out = String::from_utf8_lossy(&demo.stdout);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("Added 1200 demo identities and 30 people."));
+    assert_eq!(
+        lines.next(),
+        Some("Added 1200 demo identities and 30 people.")
+    );
     // A random password, printed once, for one account per role.
     let banner = lines.next().unwrap();
     let password = banner
@@ -79,15 +82,23 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
     };
     let added = add("Erin@Example.com", "long enough password");
     assert!(added.status.success(), "{added:?}");
-    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "Added erin@example.com as auditor.");
+    assert_eq!(
+        String::from_utf8_lossy(&added.stdout).trim(),
+        "Added erin@example.com as auditor."
+    );
     let again = add("erin@example.com", "long enough password");
     assert_eq!(again.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("a user with the email erin@example.com already exists"));
+    assert!(String::from_utf8_lossy(&again.stderr)
+        .contains("a user with the email erin@example.com already exists"));
     let short = add("frank@example.com", "short");
     assert!(String::from_utf8_lossy(&short.stderr)
         .contains("invalid password: a password needs at least 12 characters (this one has 5)"));
 
-    let verify = steward().args(["audit", "verify"]).env("DATABASE_URL", &url).output().unwrap();
+    let verify = steward()
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert!(verify.status.success(), "{verify:?}");
     // Four demo accounts and Erin: five audited changes.
     assert_eq!(
@@ -151,7 +162,12 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
         banner.starts_with("Demo sign-in accounts (one per role), all with the password demo password for the test:"),
         "{banner}"
     );
-    for email in ["admin@steward.local", "owner@steward.local", "viewer@steward.local", "auditor@steward.local"] {
+    for email in [
+        "admin@steward.local",
+        "owner@steward.local",
+        "viewer@steward.local",
+        "auditor@steward.local",
+    ] {
         assert!(banner.contains(email), "{banner}");
     }
 
@@ -200,7 +216,10 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     let status = head[9..12].parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()

@@ -31,7 +31,14 @@ pub async fn list_audit(
     RawQuery(query): RawQuery,
 ) -> Result<Json<AuditPage>, ApiError> {
     let query = AuditQuery::from_query_string(query.as_deref().unwrap_or_default())?;
-    Ok(Json(state.services.ports.audit.list(caller.principal(), &query).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .audit
+            .list(caller.principal(), &query)
+            .await?,
+    ))
 }
 
 /// Re-check the hash chain; `first_broken` names the first event that does not fit.
@@ -40,8 +47,18 @@ pub async fn list_audit(
         (status = 200, body = ChainReport),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn verify_audit(State(state): State<ApiState>, caller: Caller) -> Result<Json<ChainReport>, ApiError> {
-    Ok(Json(state.services.ports.audit.verify(caller.principal()).await?))
+pub async fn verify_audit(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<ChainReport>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .audit
+            .verify(caller.principal())
+            .await?,
+    ))
 }
 
 /// Every event matching the filters (all pages) as CSV, streamed.
@@ -90,13 +107,19 @@ pub async fn export_audit(
                 }
                 None => None,
             };
-            Some((Ok::<_, std::io::Error>(chunk), (next, query, audit, principal, false)))
+            Some((
+                Ok::<_, std::io::Error>(chunk),
+                (next, query, audit, principal, false),
+            ))
         },
     );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"steward-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"steward-audit.csv\"",
+            ),
         ],
         Body::from_stream(stream),
     )

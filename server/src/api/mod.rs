@@ -139,7 +139,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router<S>(services: Services) -> Router<S> {
     Router::new()
         .route("/identities", get(identities::list_identities))
-        .route("/tokens", get(tokens::list_tokens).post(tokens::create_token))
+        .route(
+            "/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
         .route("/tokens/{id}", delete(tokens::revoke_token))
         .route("/audit", get(audit::list_audit))
         .route("/audit/verify", get(audit::verify_audit))

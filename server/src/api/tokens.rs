@@ -16,7 +16,10 @@ use super::{ApiError, ApiJson, ApiState, Caller, Problem};
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+pub async fn list_tokens(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     Ok(Json(state.services.tokens.list(caller.principal()).await?))
 }
 
@@ -34,7 +37,11 @@ pub async fn create_token(
     caller: Caller,
     ApiJson(request): ApiJson<NewTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let created = state.services.tokens.create(caller.principal(), &request).await?;
+    let created = state
+        .services
+        .tokens
+        .create(caller.principal(), &request)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -53,5 +60,7 @@ pub async fn revoke_token(
 ) -> Result<Json<TokenInfo>, ApiError> {
     let id = Uuid::parse_str(&id)
         .map_err(|_| DomainError::invalid("id", format!("'{id}' is not a token id")))?;
-    Ok(Json(state.services.tokens.revoke(caller.principal(), id).await?))
+    Ok(Json(
+        state.services.tokens.revoke(caller.principal(), id).await?,
+    ))
 }

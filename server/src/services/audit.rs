@@ -44,8 +44,15 @@ impl AuditTrail for AuditService {
         let mut events = self.store.list_audit(&filter).await?;
         let more = events.len() > query.limit as usize;
         events.truncate(query.limit as usize);
-        let next_before = if more { events.last().map(|e| e.seq) } else { None };
-        Ok(AuditPage { events, next_before })
+        let next_before = if more {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            events,
+            next_before,
+        })
     }
 
     async fn verify(&self, principal: Option<&Principal>) -> Result<ChainReport, DomainError> {

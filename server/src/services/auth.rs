@@ -82,18 +82,33 @@ impl AuthService {
     pub async fn login_local(&self, email: &str, password: &str) -> Result<Principal, LoginError> {
         let now = Utc::now();
         let email = normalize_email(email).map_err(|_| LoginError::BadCredentials)?;
-        let throttle = self.store.throttle_state(&email).await.map_err(DomainError::from)?;
-        if let Some(until) = throttle.as_ref().and_then(|t| t.locked_until).filter(|u| *u > now) {
+        let throttle = self
+            .store
+            .throttle_state(&email)
+            .await
+            .map_err(DomainError::from)?;
+        if let Some(until) = throttle
+            .as_ref()
+            .and_then(|t| t.locked_until)
+            .filter(|u| *u > now)
+        {
             let audit = NewAuditEvent::new(
                 "anonymous",
                 "auth.login_refused",
                 format!("user:{email}"),
                 json!({ "reason": "locked", "locked_until": until }),
             );
-            self.store.append_audit(&audit).await.map_err(DomainError::from)?;
+            self.store
+                .append_audit(&audit)
+                .await
+                .map_err(DomainError::from)?;
             return Err(LoginError::Locked(until.format("%H:%M").to_string()));
         }
-        let user = self.store.find_user_by_email(&email).await.map_err(DomainError::from)?;
+        let user = self
+            .store
+            .find_user_by_email(&email)
+            .await
+            .map_err(DomainError::from)?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password_matches(password.to_owned(), hash).await;
         match user {
@@ -104,7 +119,10 @@ impl AuthService {
                     format!("user:{email}"),
                     json!({ "method": "password" }),
                 );
-                self.store.record_login(&email, &audit).await.map_err(DomainError::from)?;
+                self.store
+                    .record_login(&email, &audit)
+                    .await
+                    .map_err(DomainError::from)?;
                 Ok(principal_of(&user))
             }
             user => {
@@ -187,7 +205,12 @@ impl AuthService {
     }
 
     /// Sets a user's password (`steward user set-password`); clears any lockout.
-    pub async fn set_password(&self, actor: &str, email: &str, password: &str) -> Result<(), DomainError> {
+    pub async fn set_password(
+        &self,
+        actor: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<(), DomainError> {
         let email = normalize_email(email)?;
         if let Some(problem) = password_problem(password) {
             return Err(DomainError::invalid("password", problem));
@@ -198,7 +221,12 @@ impl AuthService {
             .await?
             .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
         let hash = hash_password(password.to_owned()).await?;
-        let audit = NewAuditEvent::new(actor, "user.set_password", format!("user:{email}"), json!({}));
+        let audit = NewAuditEvent::new(
+            actor,
+            "user.set_password",
+            format!("user:{email}"),
+            json!({}),
+        );
         self.store.set_password_hash(user.id, &hash, &audit).await?;
         Ok(())
     }
@@ -243,7 +271,10 @@ mod tests {
             state = Some(next);
         }
         let locked = next_throttle_state(state.clone(), t0 + Duration::minutes(5));
-        assert_eq!(locked.locked_until, Some(t0 + Duration::minutes(5) + LOCKOUT));
+        assert_eq!(
+            locked.locked_until,
+            Some(t0 + Duration::minutes(5) + LOCKOUT)
+        );
         // Failures older than the window start a new count.
         let later = next_throttle_state(state, t0 + Duration::minutes(30));
         assert_eq!(later.failures, 1);

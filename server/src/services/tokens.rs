@@ -154,11 +154,20 @@ impl TokenService {
         authorize(principal, Action::ListTokens)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let only = (principal.role != Role::Admin).then_some(principal.user_id);
-        self.store.list_tokens(only).await?.into_iter().map(info).collect()
+        self.store
+            .list_tokens(only)
+            .await?
+            .into_iter()
+            .map(info)
+            .collect()
     }
 
     /// Revokes a token: admins any, owners their own.
-    pub async fn revoke(&self, principal: Option<&Principal>, id: Uuid) -> Result<TokenInfo, DomainError> {
+    pub async fn revoke(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<TokenInfo, DomainError> {
         authorize(principal, Action::RevokeToken)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let not_found = || DomainError::not_found(format!("token {id}"));
@@ -179,6 +188,11 @@ impl TokenService {
                 message: format!("token {id} is already revoked"),
             });
         }
-        info(self.store.find_token(id).await?.ok_or(DomainError::Internal)?)
+        info(
+            self.store
+                .find_token(id)
+                .await?
+                .ok_or(DomainError::Internal)?,
+        )
     }
 }

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::QueryBuilder;
-use steward_domain::audit::{event_hash, AuditEvent, ChainReport, ChainVerifier, NewAuditEvent, GENESIS_HASH};
+use steward_domain::audit::{
+    event_hash, AuditEvent, ChainReport, ChainVerifier, NewAuditEvent, GENESIS_HASH,
+};
 
 use super::{db_run, Dialect, Store, StoreError};
 
@@ -92,8 +94,8 @@ impl AuditRow {
     fn into_event(self) -> AuditEvent {
         // A details column that is not JSON is kept as a string, so the hash check
         // reports the event as altered instead of the read failing.
-        let details = serde_json::from_str(&self.details)
-            .unwrap_or(serde_json::Value::String(self.details));
+        let details =
+            serde_json::from_str(&self.details).unwrap_or(serde_json::Value::String(self.details));
         AuditEvent {
             seq: self.seq,
             at: self.at,
@@ -158,7 +160,8 @@ impl Store {
             if let Some(before) = filter.before_seq {
                 sql.push(" AND seq < ").push_bind(before);
             }
-            sql.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(filter.limit.max(1)));
+            sql.push(" ORDER BY seq DESC LIMIT ")
+                .push_bind(i64::from(filter.limit.max(1)));
             sql.build_query_as().fetch_all(pool).await?
         });
         Ok(rows.into_iter().map(AuditRow::into_event).collect())
@@ -171,11 +174,13 @@ impl Store {
         let mut after = 0i64;
         loop {
             let rows: Vec<AuditRow> = db_run!(self, reader, |pool| {
-                sqlx::query_as(&format!("{SELECT_AUDIT} WHERE seq > $1 ORDER BY seq LIMIT $2"))
-                    .bind(after)
-                    .bind(BATCH)
-                    .fetch_all(pool)
-                    .await?
+                sqlx::query_as(&format!(
+                    "{SELECT_AUDIT} WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after)
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await?
             });
             let done = (rows.len() as i64) < BATCH;
             for row in rows {

@@ -23,7 +23,8 @@ pub struct TokenRecord {
     pub owner_email: String,
 }
 
-const SELECT_TOKEN: &str = "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
+const SELECT_TOKEN: &str =
+    "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
      t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email \
      FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
@@ -43,7 +44,11 @@ pub struct NewToken {
 
 impl Store {
     /// Stores the token, its identity in the register and the audit event, atomically.
-    pub async fn create_token(&self, token: &NewToken, audit: &NewAuditEvent) -> Result<(), StoreError> {
+    pub async fn create_token(
+        &self,
+        token: &NewToken,
+        audit: &NewAuditEvent,
+    ) -> Result<(), StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -80,7 +85,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+    pub async fn find_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<TokenRecord>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
             sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.token_hash = $1"))
                 .bind(token_hash)
@@ -103,10 +111,12 @@ impl Store {
         Ok(db_run!(self, reader, |pool| {
             match user_id {
                 Some(user_id) => {
-                    sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.user_id = $1 ORDER BY t.created_at DESC"))
-                        .bind(user_id)
-                        .fetch_all(pool)
-                        .await?
+                    sqlx::query_as(&format!(
+                        "{SELECT_TOKEN} WHERE t.user_id = $1 ORDER BY t.created_at DESC"
+                    ))
+                    .bind(user_id)
+                    .fetch_all(pool)
+                    .await?
                 }
                 None => {
                     sqlx::query_as(&format!("{SELECT_TOKEN} ORDER BY t.created_at DESC"))
@@ -118,7 +128,11 @@ impl Store {
     }
 
     /// Marks the token used (at most once a minute, to spare the writer).
-    pub async fn touch_token(&self, token: &TokenRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn touch_token(
+        &self,
+        token: &TokenRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         if token
             .last_used_at
             .is_some_and(|at| now - at < chrono::Duration::minutes(1))
@@ -152,12 +166,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            let changed = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(token.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let changed = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if changed == 0 {
                 return Ok(false);
             }

@@ -92,7 +92,11 @@ impl Store {
 
     /// Creates the user (and the person, unless one with this email exists), with its
     /// audit event, in one transaction.
-    pub async fn create_user(&self, user: &NewUser, audit: &NewAuditEvent) -> Result<Uuid, StoreError> {
+    pub async fn create_user(
+        &self,
+        user: &NewUser,
+        audit: &NewAuditEvent,
+    ) -> Result<Uuid, StoreError> {
         let now = Utc::now();
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
@@ -154,10 +158,12 @@ impl Store {
             if changed == 0 {
                 return Ok(false);
             }
-            sqlx::query("DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
             tx.append_audit(audit).await?;
             tx.commit().await?;
             Ok(true)

@@ -96,14 +96,20 @@ pub async fn resolve_principal(
 /// Refuses state-changing requests that a browser sent from another site. Requests
 /// with a bearer token are exempt: browsers never attach those by themselves.
 pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
     if let Err(reason) = same_origin(&request, &state.security.public_origin) {
         tracing::warn!(reason, path = %request.uri().path(), "cross-site request refused");
-        return ApiError::new(StatusCode::FORBIDDEN, format!("cross-site request refused: {reason}"))
-            .into_response();
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("cross-site request refused: {reason}"),
+        )
+        .into_response();
     }
     next.run(request).await
 }
@@ -140,7 +146,9 @@ fn is_public_path(path: &str) -> bool {
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.ico"
-        || ["/auth/", "/api/", "/rpc/", "/pkg/"].iter().any(|p| path.starts_with(p))
+        || ["/auth/", "/api/", "/rpc/", "/pkg/"]
+            .iter()
+            .any(|p| path.starts_with(p))
 }
 
 /// Sends anonymous page views to the sign-in page, remembering where they were going.
@@ -152,10 +160,7 @@ pub async fn login_redirect(request: Request, next: Next) -> Response {
     let page_view = matches!(*request.method(), Method::GET | Method::HEAD);
     let path = request.uri().path();
     if anonymous && page_view && !is_public_path(path) {
-        let target = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str());
+        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
         return Redirect::to(&format!("/login?{query}")).into_response();
     }
@@ -193,7 +198,12 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    match state.services.auth.login_local(&form.email, &form.password).await {
+    match state
+        .services
+        .auth
+        .login_local(&form.email, &form.password)
+        .await
+    {
         Ok(principal) => {
             let auth = SessionAuth {
                 user_id: principal.user_id,
@@ -207,14 +217,20 @@ pub async fn login(
             }
             Redirect::to(&next).into_response()
         }
-        Err(LoginError::BadCredentials) => login_page_with("bad_credentials", &next).into_response(),
+        Err(LoginError::BadCredentials) => {
+            login_page_with("bad_credentials", &next).into_response()
+        }
         Err(LoginError::Locked(_)) => login_page_with("locked", &next).into_response(),
         Err(LoginError::Domain(error)) => ApiError::from(error).into_response(),
     }
 }
 
 /// `POST /auth/logout`: ends the session on the server, not just in the browser.
-pub async fn logout(State(state): State<AuthState>, session: Session, request: Request) -> Response {
+pub async fn logout(
+    State(state): State<AuthState>,
+    session: Session,
+    request: Request,
+) -> Response {
     if let Some(principal) = request
         .extensions()
         .get::<CurrentPrincipal>()
@@ -252,7 +268,10 @@ mod tests {
         assert!(same_origin(&request(&[("origin", origin)]), origin).is_ok());
         assert!(same_origin(&request(&[("origin", "https://evil.example")]), origin).is_err());
         assert!(same_origin(
-            &request(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]),
+            &request(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ]),
             origin
         )
         .is_ok());
@@ -264,7 +283,10 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/inventory?class=ai")), "/inventory?class=ai");
+        assert_eq!(
+            safe_next(Some("/inventory?class=ai")),
+            "/inventory?class=ai"
+        );
         assert_eq!(safe_next(Some("//evil.example/x")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");

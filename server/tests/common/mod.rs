@@ -215,8 +215,12 @@ impl TestApp {
     }
 
     pub async fn login_with(&self, email: &str, password: &str, cookie: Option<&str>) -> Reply {
-        let form = serde_urlencoded::to_string([("email", email), ("password", password), ("next", "/inventory")])
-            .unwrap();
+        let form = serde_urlencoded::to_string([
+            ("email", email),
+            ("password", password),
+            ("next", "/inventory"),
+        ])
+        .unwrap();
         let mut request = Request::post("/auth/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ORIGIN, ORIGIN);
