@@ -26,7 +26,6 @@ string_enum! {
     /// What an API token may be used for. A token never exceeds its creator's role.
     pub enum Scope: "scope" {
         InventoryRead = "inventory:read",
-        InventoryWrite = "inventory:write",
         AuditRead = "audit:read",
         TokensWrite = "tokens:write",
     }

@@ -16,7 +16,7 @@ pub const MAX_TOKEN_DAYS: u32 = 365;
 pub struct NewTokenRequest {
     /// What the token is for, e.g. `ci-inventory-sync` (1–64 characters).
     pub name: String,
-    /// At least one of `inventory:read`, `inventory:write`, `audit:read`, `tokens:write`.
+    /// At least one of `inventory:read`, `audit:read`, `tokens:write`.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub scopes: Vec<Scope>,
     /// Lifetime in days, 1–365. Required: tokens always expire.

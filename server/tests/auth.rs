@@ -1,0 +1,624 @@
+//! Who may do what: the authorization matrix, sessions, CSRF, throttling, API tokens
+//! and the tamper-evident audit trail — on each database.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{
+    assert_problem, email_of, for_each_store, security, session_cookie, Auth, TestApp, ORIGIN,
+    PASSWORD,
+};
+use steward_domain::auth::{Role, Scope};
+use steward_server::store::Store;
+
+/// Who calls in the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    ExpiredToken,
+    Session(Role),
+    Token(Role),
+}
+
+/// The expected status of each route for each caller: the one place that says who
+/// may do what over HTTP. A route missing here fails `every_route_is_in_the_matrix`.
+fn expected(method: &str, path: &str, who: Who) -> StatusCode {
+    use Role::*;
+    let role = match who {
+        Who::Anonymous | Who::ExpiredToken => None,
+        Who::Session(role) | Who::Token(role) => Some(role),
+    };
+    let denied_anonymous = |who: Who| match who {
+        Who::ExpiredToken => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::UNAUTHORIZED,
+    };
+    let allow = |roles: &[Role], ok: StatusCode| match role {
+        None => denied_anonymous(who),
+        Some(r) if roles.contains(&r) => ok,
+        Some(_) => StatusCode::FORBIDDEN,
+    };
+    match (method, path) {
+        ("GET", "/api/v1/openapi.json") => match who {
+            Who::ExpiredToken => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::OK,
+        },
+        ("GET", "/api/v1/identities") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
+        ("GET", "/api/v1/tokens") => allow(&[Admin, Owner], StatusCode::OK),
+        ("POST", "/api/v1/tokens") => allow(&[Admin, Owner], StatusCode::CREATED),
+        // Revoking an unknown token id: allowed roles learn it does not exist.
+        ("DELETE", "/api/v1/tokens/{id}") => allow(&[Admin, Owner], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/audit" | "/api/v1/audit/verify" | "/api/v1/audit/export.csv") => {
+            allow(&[Admin, Auditor], StatusCode::OK)
+        }
+        other => panic!("{other:?} is not in the authorization matrix"),
+    }
+}
+
+fn callers() -> Vec<Who> {
+    let mut who = vec![Who::Anonymous, Who::ExpiredToken];
+    for role in Role::ALL {
+        who.push(Who::Session(*role));
+    }
+    // Only admins and owners can hold tokens.
+    who.push(Who::Token(Role::Admin));
+    who.push(Who::Token(Role::Owner));
+    who
+}
+
+/// Scopes a token of this role can hold: all those its role can use.
+fn scopes_for(role: Role) -> Vec<Scope> {
+    match role {
+        Role::Admin => Scope::ALL.to_vec(),
+        Role::Owner => vec![Scope::InventoryRead, Scope::TokensWrite],
+        Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
+    }
+}
+
+async fn expired_token(app: &TestApp, store: &Store) -> String {
+    let token = app.token(Role::Admin, &Scope::ALL).await;
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    match store {
+        Store::Sqlite(s) => {
+            sqlx::query("UPDATE api_tokens SET expires_at = $1")
+                .bind(past)
+                .execute(&s.writer)
+                .await
+                .unwrap();
+        }
+        Store::Postgres(s) => {
+            sqlx::query("UPDATE api_tokens SET expires_at = $1")
+                .bind(past)
+                .execute(&s.writer)
+                .await
+                .unwrap();
+        }
+    }
+    token
+}
+
+fn all_events() -> steward_server::store::audit::AuditFilter {
+    steward_server::store::audit::AuditFilter {
+        limit: 10_000,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    for (method, path) in steward_server::api::ROUTES {
+        for who in callers() {
+            expected(method, path, who); // panics for a route the matrix does not know
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_authorization_matrix() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let expired = expired_token(&app, &store).await;
+        for who in callers() {
+            let auth = match who {
+                Who::Anonymous => Auth::None,
+                Who::ExpiredToken => Auth::Bearer(expired.clone()),
+                Who::Session(role) => Auth::Cookie(app.login(role).await),
+                Who::Token(role) => {
+                    let token = app.token(role, &scopes_for(role)).await;
+                    Auth::Bearer(token)
+                }
+            };
+            for (method, path) in steward_server::api::ROUTES {
+                let uri = path.replace("{id}", "00000000-0000-4000-8000-000000000000");
+                let mut request = auth.apply(Request::builder().method(*method).uri(&uri));
+                request = request.header(header::ORIGIN, ORIGIN);
+                let body = if *method == "POST" {
+                    request = request.header(header::CONTENT_TYPE, "application/json");
+                    Body::from(
+                        r#"{"name":"matrix","scopes":["inventory:read"],"expires_in_days":1}"#,
+                    )
+                } else {
+                    Body::empty()
+                };
+                let reply = app.send(request.body(body).unwrap()).await;
+                assert_eq!(
+                    reply.status,
+                    expected(method, path, who),
+                    "{who:?} {method} {path}: {}",
+                    reply.body
+                );
+                if !reply.status.is_success() && reply.status != StatusCode::NOT_FOUND {
+                    assert_eq!(
+                        reply.content_type, "application/problem+json",
+                        "{who:?} {method} {path}"
+                    );
+                }
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_and_server_functions_by_role() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        // Pages: anonymous visitors are sent to sign in; the audit page is for admins and auditors.
+        let reply = app.get("/inventory?class=ai", &Auth::None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(reply.location, "/login?next=%2Finventory%3Fclass%3Dai");
+        assert_eq!(app.get("/login", &Auth::None).await.status, StatusCode::OK);
+        for role in Role::ALL {
+            let auth = Auth::Cookie(app.login(*role).await);
+            assert_eq!(
+                app.get("/inventory", &auth).await.status,
+                StatusCode::OK,
+                "{role}"
+            );
+            let audit = app.get("/audit", &auth).await;
+            let allowed = matches!(role, Role::Admin | Role::Auditor);
+            assert_eq!(
+                audit.status,
+                if allowed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{role}"
+            );
+            let inventory = app.get("/inventory", &auth).await;
+            assert_eq!(
+                inventory.body.contains(r#"href="/audit""#),
+                allowed,
+                "{role}: Audit link shown to the right roles"
+            );
+        }
+        // Every server function refuses anonymous callers (but whoami, which says nobody).
+        let mut seen = BTreeSet::new();
+        for (path, _method) in leptos::server_fn::axum::server_fn_paths() {
+            seen.insert(path.to_owned());
+            let reply = app
+                .send(
+                    Request::post(path)
+                        .header(header::ORIGIN, ORIGIN)
+                        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(Body::from("query="))
+                        .unwrap(),
+                )
+                .await;
+            if path == "/rpc/session/whoami" {
+                assert_eq!(reply.status, StatusCode::OK);
+                assert_eq!(reply.body, "null");
+            } else {
+                assert!(
+                    !reply.status.is_success(),
+                    "{path} answered an anonymous caller: {}",
+                    reply.body
+                );
+                assert!(
+                    reply.body.contains("unauthenticated"),
+                    "{path}: {}",
+                    reply.body
+                );
+            }
+        }
+        let known: BTreeSet<String> = [
+            "/rpc/audit/list",
+            "/rpc/audit/verify",
+            "/rpc/inventory/list_identities",
+            "/rpc/session/whoami",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            seen, known,
+            "a new server function must be added to this test"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_cycles_the_session_id_and_sign_out_ends_it() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let first = app.login(Role::Viewer).await;
+        // Signing in again from a session gets a new id; the old one is gone.
+        let reply = app
+            .login_with(&email_of(Role::Admin), PASSWORD, Some(&first))
+            .await;
+        let second = session_cookie(&reply).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(
+            app.get("/inventory", &Auth::Cookie(first)).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            app.get("/inventory", &Auth::Cookie(second.clone()))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let cookie_line = reply
+            .set_cookie
+            .iter()
+            .find(|c| c.starts_with("steward_session="))
+            .unwrap();
+        assert!(cookie_line.contains("HttpOnly"), "{cookie_line}");
+        assert!(cookie_line.contains("SameSite=Lax"), "{cookie_line}");
+
+        let logout = app
+            .send(
+                Request::post("/auth/logout")
+                    .header(header::COOKIE, &second)
+                    .header(header::ORIGIN, ORIGIN)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(logout.status, StatusCode::SEE_OTHER);
+        assert_eq!(logout.location, "/login?signed_out=1");
+        assert_eq!(
+            app.get("/inventory", &Auth::Cookie(second)).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        let events = store.list_audit(&all_events()).await.unwrap();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert!(actions.contains(&"auth.logout"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_end_after_their_absolute_lifetime() {
+    for_each_store(|store| async move {
+        let mut short = security();
+        short.session_max_age = chrono::Duration::zero();
+        let app = TestApp::with_security(&store, short).await;
+        let cookie = app.login(Role::Admin).await;
+        assert_eq!(
+            app.get("/inventory", &Auth::Cookie(cookie)).await.status,
+            StatusCode::SEE_OTHER
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let cookie = app.login(Role::Admin).await;
+        let post = |origin: Option<&str>, fetch_site: Option<&str>| {
+            let mut request = Request::post("/api/v1/tokens")
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(origin) = origin {
+                request = request.header(header::ORIGIN, origin);
+            }
+            if let Some(site) = fetch_site {
+                request = request.header("sec-fetch-site", site);
+            }
+            request
+                .body(Body::from(
+                    r#"{"name":"x","scopes":["inventory:read"],"expires_in_days":1}"#,
+                ))
+                .unwrap()
+        };
+        let reply = app.send(post(Some("https://evil.example"), None)).await;
+        assert_problem(
+            &reply,
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: the request came from https://evil.example",
+        );
+        let reply = app.send(post(Some(ORIGIN), Some("cross-site"))).await;
+        assert_problem(
+            &reply,
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: the request came from a cross-site page",
+        );
+        let reply = app.send(post(None, None)).await;
+        assert_problem(
+            &reply,
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: the request has no Origin header",
+        );
+        assert_eq!(
+            app.send(post(Some(ORIGIN), Some("same-origin")))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+
+        // Login CSRF too: a sign-in form on another site cannot sign a victim in.
+        let reply = app
+            .send(
+                Request::post("/auth/login")
+                    .header(header::ORIGIN, "https://evil.example")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from("email=admin%40test.example&password=x"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_are_audited() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let email = email_of(Role::Owner);
+        for _ in 0..5 {
+            let reply = app.login_with(&email, "wrong password, surely", None).await;
+            assert_eq!(
+                reply.location,
+                "/login?error=bad_credentials&next=%2Finventory"
+            );
+        }
+        // Even the right password is refused while locked.
+        let reply = app.login_with(&email, PASSWORD, None).await;
+        assert_eq!(reply.location, "/login?error=locked&next=%2Finventory");
+        assert!(session_cookie(&reply).is_none());
+        // An unknown account gets the same answer as a wrong password.
+        let reply = app.login_with("nobody@test.example", PASSWORD, None).await;
+        assert_eq!(
+            reply.location,
+            "/login?error=bad_credentials&next=%2Finventory"
+        );
+
+        let events = store.list_audit(&all_events()).await.unwrap();
+        let failures = events
+            .iter()
+            .filter(|e| e.action == "auth.login_failed" && e.target == format!("user:{email}"))
+            .count();
+        assert_eq!(failures, 5);
+        let refused = events
+            .iter()
+            .find(|e| e.action == "auth.login_refused")
+            .unwrap();
+        assert_eq!(refused.details["reason"], "locked");
+        // No password is ever written to the trail.
+        assert!(events
+            .iter()
+            .all(|e| !e.details.to_string().contains("surely")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = Auth::Bearer(app.token(Role::Admin, &Scope::ALL).await);
+        let create = |auth: &Auth, body: &str| {
+            auth.apply(Request::post("/api/v1/tokens"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_owned()))
+                .unwrap()
+        };
+        let reply = app
+            .send(create(
+                &admin,
+                r#"{"name":"ci-sync","scopes":["inventory:read"],"expires_in_days":30}"#,
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let created = reply.json();
+        let secret = created["token"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("stw_"));
+        let id = created["info"]["id"].as_str().unwrap().to_owned();
+        let identity_id = created["info"]["identity_id"].as_str().unwrap().to_owned();
+
+        // Only the hash is stored.
+        let stored: Vec<String> = match &store {
+            Store::Sqlite(s) => sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+                .fetch_all(&s.reader)
+                .await
+                .unwrap(),
+            Store::Postgres(s) => sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+                .fetch_all(&s.reader)
+                .await
+                .unwrap(),
+        };
+        assert!(stored
+            .iter()
+            .all(|h| !h.contains(&secret[4..]) && h.len() == 64));
+        assert!(stored.contains(&steward_server::services::tokens::token_hash(&secret)));
+
+        // The token is an api_client identity in the register, owned by its creator.
+        let token_auth = Auth::Bearer(secret.clone());
+        let listed = app
+            .get("/api/v1/identities?q=steward-token-ci-sync", &token_auth)
+            .await
+            .json();
+        let identity = &listed["items"][0];
+        assert_eq!(identity["id"], identity_id);
+        assert_eq!(identity["kind"], "api_client");
+        assert_eq!(identity["source"], "steward");
+        assert_eq!(identity["owner"]["email"], email_of(Role::Admin));
+        assert!(identity["expires_at"].is_string());
+
+        // Its scope limits it, whatever its creator may do.
+        let reply = app.get("/api/v1/audit", &token_auth).await;
+        assert_problem(
+            &reply,
+            StatusCode::FORBIDDEN,
+            "not allowed: this API token lacks the scope audit:read",
+        );
+
+        // Bad requests name the problem.
+        let reply = app
+            .send(create(
+                &admin,
+                r#"{"name":"x","scopes":["inventory:read"],"expires_in_days":0}"#,
+            ))
+            .await;
+        assert_problem(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            "invalid expires_in_days: a token must expire within 1 to 365 days",
+        );
+        let owner = Auth::Bearer(app.token(Role::Owner, &[Scope::TokensWrite]).await);
+        let reply = app
+            .send(create(
+                &owner,
+                r#"{"name":"x","scopes":["audit:read"],"expires_in_days":5}"#,
+            ))
+            .await;
+        assert_problem(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            "invalid scopes: the owner role cannot use the scope audit:read",
+        );
+        // Owners cannot revoke other people's tokens (nor learn they exist).
+        let reply = app
+            .send(
+                owner
+                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+        // Revocation: the token stops working at once and its identity is retired.
+        let reply = app
+            .send(
+                admin
+                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.json()["revoked_at"].is_string());
+        let reply = app.get("/api/v1/identities", &token_auth).await;
+        assert_problem(
+            &reply,
+            StatusCode::UNAUTHORIZED,
+            "the API token is invalid, expired or revoked",
+        );
+        let reply = app
+            .send(
+                admin
+                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CONFLICT);
+        let retired = app
+            .get("/api/v1/identities?q=steward-token-ci-sync", &admin)
+            .await
+            .json();
+        assert_eq!(retired["items"][0]["status"], "retired");
+
+        let events = store.list_audit(&all_events()).await.unwrap();
+        let target = format!("token:{id}");
+        let mine: Vec<&str> = events
+            .iter()
+            .filter(|e| e.target == target)
+            .map(|e| e.action.as_str())
+            .collect();
+        assert_eq!(mine, ["token.revoke", "token.create"]);
+        assert!(events
+            .iter()
+            .all(|e| !e.details.to_string().contains(&secret[4..])));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only_and_tampering_is_named() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        for role in Role::ALL {
+            app.login(*role).await;
+        }
+        let auditor = Auth::Cookie(app.login(Role::Auditor).await);
+        let report = app.get("/api/v1/audit/verify", &auditor).await.json();
+        assert!(report["first_broken"].is_null(), "{report}");
+        let checked = report["checked"].as_u64().unwrap();
+        assert!(checked >= 9);
+
+        // The database refuses changes through the normal path.
+        let update = "UPDATE audit_events SET actor = 'user:mallory@evil.example' WHERE seq = 3";
+        let refused = match &store {
+            Store::Sqlite(s) => sqlx::query(update).execute(&s.writer).await.is_err(),
+            Store::Postgres(s) => sqlx::query(update).execute(&s.writer).await.is_err(),
+        };
+        assert!(refused, "the audit table must refuse UPDATE");
+
+        // Someone with raw access disables the guard and edits event 3.
+        match &store {
+            Store::Sqlite(s) => {
+                sqlx::query("DROP TRIGGER audit_events_no_update")
+                    .execute(&s.writer)
+                    .await
+                    .unwrap();
+                sqlx::query(update).execute(&s.writer).await.unwrap();
+            }
+            Store::Postgres(s) => {
+                sqlx::query(
+                    "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete",
+                )
+                .execute(&s.writer)
+                .await
+                .unwrap();
+                sqlx::query(update).execute(&s.writer).await.unwrap();
+            }
+        }
+        let report = app.get("/api/v1/audit/verify", &auditor).await.json();
+        assert_eq!(report["first_broken"]["seq"], 3, "{report}");
+        assert_eq!(report["checked"], 2);
+        assert!(report["first_broken"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("altered"));
+
+        // The CSV export carries the same events.
+        let csv = app
+            .get("/api/v1/audit/export.csv?action=auth.login", &auditor)
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.content_type.starts_with("text/csv"));
+        let mut lines = csv.body.lines();
+        assert_eq!(
+            lines.next(),
+            Some("seq,at,actor,action,target,details,prev_hash,hash")
+        );
+        assert_eq!(
+            lines.filter(|l| l.contains(",auth.login,")).count(),
+            4 + 1 /* the auditor for its token */
+        );
+    })
+    .await;
+}
