@@ -3,7 +3,9 @@ import { defineConfig } from "@playwright/test";
 // Steward's browser tests run the release build (the one `make run` serves) against a
 // fresh SQLite database with demo data, in Debian's Chromium (never a downloaded one).
 const port = Number(process.env.STEWARD_E2E_PORT ?? 3107);
+const oidcPort = Number(process.env.STEWARD_E2E_OIDC_PORT ?? 4107);
 export const baseURL = `http://127.0.0.1:${port}`;
+const issuer = `http://127.0.0.1:${oidcPort}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -30,7 +32,15 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [
+    {
+      command: "node oidc/provider.mjs",
+      url: `${issuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { OIDC_PORT: String(oidcPort), STEWARD_URL: baseURL },
+    },
+    {
     command: "../target/release/steward serve",
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
@@ -44,6 +54,10 @@ export default defineConfig({
       STEWARD_DEMO_IF_EMPTY: "300",
       STEWARD_DEMO_PASSWORD: "end-to-end demo password",
       STEWARD_LOG: "warn",
+      STEWARD_OIDC_ISSUER: issuer,
+      STEWARD_OIDC_CLIENT_ID: "steward-e2e",
+      STEWARD_OIDC_CLIENT_SECRET: "steward-e2e-secret",
     },
-  },
+    },
+  ],
 });

@@ -9,6 +9,14 @@ use leptos_router::hooks::use_query_map;
 pub fn login_error_message(code: &str) -> Option<&'static str> {
     match code {
         "bad_credentials" => Some("Wrong email or password."),
+        "sso_state" => Some(
+            "That sign-in link was already used or does not belong to this browser. Start again.",
+        ),
+        "sso_no_role" => Some(
+            "Your account has no Steward role. Ask the security team to add you to a Steward group.",
+        ),
+        "sso_deactivated" => Some("Your Steward account is deactivated."),
+        "sso_failed" => Some("Single sign-on failed. Try again; if it keeps failing, tell the security team."),
         "locked" => Some(
             "Too many failed sign-ins for this account. Try again in 15 minutes, or ask an admin to reset the password.",
         ),
@@ -22,6 +30,8 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || query.with(|q| q.get("error").and_then(|c| login_error_message(&c)));
     let signed_out = move || query.with(|q| q.get("signed_out").is_some());
     let next = move || query.with(|q| q.get("next").unwrap_or_else(|| "/".to_owned()));
+    let sso = Resource::new(|| (), |_| crate::session::sso_enabled());
+    let sso_href = move || format!("/auth/oidc/login?{}", serde_urlencoded_next(&next()));
     view! {
         <Title text="Sign in" />
         <section class="login-card">
@@ -36,8 +46,29 @@ pub fn LoginPage() -> impl IntoView {
                 <input id="login-password" type="password" name="password" autocomplete="current-password" required />
                 <button type="submit">"Sign in"</button>
             </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    matches!(sso.await, Ok(true)).then(|| view! {
+                        <p class="sso"><a class="button" href=sso_href>"Sign in with single sign-on"</a></p>
+                    })
+                })}
+            </Suspense>
         </section>
     }
+}
+
+/// `next=<path>` for the SSO link.
+fn serde_urlencoded_next(next: &str) -> String {
+    let mut out = String::from("next=");
+    for byte in next.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -52,5 +83,9 @@ mod tests {
         );
         assert!(login_error_message("locked").is_some());
         assert_eq!(login_error_message("<script>"), None);
+        assert_eq!(
+            serde_urlencoded_next("/inventory?class=ai"),
+            "next=/inventory%3Fclass%3Dai"
+        );
     }
 }

@@ -28,6 +28,16 @@ mod imp {
 #[cfg(feature = "ssr")]
 pub use imp::{ports, principal};
 
+/// Whether single sign-on is configured (provided by the server in context).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsoConfigured(pub bool);
+
+/// Whether the sign-in page offers single sign-on.
+#[server(prefix = "/rpc", endpoint = "session/sso_enabled")]
+pub async fn sso_enabled() -> Result<bool, AppError> {
+    Ok(use_context::<SsoConfigured>().is_some_and(|s| s.0))
+}
+
 /// Who is signed in (`None`: nobody).
 #[server(prefix = "/rpc", endpoint = "session/whoami")]
 pub async fn whoami() -> Result<Option<UserInfo>, AppError> {

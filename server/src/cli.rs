@@ -243,6 +243,41 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The SSO service when `STEWARD_OIDC_ISSUER` is set; a half-configured SSO stops
+/// Steward at start with a message naming what is missing.
+fn oidc_service(
+    args: &crate::config::OidcArgs,
+    public_origin: &str,
+    store: &Store,
+) -> anyhow::Result<Option<crate::services::oidc::OidcService>> {
+    use crate::services::oidc::{parse_role_map, OidcConfig, OidcService};
+    let Some(issuer) = args.issuer.clone().filter(|i| !i.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let missing = |name: &str| anyhow::anyhow!("STEWARD_OIDC_ISSUER is set but {name} is not");
+    let config = OidcConfig {
+        issuer,
+        client_id: args
+            .client_id
+            .clone()
+            .ok_or_else(|| missing("STEWARD_OIDC_CLIENT_ID"))?,
+        client_secret: args
+            .client_secret
+            .clone()
+            .ok_or_else(|| missing("STEWARD_OIDC_CLIENT_SECRET"))?,
+        redirect_url: args
+            .redirect_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_origin}/auth/oidc/callback")),
+        role_claim: args.role_claim.clone(),
+        role_map: parse_role_map(&args.role_map).map_err(anyhow::Error::msg)?,
+    };
+    tracing::info!(issuer = %config.issuer, redirect = %config.redirect_url, "single sign-on enabled");
+    Ok(Some(
+        OidcService::new(config, store.clone()).map_err(anyhow::Error::msg)?,
+    ))
+}
+
 async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Result<()> {
     let public_url = serve
         .public_url
@@ -255,7 +290,10 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         );
     }
     let store = open(&database).await?;
-    let services = Services::new(store.clone());
+    let mut services = Services::new(store.clone());
+    if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
+        services = services.with_oidc(oidc);
+    }
     let mut banner = None;
     if serve.demo_if_empty > 0 && store.count_identities().await? == 0 {
         tracing::info!(

@@ -106,6 +106,41 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_SESSION_MAX_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_max_hours: u32,
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with an OpenID Connect provider (off unless the issuer is set).
+#[derive(Debug, Clone, Args)]
+pub struct OidcArgs {
+    /// Issuer URL, exactly as the provider's discovery document states it.
+    #[arg(long = "oidc-issuer", env = "STEWARD_OIDC_ISSUER")]
+    pub issuer: Option<String>,
+    #[arg(long = "oidc-client-id", env = "STEWARD_OIDC_CLIENT_ID")]
+    pub client_id: Option<String>,
+    #[arg(
+        long = "oidc-client-secret",
+        env = "STEWARD_OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Callback URL registered at the provider. Default: the public URL + /auth/oidc/callback.
+    #[arg(long = "oidc-redirect-url", env = "STEWARD_OIDC_REDIRECT_URL")]
+    pub redirect_url: Option<String>,
+    /// ID-token claim holding groups or roles.
+    #[arg(
+        long = "oidc-role-claim",
+        env = "STEWARD_OIDC_ROLE_CLAIM",
+        default_value = "groups"
+    )]
+    pub role_claim: String,
+    /// Claim value → role, comma-separated `value=role` pairs.
+    #[arg(
+        long = "oidc-role-map",
+        env = "STEWARD_OIDC_ROLE_MAP",
+        default_value = "steward-admins=admin,steward-owners=owner,steward-viewers=viewer,steward-auditors=auditor"
+    )]
+    pub role_map: String,
 }
 
 /// The origin (`scheme://host[:port]`) of a public URL, and whether session cookies

@@ -197,7 +197,7 @@ async fn pages_and_server_functions_by_role() {
                 "{role}: Audit link shown to the right roles"
             );
         }
-        // Every server function refuses anonymous callers (but whoami, which says nobody).
+        // Every server function refuses anonymous callers (but the two the sign-in page needs).
         let mut seen = BTreeSet::new();
         for (path, _method) in leptos::server_fn::axum::server_fn_paths() {
             seen.insert(path.to_owned());
@@ -213,6 +213,10 @@ async fn pages_and_server_functions_by_role() {
             if path == "/rpc/session/whoami" {
                 assert_eq!(reply.status, StatusCode::OK);
                 assert_eq!(reply.body, "null");
+            } else if path == "/rpc/session/sso_enabled" {
+                // The sign-in page needs it before anyone signs in; it reveals only a flag.
+                assert_eq!(reply.status, StatusCode::OK);
+                assert_eq!(reply.body, "false");
             } else {
                 assert!(
                     !reply.status.is_success(),
@@ -230,6 +234,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/audit/list",
             "/rpc/audit/verify",
             "/rpc/inventory/list_identities",
+            "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
         ]
         .iter()

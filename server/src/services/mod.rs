@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod inventory;
+pub mod oidc;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct Services {
     pub ports: Ports,
     pub auth: auth::AuthService,
     pub tokens: tokens::TokenService,
+    /// Single sign-on, when configured.
+    pub oidc: Option<oidc::OidcService>,
 }
 
 impl Services {
@@ -31,7 +34,14 @@ impl Services {
             },
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),
+            oidc: None,
             store,
         }
+    }
+
+    /// The same services with single sign-on.
+    pub fn with_oidc(mut self, oidc: oidc::OidcService) -> Self {
+        self.oidc = Some(oidc);
+        self
     }
 }

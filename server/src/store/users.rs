@@ -225,3 +225,49 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    pub async fn find_user_by_oidc(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!(
+                "{SELECT_USER} WHERE u.oidc_issuer = $1 AND u.oidc_subject = $2"
+            ))
+            .bind(issuer)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// Links the user to its SSO subject, applies the role the provider maps to, and
+    /// records the sign-in — one transaction.
+    pub async fn record_oidc_login(
+        &self,
+        user_id: Uuid,
+        issuer: &str,
+        subject: &str,
+        role: Role,
+        audit: &NewAuditEvent,
+    ) -> Result<(), StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, role = $3 WHERE id = $4",
+            )
+            .bind(issuer)
+            .bind(subject)
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -225,6 +225,107 @@ pub async fn login(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SsoStart {
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+const PENDING_SSO_KEY: &str = "oidc_pending";
+
+/// `GET /auth/oidc/login`: remembers state, nonce and PKCE verifier in the session and
+/// sends the browser to the identity provider.
+pub async fn sso_login(
+    State(state): State<AuthState>,
+    session: Session,
+    axum::extract::Query(start): axum::extract::Query<SsoStart>,
+) -> Response {
+    let Some(oidc) = state.services.oidc.as_ref() else {
+        return ApiError::from(DomainError::not_found(
+            "single sign-on (it is not configured)",
+        ))
+        .into_response();
+    };
+    match oidc.begin(safe_next(start.next.as_deref())).await {
+        Ok((url, pending)) => {
+            if let Err(error) = session.insert(PENDING_SSO_KEY, &pending).await {
+                return session_error(error);
+            }
+            Redirect::to(&url).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "single sign-on could not start");
+            login_page_with(error.code(), "/").into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SsoCallback {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// `GET /auth/oidc/callback`: the provider sends the browser back here. The pending
+/// login is taken out of the session first, so a code or state can be used only once.
+pub async fn sso_callback(
+    State(state): State<AuthState>,
+    session: Session,
+    axum::extract::Query(callback): axum::extract::Query<SsoCallback>,
+) -> Response {
+    let Some(oidc) = state.services.oidc.as_ref() else {
+        return ApiError::from(DomainError::not_found(
+            "single sign-on (it is not configured)",
+        ))
+        .into_response();
+    };
+    let pending = match session
+        .remove::<crate::services::oidc::PendingLogin>(PENDING_SSO_KEY)
+        .await
+    {
+        Ok(pending) => pending,
+        Err(error) => return session_error(error),
+    };
+    let (Some(code), Some(returned_state)) = (callback.code, callback.state) else {
+        tracing::warn!(error = ?callback.error, "identity provider returned no code");
+        return login_page_with("sso_failed", "/").into_response();
+    };
+    match oidc.complete(pending, &code, &returned_state).await {
+        Ok((principal, next)) => {
+            let auth = SessionAuth {
+                user_id: principal.user_id,
+                login_at: Utc::now(),
+            };
+            if let Err(error) = session.cycle_id().await {
+                return session_error(error);
+            }
+            if let Err(error) = session.insert(AUTH_KEY, &auth).await {
+                return session_error(error);
+            }
+            Redirect::to(&next).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "single sign-on refused");
+            if matches!(error, crate::services::oidc::SsoError::State) {
+                let audit = steward_domain::audit::NewAuditEvent::new(
+                    "anonymous",
+                    "auth.login_failed",
+                    "sso",
+                    serde_json::json!({ "method": "oidc", "reason": error.to_string() }),
+                );
+                if let Err(error) = state.services.store.append_audit(&audit).await {
+                    return ApiError::from(DomainError::from(error)).into_response();
+                }
+            }
+            login_page_with(error.code(), "/").into_response()
+        }
+    }
+}
+
 /// `POST /auth/logout`: ends the session on the server, not just in the browser.
 pub async fn logout(
     State(state): State<AuthState>,

@@ -69,6 +69,7 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
 pub fn router(services: Services, security: WebSecurity, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let ports = services.ports.clone();
+    let sso = steward_app::session::SsoConfigured(services.oidc.is_some());
     let health = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -82,6 +83,8 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
     let auth_routes = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/oidc/login", get(auth::sso_login))
+        .route("/auth/oidc/callback", get(auth::sso_callback))
         .with_state(auth_state.clone());
     let sessions = SessionManagerLayer::new(Sessions::new(&services.store))
         .with_name("steward_session")
@@ -97,10 +100,18 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .merge(health)
         .merge(auth_routes)
         .nest("/api/v1", api::router(services.clone()))
-        .leptos_routes_with_context(&options, routes, move || provide_context(ports.clone()), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || {
+                provide_context(ports.clone());
+                provide_context(sso);
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(middleware::from_fn(auth::login_redirect))

@@ -1,0 +1,406 @@
+//! Single sign-on with OpenID Connect: authorization code flow with PKCE, `state` and
+//! `nonce`, ID token signature and claims validated by `openidconnect`. Roles come from
+//! a configurable claim through a documented mapping; a first-time user is provisioned
+//! as a person and a user.
+
+use std::collections::HashMap;
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    reqwest, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
+    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use steward_domain::audit::NewAuditEvent;
+use steward_domain::auth::{normalize_email, Principal, Role};
+use tokio::sync::OnceCell;
+
+use crate::services::auth::principal_of;
+use crate::store::users::NewUser;
+use crate::store::Store;
+
+/// Every claim of the ID token beyond the standard ones, so the role claim's name can
+/// be configured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraClaims {
+    #[serde(flatten)]
+    pub claims: HashMap<String, serde_json::Value>,
+}
+impl AdditionalClaims for ExtraClaims {}
+
+type IdFields = IdTokenFields<
+    ExtraClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type OidcTokenResponse = StandardTokenResponse<IdFields, CoreTokenType>;
+type OidcClient = Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    OidcTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// SSO settings (`STEWARD_OIDC_*`).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_url: String,
+    /// Name of the claim that carries groups or roles (default `groups`).
+    pub role_claim: String,
+    /// Claim value → Steward role; the most powerful matching role wins.
+    pub role_map: Vec<(String, Role)>,
+}
+
+/// Parses `value=role,value=role` (e.g. `steward-admins=admin,steward-auditors=auditor`).
+pub fn parse_role_map(text: &str) -> Result<Vec<(String, Role)>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (value, role) = pair
+                .rsplit_once('=')
+                .ok_or_else(|| format!("STEWARD_OIDC_ROLE_MAP: '{pair}' is not value=role"))?;
+            let role = role
+                .trim()
+                .parse::<Role>()
+                .map_err(|e| format!("STEWARD_OIDC_ROLE_MAP: {e}"))?;
+            Ok((value.trim().to_owned(), role))
+        })
+        .collect()
+}
+
+/// The role a set of claim values maps to: the most powerful one that matches.
+pub fn map_role(values: &[String], map: &[(String, Role)]) -> Option<Role> {
+    const POWER: [Role; 4] = [Role::Admin, Role::Auditor, Role::Owner, Role::Viewer];
+    POWER.into_iter().find(|role| {
+        map.iter()
+            .any(|(value, r)| r == role && values.contains(value))
+    })
+}
+
+/// The values of the role claim, whether it is a string or an array of strings.
+fn claim_values(value: Option<&serde_json::Value>) -> Vec<String> {
+    match value {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What the browser's session keeps between the redirect to the provider and back.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: CsrfToken,
+    pub nonce: Nonce,
+    pub pkce_verifier: PkceCodeVerifier,
+    pub next: String,
+}
+
+/// Why an SSO sign-in failed; the detail is logged and audited, not shown.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    #[error("the sign-in attempt does not match this browser session (state mismatch or replay)")]
+    State,
+    #[error("the identity provider refused: {0}")]
+    Provider(String),
+    #[error("the ID token is not valid: {0}")]
+    Token(String),
+    #[error("no Steward role is mapped to this account")]
+    NoRole,
+    #[error("the account has no verified email address")]
+    NoEmail,
+    #[error("the account is deactivated in Steward")]
+    Deactivated,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl SsoError {
+    /// The code the sign-in page turns into a message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SsoError::State => "sso_state",
+            SsoError::NoRole => "sso_no_role",
+            SsoError::Deactivated => "sso_deactivated",
+            _ => "sso_failed",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct OidcService {
+    config: OidcConfig,
+    http: reqwest::Client,
+    client: std::sync::Arc<OnceCell<OidcClient>>,
+    store: Store,
+}
+
+impl OidcService {
+    pub fn new(config: OidcConfig, store: Store) -> Result<Self, String> {
+        IssuerUrl::new(config.issuer.clone()).map_err(|e| format!("STEWARD_OIDC_ISSUER: {e}"))?;
+        RedirectUrl::new(config.redirect_url.clone())
+            .map_err(|e| format!("STEWARD_OIDC_REDIRECT_URL: {e}"))?;
+        // Never follow redirects from the provider's endpoints (SSRF).
+        let http = reqwest::ClientBuilder::new()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client for SSO: {e}"))?;
+        Ok(OidcService {
+            config,
+            http,
+            client: Default::default(),
+            store,
+        })
+    }
+
+    /// The client, discovered from the issuer on first use (Steward starts even while
+    /// the provider is down; sign-in then retries discovery).
+    async fn client(&self) -> Result<&OidcClient, SsoError> {
+        self.client
+            .get_or_try_init(|| async {
+                let issuer = IssuerUrl::new(self.config.issuer.clone())
+                    .map_err(|e| SsoError::Internal(e.to_string()))?;
+                let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
+                    .await
+                    .map_err(|e| SsoError::Provider(format!("discovery failed: {e}")))?;
+                let redirect = RedirectUrl::new(self.config.redirect_url.clone())
+                    .map_err(|e| SsoError::Internal(e.to_string()))?;
+                Ok(OidcClient::from_provider_metadata(
+                    metadata,
+                    ClientId::new(self.config.client_id.clone()),
+                    Some(ClientSecret::new(self.config.client_secret.clone())),
+                )
+                .set_redirect_uri(redirect))
+            })
+            .await
+    }
+
+    /// Where to send the browser, and what its session must remember.
+    pub async fn begin(&self, next: String) -> Result<(String, PendingLogin), SsoError> {
+        let client = self.client().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge);
+        if self.config.role_claim == "groups" {
+            request = request.add_scope(Scope::new("groups".into()));
+        }
+        let (url, state, nonce) = request.url();
+        Ok((
+            url.to_string(),
+            PendingLogin {
+                state,
+                nonce,
+                pkce_verifier: verifier,
+                next,
+            },
+        ))
+    }
+
+    /// Completes the sign-in: checks `state`, exchanges the code (with the PKCE
+    /// verifier), validates the ID token (signature, issuer, audience, expiry, nonce),
+    /// maps the role and provisions or updates the user.
+    pub async fn complete(
+        &self,
+        pending: Option<PendingLogin>,
+        code: &str,
+        state: &str,
+    ) -> Result<(Principal, String), SsoError> {
+        let pending = pending.ok_or(SsoError::State)?;
+        if pending.state.secret() != state {
+            return Err(SsoError::State);
+        }
+        let client = self.client().await?;
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| SsoError::Internal(e.to_string()))?
+            .set_pkce_verifier(pending.pkce_verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| SsoError::Provider(format!("code exchange failed: {e}")))?;
+        let id_token = token
+            .id_token()
+            .ok_or_else(|| SsoError::Token("the provider returned no ID token".into()))?;
+        let claims = id_token
+            .claims(&client.id_token_verifier(), &pending.nonce)
+            .map_err(|e| SsoError::Token(e.to_string()))?;
+        let subject = claims.subject().as_str().to_owned();
+        let email = claims
+            .email()
+            .filter(|_| claims.email_verified() != Some(false))
+            .and_then(|e| normalize_email(e.as_str()).ok())
+            .ok_or(SsoError::NoEmail)?;
+        let name = claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_owned());
+        let values = claim_values(
+            claims
+                .additional_claims()
+                .claims
+                .get(&self.config.role_claim),
+        );
+        let role = map_role(&values, &self.config.role_map);
+        let principal = self
+            .provision(&subject, &email, name.as_deref(), role, &values)
+            .await?;
+        Ok((principal, pending.next))
+    }
+
+    async fn provision(
+        &self,
+        subject: &str,
+        email: &str,
+        name: Option<&str>,
+        role: Option<Role>,
+        claim_values: &[String],
+    ) -> Result<Principal, SsoError> {
+        let internal = |e: crate::store::StoreError| SsoError::Internal(e.to_string());
+        let issuer = &self.config.issuer;
+        let actor = format!("sso:{issuer}#{subject}");
+        let Some(role) = role else {
+            let audit = NewAuditEvent::new(
+                "anonymous",
+                "auth.login_failed",
+                format!("user:{email}"),
+                json!({ "method": "oidc", "reason": "no role mapped", "claim_values": claim_values }),
+            );
+            self.store.append_audit(&audit).await.map_err(internal)?;
+            return Err(SsoError::NoRole);
+        };
+        let existing = match self
+            .store
+            .find_user_by_oidc(issuer, subject)
+            .await
+            .map_err(internal)?
+        {
+            Some(user) => Some(user),
+            None => self
+                .store
+                .find_user_by_email(email)
+                .await
+                .map_err(internal)?,
+        };
+        let user_id = match existing {
+            Some(user) if !user.active => return Err(SsoError::Deactivated),
+            Some(user) => {
+                let audit = NewAuditEvent::new(
+                    format!("user:{email}"),
+                    "auth.login",
+                    format!("user:{email}"),
+                    json!({ "method": "oidc", "issuer": issuer,
+                            "before": { "role": user.role }, "after": { "role": role } }),
+                );
+                self.store
+                    .record_oidc_login(user.id, issuer, subject, role, &audit)
+                    .await
+                    .map_err(internal)?;
+                user.id
+            }
+            None => {
+                let new = NewUser {
+                    email: email.to_owned(),
+                    display_name: name.unwrap_or(email).to_owned(),
+                    role,
+                    password_hash: None,
+                };
+                let audit = NewAuditEvent::new(
+                    actor,
+                    "user.create",
+                    format!("user:{email}"),
+                    json!({ "method": "oidc", "issuer": issuer,
+                            "after": { "email": email, "display_name": new.display_name, "role": role } }),
+                );
+                let id = self
+                    .store
+                    .create_user(&new, &audit)
+                    .await
+                    .map_err(internal)?;
+                let login = NewAuditEvent::new(
+                    format!("user:{email}"),
+                    "auth.login",
+                    format!("user:{email}"),
+                    json!({ "method": "oidc", "issuer": issuer }),
+                );
+                self.store
+                    .record_oidc_login(id, issuer, subject, role, &login)
+                    .await
+                    .map_err(internal)?;
+                id
+            }
+        };
+        let user = self
+            .store
+            .find_user(user_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| SsoError::Internal("the user vanished".into()))?;
+        Ok(principal_of(&user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_mapping_picks_the_most_powerful_match() {
+        let map =
+            parse_role_map("steward-admins=admin, steward-owners=owner,staff=viewer,audit=auditor")
+                .unwrap();
+        let v = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            map_role(&v(&["staff", "steward-admins"]), &map),
+            Some(Role::Admin)
+        );
+        assert_eq!(map_role(&v(&["staff", "audit"]), &map), Some(Role::Auditor));
+        assert_eq!(map_role(&v(&["staff"]), &map), Some(Role::Viewer));
+        assert_eq!(map_role(&v(&["other"]), &map), None);
+        assert!(parse_role_map("admins=root")
+            .unwrap_err()
+            .contains("unknown value 'root'"));
+        assert!(parse_role_map("admins").is_err());
+        assert_eq!(claim_values(Some(&json!("a"))), vec!["a".to_owned()]);
+        assert_eq!(
+            claim_values(Some(&json!(["a", 1, "b"]))),
+            vec!["a".to_owned(), "b".to_owned()]
+        );
+        assert!(claim_values(None).is_empty());
+    }
+}
