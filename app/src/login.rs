@@ -49,7 +49,7 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     matches!(sso.await, Ok(true)).then(|| view! {
-                        <p class="sso"><a class="button" href=sso_href>"Sign in with single sign-on"</a></p>
+                        <p class="sso"><a class="button" href=sso_href rel="external">"Sign in with single sign-on"</a></p>
                     })
                 })}
             </Suspense>

@@ -9,22 +9,35 @@ async function signInAtProvider(page: Page, login: string) {
   await page.getByRole("button", { name: "Sign-in" }).click();
 }
 
-/** Starts SSO and stops at the callback, returning its URL (code + state) unused. */
+/**
+ * Walks the SSO flow with the browser context's cookies up to the provider's redirect
+ * back to Steward, and returns that callback URL (code + state) without using it.
+ * Browsers follow those redirects by themselves, so this steps through them by hand.
+ */
 async function callbackUrl(page: Page, login: string): Promise<string> {
-  let callback = "";
-  await page.route("**/auth/oidc/callback**", (route) => {
-    callback = route.request().url();
-    return route.abort();
-  });
-  await page.goto("/login");
-  await page.getByRole("link", { name: "Sign in with single sign-on" }).click();
-  // The provider asks for a login unless this browser already has a session there.
-  const loginForm = page.locator("input[name=login]");
-  await expect.poll(async () => callback !== "" || (await loginForm.isVisible())).toBe(true);
-  if (callback === "") await signInAtProvider(page, login);
-  await expect.poll(() => callback).not.toBe("");
-  await page.unroute("**/auth/oidc/callback**");
-  return callback;
+  const step = async (url: string, init?: { form?: Record<string, string> }) => {
+    const response = init?.form
+      ? await page.request.post(url, { form: init.form, maxRedirects: 0 })
+      : await page.request.get(url, { maxRedirects: 0 });
+    return response;
+  };
+  const follow = (response: { headers(): Record<string, string> }, base: string) =>
+    new URL(response.headers()["location"], base).toString();
+
+  const start = await step(new URL("/auth/oidc/login", page.url() || "http://127.0.0.1:3107").toString());
+  expect(start.status()).toBe(303);
+  let url = follow(start, start.url());
+  // The provider: authorization request → login interaction → back to the authorization → callback.
+  for (let hop = 0; hop < 6; hop++) {
+    if (url.includes("/auth/oidc/callback")) return url;
+    let response = await step(url);
+    if (response.status() === 200 && url.includes("/interaction/")) {
+      response = await step(url, { form: { prompt: "login", login, password: "any password" } });
+    }
+    expect([302, 303]).toContain(response.status());
+    url = follow(response, url);
+  }
+  throw new Error(`no callback reached; last URL ${url}`);
 }
 
 test("an admin signs in with SSO; the role comes from the groups claim", async ({ page }) => {
@@ -62,6 +75,7 @@ test("an account without a mapped group is refused", async ({ page }) => {
 });
 
 test("a tampered state is refused", async ({ page }) => {
+  await page.goto("/login");
   const callback = await callbackUrl(page, "alice");
   const tampered = callback.replace(/([?&]state=)[^&]+/, "$1tampered-state");
   expect(tampered).not.toBe(callback);
@@ -73,6 +87,7 @@ test("a tampered state is refused", async ({ page }) => {
 });
 
 test("a replayed authorization code is refused", async ({ page }) => {
+  await page.goto("/login");
   const first = await callbackUrl(page, "alice");
   await page.goto(first);
   await expect(page.locator(".user-area")).toContainText("Alice SSO Admin");
