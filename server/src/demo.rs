@@ -378,6 +378,66 @@ pub enum DemoError {
     Random(String),
 }
 
+/// The sign-in accounts `steward demo` creates: one per role.
+pub const DEMO_USERS: &[(&str, &str, Role)] = &[
+    (
+        "admin@steward.local",
+        "Avery Admin (security team)",
+        Role::Admin,
+    ),
+    ("owner@steward.local", "Olu Owner (payments)", Role::Owner),
+    (
+        "viewer@steward.local",
+        "Vera Viewer (manager)",
+        Role::Viewer,
+    ),
+    ("auditor@steward.local", "Aldo Auditor", Role::Auditor),
+];
+
+/// A random password for demo accounts, unless one is given (`STEWARD_DEMO_PASSWORD`).
+pub fn demo_password(given: Option<String>) -> Result<String, DemoError> {
+    if let Some(password) = given.filter(|p| !p.is_empty()) {
+        return Ok(password);
+    }
+    let mut bytes = [0u8; 12];
+    getrandom::getrandom(&mut bytes).map_err(|e| DemoError::Random(e.to_string()))?;
+    Ok(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        bytes,
+    ))
+}
+
+/// Creates the demo accounts (skipping any that exist) with `password`; returns the
+/// emails created.
+pub async fn seed_users(
+    auth: &AuthService,
+    password: &str,
+) -> Result<Vec<&'static str>, DemoError> {
+    let mut created = Vec::new();
+    for (email, name, role) in DEMO_USERS {
+        match auth
+            .add_user("system:demo", email, Some(name), *role, password)
+            .await
+        {
+            Ok(_) => created.push(*email),
+            Err(DomainError::Conflict { .. }) => {}
+            Err(error) => return Err(DemoError::Users(error)),
+        }
+    }
+    Ok(created)
+}
+
+/// What to print so people can sign in to a demo.
+pub fn credentials_banner(created: &[&str], password: &str) -> String {
+    let mut text = String::from("Demo sign-in accounts (one per role), all with the password ");
+    text.push_str(password);
+    text.push_str(":\n");
+    for (email, _, role) in DEMO_USERS.iter().filter(|(e, _, _)| created.contains(e)) {
+        text.push_str(&format!("  {role:<8} {email}\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,64 +497,4 @@ mod tests {
         emails.dedup();
         assert_eq!(emails.len(), 1000);
     }
-}
-
-/// The sign-in accounts `steward demo` creates: one per role.
-pub const DEMO_USERS: &[(&str, &str, Role)] = &[
-    (
-        "admin@steward.local",
-        "Avery Admin (security team)",
-        Role::Admin,
-    ),
-    ("owner@steward.local", "Olu Owner (payments)", Role::Owner),
-    (
-        "viewer@steward.local",
-        "Vera Viewer (manager)",
-        Role::Viewer,
-    ),
-    ("auditor@steward.local", "Aldo Auditor", Role::Auditor),
-];
-
-/// A random password for demo accounts, unless one is given (`STEWARD_DEMO_PASSWORD`).
-pub fn demo_password(given: Option<String>) -> Result<String, DemoError> {
-    if let Some(password) = given.filter(|p| !p.is_empty()) {
-        return Ok(password);
-    }
-    let mut bytes = [0u8; 12];
-    getrandom::getrandom(&mut bytes).map_err(|e| DemoError::Random(e.to_string()))?;
-    Ok(base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        bytes,
-    ))
-}
-
-/// Creates the demo accounts (skipping any that exist) with `password`; returns the
-/// emails created.
-pub async fn seed_users(
-    auth: &AuthService,
-    password: &str,
-) -> Result<Vec<&'static str>, DemoError> {
-    let mut created = Vec::new();
-    for (email, name, role) in DEMO_USERS {
-        match auth
-            .add_user("system:demo", email, Some(name), *role, password)
-            .await
-        {
-            Ok(_) => created.push(*email),
-            Err(DomainError::Conflict { .. }) => {}
-            Err(error) => return Err(DemoError::Users(error)),
-        }
-    }
-    Ok(created)
-}
-
-/// What to print so people can sign in to a demo.
-pub fn credentials_banner(created: &[&str], password: &str) -> String {
-    let mut text = String::from("Demo sign-in accounts (one per role), all with the password ");
-    text.push_str(password);
-    text.push_str(":\n");
-    for (email, _, role) in DEMO_USERS.iter().filter(|(e, _, _)| created.contains(e)) {
-        text.push_str(&format!("  {role:<8} {email}\n"));
-    }
-    text
 }

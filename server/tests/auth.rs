@@ -80,7 +80,7 @@ fn scopes_for(role: Role) -> Vec<Scope> {
 }
 
 async fn expired_token(app: &TestApp, store: &Store) -> String {
-    let token = app.token(Role::Admin, &Scope::ALL).await;
+    let token = app.token(Role::Admin, Scope::ALL).await;
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
     match store {
         Store::Sqlite(s) => {
@@ -422,7 +422,7 @@ async fn repeated_failures_lock_the_account_and_are_audited() {
 async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
-        let admin = Auth::Bearer(app.token(Role::Admin, &Scope::ALL).await);
+        let admin = Auth::Bearer(app.token(Role::Admin, Scope::ALL).await);
         let create = |auth: &Auth, body: &str| {
             auth.apply(Request::post("/api/v1/tokens"))
                 .header(header::CONTENT_TYPE, "application/json")
