@@ -55,6 +55,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Create an API token for a user (acting as that user, within the token's scopes).
+    Token {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Check the audit trail.
     Audit {
         #[command(flatten)]
@@ -94,6 +101,32 @@ enum UserCommand {
     SetPassword {
         #[arg(long)]
         email: String,
+    },
+    /// Change a user's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints the secret once.
+    Create {
+        /// The user the token acts as (an admin or owner).
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. ci-inventory-sync.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: inventory:read, audit:read, tokens:write.
+        #[arg(long)]
+        scopes: String,
+        /// Lifetime in days (1-365).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
 }
 
@@ -202,6 +235,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .await
                         .map(|_| println!("Added {} as {role}.", email.trim().to_lowercase()))
                 }
+                UserCommand::SetRole { email, role } => services
+                    .auth
+                    .set_role(CLI_ACTOR, &email, role)
+                    .await
+                    .map(|before| {
+                        println!(
+                            "{} was {before}, is now {role}.",
+                            email.trim().to_lowercase()
+                        )
+                    }),
                 UserCommand::SetPassword { email } => {
                     let password = read_password()?;
                     services
@@ -213,6 +256,46 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             store.close().await;
             result?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            database,
+            command:
+                TokenCommand::Create {
+                    email,
+                    name,
+                    scopes,
+                    days,
+                },
+        } => {
+            let store = open(&database).await?;
+            let services = Services::new(store.clone());
+            let result = async {
+                let principal = services.auth.principal_by_email(&email).await?;
+                let request = steward_domain::tokens::NewTokenRequest {
+                    name,
+                    scopes: steward_domain::tokens::parse_scopes(&scopes)?,
+                    expires_in_days: days,
+                };
+                services.tokens.create(Some(&principal), &request).await
+            }
+            .await;
+            store.close().await;
+            let created = result?;
+            println!("{}", created.token);
+            eprintln!(
+                "Token '{}' ({}) for {} expires {}. This is the only time it is shown.",
+                created.info.name,
+                created
+                    .info
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                created.info.owner_email,
+                created.info.expires_at.format("%Y-%m-%d")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -204,6 +204,42 @@ impl AuthService {
         Ok(self.store.create_user(&user, &audit).await?)
     }
 
+    /// Changes a user's role (`steward user set-role`), recording before and after.
+    pub async fn set_role(
+        &self,
+        actor: &str,
+        email: &str,
+        role: Role,
+    ) -> Result<Role, DomainError> {
+        let email = normalize_email(email)?;
+        let user = self
+            .store
+            .find_user_by_email(&email)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        if user.role != role {
+            let audit = NewAuditEvent::new(
+                actor,
+                "user.set_role",
+                format!("user:{email}"),
+                json!({ "before": { "role": user.role }, "after": { "role": role } }),
+            );
+            self.store.set_role(user.id, role, &audit).await?;
+        }
+        Ok(user.role)
+    }
+
+    /// The principal of a user by email, for commands an operator runs on their behalf.
+    pub async fn principal_by_email(&self, email: &str) -> Result<Principal, DomainError> {
+        let email = normalize_email(email)?;
+        self.store
+            .find_user_by_email(&email)
+            .await?
+            .filter(|u| u.active)
+            .map(|u| principal_of(&u))
+            .ok_or_else(|| DomainError::not_found(format!("active user {email}")))
+    }
+
     /// Sets a user's password (`steward user set-password`); clears any lockout.
     pub async fn set_password(
         &self,

@@ -170,6 +170,30 @@ impl Store {
         })
     }
 
+    /// Changes a user's role, with its audit event. False if no such user.
+    pub async fn set_role(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        audit: &NewAuditEvent,
+    ) -> Result<bool, StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     pub async fn throttle_state(&self, email: &str) -> Result<Option<ThrottleState>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
             sqlx::query_as(
