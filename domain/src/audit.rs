@@ -292,34 +292,8 @@ impl AuditQuery {
 
     pub fn from_query_string(query: &str) -> Result<Self, crate::DomainError> {
         use crate::DomainError;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|_| DomainError::invalid("query string", "not valid URL encoding"))?;
         let mut q = Self::new();
-        let mut seen: Vec<String> = Vec::new();
-        for (key, value) in pairs {
-            let value = value.trim().to_owned();
-            if key.is_empty() && value.is_empty() {
-                continue;
-            }
-            if !Self::PARAMS.contains(&key.as_str()) {
-                return Err(DomainError::invalid(
-                    "query parameter",
-                    format!(
-                        "unknown parameter '{key}'; accepted: {}",
-                        Self::PARAMS.join(", ")
-                    ),
-                ));
-            }
-            if seen.contains(&key) {
-                return Err(DomainError::invalid(
-                    key,
-                    "given more than once; give it at most once",
-                ));
-            }
-            seen.push(key.clone());
-            if value.is_empty() {
-                continue;
-            }
+        for (key, value) in crate::query::parse_params(query, Self::PARAMS)? {
             match key.as_str() {
                 "actor" => q.actor = Some(value),
                 "action" => q.action = Some(value),
@@ -336,21 +310,7 @@ impl AuditQuery {
                         },
                     )?)
                 }
-                "limit" => {
-                    q.limit = value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
-                        .ok_or_else(|| {
-                            DomainError::invalid(
-                                "limit",
-                                format!(
-                                    "'{value}' is not a whole number from 1 to {}",
-                                    Self::MAX_LIMIT
-                                ),
-                            )
-                        })?
-                }
+                "limit" => q.limit = crate::query::parse_limit(&value, Self::MAX_LIMIT)?,
                 _ => {}
             }
         }

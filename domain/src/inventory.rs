@@ -207,43 +207,11 @@ impl IdentityQuery {
 
     /// Parses a URL query string (without the leading `?`).
     pub fn from_query_string(query: &str) -> Result<Self, DomainError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|_| DomainError::invalid("query string", "not valid URL encoding"))?;
-        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
-
-    /// Parses key/value pairs. Unknown keys and repeated keys are refused so that a
-    /// typo never silently widens a listing.
-    pub fn from_pairs<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, DomainError> {
-        let mut query = Self::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for (key, value) in pairs {
-            // `?a=1&&b=2` or a trailing `&=` carry nothing; forms produce them.
-            if key.is_empty() && value.is_empty() {
-                continue;
-            }
-            if !Self::PARAMS.contains(&key) {
-                return Err(DomainError::invalid(
-                    "query parameter",
-                    format!(
-                        "unknown parameter '{key}'; accepted: {}",
-                        Self::PARAMS.join(", ")
-                    ),
-                ));
-            }
-            if seen.contains(&key) {
-                return Err(DomainError::invalid(
-                    key,
-                    "given more than once; give it at most once",
-                ));
-            }
-            seen.push(key);
-            let value = value.trim();
-            match key {
-                "class" if !value.is_empty() => query.actor_class = Some(value.parse()?),
-                "q" if !value.is_empty() => {
+        let mut parsed = Self::new();
+        for (key, value) in crate::query::parse_params(query, Self::PARAMS)? {
+            match key.as_str() {
+                "class" => parsed.actor_class = Some(value.parse()?),
+                "q" => {
                     if value.chars().count() > Self::MAX_SEARCH_LEN {
                         return Err(DomainError::invalid(
                             "q",
@@ -253,28 +221,14 @@ impl IdentityQuery {
                             ),
                         ));
                     }
-                    query.search = Some(value.to_owned());
+                    parsed.search = Some(value);
                 }
-                "cursor" if !value.is_empty() => query.cursor = Some(Cursor::decode(value)?),
-                "limit" if !value.is_empty() => {
-                    query.limit = value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
-                        .ok_or_else(|| {
-                            DomainError::invalid(
-                                "limit",
-                                format!(
-                                    "'{value}' is not a whole number from 1 to {}",
-                                    Self::MAX_LIMIT
-                                ),
-                            )
-                        })?;
-                }
+                "cursor" => parsed.cursor = Some(Cursor::decode(&value)?),
+                "limit" => parsed.limit = crate::query::parse_limit(&value, Self::MAX_LIMIT)?,
                 _ => {}
             }
         }
-        Ok(query)
+        Ok(parsed)
     }
 
     /// The URL query string for this listing (without `?`), omitting defaults.

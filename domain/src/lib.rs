@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod inventory;
 pub mod ports;
+pub mod query;
 mod string_enum;
 pub mod tokens;
 

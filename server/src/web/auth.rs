@@ -177,6 +177,26 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Signs `principal` in to this browser: a new session id (so a planted id is
+/// useless), the sign-in time for the absolute lifetime, then on to `next`.
+async fn start_session(
+    session: &Session,
+    principal: &steward_domain::auth::Principal,
+    next: &str,
+) -> Response {
+    let auth = SessionAuth {
+        user_id: principal.user_id,
+        login_at: Utc::now(),
+    };
+    if let Err(error) = session.cycle_id().await {
+        return session_error(error);
+    }
+    if let Err(error) = session.insert(AUTH_KEY, &auth).await {
+        return session_error(error);
+    }
+    Redirect::to(next).into_response()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
     pub email: String,
@@ -204,19 +224,7 @@ pub async fn login(
         .login_local(&form.email, &form.password)
         .await
     {
-        Ok(principal) => {
-            let auth = SessionAuth {
-                user_id: principal.user_id,
-                login_at: Utc::now(),
-            };
-            if let Err(error) = session.cycle_id().await {
-                return session_error(error);
-            }
-            if let Err(error) = session.insert(AUTH_KEY, &auth).await {
-                return session_error(error);
-            }
-            Redirect::to(&next).into_response()
-        }
+        Ok(principal) => start_session(&session, &principal, &next).await,
         Err(LoginError::BadCredentials) => {
             login_page_with("bad_credentials", &next).into_response()
         }
@@ -295,19 +303,7 @@ pub async fn sso_callback(
         return login_page_with("sso_failed", "/").into_response();
     };
     match oidc.complete(pending, &code, &returned_state).await {
-        Ok((principal, next)) => {
-            let auth = SessionAuth {
-                user_id: principal.user_id,
-                login_at: Utc::now(),
-            };
-            if let Err(error) = session.cycle_id().await {
-                return session_error(error);
-            }
-            if let Err(error) = session.insert(AUTH_KEY, &auth).await {
-                return session_error(error);
-            }
-            Redirect::to(&next).into_response()
-        }
+        Ok((principal, next)) => start_session(&session, &principal, &next).await,
         Err(error) => {
             tracing::warn!(%error, "single sign-on refused");
             if matches!(error, crate::services::oidc::SsoError::State) {
