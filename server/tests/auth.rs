@@ -504,25 +504,11 @@ async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
             "invalid scopes: the owner role cannot use the scope audit:read",
         );
         // Owners cannot revoke other people's tokens (nor learn they exist).
-        let reply = app
-            .send(
-                owner
-                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let reply = app.delete(&format!("/api/v1/tokens/{id}"), &owner).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
 
         // Revocation: the token stops working at once and its identity is retired.
-        let reply = app
-            .send(
-                admin
-                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let reply = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert!(reply.json()["revoked_at"].is_string());
         let reply = app.get("/api/v1/identities", &token_auth).await;
@@ -531,14 +517,7 @@ async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
             StatusCode::UNAUTHORIZED,
             "the API token is invalid, expired or revoked",
         );
-        let reply = app
-            .send(
-                admin
-                    .apply(Request::delete(format!("/api/v1/tokens/{id}")))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let reply = app.delete(&format!("/api/v1/tokens/{id}"), &admin).await;
         assert_eq!(reply.status, StatusCode::CONFLICT);
         let retired = app
             .get("/api/v1/identities?q=steward-token-ci-sync", &admin)

@@ -207,6 +207,15 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, uri: &str, auth: &Auth) -> Reply {
+        self.send(
+            auth.apply(Request::delete(uri))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Signs in through the login form; returns the session cookie (`name=value`).
     pub async fn login(&self, role: Role) -> String {
         let reply = self.login_with(&email_of(role), PASSWORD, None).await;
