@@ -192,12 +192,14 @@ impl TestApp {
         let content_type = header_of(header::CONTENT_TYPE).join("");
         let location = header_of(header::LOCATION).join("");
         let set_cookie = header_of(header::SET_COOKIE);
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         Reply {
             status,
             content_type,
             location,
             set_cookie,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
@@ -262,6 +264,7 @@ pub struct Reply {
     pub content_type: String,
     pub location: String,
     pub set_cookie: Vec<String>,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
 }
 
