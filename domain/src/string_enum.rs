@@ -29,7 +29,8 @@ macro_rules! string_enum {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
+                // `pad` honours width and alignment, e.g. `{role:<8}`.
+                f.pad(self.as_str())
             }
         }
 
