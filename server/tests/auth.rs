@@ -316,6 +316,29 @@ async fn sessions_end_after_their_absolute_lifetime() {
 }
 
 #[tokio::test]
+async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
+    for_each_store(|store| async move {
+        let mut short = security();
+        // Whole seconds: the SQLite session store keeps expiry times in seconds.
+        short.session_idle = chrono::Duration::seconds(4);
+        let app = TestApp::with_security(&store, short).await;
+        let cookie = Auth::Cookie(app.login(Role::Viewer).await);
+        // Activity within the idle window keeps the session alive...
+        for _ in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            assert_eq!(app.get("/inventory", &cookie).await.status, StatusCode::OK);
+        }
+        // ...and a pause longer than the window ends it.
+        tokio::time::sleep(std::time::Duration::from_millis(6000)).await;
+        assert_eq!(
+            app.get("/inventory", &cookie).await.status,
+            StatusCode::SEE_OTHER
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn cross_site_posts_are_refused() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
