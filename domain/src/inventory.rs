@@ -186,6 +186,20 @@ impl Cursor {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IdentityQuery {
     pub actor_class: Option<ActorClass>,
+    pub kind: Option<IdentityKind>,
+    pub source: Option<Source>,
+    pub environment: Option<String>,
+    pub status: Option<IdentityStatus>,
+    /// Email of the owner.
+    pub owner: Option<String>,
+    /// Only identities nobody answers for: no owner, or an owner who has left.
+    pub orphaned: bool,
+    /// Only identities whose expiry has passed.
+    pub expired: bool,
+    /// Only identities (not yet expired) that expire within this many days.
+    pub expiring_days: Option<u32>,
+    /// Only identities not used for this many days (or never used).
+    pub stale_days: Option<u32>,
     /// Case-insensitive substring of the name or external id.
     pub search: Option<String>,
     pub cursor: Option<Cursor>,
@@ -196,7 +210,11 @@ impl IdentityQuery {
     pub const DEFAULT_LIMIT: u32 = 50;
     pub const MAX_LIMIT: u32 = 500;
     pub const MAX_SEARCH_LEN: usize = 200;
-    pub const PARAMS: &'static [&'static str] = &["class", "q", "cursor", "limit"];
+    pub const MAX_DAYS: u32 = 3650;
+    pub const PARAMS: &'static [&'static str] = &[
+        "class", "kind", "source", "env", "status", "owner", "orphaned", "expired", "expiring",
+        "stale", "q", "cursor", "limit",
+    ];
 
     pub fn new() -> Self {
         IdentityQuery {
@@ -211,6 +229,24 @@ impl IdentityQuery {
         for (key, value) in crate::query::parse_params(query, Self::PARAMS)? {
             match key.as_str() {
                 "class" => parsed.actor_class = Some(value.parse()?),
+                "kind" => parsed.kind = Some(value.parse()?),
+                "source" => parsed.source = Some(value.parse()?),
+                "env" => parsed.environment = Some(parse_environment(&value)?),
+                "status" => parsed.status = Some(value.parse()?),
+                "owner" => parsed.owner = Some(crate::auth::normalize_email(&value)?),
+                "orphaned" => parsed.orphaned = crate::query::parse_flag("orphaned", &value)?,
+                "expired" => parsed.expired = crate::query::parse_flag("expired", &value)?,
+                "expiring" => {
+                    parsed.expiring_days = Some(crate::query::parse_days(
+                        "expiring",
+                        &value,
+                        Self::MAX_DAYS,
+                    )?)
+                }
+                "stale" => {
+                    parsed.stale_days =
+                        Some(crate::query::parse_days("stale", &value, Self::MAX_DAYS)?)
+                }
                 "q" => {
                     if value.chars().count() > Self::MAX_SEARCH_LEN {
                         return Err(DomainError::invalid(
@@ -228,6 +264,14 @@ impl IdentityQuery {
                 _ => {}
             }
         }
+        if let (Some(class), Some(kind)) = (parsed.actor_class, parsed.kind) {
+            if kind.actor_class() != class {
+                return Err(DomainError::invalid(
+                    "kind",
+                    format!("'{kind}' is not a kind of {} identity", class.label()),
+                ));
+            }
+        }
         Ok(parsed)
     }
 
@@ -236,6 +280,33 @@ impl IdentityQuery {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(class) = self.actor_class {
             pairs.push(("class", class.as_str().to_owned()));
+        }
+        if let Some(kind) = self.kind {
+            pairs.push(("kind", kind.as_str().to_owned()));
+        }
+        if let Some(source) = self.source {
+            pairs.push(("source", source.as_str().to_owned()));
+        }
+        if let Some(environment) = &self.environment {
+            pairs.push(("env", environment.clone()));
+        }
+        if let Some(status) = self.status {
+            pairs.push(("status", status.as_str().to_owned()));
+        }
+        if let Some(owner) = &self.owner {
+            pairs.push(("owner", owner.clone()));
+        }
+        if self.orphaned {
+            pairs.push(("orphaned", "true".to_owned()));
+        }
+        if self.expired {
+            pairs.push(("expired", "true".to_owned()));
+        }
+        if let Some(days) = self.expiring_days {
+            pairs.push(("expiring", days.to_string()));
+        }
+        if let Some(days) = self.stale_days {
+            pairs.push(("stale", days.to_string()));
         }
         if let Some(search) = &self.search {
             pairs.push(("q", search.clone()));
@@ -282,6 +353,22 @@ impl IdentityQuery {
             cursor: Some(Cursor::decode(next_cursor)?),
             ..self.clone()
         })
+    }
+}
+
+/// An environment name: lower-case letters, digits, `-` and `_`, 1–40 characters.
+pub fn parse_environment(value: &str) -> Result<String, DomainError> {
+    let valid = (1..=40).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            "env",
+            format!("'{value}' is not an environment name (lower-case letters, digits, '-', '_')"),
+        ))
     }
 }
 
@@ -369,7 +456,7 @@ mod tests {
             ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
             ("cursor=%%%", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
-            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, q, cursor, limit"),
+            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, orphaned, expired, expiring, stale, q, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),
         ];
         for (input, expected) in cases {
@@ -378,6 +465,46 @@ mod tests {
         }
         let long = format!("q={}", "x".repeat(201));
         assert!(IdentityQuery::from_query_string(&long).is_err());
+    }
+
+    #[test]
+    fn lifecycle_and_ownership_filters() {
+        let q = IdentityQuery::from_query_string(
+            "kind=agent&source=azure&env=prod&status=suspended&owner=Ada%40Example.com&orphaned=true&expired=1&expiring=30&stale=90",
+        )
+        .unwrap();
+        assert_eq!(q.kind, Some(IdentityKind::Agent));
+        assert_eq!(q.source, Some(Source::Azure));
+        assert_eq!(q.environment.as_deref(), Some("prod"));
+        assert_eq!(q.status, Some(IdentityStatus::Suspended));
+        assert_eq!(q.owner.as_deref(), Some("ada@example.com"));
+        assert!(q.orphaned && q.expired);
+        assert_eq!((q.expiring_days, q.stale_days), (Some(30), Some(90)));
+        assert_eq!(
+            IdentityQuery::from_query_string(&q.to_query_string()).unwrap(),
+            q
+        );
+
+        let err = |text: &str| {
+            IdentityQuery::from_query_string(text)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("class=machine&kind=agent"),
+            "invalid kind: 'agent' is not a kind of Machine identity"
+        );
+        assert_eq!(
+            err("orphaned=maybe"),
+            "invalid orphaned: 'maybe' is not true or false"
+        );
+        assert_eq!(
+            err("stale=0"),
+            "invalid stale: '0' is not a number of days from 1 to 3650"
+        );
+        assert_eq!(err("env=Prod!"), "invalid env: 'Prod!' is not an environment name (lower-case letters, digits, '-', '_')");
+        assert!(err("owner=nobody").starts_with("invalid email"));
+        assert!(err("status=gone").contains("expected one of: active, suspended, retired"));
     }
 
     #[test]

@@ -52,3 +52,29 @@ pub fn parse_limit(value: &str, max: u32) -> Result<u32, DomainError> {
             )
         })
 }
+
+/// `true`/`1`/`yes` or `false`/`0`/`no`.
+pub fn parse_flag(field: &str, value: &str) -> Result<bool, DomainError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("'{value}' is not true or false"),
+        )),
+    }
+}
+
+/// A number of days from 1 to `max`.
+pub fn parse_days(field: &str, value: &str, max: u32) -> Result<u32, DomainError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            DomainError::invalid(
+                field,
+                format!("'{value}' is not a number of days from 1 to {max}"),
+            )
+        })
+}

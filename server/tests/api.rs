@@ -107,7 +107,7 @@ async fn bad_input_is_a_problem_naming_the_parameter() {
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
-            "invalid query parameter: unknown parameter 'sort'; accepted: class, q, cursor, limit",
+            "invalid query parameter: unknown parameter 'sort'; accepted: class, kind, source, env, status, owner, orphaned, expired, expiring, stale, q, cursor, limit",
         );
         let reply = app.get("/api/v1/no-such-thing", &auth).await;
         assert_problem(&reply, StatusCode::NOT_FOUND, "API endpoint not found");
@@ -144,7 +144,13 @@ async fn openapi_document_describes_the_api() {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert_eq!(params, ["class", "q", "limit", "cursor"]);
+        assert_eq!(
+            params,
+            [
+                "class", "kind", "source", "env", "status", "owner", "orphaned", "expired",
+                "expiring", "stale", "q", "limit", "cursor"
+            ]
+        );
         assert!(list["responses"]["400"]["content"]["application/problem+json"].is_object());
         assert!(doc["components"]["schemas"]["IdentitySummary"].is_object());
         assert!(doc["components"]["schemas"]["Problem"].is_object());

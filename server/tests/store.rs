@@ -220,3 +220,88 @@ async fn a_bad_database_url_is_a_clear_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn lifecycle_and_ownership_filters_match_their_definitions() {
+    for_each_store(|store| async move {
+        seeded(&store, 400).await;
+        let now = Utc::now();
+        let all = store
+            .list_identities_at(&query("limit=500"), now)
+            .await
+            .unwrap()
+            .items;
+        let run = |text: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_identities_at(&query(text), now)
+                    .await
+                    .unwrap()
+                    .items
+            }
+        };
+        let ids = |items: &[steward_domain::inventory::IdentitySummary]| {
+            items.iter().map(|i| i.id).collect::<Vec<_>>()
+        };
+        let expect = |pred: &dyn Fn(&steward_domain::inventory::IdentitySummary) -> bool| {
+            all.iter()
+                .filter(|i| pred(i))
+                .map(|i| i.id)
+                .collect::<Vec<_>>()
+        };
+
+        let expired = run("expired=true&limit=500").await;
+        assert!(!expired.is_empty());
+        assert_eq!(
+            ids(&expired),
+            expect(&|i| i.expires_at.is_some_and(|at| at <= now))
+        );
+
+        let soon = run("expiring=30&limit=500").await;
+        assert!(!soon.is_empty());
+        assert_eq!(
+            ids(&soon),
+            expect(&|i| i
+                .expires_at
+                .is_some_and(|at| at > now && at <= now + chrono::Duration::days(30)))
+        );
+
+        let stale = run("stale=365&limit=500").await;
+        assert_eq!(
+            ids(&stale),
+            expect(&|i| i
+                .last_used_at
+                .is_none_or(|at| at < now - chrono::Duration::days(365)))
+        );
+
+        // Orphaned: no owner, or an owner who has left (demo data has both).
+        let orphans = run("orphaned=true&limit=500").await;
+        assert!(orphans.iter().any(|i| i.owner.is_none()));
+        assert!(
+            orphans.len() > all.iter().filter(|i| i.owner.is_none()).count(),
+            "owners who left count too"
+        );
+
+        let agents = run("kind=agent&env=prod&status=active&limit=500").await;
+        assert!(!agents.is_empty());
+        assert!(agents.iter().all(|i| i.kind == IdentityKind::Agent
+            && i.environment == "prod"
+            && i.status == IdentityStatus::Active));
+
+        let owner = all.iter().find_map(|i| i.owner.clone()).unwrap();
+        let owned = store
+            .list_identities_at(&query(&format!("owner={}&limit=500", owner.email)), now)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(
+            ids(&owned),
+            expect(&|i| i.owner.as_ref().is_some_and(|o| o.email == owner.email))
+        );
+
+        let github = run("source=github&limit=500").await;
+        assert!(!github.is_empty() && github.iter().all(|i| i.source == Source::Github));
+    })
+    .await;
+}

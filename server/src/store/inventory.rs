@@ -106,10 +106,53 @@ impl Store {
         &self,
         query: &IdentityQuery,
     ) -> Result<Page<IdentitySummary>, StoreError> {
+        self.list_identities_at(query, Utc::now()).await
+    }
+
+    /// Lists identities, judging expiry and staleness against `now`.
+    pub async fn list_identities_at(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Page<IdentitySummary>, StoreError> {
         let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
             let mut sql = QueryBuilder::<Db>::new(SELECT_SUMMARY);
             if let Some(class) = query.actor_class {
                 sql.push(" AND i.actor_class = ").push_bind(class.as_str());
+            }
+            if let Some(kind) = query.kind {
+                sql.push(" AND i.kind = ").push_bind(kind.as_str());
+            }
+            if let Some(source) = query.source {
+                sql.push(" AND i.source = ").push_bind(source.as_str());
+            }
+            if let Some(environment) = &query.environment {
+                sql.push(" AND i.environment = ")
+                    .push_bind(environment.clone());
+            }
+            if let Some(status) = query.status {
+                sql.push(" AND i.status = ").push_bind(status.as_str());
+            }
+            if let Some(owner) = &query.owner {
+                sql.push(" AND p.email = ").push_bind(owner.clone());
+            }
+            if query.orphaned {
+                // Nobody answers for it: no owner, or an owner who has left.
+                sql.push(" AND (i.owner_id IS NULL OR p.active = FALSE)");
+            }
+            if query.expired {
+                sql.push(" AND i.expires_at <= ").push_bind(now);
+            }
+            if let Some(days) = query.expiring_days {
+                sql.push(" AND i.expires_at > ")
+                    .push_bind(now)
+                    .push(" AND i.expires_at <= ")
+                    .push_bind(now + chrono::Duration::days(i64::from(days)));
+            }
+            if let Some(days) = query.stale_days {
+                sql.push(" AND (i.last_used_at IS NULL OR i.last_used_at < ")
+                    .push_bind(now - chrono::Duration::days(i64::from(days)))
+                    .push(")");
             }
             if let Some(search) = &query.search {
                 // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
