@@ -41,16 +41,7 @@ pub fn parse_params(query: &str, accepted: &[&str]) -> Result<Vec<(String, Strin
 
 /// A page size from 1 to `max`.
 pub fn parse_limit(value: &str, max: u32) -> Result<u32, DomainError> {
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .ok_or_else(|| {
-            DomainError::invalid(
-                "limit",
-                format!("'{value}' is not a whole number from 1 to {max}"),
-            )
-        })
+    parse_bounded("limit", value, max, "a whole number")
 }
 
 /// `true`/`1`/`yes` or `false`/`0`/`no`.
@@ -67,6 +58,11 @@ pub fn parse_flag(field: &str, value: &str) -> Result<bool, DomainError> {
 
 /// A number of days from 1 to `max`.
 pub fn parse_days(field: &str, value: &str, max: u32) -> Result<u32, DomainError> {
+    parse_bounded(field, value, max, "a number of days")
+}
+
+/// A whole number from 1 to `max`; the error says it is not `described` in that range.
+fn parse_bounded(field: &str, value: &str, max: u32, described: &str) -> Result<u32, DomainError> {
     value
         .parse::<u32>()
         .ok()
@@ -74,7 +70,7 @@ pub fn parse_days(field: &str, value: &str, max: u32) -> Result<u32, DomainError
         .ok_or_else(|| {
             DomainError::invalid(
                 field,
-                format!("'{value}' is not a number of days from 1 to {max}"),
+                format!("'{value}' is not {described} from 1 to {max}"),
             )
         })
 }
