@@ -233,6 +233,15 @@ pub async fn login(
     }
 }
 
+/// The SSO service, or the 404 problem that says single sign-on is not configured.
+fn configured_sso(state: &AuthState) -> Result<&crate::services::oidc::OidcService, ApiError> {
+    state.services.oidc.as_ref().ok_or_else(|| {
+        ApiError::from(DomainError::not_found(
+            "single sign-on (it is not configured)",
+        ))
+    })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SsoStart {
     #[serde(default)]
@@ -248,11 +257,9 @@ pub async fn sso_login(
     session: Session,
     axum::extract::Query(start): axum::extract::Query<SsoStart>,
 ) -> Response {
-    let Some(oidc) = state.services.oidc.as_ref() else {
-        return ApiError::from(DomainError::not_found(
-            "single sign-on (it is not configured)",
-        ))
-        .into_response();
+    let oidc = match configured_sso(&state) {
+        Ok(oidc) => oidc,
+        Err(error) => return error.into_response(),
     };
     match oidc.begin(safe_next(start.next.as_deref())).await {
         Ok((url, pending)) => {
@@ -285,11 +292,9 @@ pub async fn sso_callback(
     session: Session,
     axum::extract::Query(callback): axum::extract::Query<SsoCallback>,
 ) -> Response {
-    let Some(oidc) = state.services.oidc.as_ref() else {
-        return ApiError::from(DomainError::not_found(
-            "single sign-on (it is not configured)",
-        ))
-        .into_response();
+    let oidc = match configured_sso(&state) {
+        Ok(oidc) => oidc,
+        Err(error) => return error.into_response(),
     };
     let pending = match session
         .remove::<crate::services::oidc::PendingLogin>(PENDING_SSO_KEY)
