@@ -28,6 +28,10 @@ string_enum! {
         InventoryRead = "inventory:read",
         AuditRead = "audit:read",
         TokensWrite = "tokens:write",
+        /// Create, edit, assign and change the lifecycle of identities.
+        InventoryWrite = "inventory:write",
+        /// Deactivate people (e.g. from an HR leaver feed).
+        PeopleWrite = "people:write",
     }
 }
 
@@ -41,6 +45,17 @@ pub enum Action {
     ListTokens,
     RevokeToken,
     ReadAudit,
+    /// Create and edit identities, their credentials, entitlements and delegations;
+    /// reactivate and retire them.
+    ManageIdentities,
+    /// Assign owners and sponsors, one identity or in bulk.
+    AssignOwnership,
+    /// Suspend an identity (the kill switch). Owners: only what they own.
+    SuspendIdentity,
+    /// Accept or dispute an ownership assignment made to oneself.
+    AnswerAssignment,
+    /// Deactivate a person who has left; their identities go to the orphan queue.
+    DeactivatePerson,
 }
 
 impl Action {
@@ -51,6 +66,11 @@ impl Action {
         Action::ListTokens,
         Action::RevokeToken,
         Action::ReadAudit,
+        Action::ManageIdentities,
+        Action::AssignOwnership,
+        Action::SuspendIdentity,
+        Action::AnswerAssignment,
+        Action::DeactivatePerson,
     ];
 
     /// The roles allowed to perform this action at all.
@@ -61,6 +81,10 @@ impl Action {
             Action::ManageUsers => &[Admin],
             Action::CreateToken | Action::ListTokens | Action::RevokeToken => &[Admin, Owner],
             Action::ReadAudit => &[Admin, Auditor],
+            Action::ManageIdentities | Action::AssignOwnership | Action::DeactivatePerson => {
+                &[Admin]
+            }
+            Action::SuspendIdentity | Action::AnswerAssignment => &[Admin, Owner],
         }
     }
 
@@ -73,6 +97,11 @@ impl Action {
                 Some(Scope::TokensWrite)
             }
             Action::ReadAudit => Some(Scope::AuditRead),
+            Action::ManageIdentities
+            | Action::AssignOwnership
+            | Action::SuspendIdentity
+            | Action::AnswerAssignment => Some(Scope::InventoryWrite),
+            Action::DeactivatePerson => Some(Scope::PeopleWrite),
         }
     }
 
@@ -84,6 +113,11 @@ impl Action {
             Action::ListTokens => "list API tokens",
             Action::RevokeToken => "revoke API tokens",
             Action::ReadAudit => "read the audit trail",
+            Action::ManageIdentities => "create, edit or retire identities",
+            Action::AssignOwnership => "assign owners or sponsors",
+            Action::SuspendIdentity => "suspend identities",
+            Action::AnswerAssignment => "answer ownership assignments",
+            Action::DeactivatePerson => "deactivate people",
         }
     }
 }
@@ -174,6 +208,11 @@ mod tests {
             (Action::ListTokens, [true, true, false, false]),
             (Action::RevokeToken, [true, true, false, false]),
             (Action::ReadAudit, [true, false, false, true]),
+            (Action::ManageIdentities, [true, false, false, false]),
+            (Action::AssignOwnership, [true, false, false, false]),
+            (Action::SuspendIdentity, [true, true, false, false]),
+            (Action::AnswerAssignment, [true, true, false, false]),
+            (Action::DeactivatePerson, [true, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

@@ -120,6 +120,11 @@ pub struct IdentitySummary {
     pub status: IdentityStatus,
     /// `None` means the identity is orphaned: nobody answers for it.
     pub owner: Option<PersonRef>,
+    /// Whether the owner still works here; an identity whose owner left is orphaned.
+    pub owner_active: bool,
+    pub team: Option<String>,
+    /// Workload identity binding, e.g. `spiffe://prod.example.com/ns/pay/sa/api`.
+    pub spiffe_id: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -127,7 +132,7 @@ pub struct IdentitySummary {
 
 impl IdentitySummary {
     pub fn is_orphaned(&self) -> bool {
-        self.owner.is_none()
+        self.owner.is_none() || !self.owner_active
     }
 
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
@@ -144,26 +149,93 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Position after which the next page starts: the sort key of the last row seen.
-/// Ordering is by name, then id, so the key is unique and the index serves it.
+string_enum! {
+    /// The column an inventory listing is ordered by.
+    #[derive(Default)]
+    pub enum SortKey: "sort" {
+        #[default]
+        Name = "name",
+        Created = "created",
+        LastUsed = "last_used",
+        Expires = "expires",
+    }
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "Name",
+            SortKey::Created => "Created",
+            SortKey::LastUsed => "Last used",
+            SortKey::Expires => "Expiry",
+        }
+    }
+}
+
+/// Order of a listing: a column, ascending or descending, ties broken by id. Identities
+/// without a value (never used, no expiry) come last in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Sort {
+    /// `name`, `-created`, `last_used`, `-expires`, …: a leading `-` means descending.
+    pub fn parse(text: &str) -> Result<Sort, DomainError> {
+        let (descending, key) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        Ok(Sort {
+            key: key.parse()?,
+            descending,
+        })
+    }
+
+    pub fn as_param(self) -> String {
+        format!("{}{}", if self.descending { "-" } else { "" }, self.key)
+    }
+
+    /// The sort value of a row, as kept in a cursor: the name, or an RFC 3339 time.
+    pub fn value_of(self, row: &IdentitySummary) -> Option<String> {
+        let time = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        };
+        match self.key {
+            SortKey::Name => Some(row.name.clone()),
+            SortKey::Created => time(Some(row.created_at)),
+            SortKey::LastUsed => time(row.last_used_at),
+            SortKey::Expires => time(row.expires_at),
+        }
+    }
+}
+
+/// Position after which the next page starts: the sort value of the last row seen
+/// (`None` once the listing has reached the rows without a value) and its id, which
+/// makes the key unique. The sort order is part of the cursor, so a cursor cannot be
+/// replayed against another order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
-    #[serde(rename = "n")]
-    pub after_name: String,
+    #[serde(rename = "s")]
+    pub sort: String,
+    #[serde(rename = "v")]
+    pub after_value: Option<String>,
     #[serde(rename = "i")]
     pub after_id: Uuid,
 }
 
 impl Cursor {
-    pub fn after(row: &IdentitySummary) -> Self {
+    pub fn after(row: &IdentitySummary, sort: Sort) -> Self {
         Cursor {
-            after_name: row.name.clone(),
+            sort: sort.as_param(),
+            after_value: sort.value_of(row),
             after_id: row.id,
         }
     }
 
     pub fn encode(&self) -> String {
-        // Serialising a struct of a string and a uuid cannot fail.
+        // Serialising a struct of strings and a uuid cannot fail.
         let json = serde_json::to_vec(self).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(json)
     }
@@ -177,6 +249,18 @@ impl Cursor {
         };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
         serde_json::from_slice(&bytes).map_err(|_| malformed())
+    }
+
+    /// The cursor's value as a time, for the time-ordered sorts.
+    pub fn after_time(&self) -> Result<Option<DateTime<Utc>>, DomainError> {
+        self.after_value
+            .as_deref()
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| DomainError::invalid("cursor", "malformed cursor"))
+            })
+            .transpose()
     }
 }
 
@@ -192,6 +276,7 @@ pub struct IdentityQuery {
     pub status: Option<IdentityStatus>,
     /// Email of the owner.
     pub owner: Option<String>,
+    pub team: Option<String>,
     /// Only identities nobody answers for: no owner, or an owner who has left.
     pub orphaned: bool,
     /// Only identities whose expiry has passed.
@@ -200,8 +285,9 @@ pub struct IdentityQuery {
     pub expiring_days: Option<u32>,
     /// Only identities not used for this many days (or never used).
     pub stale_days: Option<u32>,
-    /// Case-insensitive substring of the name or external id.
+    /// Case-insensitive substring of the name, external id or SPIFFE ID.
     pub search: Option<String>,
+    pub sort: Sort,
     pub cursor: Option<Cursor>,
     pub limit: u32,
 }
@@ -212,8 +298,8 @@ impl IdentityQuery {
     pub const MAX_SEARCH_LEN: usize = 200;
     pub const MAX_DAYS: u32 = 3650;
     pub const PARAMS: &'static [&'static str] = &[
-        "class", "kind", "source", "env", "status", "owner", "orphaned", "expired", "expiring",
-        "stale", "q", "cursor", "limit",
+        "class", "kind", "source", "env", "status", "owner", "team", "orphaned", "expired",
+        "expiring", "stale", "q", "sort", "cursor", "limit",
     ];
 
     pub fn new() -> Self {
@@ -234,6 +320,8 @@ impl IdentityQuery {
                 "env" => parsed.environment = Some(parse_environment(&value)?),
                 "status" => parsed.status = Some(value.parse()?),
                 "owner" => parsed.owner = Some(crate::auth::normalize_email(&value)?),
+                "team" => parsed.team = Some(parse_team(&value)?),
+                "sort" => parsed.sort = Sort::parse(&value)?,
                 "orphaned" => parsed.orphaned = crate::query::parse_flag("orphaned", &value)?,
                 "expired" => parsed.expired = crate::query::parse_flag("expired", &value)?,
                 "expiring" => {
@@ -262,6 +350,14 @@ impl IdentityQuery {
                 "cursor" => parsed.cursor = Some(Cursor::decode(&value)?),
                 "limit" => parsed.limit = crate::query::parse_limit(&value, Self::MAX_LIMIT)?,
                 _ => {}
+            }
+        }
+        if let Some(cursor) = &parsed.cursor {
+            if cursor.sort != parsed.sort.as_param() {
+                return Err(DomainError::invalid(
+                    "cursor",
+                    "this cursor belongs to another sort order; start again from the first page",
+                ));
             }
         }
         if let (Some(class), Some(kind)) = (parsed.actor_class, parsed.kind) {
@@ -296,6 +392,9 @@ impl IdentityQuery {
         if let Some(owner) = &self.owner {
             pairs.push(("owner", owner.clone()));
         }
+        if let Some(team) = &self.team {
+            pairs.push(("team", team.clone()));
+        }
         if self.orphaned {
             pairs.push(("orphaned", "true".to_owned()));
         }
@@ -310,6 +409,9 @@ impl IdentityQuery {
         }
         if let Some(search) = &self.search {
             pairs.push(("q", search.clone()));
+        }
+        if self.sort != Sort::default() {
+            pairs.push(("sort", self.sort.as_param()));
         }
         if self.limit != Self::DEFAULT_LIMIT {
             pairs.push(("limit", self.limit.to_string()));
@@ -347,6 +449,31 @@ impl IdentityQuery {
         }
     }
 
+    /// The same filters in another order (and from the first page).
+    pub fn with_sort(&self, sort: Sort) -> Self {
+        IdentityQuery {
+            sort,
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// Only the filters: no position, order or page size (what a bulk change or an
+    /// export applies to).
+    pub fn filter_only(&self) -> Self {
+        IdentityQuery {
+            cursor: None,
+            sort: Sort::default(),
+            limit: Self::DEFAULT_LIMIT,
+            ..self.clone()
+        }
+    }
+
+    /// Whether any filter or search narrows the listing.
+    pub fn is_filtered(&self) -> bool {
+        self.filter_only() != IdentityQuery::new()
+    }
+
     /// The same filters positioned at `next_cursor`.
     pub fn with_cursor(&self, next_cursor: &str) -> Result<Self, DomainError> {
         Ok(IdentityQuery {
@@ -372,20 +499,102 @@ pub fn parse_environment(value: &str) -> Result<String, DomainError> {
     }
 }
 
+/// A team name: 1–80 characters, no control characters, trimmed.
+pub fn parse_team(value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 80 || value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "team",
+            format!("'{value}' is not a team name (1–80 characters)"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// Builds the page from `limit + 1` fetched rows: the extra row only says that a next
 /// page exists, and the cursor points after the last row shown.
-pub fn page_from_overfetch(mut rows: Vec<IdentitySummary>, limit: u32) -> Page<IdentitySummary> {
+pub fn page_from_overfetch(
+    mut rows: Vec<IdentitySummary>,
+    limit: u32,
+    sort: Sort,
+) -> Page<IdentitySummary> {
     let limit = limit as usize;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = if has_more {
-        rows.last().map(|row| Cursor::after(row).encode())
+        rows.last().map(|row| Cursor::after(row, sort).encode())
     } else {
         None
     };
     Page {
         items: rows,
         next_cursor,
+    }
+}
+
+/// How many identities of the current filter have each value: what the filter controls
+/// show next to their options.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Facets {
+    pub total: u64,
+    pub actor_class: Vec<FacetCount>,
+    pub kind: Vec<FacetCount>,
+    pub source: Vec<FacetCount>,
+    pub environment: Vec<FacetCount>,
+    pub status: Vec<FacetCount>,
+    pub orphaned: u64,
+    pub expired: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+impl Facets {
+    /// Folds `(class, kind, source, environment, status) → count` groups into
+    /// per-dimension counts, largest first (ties by value).
+    pub fn from_groups(groups: &[([String; 5], u64)], orphaned: u64, expired: u64) -> Facets {
+        let mut dims: [std::collections::BTreeMap<&str, u64>; 5] = Default::default();
+        let mut total = 0;
+        for (values, count) in groups {
+            total += count;
+            for (dim, value) in dims.iter_mut().zip(values) {
+                *dim.entry(value.as_str()).or_default() += count;
+            }
+        }
+        let [class, kind, source, environment, status] = dims.map(|dim| {
+            let mut counts: Vec<FacetCount> = dim
+                .into_iter()
+                .map(|(value, count)| FacetCount {
+                    value: value.to_owned(),
+                    count,
+                })
+                .collect();
+            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            counts
+        });
+        Facets {
+            total,
+            actor_class: class,
+            kind,
+            source,
+            environment,
+            status,
+            orphaned,
+            expired,
+        }
+    }
+
+    /// The count for one value of one dimension (0 when absent).
+    pub fn count(counts: &[FacetCount], value: &str) -> u64 {
+        counts
+            .iter()
+            .find(|c| c.value == value)
+            .map_or(0, |c| c.count)
     }
 }
 
@@ -404,6 +613,9 @@ mod tests {
             environment: "prod".into(),
             status: IdentityStatus::Active,
             owner: None,
+            owner_active: false,
+            team: None,
+            spiffe_id: None,
             expires_at: None,
             created_at: DateTime::UNIX_EPOCH,
             last_used_at: None,
@@ -456,7 +668,7 @@ mod tests {
             ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
             ("cursor=%%%", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
-            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, orphaned, expired, expiring, stale, q, cursor, limit"),
+            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, sort, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),
         ];
         for (input, expected) in cases {
@@ -511,7 +723,8 @@ mod tests {
     fn query_string_round_trips() {
         let mut q = IdentityQuery::from_query_string("class=machine&q=ci%20bot&limit=10").unwrap();
         q.cursor = Some(Cursor {
-            after_name: "name with spaces & symbols".into(),
+            sort: "name".into(),
+            after_value: Some("name with spaces & symbols".into()),
             after_id: Uuid::from_u128(7),
         });
         let again = IdentityQuery::from_query_string(&q.to_query_string()).unwrap();
@@ -531,15 +744,72 @@ mod tests {
 
     #[test]
     fn overfetch_yields_cursor_only_when_more_rows_exist() {
-        let page = page_from_overfetch(vec![row("a"), row("bb"), row("ccc")], 2);
+        let page = page_from_overfetch(vec![row("a"), row("bb"), row("ccc")], 2, Sort::default());
         assert_eq!(page.items.len(), 2);
         let cursor = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
-        assert_eq!(cursor.after_name, "bb");
+        assert_eq!(cursor.after_value.as_deref(), Some("bb"));
         assert_eq!(cursor.after_id, Uuid::from_u128(2));
 
-        let last = page_from_overfetch(vec![row("a"), row("bb")], 2);
+        // By last use: a row never used carries no value.
+        let by_use = Sort::parse("-last_used").unwrap();
+        let page = page_from_overfetch(vec![row("a"), row("bb")], 1, by_use);
+        let cursor = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!((cursor.sort.as_str(), cursor.after_value), ("-last_used", None));
+
+        let last = page_from_overfetch(vec![row("a"), row("bb")], 2, Sort::default());
         assert_eq!(last.items.len(), 2);
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn sorts_and_cursors_must_agree() {
+        let q = IdentityQuery::from_query_string("sort=-expires&team=Payments").unwrap();
+        assert_eq!(
+            q.sort,
+            Sort {
+                key: SortKey::Expires,
+                descending: true
+            }
+        );
+        assert_eq!(q.team.as_deref(), Some("Payments"));
+        assert_eq!(q.to_query_string(), "team=Payments&sort=-expires");
+        let page = page_from_overfetch(vec![row("a"), row("b")], 1, q.sort);
+        let next = q.with_cursor(page.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            IdentityQuery::from_query_string(&next.to_query_string()).unwrap(),
+            next
+        );
+        // The same cursor with another order is refused.
+        let other = format!("sort=name&cursor={}", next.cursor.unwrap().encode());
+        assert_eq!(
+            IdentityQuery::from_query_string(&other).unwrap_err().to_string(),
+            "invalid cursor: this cursor belongs to another sort order; start again from the first page"
+        );
+        assert!(IdentityQuery::from_query_string("sort=owner")
+            .unwrap_err()
+            .to_string()
+            .contains("expected one of: name, created, last_used, expires"));
+        assert!(q.is_filtered() && !IdentityQuery::new().with_sort(q.sort).is_filtered());
+    }
+
+    #[test]
+    fn facets_fold_groups_per_dimension() {
+        let g = |v: [&str; 5], n| (v.map(str::to_owned), n);
+        let facets = Facets::from_groups(
+            &[
+                g(["ai", "agent", "azure", "prod", "active"], 3),
+                g(["machine", "workload", "aws", "prod", "active"], 5),
+                g(["machine", "workload", "aws", "dev", "retired"], 1),
+            ],
+            2,
+            1,
+        );
+        assert_eq!(facets.total, 9);
+        assert_eq!(Facets::count(&facets.actor_class, "machine"), 6);
+        assert_eq!(Facets::count(&facets.environment, "prod"), 8);
+        assert_eq!(Facets::count(&facets.status, "suspended"), 0);
+        assert_eq!(facets.kind[0].value, "workload");
+        assert_eq!((facets.orphaned, facets.expired), (2, 1));
     }
 
     #[test]

@@ -4,8 +4,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod delegation;
 pub mod error;
+pub mod identity;
 pub mod inventory;
+pub mod ownership;
 pub mod ports;
 pub mod query;
 mod string_enum;

@@ -9,17 +9,192 @@ use async_trait::async_trait;
 use crate::audit::{AuditPage, AuditQuery, ChainReport};
 use crate::auth::Principal;
 use crate::error::DomainError;
-use crate::inventory::{IdentityQuery, IdentitySummary, Page};
+use crate::delegation::NewDelegation;
+use crate::identity::{
+    CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
+    NewEntitlement, RetireRequest, RetirementReport,
+};
+use crate::inventory::{Facets, IdentityQuery, IdentitySummary, Page};
+use crate::ownership::{
+    AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest,
+    BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
+};
+use uuid::Uuid;
 
 /// Reading and maintaining the register of identities.
 #[async_trait]
 pub trait Inventory: Send + Sync {
-    /// One keyset-paginated page of identities matching the query, ordered by name.
+    /// One keyset-paginated page of identities matching the query, in its sort order.
     async fn list_identities(
         &self,
         principal: Option<&Principal>,
         query: &IdentityQuery,
     ) -> Result<Page<IdentitySummary>, DomainError>;
+
+    /// Counts per actor class, kind, source, environment and status of the filter.
+    async fn facets(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<Facets, DomainError>;
+
+    /// Records that the caller exports the identities of this filter (checked and
+    /// audited before the first row is sent).
+    async fn begin_export(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<(), DomainError>;
+
+    async fn get_identity(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    async fn create_identity(
+        &self,
+        principal: Option<&Principal>,
+        draft: &IdentityDraft,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    async fn update_identity(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        draft: &IdentityDraft,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    async fn add_credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        credential: &NewCredential,
+    ) -> Result<CredentialInfo, DomainError>;
+
+    async fn revoke_credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        credential_id: Uuid,
+    ) -> Result<CredentialInfo, DomainError>;
+
+    async fn add_entitlement(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        entitlement: &NewEntitlement,
+    ) -> Result<Entitlement, DomainError>;
+
+    async fn remove_entitlement(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        entitlement_id: Uuid,
+    ) -> Result<Entitlement, DomainError>;
+
+    /// Adds `id → delegation.to`; refused if it would close a cycle.
+    async fn add_delegation(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        delegation: &NewDelegation,
+    ) -> Result<(), DomainError>;
+
+    async fn remove_delegation(
+        &self,
+        principal: Option<&Principal>,
+        from: Uuid,
+        to: Uuid,
+    ) -> Result<(), DomainError>;
+
+    /// The kill switch: takes effect for every later request of the identity.
+    async fn suspend(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &LifecycleRequest,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    async fn reactivate(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &LifecycleRequest,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    /// Offboards: revokes credentials, removes entitlements and delegations, records
+    /// the evidence, and marks the identity retired (never deleted).
+    async fn retire(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &RetireRequest,
+    ) -> Result<RetirementReport, DomainError>;
+}
+
+/// Owners, sponsors, their answers, and the people who can hold them.
+#[async_trait]
+pub trait Ownership: Send + Sync {
+    async fn assign(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        request: &AssignRequest,
+    ) -> Result<Assignment, DomainError>;
+
+    /// Assigns every identity of the filter in one transaction.
+    async fn bulk_assign(
+        &self,
+        principal: Option<&Principal>,
+        request: &BulkAssignRequest,
+    ) -> Result<BulkAssignResult, DomainError>;
+
+    /// The caller's pending assignments and notifications.
+    async fn inbox(&self, principal: Option<&Principal>) -> Result<Inbox, DomainError>;
+
+    async fn accept(
+        &self,
+        principal: Option<&Principal>,
+        assignment_id: Uuid,
+        answer: &AnswerRequest,
+    ) -> Result<Assignment, DomainError>;
+
+    async fn dispute(
+        &self,
+        principal: Option<&Principal>,
+        assignment_id: Uuid,
+        answer: &AnswerRequest,
+    ) -> Result<Assignment, DomainError>;
+
+    /// Assignments in a state (admins: everyone's; others: their own), newest first.
+    async fn list_assignments(
+        &self,
+        principal: Option<&Principal>,
+        state: Option<AssignmentState>,
+    ) -> Result<Vec<Assignment>, DomainError>;
+
+    /// Identities whose owner left, oldest first, with who should pick them up.
+    async fn orphan_queue(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<OrphanEntry>, DomainError>;
+
+    /// People whose name or email contains `search` (all when blank), by name.
+    async fn people(
+        &self,
+        principal: Option<&Principal>,
+        search: &str,
+    ) -> Result<Vec<PersonInfo>, DomainError>;
+
+    /// Marks a person as left: their identities go to the orphan queue and the
+    /// sponsors of those identities are told.
+    async fn deactivate_person(
+        &self,
+        principal: Option<&Principal>,
+        person_id: Uuid,
+        request: &DeactivateRequest,
+    ) -> Result<DeactivationResult, DomainError>;
 }
 
 /// The tamper-evident audit trail.
@@ -40,5 +215,6 @@ pub trait AuditTrail: Send + Sync {
 #[derive(Clone)]
 pub struct Ports {
     pub inventory: Arc<dyn Inventory>,
+    pub ownership: Arc<dyn Ownership>,
     pub audit: Arc<dyn AuditTrail>,
 }
