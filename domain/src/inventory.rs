@@ -598,6 +598,52 @@ impl Facets {
     }
 }
 
+/// Columns of the inventory CSV export, in order.
+pub const INVENTORY_CSV_COLUMNS: &[&str] = &[
+    "id", "name", "actor_class", "kind", "source", "external_id", "environment", "status",
+    "owner_email", "owner_name", "orphaned", "team", "spiffe_id", "expires_at", "created_at",
+    "last_used_at",
+];
+
+pub fn inventory_csv_header() -> String {
+    let mut header = INVENTORY_CSV_COLUMNS.join(",");
+    header.push('\n');
+    header
+}
+
+/// One identity as a CSV line (fields quoted and formula-defused like the audit export).
+pub fn inventory_csv_line(row: &IdentitySummary) -> String {
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
+    let fields = [
+        row.id.to_string(),
+        row.name.clone(),
+        row.actor_class.to_string(),
+        row.kind.to_string(),
+        row.source.to_string(),
+        row.external_id.clone().unwrap_or_default(),
+        row.environment.clone(),
+        row.status.to_string(),
+        row.owner.as_ref().map(|o| o.email.clone()).unwrap_or_default(),
+        row.owner.as_ref().map(|o| o.display_name.clone()).unwrap_or_default(),
+        row.is_orphaned().to_string(),
+        row.team.clone().unwrap_or_default(),
+        row.spiffe_id.clone().unwrap_or_default(),
+        time(row.expires_at),
+        time(Some(row.created_at)),
+        time(row.last_used_at),
+    ];
+    let mut line = fields
+        .iter()
+        .map(|f| crate::audit::csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -810,6 +856,16 @@ mod tests {
         assert_eq!(Facets::count(&facets.status, "suspended"), 0);
         assert_eq!(facets.kind[0].value, "workload");
         assert_eq!((facets.orphaned, facets.expired), (2, 1));
+    }
+
+    #[test]
+    fn csv_lines_have_one_field_per_column() {
+        let mut r = row("=cmd, evil");
+        r.external_id = Some("arn:aws:iam::1:user/x".into());
+        let line = inventory_csv_line(&r);
+        assert!(line.contains("\"'=cmd, evil\""), "{line}");
+        assert!(line.ends_with(",1970-01-01T00:00:00Z,\n"), "{line}");
+        assert_eq!(inventory_csv_header().trim_end().split(',').count(), INVENTORY_CSV_COLUMNS.len());
     }
 
     #[test]

@@ -373,7 +373,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         );
     }
     let store = open(&database).await?;
-    let mut services = Services::new(store.clone());
+    let mut services = Services::with_policy(store.clone(), serve.expiry_policy());
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);
     }

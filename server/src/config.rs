@@ -106,8 +106,26 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_SESSION_MAX_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_max_hours: u32,
+    /// Longest lifetime (days from now) a machine identity may be given when created
+    /// or edited.
+    #[arg(long, env = "STEWARD_MAX_EXPIRY_DAYS_MACHINE", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub max_expiry_days_machine: u32,
+    /// Longest lifetime (days from now) an AI identity may be given.
+    #[arg(long, env = "STEWARD_MAX_EXPIRY_DAYS_AI", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub max_expiry_days_ai: u32,
     #[command(flatten)]
     pub oidc: OidcArgs,
+}
+
+impl ServeConfig {
+    pub fn expiry_policy(&self) -> steward_domain::identity::ExpiryPolicy {
+        steward_domain::identity::ExpiryPolicy {
+            machine_max_days: self.max_expiry_days_machine,
+            ai_max_days: self.max_expiry_days_ai,
+        }
+    }
 }
 
 /// Single sign-on with an OpenID Connect provider (off unless the issuer is set).

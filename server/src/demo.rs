@@ -7,7 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use steward_domain::auth::Role;
 use steward_domain::inventory::{IdentityKind, IdentityStatus, Source};
 use steward_domain::DomainError;
+use steward_domain::delegation::DelegationKind;
+use steward_domain::identity::{Autonomy, CredentialKind, GrantType, OwnershipState, Privilege, Sensitivity};
 use uuid::Uuid;
+
+use crate::store::register::{NewCredentialRow, NewEntitlementRow};
 
 use crate::services::auth::AuthService;
 use crate::store::inventory::NewIdentity;
@@ -312,6 +316,30 @@ pub fn generate_identity(
     } else {
         Some(*rng.pick(owners))
     };
+    let sponsor_id = if owners.len() < 2 || rng.chance(30) {
+        None
+    } else {
+        Some(*rng.pick(owners)).filter(|s| Some(*s) != owner_id)
+    };
+    let spiffe_id = (source == Source::Kubernetes || (kind == Agent && rng.chance(40))).then(|| {
+        format!("spiffe://{environment}.example.com/ns/{team}/sa/{name}")
+    });
+    let revocation_path = (!rng.chance(12)).then(|| {
+        format!("https://runbooks.example.com/revoke/{}#{team}", source.as_str())
+    });
+    let (autonomy, sensitivity_ceiling) = if ai {
+        (
+            Some(rng.weighted(&[(Autonomy::None, 20), (Autonomy::Supervised, 55), (Autonomy::Autonomous, 25)])),
+            Some(rng.weighted(&[
+                (Sensitivity::Public, 10),
+                (Sensitivity::Internal, 50),
+                (Sensitivity::Confidential, 30),
+                (Sensitivity::Restricted, 10),
+            ])),
+        )
+    } else {
+        (None, None)
+    };
     NewIdentity {
         id: rng.uuid(),
         name,
@@ -321,12 +349,75 @@ pub fn generate_identity(
         environment,
         status,
         owner_id,
+        sponsor_id,
         team: Some(team.to_owned()),
         purpose,
+        autonomy,
+        sensitivity_ceiling,
+        spiffe_id,
+        revocation_path,
+        ownership_state: owner_id.map(|_| OwnershipState::Accepted),
         expires_at,
         created_at,
         last_used_at,
     }
+}
+
+/// Credentials (metadata only) and entitlements of a demo identity, in proportion:
+/// machine identities hold one or two secrets, AI identities mostly federate.
+pub fn generate_access(
+    rng: &mut Rng,
+    identity: &NewIdentity,
+    now: DateTime<Utc>,
+) -> (Vec<NewCredentialRow>, Vec<NewEntitlementRow>) {
+    let ai = identity.kind.actor_class() == steward_domain::inventory::ActorClass::Ai;
+    let count = if ai { rng.below(2) } else { 1 + rng.below(2) };
+    let credentials = (0..count)
+        .map(|n| {
+            let kind = match identity.source {
+                Source::Aws => CredentialKind::AccessKey,
+                Source::Azure | Source::Gcp if rng.chance(50) => CredentialKind::Certificate,
+                Source::Azure | Source::Gcp => CredentialKind::ClientSecret,
+                Source::Kubernetes => CredentialKind::Federated,
+                Source::Github => CredentialKind::ApiToken,
+                _ => *rng.pick(&[CredentialKind::ApiToken, CredentialKind::SshKey, CredentialKind::ClientSecret]),
+            };
+            let created_at = identity.created_at + Duration::days(rng.below(30) as i64);
+            let age = (now - created_at).num_days().max(1) as u64;
+            NewCredentialRow {
+                id: rng.uuid(),
+                identity_id: identity.id,
+                kind,
+                key_id: format!("{}-{:016x}-{n}", kind.as_str(), rng.next_u64()),
+                created_at,
+                last_rotated_at: (rng.chance(60)).then(|| now - Duration::days(rng.below(age) as i64)),
+                expires_at: (rng.chance(50)).then(|| now + Duration::days(rng.below(400) as i64 - 30)),
+                last_used_at: identity.last_used_at,
+                rotation_days: (rng.chance(70)).then(|| *rng.pick(&[30u32, 90, 180, 365])),
+                revoked_at: (identity.status == IdentityStatus::Retired).then_some(now),
+            }
+        })
+        .collect();
+    let entitlements = (0..1 + rng.below(4))
+        .map(|_| {
+            let privilege = rng.weighted(&[(Privilege::Read, 60), (Privilege::Write, 30), (Privilege::Admin, 10)]);
+            let action = match privilege {
+                Privilege::Read => "read",
+                Privilege::Write => "write",
+                Privilege::Admin => "admin",
+            };
+            NewEntitlementRow {
+                id: rng.uuid(),
+                identity_id: identity.id,
+                resource: format!("{}-db", rng.pick(APPS)),
+                action: action.to_owned(),
+                privilege,
+                grant_type: if rng.chance(10) { GrantType::JustInTime } else { GrantType::Standing },
+                created_at: identity.created_at,
+            }
+        })
+        .collect();
+    (credentials, entitlements)
 }
 
 /// How many owners a demo register of `identities` gets.
@@ -351,6 +442,7 @@ pub async fn seed(
         return Err(DemoError::NotEmpty(existing));
     }
     let mut rng = Rng::new(seed);
+    store.ensure_teams(TEAMS, now).await?;
     let people = generate_people(&mut rng, people_for(identities), now);
     store.insert_people(&people).await?;
     let owners: Vec<Uuid> = people.iter().map(|p| p.id).collect();
@@ -359,7 +451,38 @@ pub async fn seed(
         let batch: Vec<NewIdentity> = (written..identities.min(written + BATCH))
             .map(|index| generate_identity(&mut rng, index + 1, &owners, now))
             .collect();
+        let mut credentials = Vec::new();
+        let mut entitlements = Vec::new();
+        let mut delegations = Vec::new();
+        // Delegations point from later identities to earlier ones, so they never cycle:
+        // agents act through a recent machine identity, orchestrators hand work to a
+        // recent agent.
+        let mut last_machine: Option<Uuid> = None;
+        let mut last_agent: Option<Uuid> = None;
+        for identity in &batch {
+            let (c, e) = generate_access(&mut rng, identity, now);
+            credentials.extend(c);
+            entitlements.extend(e);
+            match identity.kind {
+                IdentityKind::Agent | IdentityKind::LlmApp => {
+                    if let Some(to) = last_machine.filter(|_| rng.chance(60)) {
+                        delegations.push((identity.id, to, DelegationKind::ActsAs, identity.created_at));
+                    }
+                    if identity.kind == IdentityKind::Agent {
+                        last_agent = Some(identity.id);
+                    }
+                }
+                IdentityKind::Orchestrator => {
+                    if let Some(to) = last_agent.filter(|_| rng.chance(80)) {
+                        delegations.push((identity.id, to, DelegationKind::SubAgent, identity.created_at));
+                    }
+                }
+                IdentityKind::ServiceAccount | IdentityKind::Workload => last_machine = Some(identity.id),
+                _ => {}
+            }
+        }
         store.insert_identities(&batch).await?;
+        store.insert_access(&credentials, &entitlements, &delegations).await?;
         written += batch.len() as u64;
         progress(written);
     }

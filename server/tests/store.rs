@@ -163,19 +163,10 @@ async fn a_failing_batch_writes_nothing() {
     for_each_store(|store| async move {
         let now = Utc::now();
         let identity = |name: &str, external_id: &str| NewIdentity {
-            id: Uuid::new_v4(),
-            name: name.into(),
-            kind: IdentityKind::Agent,
-            source: Source::Manual,
             external_id: Some(external_id.into()),
-            environment: "prod".into(),
-            status: IdentityStatus::Active,
-            owner_id: None,
-            team: None,
             purpose: Some("test".into()),
             expires_at: Some(now),
-            created_at: now,
-            last_used_at: None,
+            ..NewIdentity::new(name, IdentityKind::Agent, "prod", now)
         };
         // The third row repeats (source, external_id) of the first: the whole batch fails.
         let batch = vec![

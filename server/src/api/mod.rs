@@ -6,12 +6,13 @@
 
 pub mod audit;
 pub mod identities;
+pub mod ownership;
 pub mod problem;
 pub mod tokens;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use steward_domain::auth::{CurrentPrincipal, Principal};
@@ -66,6 +67,41 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A path parameter whose rejections (e.g. an id that is not a UUID) are problem
+/// documents naming what is wrong.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::from(steward_domain::DomainError::invalid(
+                "path",
+                rejection.body_text(),
+            ))),
+        }
+    }
+}
+
+/// Query parameters whose rejections are problem documents.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::from(steward_domain::DomainError::invalid(
+                "query string",
+                rejection.body_text(),
+            ))),
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -87,6 +123,29 @@ impl Modify for BearerAuth {
     ),
     paths(
         identities::list_identities,
+        identities::facets,
+        identities::export_identities,
+        identities::get_identity,
+        identities::create_identity,
+        identities::update_identity,
+        identities::add_credential,
+        identities::revoke_credential,
+        identities::add_entitlement,
+        identities::remove_entitlement,
+        identities::add_delegation,
+        identities::remove_delegation,
+        identities::suspend,
+        identities::reactivate,
+        identities::retire,
+        ownership::assign,
+        ownership::bulk_assign,
+        ownership::inbox,
+        ownership::list_assignments,
+        ownership::accept,
+        ownership::dispute,
+        ownership::orphans,
+        ownership::people,
+        ownership::deactivate,
         tokens::list_tokens,
         tokens::create_token,
         tokens::revoke_token,
@@ -99,6 +158,8 @@ impl Modify for BearerAuth {
     security(("bearer" = [])),
     tags(
         (name = "inventory", description = "The register of machine and AI identities"),
+        (name = "lifecycle", description = "Suspend (the kill switch), reactivate and retire identities"),
+        (name = "ownership", description = "Owners, sponsors, the owner's inbox, the orphan queue and people"),
         (name = "tokens", description = "API tokens for automation"),
         (name = "audit", description = "The tamper-evident audit trail"),
     )
@@ -126,6 +187,29 @@ async fn method_not_allowed() -> ApiError {
 /// one is covered.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/identities"),
+    ("POST", "/api/v1/identities"),
+    ("GET", "/api/v1/identities/facets"),
+    ("GET", "/api/v1/identities/export.csv"),
+    ("POST", "/api/v1/identities/assign"),
+    ("GET", "/api/v1/identities/{id}"),
+    ("PUT", "/api/v1/identities/{id}"),
+    ("POST", "/api/v1/identities/{id}/credentials"),
+    ("DELETE", "/api/v1/identities/{id}/credentials/{credential_id}"),
+    ("POST", "/api/v1/identities/{id}/entitlements"),
+    ("DELETE", "/api/v1/identities/{id}/entitlements/{entitlement_id}"),
+    ("POST", "/api/v1/identities/{id}/delegations"),
+    ("DELETE", "/api/v1/identities/{id}/delegations/{to}"),
+    ("POST", "/api/v1/identities/{id}/assignments"),
+    ("POST", "/api/v1/identities/{id}/suspend"),
+    ("POST", "/api/v1/identities/{id}/reactivate"),
+    ("POST", "/api/v1/identities/{id}/retire"),
+    ("GET", "/api/v1/inbox"),
+    ("GET", "/api/v1/assignments"),
+    ("POST", "/api/v1/assignments/{id}/accept"),
+    ("POST", "/api/v1/assignments/{id}/dispute"),
+    ("GET", "/api/v1/orphans"),
+    ("GET", "/api/v1/people"),
+    ("POST", "/api/v1/people/{id}/deactivate"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
@@ -138,7 +222,43 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// Routes relative to `/api/v1`.
 pub fn router<S>(services: Services) -> Router<S> {
     Router::new()
-        .route("/identities", get(identities::list_identities))
+        .route(
+            "/identities",
+            get(identities::list_identities).post(identities::create_identity),
+        )
+        .route("/identities/facets", get(identities::facets))
+        .route("/identities/export.csv", get(identities::export_identities))
+        .route("/identities/assign", post(ownership::bulk_assign))
+        .route(
+            "/identities/{id}",
+            get(identities::get_identity).put(identities::update_identity),
+        )
+        .route("/identities/{id}/credentials", post(identities::add_credential))
+        .route(
+            "/identities/{id}/credentials/{credential_id}",
+            delete(identities::revoke_credential),
+        )
+        .route("/identities/{id}/entitlements", post(identities::add_entitlement))
+        .route(
+            "/identities/{id}/entitlements/{entitlement_id}",
+            delete(identities::remove_entitlement),
+        )
+        .route("/identities/{id}/delegations", post(identities::add_delegation))
+        .route(
+            "/identities/{id}/delegations/{to}",
+            delete(identities::remove_delegation),
+        )
+        .route("/identities/{id}/assignments", post(ownership::assign))
+        .route("/identities/{id}/suspend", post(identities::suspend))
+        .route("/identities/{id}/reactivate", post(identities::reactivate))
+        .route("/identities/{id}/retire", post(identities::retire))
+        .route("/inbox", get(ownership::inbox))
+        .route("/assignments", get(ownership::list_assignments))
+        .route("/assignments/{id}/accept", post(ownership::accept))
+        .route("/assignments/{id}/dispute", post(ownership::dispute))
+        .route("/orphans", get(ownership::orphans))
+        .route("/people", get(ownership::people))
+        .route("/people/{id}/deactivate", post(ownership::deactivate))
         .route(
             "/tokens",
             get(tokens::list_tokens).post(tokens::create_token),

@@ -1,21 +1,158 @@
-//! The inventory port over the store.
+//! The inventory port over the store: listing, one identity in full, and every change
+//! to the register — authorized, validated and audited here.
 
 use async_trait::async_trait;
-use steward_domain::auth::{authorize, Action, Principal};
-use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use steward_domain::audit::NewAuditEvent;
+use steward_domain::auth::{authorize, Action, Principal, Role};
+use steward_domain::delegation::{DelegationKind, NewDelegation};
+use steward_domain::identity::{
+    required_text, CredentialInfo, Entitlement, ExpiryPolicy, IdentityDetail, IdentityDraft,
+    LifecycleRequest, NewCredential, NewEntitlement, OwnershipState, RetireRequest,
+    RetirementReport,
+};
+use steward_domain::inventory::{
+    Facets, IdentityQuery, IdentityStatus, IdentitySummary, Page, Source,
+};
 use steward_domain::ports::Inventory;
 use steward_domain::DomainError;
+use uuid::Uuid;
 
+use crate::store::audit::AuditFilter;
+use crate::store::register::IdentityExtra;
+use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
+
+/// Events on an identity page's timeline.
+const TIMELINE_LENGTH: u32 = 100;
+
+/// The audit target naming an identity.
+pub fn identity_target(id: Uuid) -> String {
+    format!("identity:{id}")
+}
+
+/// Turns a failed write into what the caller is told.
+pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
+    match error {
+        WriteError::Precondition(message) => DomainError::Conflict {
+            message: message.to_owned(),
+        },
+        WriteError::Duplicate => DomainError::Conflict {
+            message: duplicate.to_owned(),
+        },
+        WriteError::Store(e) => e.into(),
+    }
+}
 
 pub struct InventoryService {
     store: Store,
+    policy: ExpiryPolicy,
 }
 
 impl InventoryService {
-    pub fn new(store: Store) -> Self {
-        InventoryService { store }
+    pub fn new(store: Store, policy: ExpiryPolicy) -> Self {
+        InventoryService { store, policy }
     }
+
+    /// The identity, or a 404 naming it.
+    async fn existing(&self, id: Uuid) -> Result<(IdentitySummary, IdentityExtra), DomainError> {
+        self.store
+            .find_identity(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {id}")))
+    }
+
+    /// The identity, which must not be retired (retired identities are kept as they
+    /// were, for the audit).
+    async fn changeable(&self, id: Uuid) -> Result<(IdentitySummary, IdentityExtra), DomainError> {
+        let found = self.existing(id).await?;
+        if found.0.status == IdentityStatus::Retired {
+            return Err(DomainError::Conflict {
+                message: format!("{} is retired; retired identities cannot be changed", found.0.name),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn detail(&self, id: Uuid) -> Result<IdentityDetail, DomainError> {
+        let (summary, extra) = self.existing(id).await?;
+        let credentials = self.store.credentials_of(id).await?;
+        let entitlements = self.store.entitlements_of(id).await?;
+        let delegation = self.store.delegation_graph(id).await?;
+        let timeline = self
+            .store
+            .list_audit(&AuditFilter {
+                target: Some(identity_target(id)),
+                limit: TIMELINE_LENGTH,
+                ..Default::default()
+            })
+            .await?;
+        Ok(IdentityDetail {
+            sponsor: extra.sponsor(),
+            purpose: extra.purpose.clone(),
+            autonomy: stored(id, &extra.autonomy)?,
+            sensitivity_ceiling: stored(id, &extra.sensitivity_ceiling)?,
+            revocation_path: extra.revocation_path.clone(),
+            ownership_state: stored(id, &extra.ownership_state)?,
+            status_reason: extra.status_reason.clone(),
+            updated_at: extra.updated_at,
+            summary,
+            credentials,
+            entitlements,
+            delegation,
+            timeline,
+        })
+    }
+
+    fn event(principal: &Principal, action: &str, id: Uuid, details: Value) -> NewAuditEvent {
+        NewAuditEvent::new(principal.audit_actor(), action, identity_target(id), details)
+    }
+}
+
+/// A stored vocabulary value (`None` stays `None`); a value outside the vocabulary is
+/// logged and reported as an internal error.
+fn stored<T: std::str::FromStr<Err = DomainError>>(
+    id: Uuid,
+    value: &Option<String>,
+) -> Result<Option<T>, DomainError> {
+    value.as_deref().map(str::parse).transpose().map_err(|e: DomainError| {
+        tracing::error!(identity = %id, error = %e, "stored value is not in the vocabulary");
+        DomainError::Internal
+    })
+}
+
+/// The statement that records a team the first time it is used.
+fn register_team(team: &Option<String>, now: DateTime<Utc>) -> Option<Statement> {
+    team.as_ref().map(|team| {
+        Statement::new("INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(team.clone())
+            .bind(now)
+    })
+}
+
+/// The attributes of a draft as JSON, for audit events.
+fn draft_json(d: &IdentityDraft) -> Value {
+    json!({
+        "name": d.name, "kind": d.kind, "external_id": d.external_id, "environment": d.environment,
+        "team": d.team, "purpose": d.purpose, "autonomy": d.autonomy,
+        "sensitivity_ceiling": d.sensitivity_ceiling, "spiffe_id": d.spiffe_id,
+        "revocation_path": d.revocation_path, "expires_at": d.expires_at,
+    })
+}
+
+/// The fields that differ between two JSON objects, as `{field: {before, after}}`.
+fn changes(before: &Value, after: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (key, new) in a {
+            let old = b.get(key).unwrap_or(&Value::Null);
+            if old != new {
+                out.insert(key.clone(), json!({ "before": old, "after": new }));
+            }
+        }
+    }
+    Value::Object(out)
 }
 
 #[async_trait]
@@ -28,5 +165,532 @@ impl Inventory for InventoryService {
     ) -> Result<Page<IdentitySummary>, DomainError> {
         authorize(principal, Action::ReadInventory)?;
         Ok(self.store.list_identities(query).await?)
+    }
+
+    async fn facets(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<Facets, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        Ok(self.store.identity_facets(query, Utc::now()).await?)
+    }
+
+    async fn begin_export(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        self.store
+            .append_audit(&NewAuditEvent::new(
+                principal.audit_actor(),
+                "inventory.export",
+                "inventory",
+                json!({ "filter": query.filter_only().to_query_string() }),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn get_identity(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        self.detail(id).await
+    }
+
+    async fn create_identity(
+        &self,
+        principal: Option<&Principal>,
+        draft: &IdentityDraft,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let now = Utc::now();
+        let d = draft.validated(&self.policy, now)?;
+        let id = Uuid::new_v4();
+        let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
+        statements.push(
+            Statement::new(
+                "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
+                 status, team, purpose, autonomy, sensitivity_ceiling, spiffe_id, revocation_path, \
+                 expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            )
+            .bind(id)
+            .bind(d.name.clone())
+            .bind(d.kind.actor_class().as_str())
+            .bind(d.kind.as_str())
+            .bind(Source::Manual.as_str())
+            .bind(d.external_id.clone())
+            .bind(d.environment.clone())
+            .bind(d.team.clone())
+            .bind(d.purpose.clone())
+            .bind(d.autonomy.map(|a| a.as_str()))
+            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
+            .bind(d.spiffe_id.clone())
+            .bind(d.revocation_path.clone())
+            .bind(d.expires_at)
+            .bind(now),
+        );
+        let event = Self::event(principal, "identity.create", id, json!({ "after": draft_json(&d) }));
+        self.store
+            .write(&statements, |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, "an identity with this external id already exists (manual source)"))?;
+        self.detail(id).await
+    }
+
+    async fn update_identity(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        draft: &IdentityDraft,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let before = self.detail(id).await?;
+        if before.summary.status == IdentityStatus::Retired {
+            return Err(DomainError::Conflict {
+                message: format!("{} is retired; retired identities cannot be changed", before.summary.name),
+            });
+        }
+        if draft.kind.actor_class() != before.summary.actor_class && !before.delegation.edges.is_empty() {
+            return Err(DomainError::invalid(
+                "kind",
+                "an identity with delegations cannot change between machine and AI; remove its delegations first",
+            ));
+        }
+        let now = Utc::now();
+        let d = draft.validated(&self.policy, now)?;
+        let old = IdentityDraft {
+            name: before.summary.name.clone(),
+            kind: before.summary.kind,
+            external_id: before.summary.external_id.clone(),
+            environment: before.summary.environment.clone(),
+            team: before.summary.team.clone(),
+            purpose: before.purpose.clone(),
+            autonomy: before.autonomy,
+            sensitivity_ceiling: before.sensitivity_ceiling,
+            spiffe_id: before.summary.spiffe_id.clone(),
+            revocation_path: before.revocation_path.clone(),
+            expires_at: before.summary.expires_at,
+        };
+        let diff = changes(&draft_json(&old), &draft_json(&d));
+        if diff.as_object().is_some_and(|m| m.is_empty()) {
+            return Ok(before);
+        }
+        let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
+        statements.push(
+            Statement::new(
+                "UPDATE identities SET name = $2, actor_class = $3, kind = $4, external_id = $5, \
+                 environment = $6, team = $7, purpose = $8, autonomy = $9, sensitivity_ceiling = $10, \
+                 spiffe_id = $11, revocation_path = $12, expires_at = $13, updated_at = $14 \
+                 WHERE id = $1 AND status <> 'retired'",
+            )
+            .bind(id)
+            .bind(d.name.clone())
+            .bind(d.kind.actor_class().as_str())
+            .bind(d.kind.as_str())
+            .bind(d.external_id.clone())
+            .bind(d.environment.clone())
+            .bind(d.team.clone())
+            .bind(d.purpose.clone())
+            .bind(d.autonomy.map(|a| a.as_str()))
+            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
+            .bind(d.spiffe_id.clone())
+            .bind(d.revocation_path.clone())
+            .bind(d.expires_at)
+            .bind(now)
+            .expect(1, "the identity was retired meanwhile; it cannot be changed"),
+        );
+        let event = Self::event(principal, "identity.update", id, json!({ "changes": diff }));
+        self.store
+            .write(&statements, |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, "another identity of this source already has this external id"))?;
+        self.detail(id).await
+    }
+
+    async fn add_credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        credential: &NewCredential,
+    ) -> Result<CredentialInfo, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let c = credential.validated()?;
+        self.changeable(id).await?;
+        let now = Utc::now();
+        let credential_id = Uuid::new_v4();
+        let statement = Statement::new(
+            "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, expires_at, rotation_days) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(credential_id)
+        .bind(id)
+        .bind(c.kind.as_str())
+        .bind(c.key_id.clone())
+        .bind(now)
+        .bind(c.expires_at)
+        .bind(c.rotation_days.map(i64::from));
+        let event = Self::event(
+            principal,
+            "credential.add",
+            id,
+            json!({ "credential_id": credential_id, "kind": c.kind, "key_id": c.key_id,
+                    "expires_at": c.expires_at, "rotation_days": c.rotation_days }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, "this identity already has a credential with this key id"))?;
+        self.store
+            .credentials_of(id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == credential_id)
+            .ok_or(DomainError::Internal)
+    }
+
+    async fn revoke_credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        credential_id: Uuid,
+    ) -> Result<CredentialInfo, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        self.existing(id).await?;
+        let credential = self
+            .store
+            .credentials_of(id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == credential_id)
+            .ok_or_else(|| DomainError::not_found(format!("credential {credential_id} of identity {id}")))?;
+        let statement = Statement::new(
+            "UPDATE credentials SET revoked_at = $3 WHERE id = $1 AND identity_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(credential_id)
+        .bind(id)
+        .bind(Utc::now())
+        .expect(1, "this credential is already revoked");
+        let event = Self::event(
+            principal,
+            "credential.revoke",
+            id,
+            json!({ "credential_id": credential_id, "key_id": credential.key_id }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.store
+            .credentials_of(id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == credential_id)
+            .ok_or(DomainError::Internal)
+    }
+
+    async fn add_entitlement(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        entitlement: &NewEntitlement,
+    ) -> Result<Entitlement, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let e = entitlement.validated()?;
+        self.changeable(id).await?;
+        let held = self.store.entitlements_of(id).await?;
+        if held.iter().any(|h| {
+            h.removed_at.is_none() && h.resource == e.resource && h.action == e.action && h.grant_type == e.grant_type
+        }) {
+            return Err(DomainError::Conflict {
+                message: format!("the identity already holds {}:{} ({})", e.resource, e.action, e.grant_type),
+            });
+        }
+        let entitlement_id = Uuid::new_v4();
+        let statement = Statement::new(
+            "INSERT INTO entitlements (id, identity_id, resource, action, privilege, grant_type, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(entitlement_id)
+        .bind(id)
+        .bind(e.resource.clone())
+        .bind(e.action.clone())
+        .bind(e.privilege.as_str())
+        .bind(e.grant_type.as_str())
+        .bind(Utc::now());
+        let event = Self::event(
+            principal,
+            "entitlement.add",
+            id,
+            json!({ "entitlement_id": entitlement_id, "resource": e.resource, "action": e.action,
+                    "privilege": e.privilege, "grant_type": e.grant_type }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.store
+            .entitlements_of(id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entitlement_id)
+            .ok_or(DomainError::Internal)
+    }
+
+    async fn remove_entitlement(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        entitlement_id: Uuid,
+    ) -> Result<Entitlement, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        self.existing(id).await?;
+        let entitlement = self
+            .store
+            .entitlements_of(id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entitlement_id)
+            .ok_or_else(|| DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}")))?;
+        let statement = Statement::new(
+            "UPDATE entitlements SET removed_at = $3 WHERE id = $1 AND identity_id = $2 AND removed_at IS NULL",
+        )
+        .bind(entitlement_id)
+        .bind(id)
+        .bind(Utc::now())
+        .expect(1, "this entitlement is already removed");
+        let event = Self::event(
+            principal,
+            "entitlement.remove",
+            id,
+            json!({ "entitlement_id": entitlement_id, "permission": entitlement.permission() }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.store
+            .entitlements_of(id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entitlement_id)
+            .ok_or(DomainError::Internal)
+    }
+
+    async fn add_delegation(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        delegation: &NewDelegation,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let (from, _) = self.changeable(id).await?;
+        let (to, _) = self.changeable(delegation.to).await.map_err(|e| match e {
+            DomainError::NotFound { .. } => DomainError::invalid("to", format!("no identity {}", delegation.to)),
+            other => other,
+        })?;
+        delegation.check_kinds(from.kind, to.kind)?;
+        if id == delegation.to {
+            return Err(DomainError::invalid("to", "an identity cannot delegate to itself"));
+        }
+        // Inserted only if `to` cannot already reach `from`: the graph stays acyclic
+        // even under concurrent changes (the write is serialised).
+        let statement = Statement::new(
+            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS ( \
+               WITH RECURSIVE reach(id) AS ( \
+                 SELECT to_id FROM delegations WHERE from_id = $2 \
+                 UNION SELECT d.to_id FROM delegations d JOIN reach r ON d.from_id = r.id) \
+               SELECT 1 FROM reach WHERE id = $1)",
+        )
+        .bind(id)
+        .bind(delegation.to)
+        .bind(delegation.kind.as_str())
+        .bind(Utc::now())
+        .expect(1, "this delegation would close a cycle: the target already delegates, directly or not, to this identity");
+        let verb = match delegation.kind {
+            DelegationKind::ActsAs => "acts as",
+            DelegationKind::SubAgent => "delegates to sub-agent",
+        };
+        let details = json!({ "from": id, "to": delegation.to, "kind": delegation.kind,
+                              "summary": format!("{} {verb} {}", from.name, to.name) });
+        let events = vec![
+            Self::event(principal, "delegation.add", id, details.clone()),
+            Self::event(principal, "delegation.add", delegation.to, details),
+        ];
+        self.store
+            .write(&[statement], |_| events)
+            .await
+            .map_err(|e| write_error(e, "this delegation already exists"))?;
+        Ok(())
+    }
+
+    async fn remove_delegation(
+        &self,
+        principal: Option<&Principal>,
+        from: Uuid,
+        to: Uuid,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let statement = Statement::new("DELETE FROM delegations WHERE from_id = $1 AND to_id = $2")
+            .bind(from)
+            .bind(to)
+            .expect(1, "there is no such delegation");
+        let details = json!({ "from": from, "to": to });
+        let events = vec![
+            Self::event(principal, "delegation.remove", from, details.clone()),
+            Self::event(principal, "delegation.remove", to, details),
+        ];
+        self.store
+            .write(&[statement], |_| events)
+            .await
+            .map_err(|e| match write_error(e, "") {
+                DomainError::Conflict { .. } => DomainError::not_found(format!("delegation {from} → {to}")),
+                other => other,
+            })?;
+        Ok(())
+    }
+
+    async fn suspend(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &LifecycleRequest,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::SuspendIdentity)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let reason = required_text("reason", &request.reason)?;
+        let (summary, _) = self.existing(id).await?;
+        if principal.role != Role::Admin && summary.owner.as_ref().map(|o| o.id) != Some(principal.person_id) {
+            return Err(DomainError::Forbidden {
+                reason: "owners can suspend only the identities they own".into(),
+            });
+        }
+        let statement = Statement::new(
+            "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
+             WHERE id = $1 AND status = 'active'",
+        )
+        .bind(id)
+        .bind(reason.clone())
+        .bind(Utc::now())
+        .expect(1, "only an active identity can be suspended");
+        let event = Self::event(principal, "identity.suspend", id, json!({ "reason": reason }));
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.detail(id).await
+    }
+
+    async fn reactivate(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &LifecycleRequest,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let reason = required_text("reason", &request.reason)?;
+        self.existing(id).await?;
+        let statement = Statement::new(
+            "UPDATE identities SET status = 'active', status_reason = $2, updated_at = $3 \
+             WHERE id = $1 AND status = 'suspended'",
+        )
+        .bind(id)
+        .bind(reason.clone())
+        .bind(Utc::now())
+        .expect(1, "only a suspended identity can be reactivated");
+        let event = Self::event(principal, "identity.reactivate", id, json!({ "reason": reason }));
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.detail(id).await
+    }
+
+    async fn retire(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &RetireRequest,
+    ) -> Result<RetirementReport, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let evidence = required_text("evidence", &request.evidence)?;
+        self.changeable(id).await?;
+        let now = Utc::now();
+        // The offboarding checklist, in one transaction with the status change.
+        let statements = [
+            Statement::new("UPDATE credentials SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now),
+            Statement::new("UPDATE entitlements SET removed_at = $2 WHERE identity_id = $1 AND removed_at IS NULL")
+                .bind(id)
+                .bind(now),
+            Statement::new("DELETE FROM delegations WHERE from_id = $1 OR to_id = $1").bind(id),
+            Statement::new("UPDATE api_tokens SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now),
+            Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(id),
+            Statement::new(
+                "UPDATE ownership_assignments SET state = 'superseded' WHERE identity_id = $1 AND state = 'pending'",
+            )
+            .bind(id),
+            Statement::new(
+                "UPDATE identities SET status = 'retired', status_reason = $2, updated_at = $3 \
+                 WHERE id = $1 AND status <> 'retired'",
+            )
+            .bind(id)
+            .bind(evidence.clone())
+            .bind(now)
+            .expect(1, "the identity was retired meanwhile"),
+        ];
+        let actor_event = |counts: &[u64]| {
+            vec![Self::event(
+                principal,
+                "identity.retire",
+                id,
+                json!({ "evidence": evidence, "checklist": {
+                    "credentials_revoked": counts[0] + counts[3],
+                    "entitlements_removed": counts[1],
+                    "delegations_removed": counts[2],
+                } }),
+            )]
+        };
+        let counts = self
+            .store
+            .write(&statements, actor_event)
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(RetirementReport {
+            identity_id: id,
+            credentials_revoked: counts[0] + counts[3],
+            entitlements_removed: counts[1],
+            delegations_removed: counts[2],
+            evidence: request.evidence.trim().to_owned(),
+        })
+    }
+}
+
+/// `pending` → the owner has not answered yet.
+pub fn ownership_state_after_answer(accept: bool) -> OwnershipState {
+    if accept {
+        OwnershipState::Accepted
+    } else {
+        OwnershipState::Disputed
     }
 }

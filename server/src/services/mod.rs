@@ -6,10 +6,12 @@ pub mod audit;
 pub mod auth;
 pub mod inventory;
 pub mod oidc;
+pub mod ownership;
 pub mod tokens;
 
 use std::sync::Arc;
 
+use steward_domain::identity::ExpiryPolicy;
 use steward_domain::ports::Ports;
 
 use crate::store::Store;
@@ -27,9 +29,15 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: Store) -> Self {
+        Self::with_policy(store, ExpiryPolicy::default())
+    }
+
+    /// Services whose identities obey `policy` for their expiry.
+    pub fn with_policy(store: Store, policy: ExpiryPolicy) -> Self {
         Services {
             ports: Ports {
-                inventory: Arc::new(inventory::InventoryService::new(store.clone())),
+                inventory: Arc::new(inventory::InventoryService::new(store.clone(), policy)),
+                ownership: Arc::new(ownership::OwnershipService::new(store.clone())),
                 audit: Arc::new(audit::AuditService::new(store.clone())),
             },
             auth: auth::AuthService::new(store.clone()),

@@ -8,6 +8,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use steward_domain::audit::{hex, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Credential, Principal, Role};
+use steward_domain::inventory::IdentityStatus;
 use steward_domain::tokens::{parse_scopes, CreatedToken, NewTokenRequest, TokenInfo};
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -126,7 +127,10 @@ impl TokenService {
             .await?
             .ok_or_else(invalid)?;
         let now = Utc::now();
-        if record.revoked_at.is_some() || record.expires_at <= now {
+        if record.revoked_at.is_some()
+            || record.expires_at <= now
+            || record.identity_status != IdentityStatus::Active.as_str()
+        {
             return Err(invalid());
         }
         let user = self

@@ -16,6 +16,12 @@ pub trait AuditTx {
         &mut self,
         event: &NewAuditEvent,
     ) -> impl std::future::Future<Output = Result<AuditEvent, StoreError>> + Send;
+
+    /// Appends several events in order (one chain read, multi-row inserts).
+    fn append_audit_many(
+        &mut self,
+        events: &[NewAuditEvent],
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
 }
 
 macro_rules! impl_audit_tx {
@@ -71,6 +77,45 @@ macro_rules! impl_audit_tx {
                     prev_hash,
                     hash,
                 })
+            }
+
+            async fn append_audit_many(&mut self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+                let Some((first, rest)) = events.split_first() else {
+                    return Ok(());
+                };
+                let head = self.append_audit(first).await?;
+                let (mut seq, mut prev_hash, at) = (head.seq, head.hash, head.at);
+                for chunk in rest.chunks(500) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for event in chunk {
+                        seq += 1;
+                        let hash = event_hash(
+                            seq,
+                            at,
+                            &event.actor,
+                            &event.action,
+                            &event.target,
+                            &event.details,
+                            &prev_hash,
+                        );
+                        rows.push((seq, event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+                    }
+                    let mut sql = QueryBuilder::<$db>::new(
+                        "INSERT INTO audit_events (seq, at, actor, action, target, details, prev_hash, hash) ",
+                    );
+                    sql.push_values(rows, |mut row, (seq, event, prev, hash)| {
+                        row.push_bind(seq)
+                            .push_bind(at)
+                            .push_bind(event.actor.clone())
+                            .push_bind(event.action.clone())
+                            .push_bind(event.target.clone())
+                            .push_bind(event.details.to_string())
+                            .push_bind(prev)
+                            .push_bind(hash);
+                    });
+                    sql.build().execute(&mut **self).await?;
+                }
+                Ok(())
             }
         }
     };

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::inventory::{
-    page_from_overfetch, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary, Page,
-    PersonRef, Source,
+    page_from_overfetch, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary,
+    Page, PersonRef, SortKey, Source,
 };
+use steward_domain::identity::{Autonomy, OwnershipState, Sensitivity};
 use uuid::Uuid;
 
 use super::{db_run, Dialect, Store, StoreError};
@@ -21,15 +22,48 @@ pub struct NewIdentity {
     pub environment: String,
     pub status: IdentityStatus,
     pub owner_id: Option<Uuid>,
+    pub sponsor_id: Option<Uuid>,
     pub team: Option<String>,
     pub purpose: Option<String>,
+    pub autonomy: Option<Autonomy>,
+    pub sensitivity_ceiling: Option<Sensitivity>,
+    pub spiffe_id: Option<String>,
+    pub revocation_path: Option<String>,
+    pub ownership_state: Option<OwnershipState>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+impl NewIdentity {
+    /// An identity of `kind` with every optional attribute empty.
+    pub fn new(name: &str, kind: IdentityKind, environment: &str, created_at: DateTime<Utc>) -> Self {
+        NewIdentity {
+            id: Uuid::new_v4(),
+            name: name.to_owned(),
+            kind,
+            source: Source::Manual,
+            external_id: None,
+            environment: environment.to_owned(),
+            status: IdentityStatus::Active,
+            owner_id: None,
+            sponsor_id: None,
+            team: None,
+            purpose: None,
+            autonomy: None,
+            sensitivity_ceiling: None,
+            spiffe_id: None,
+            revocation_path: None,
+            ownership_state: None,
+            expires_at: None,
+            created_at,
+            last_used_at: None,
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
-struct IdentityRow {
+pub(crate) struct IdentityRow {
     id: Uuid,
     name: String,
     actor_class: String,
@@ -38,12 +72,15 @@ struct IdentityRow {
     external_id: Option<String>,
     environment: String,
     status: String,
+    team: Option<String>,
+    spiffe_id: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
     owner_id: Option<Uuid>,
     owner_name: Option<String>,
     owner_email: Option<String>,
+    owner_active: Option<bool>,
 }
 
 impl TryFrom<IdentityRow> for IdentitySummary {
@@ -70,7 +107,10 @@ impl TryFrom<IdentityRow> for IdentitySummary {
             name: row.name,
             external_id: row.external_id,
             environment: row.environment,
+            owner_active: owner.is_some() && row.owner_active.unwrap_or(false),
             owner,
+            team: row.team,
+            spiffe_id: row.spiffe_id,
             expires_at: row.expires_at,
             created_at: row.created_at,
             last_used_at: row.last_used_at,
@@ -78,10 +118,11 @@ impl TryFrom<IdentityRow> for IdentitySummary {
     }
 }
 
-const SELECT_SUMMARY: &str =
+pub(crate) const SELECT_SUMMARY: &str =
     "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
-     i.environment, i.status, i.expires_at, i.created_at, i.last_used_at, \
-     p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email \
+     i.environment, i.status, i.team, i.spiffe_id, i.expires_at, i.created_at, i.last_used_at, \
+     p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email, \
+     p.active AS owner_active \
      FROM identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1";
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
@@ -98,8 +139,113 @@ pub fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// An identity with its owner and sponsor.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holders {
+    pub id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub sponsor_id: Option<Uuid>,
+    pub status: String,
+}
+
 /// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
 const INSERT_BATCH: usize = 1000;
+
+/// Appends the filters of an inventory query (`AND …` clauses on the alias `i`) to a
+/// query builder of either database. None of them needs a join, so counts and bulk
+/// selections read only the identities table and its indexes.
+macro_rules! push_filters {
+    ($sql:expr, $query:expr, $now:expr) => {{
+        let sql = $sql;
+        let query: &IdentityQuery = $query;
+        let now: DateTime<Utc> = $now;
+        if let Some(class) = query.actor_class {
+            sql.push(" AND i.actor_class = ").push_bind(class.as_str());
+        }
+        if let Some(kind) = query.kind {
+            sql.push(" AND i.kind = ").push_bind(kind.as_str());
+        }
+        if let Some(source) = query.source {
+            sql.push(" AND i.source = ").push_bind(source.as_str());
+        }
+        if let Some(environment) = &query.environment {
+            sql.push(" AND i.environment = ").push_bind(environment.clone());
+        }
+        if let Some(status) = query.status {
+            sql.push(" AND i.status = ").push_bind(status.as_str());
+        }
+        if let Some(owner) = &query.owner {
+            sql.push(" AND i.owner_id = (SELECT id FROM people WHERE email = ")
+                .push_bind(owner.clone())
+                .push(")");
+        }
+        if let Some(team) = &query.team {
+            sql.push(" AND i.team = ").push_bind(team.clone());
+        }
+        if query.orphaned {
+            // Nobody answers for it: no owner, or an owner who has left.
+            sql.push(
+                " AND (i.owner_id IS NULL OR i.owner_id IN (SELECT id FROM people WHERE active = FALSE))",
+            );
+        }
+        if query.expired {
+            sql.push(" AND i.expires_at <= ").push_bind(now);
+        }
+        if let Some(days) = query.expiring_days {
+            sql.push(" AND i.expires_at > ")
+                .push_bind(now)
+                .push(" AND i.expires_at <= ")
+                .push_bind(now + chrono::Duration::days(i64::from(days)));
+        }
+        if let Some(days) = query.stale_days {
+            sql.push(" AND (i.last_used_at IS NULL OR i.last_used_at < ")
+                .push_bind(now - chrono::Duration::days(i64::from(days)))
+                .push(")");
+        }
+        if let Some(search) = &query.search {
+            // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
+            let like = match DIALECT {
+                Dialect::Sqlite => " LIKE ",
+                Dialect::Postgres => " ILIKE ",
+            };
+            let pattern = like_pattern(search);
+            sql.push(" AND (i.name")
+                .push(like)
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR i.external_id")
+                .push(like)
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR i.spiffe_id")
+                .push(like)
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+    }};
+}
+
+/// The column a sort orders by.
+fn sort_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Name => "i.name",
+        SortKey::Created => "i.created_at",
+        SortKey::LastUsed => "i.last_used_at",
+        SortKey::Expires => "i.expires_at",
+    }
+}
+
+/// Where in a listing a page starts: which part (rows with a sort value, then rows
+/// without), and after which key.
+enum Position {
+    /// Rows with a value, after this key (or from the start).
+    Valued(Option<(CursorValue, Uuid)>),
+    /// Rows without a value (nullable sorts only), after this id (or from the start).
+    Null(Option<Uuid>),
+}
+
+enum CursorValue {
+    Text(String),
+    Time(DateTime<Utc>),
+}
 
 impl Store {
     pub async fn list_identities(
@@ -110,81 +256,164 @@ impl Store {
     }
 
     /// Lists identities, judging expiry and staleness against `now`.
+    ///
+    /// Keyset pagination on `(sort column, id)`. Identities without a value for the
+    /// sort (never used, no expiry) come last in both directions: the page is read
+    /// from the valued rows first and topped up from the others, each with a query
+    /// an index on `(column, id)` serves.
     pub async fn list_identities_at(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
     ) -> Result<Page<IdentitySummary>, StoreError> {
-        let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new(SELECT_SUMMARY);
-            if let Some(class) = query.actor_class {
-                sql.push(" AND i.actor_class = ").push_bind(class.as_str());
-            }
-            if let Some(kind) = query.kind {
-                sql.push(" AND i.kind = ").push_bind(kind.as_str());
-            }
-            if let Some(source) = query.source {
-                sql.push(" AND i.source = ").push_bind(source.as_str());
-            }
-            if let Some(environment) = &query.environment {
-                sql.push(" AND i.environment = ")
-                    .push_bind(environment.clone());
-            }
-            if let Some(status) = query.status {
-                sql.push(" AND i.status = ").push_bind(status.as_str());
-            }
-            if let Some(owner) = &query.owner {
-                sql.push(" AND p.email = ").push_bind(owner.clone());
-            }
-            if query.orphaned {
-                // Nobody answers for it: no owner, or an owner who has left.
-                sql.push(" AND (i.owner_id IS NULL OR p.active = FALSE)");
-            }
-            if query.expired {
-                sql.push(" AND i.expires_at <= ").push_bind(now);
-            }
-            if let Some(days) = query.expiring_days {
-                sql.push(" AND i.expires_at > ")
-                    .push_bind(now)
-                    .push(" AND i.expires_at <= ")
-                    .push_bind(now + chrono::Duration::days(i64::from(days)));
-            }
-            if let Some(days) = query.stale_days {
-                sql.push(" AND (i.last_used_at IS NULL OR i.last_used_at < ")
-                    .push_bind(now - chrono::Duration::days(i64::from(days)))
-                    .push(")");
-            }
-            if let Some(search) = &query.search {
-                // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
-                let like = match DIALECT {
-                    Dialect::Sqlite => " LIKE ",
-                    Dialect::Postgres => " ILIKE ",
-                };
-                let pattern = like_pattern(search);
-                sql.push(" AND (i.name")
-                    .push(like)
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\' OR i.external_id")
-                    .push(like)
-                    .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
-            }
-            if let Some(cursor) = &query.cursor {
-                sql.push(" AND (i.name, i.id) > (")
-                    .push_bind(cursor.after_name.clone())
-                    .push(", ")
-                    .push_bind(cursor.after_id)
-                    .push(")");
-            }
-            sql.push(" ORDER BY i.name, i.id LIMIT ")
-                .push_bind(i64::from(query.limit) + 1);
-            sql.build_query_as().fetch_all(pool).await?
-        });
+        let sort = query.sort;
+        let nullable = matches!(sort.key, SortKey::LastUsed | SortKey::Expires);
+        let bad_cursor = |_| StoreError::Corrupt("cursor".into());
+        let position = match &query.cursor {
+            None => Position::Valued(None),
+            Some(cursor) => match (&cursor.after_value, sort.key) {
+                (None, _) if nullable => Position::Null(Some(cursor.after_id)),
+                (Some(name), SortKey::Name) => {
+                    Position::Valued(Some((CursorValue::Text(name.clone()), cursor.after_id)))
+                }
+                (Some(_), _) => match cursor.after_time().map_err(bad_cursor)? {
+                    Some(at) => Position::Valued(Some((CursorValue::Time(at), cursor.after_id))),
+                    None => Position::Valued(None),
+                },
+                (None, _) => Position::Valued(None),
+            },
+        };
+        let want = i64::from(query.limit) + 1;
+        let mut rows: Vec<IdentityRow> = Vec::new();
+        if let Position::Valued(after) = &position {
+            rows = self
+                .list_part(query, now, Some(after.as_ref()), None, want)
+                .await?;
+        }
+        if nullable && (rows.len() as i64) < want {
+            let after_id = match &position {
+                Position::Null(after) => *after,
+                Position::Valued(_) => None,
+            };
+            let more = self
+                .list_part(query, now, None, after_id, want - rows.len() as i64)
+                .await?;
+            rows.extend(more);
+        }
         let items = rows
             .into_iter()
             .map(IdentitySummary::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(page_from_overfetch(items, query.limit))
+        Ok(page_from_overfetch(items, query.limit, sort))
+    }
+
+    /// One part of a listing: the rows with a sort value after `valued_after`
+    /// (`Some(None)`: from the start), or else the rows without one after `null_after`.
+    async fn list_part(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+        valued_after: Option<Option<&(CursorValue, Uuid)>>,
+        null_after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        let sort = query.sort;
+        let column = sort_column(sort.key);
+        let (op, dir) = if sort.descending {
+            (" < ", " DESC")
+        } else {
+            (" > ", " ASC")
+        };
+        let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(SELECT_SUMMARY);
+            push_filters!(&mut sql, query, now);
+            match valued_after {
+                Some(after) => {
+                    sql.push(format_args!(" AND {column} IS NOT NULL"));
+                    if let Some((value, id)) = after {
+                        sql.push(format_args!(" AND ({column}, i.id){op}("));
+                        match value {
+                            CursorValue::Text(text) => sql.push_bind(text.clone()),
+                            CursorValue::Time(at) => sql.push_bind(*at),
+                        };
+                        sql.push(", ").push_bind(*id).push(")");
+                    }
+                    sql.push(format_args!(" ORDER BY {column}{dir}, i.id{dir}"));
+                }
+                None => {
+                    sql.push(format_args!(" AND {column} IS NULL"));
+                    if let Some(id) = null_after {
+                        sql.push(format_args!(" AND i.id{op}")).push_bind(id);
+                    }
+                    sql.push(format_args!(" ORDER BY i.id{dir}"));
+                }
+            }
+            sql.push(" LIMIT ").push_bind(limit);
+            sql.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Counts per dimension of the identities matching the query's filters.
+    pub async fn identity_facets(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Facets, StoreError> {
+        type Group = (String, String, String, String, String, i64);
+        let (groups, orphaned, expired): (Vec<Group>, i64, i64) = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*) \
+                 FROM identities i WHERE 1 = 1",
+            );
+            push_filters!(&mut sql, query, now);
+            sql.push(" GROUP BY i.actor_class, i.kind, i.source, i.environment, i.status");
+            let groups: Vec<Group> = sql.build_query_as().fetch_all(pool).await?;
+
+            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+            let orphan_filter = IdentityQuery {
+                orphaned: true,
+                ..query.clone()
+            };
+            push_filters!(&mut sql, &orphan_filter, now);
+            let orphaned: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+
+            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+            let expired_filter = IdentityQuery {
+                expired: true,
+                ..query.clone()
+            };
+            push_filters!(&mut sql, &expired_filter, now);
+            let expired: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+            (groups, orphaned, expired)
+        });
+        let groups: Vec<([String; 5], u64)> = groups
+            .into_iter()
+            .map(|(a, b, c, d, e, n)| ([a, b, c, d, e], n.max(0) as u64))
+            .collect();
+        Ok(Facets::from_groups(
+            &groups,
+            orphaned.max(0) as u64,
+            expired.max(0) as u64,
+        ))
+    }
+
+    /// The identities matching the query's filters (at most `limit`, by id) with who
+    /// owns and sponsors them: what a bulk assignment works on.
+    pub async fn identity_holders_matching(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Holders>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT i.id, i.owner_id, i.sponsor_id, i.status FROM identities i WHERE 1 = 1",
+            );
+            push_filters!(&mut sql, query, now);
+            sql.push(" ORDER BY i.id LIMIT ").push_bind(limit);
+            sql.build_query_as().fetch_all(pool).await?
+        }))
     }
 
     pub async fn count_identities(&self) -> Result<i64, StoreError> {
@@ -204,7 +433,9 @@ impl Store {
             for chunk in identities.chunks(INSERT_BATCH) {
                 let mut sql = QueryBuilder::<Db>::new(
                     "INSERT INTO identities (id, name, actor_class, kind, source, external_id, \
-                     environment, status, owner_id, team, purpose, expires_at, created_at, last_used_at) ",
+                     environment, status, owner_id, sponsor_id, team, purpose, autonomy, \
+                     sensitivity_ceiling, spiffe_id, revocation_path, ownership_state, \
+                     expires_at, created_at, last_used_at) ",
                 );
                 sql.push_values(chunk, |mut row, identity| {
                     row.push_bind(identity.id)
@@ -216,8 +447,14 @@ impl Store {
                         .push_bind(identity.environment.clone())
                         .push_bind(identity.status.as_str())
                         .push_bind(identity.owner_id)
+                        .push_bind(identity.sponsor_id)
                         .push_bind(identity.team.clone())
                         .push_bind(identity.purpose.clone())
+                        .push_bind(identity.autonomy.map(|a| a.as_str()))
+                        .push_bind(identity.sensitivity_ceiling.map(|s| s.as_str()))
+                        .push_bind(identity.spiffe_id.clone())
+                        .push_bind(identity.revocation_path.clone())
+                        .push_bind(identity.ownership_state.map(|s| s.as_str()))
                         .push_bind(identity.expires_at)
                         .push_bind(identity.created_at)
                         .push_bind(identity.last_used_at);

@@ -7,8 +7,10 @@
 pub mod audit;
 pub mod inventory;
 pub mod people;
+pub mod register;
 pub mod tokens;
 pub mod users;
+pub mod write;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -21,12 +21,16 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub owner_email: String,
+    /// The status of the token's `api_client` identity: suspending or retiring it
+    /// stops the token at once (the kill switch).
+    pub identity_status: String,
 }
 
 const SELECT_TOKEN: &str =
     "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
-     t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email \
-     FROM api_tokens t JOIN users u ON u.id = t.user_id";
+     t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
+     i.status AS identity_status \
+     FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN identities i ON i.id = t.identity_id";
 
 /// A token to store.
 #[derive(Debug, Clone)]

@@ -1,0 +1,203 @@
+//! One way to change the register: a list of statements and the audit events that
+//! record them, applied in one transaction. Either every statement and every event is
+//! written, or nothing is. A statement can demand how many rows it must touch; when it
+//! touches another number (the row is gone, or someone changed it first) the whole
+//! transaction is rolled back and the caller gets [`WriteError::Precondition`].
+
+use chrono::{DateTime, Utc};
+use steward_domain::audit::NewAuditEvent;
+use uuid::Uuid;
+
+use super::audit::AuditTx;
+use super::{db_run, Dialect, Store, StoreError};
+
+/// A value bound to a statement parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Uuid(Uuid),
+    OptUuid(Option<Uuid>),
+    Text(String),
+    OptText(Option<String>),
+    Time(DateTime<Utc>),
+    OptTime(Option<DateTime<Utc>>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+}
+
+impl From<Uuid> for Arg {
+    fn from(v: Uuid) -> Self {
+        Arg::Uuid(v)
+    }
+}
+impl From<Option<Uuid>> for Arg {
+    fn from(v: Option<Uuid>) -> Self {
+        Arg::OptUuid(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_owned))
+    }
+}
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Time(v)
+    }
+}
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Arg::OptTime(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// How many rows a statement must touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Any,
+    Exactly(u64),
+}
+
+/// One SQL statement with `$1, $2, …` placeholders (both databases accept them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub args: Vec<Arg>,
+    pub expect: Expect,
+    /// Said to the caller when `expect` is not met.
+    pub precondition: &'static str,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Statement {
+            sql: sql.into(),
+            args: Vec::new(),
+            expect: Expect::Any,
+            precondition: "",
+        }
+    }
+
+    pub fn bind(mut self, arg: impl Into<Arg>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Demands exactly `rows` touched rows, or the transaction fails with `message`.
+    pub fn expect(mut self, rows: u64, message: &'static str) -> Self {
+        self.expect = Expect::Exactly(rows);
+        self.precondition = message;
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A statement touched another number of rows than demanded; nothing was written.
+    #[error("{0}")]
+    Precondition(&'static str),
+    /// A unique key already exists; nothing was written.
+    #[error("duplicate key")]
+    Duplicate,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        WriteError::Store(StoreError::Sqlx(e))
+    }
+}
+
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Uuid(v) => query.bind(*v),
+                Arg::OptUuid(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.clone()),
+                Arg::OptText(v) => query.bind(v.clone()),
+                Arg::Time(v) => query.bind(*v),
+                Arg::OptTime(v) => query.bind(*v),
+                Arg::Int(v) => query.bind(*v),
+                Arg::OptInt(v) => query.bind(*v),
+                Arg::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+impl Store {
+    /// Runs `statements` in order and appends the audit events that `audit` makes from
+    /// the rows each statement touched — all in one transaction. Returns the counts.
+    pub async fn write<F>(&self, statements: &[Statement], audit: F) -> Result<Vec<u64>, WriteError>
+    where
+        F: FnOnce(&[u64]) -> Vec<NewAuditEvent> + Send,
+    {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            if DIALECT == Dialect::Postgres {
+                // Register changes that check a graph (delegations) or a count (bulk
+                // assignment) before writing are serialised across replicas.
+                sqlx::query("SELECT pg_advisory_xact_lock(7406)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut counts = Vec::with_capacity(statements.len());
+            for statement in statements {
+                let query = bind_args!(sqlx::query::<Db>(&statement.sql), &statement.args);
+                let touched = match query.execute(&mut *tx).await {
+                    Ok(done) => done.rows_affected(),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        tx.rollback().await?;
+                        return Err(WriteError::Duplicate);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Expect::Exactly(rows) = statement.expect {
+                    if touched != rows {
+                        tx.rollback().await?;
+                        return Err(WriteError::Precondition(statement.precondition));
+                    }
+                }
+                counts.push(touched);
+            }
+            let events = audit(&counts);
+            tx.append_audit_many(&events).await?;
+            tx.commit().await?;
+            Ok(counts)
+        })
+    }
+}
