@@ -84,7 +84,9 @@ impl Action {
             Action::ManageIdentities | Action::AssignOwnership | Action::DeactivatePerson => {
                 &[Admin]
             }
-            Action::SuspendIdentity | Action::AnswerAssignment => &[Admin, Owner],
+            Action::SuspendIdentity => &[Admin, Owner],
+            // Anyone named in an assignment answers it (the service checks it is theirs).
+            Action::AnswerAssignment => &[Admin, Owner, Viewer, Auditor],
         }
     }
 
@@ -211,7 +213,7 @@ mod tests {
             (Action::ManageIdentities, [true, false, false, false]),
             (Action::AssignOwnership, [true, false, false, false]),
             (Action::SuspendIdentity, [true, true, false, false]),
-            (Action::AnswerAssignment, [true, true, false, false]),
+            (Action::AnswerAssignment, [true, true, true, true]),
             (Action::DeactivatePerson, [true, false, false, false]),
         ];
         assert_eq!(

@@ -437,24 +437,14 @@ impl NewCredential {
     }
 }
 
-/// Whether text looks like a secret rather than an identifier: PEM private keys and
-/// well-known secret-token prefixes. Steward refuses to store such material.
+/// Whether text looks like a secret rather than an identifier: a PEM private key, or
+/// a well-known secret-token prefix. (An AWS access key *id*, `AKIA…`, is an
+/// identifier and fine.) Steward refuses to store such material.
 pub fn looks_like_secret(text: &str) -> bool {
-    const SECRET_MARKERS: &[&str] = &[
-        "PRIVATE KEY",
-        "stw_",
-        "ghp_",
-        "github_pat_",
-        "xoxb-",
-        "xoxp-",
-        "sk-",
-        "AKIA",
+    const TOKEN_PREFIXES: &[&str] = &[
+        "stw_", "ghp_", "gho_", "ghs_", "github_pat_", "xoxb-", "xoxp-", "sk-", "glpat-",
     ];
-    // AKIA… is an AWS key *id* (fine) unless a secret follows it.
-    if text.starts_with("AKIA") && text.len() == 20 {
-        return false;
-    }
-    SECRET_MARKERS.iter().any(|marker| text.contains(marker))
+    text.contains("PRIVATE KEY") || TOKEN_PREFIXES.iter().any(|prefix| text.starts_with(prefix))
 }
 
 /// An entitlement to grant an identity.
@@ -651,6 +641,7 @@ mod tests {
             rotation_days: None,
         };
         assert!(cred("AKIAIOSFODNN7EXAMPLE").validated().is_ok());
+        assert!(cred("disk-key-1").validated().is_ok());
         assert!(cred("SHA256:2f1c…").validated().is_ok());
         for secret in ["-----BEGIN PRIVATE KEY-----", "ghp_abcdef0123456789", "stw_abc"] {
             assert_eq!(

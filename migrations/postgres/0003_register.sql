@@ -40,7 +40,7 @@ CREATE TABLE credentials (
     last_rotated_at TIMESTAMPTZ,
     expires_at      TIMESTAMPTZ,
     last_used_at    TIMESTAMPTZ,
-    rotation_days   INTEGER CHECK (rotation_days > 0),
+    rotation_days   BIGINT CHECK (rotation_days > 0),
     revoked_at      TIMESTAMPTZ,
     UNIQUE (identity_id, key_id)
 );

@@ -103,11 +103,11 @@ async fn bad_input_is_a_problem_naming_the_parameter() {
         );
         let reply = app.get("/api/v1/identities?limit=100000", &auth).await;
         assert_problem(&reply, StatusCode::BAD_REQUEST, "invalid limit: '100000' is not a whole number from 1 to 500");
-        let reply = app.get("/api/v1/identities?sort=name", &auth).await;
+        let reply = app.get("/api/v1/identities?order=name", &auth).await;
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
-            "invalid query parameter: unknown parameter 'sort'; accepted: class, kind, source, env, status, owner, orphaned, expired, expiring, stale, q, cursor, limit",
+            "invalid query parameter: unknown parameter 'order'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, sort, cursor, limit",
         );
         let reply = app.get("/api/v1/no-such-thing", &auth).await;
         assert_problem(&reply, StatusCode::NOT_FOUND, "API endpoint not found");
@@ -147,8 +147,8 @@ async fn openapi_document_describes_the_api() {
         assert_eq!(
             params,
             [
-                "class", "kind", "source", "env", "status", "owner", "orphaned", "expired",
-                "expiring", "stale", "q", "limit", "cursor"
+                "class", "kind", "source", "env", "status", "owner", "team", "orphaned",
+                "expired", "expiring", "stale", "q", "sort", "limit", "cursor"
             ]
         );
         assert!(list["responses"]["400"]["content"]["application/problem+json"].is_object());

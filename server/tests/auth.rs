@@ -44,7 +44,36 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
             Who::ExpiredToken => StatusCode::UNAUTHORIZED,
             _ => StatusCode::OK,
         },
-        ("GET", "/api/v1/identities") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
+        ("GET", "/api/v1/identities")
+        | ("GET", "/api/v1/identities/facets")
+        | ("GET", "/api/v1/identities/export.csv")
+        | ("GET", "/api/v1/inbox")
+        | ("GET", "/api/v1/assignments")
+        | ("GET", "/api/v1/orphans")
+        | ("GET", "/api/v1/people") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
+        // The ids in the paths do not exist: allowed callers learn that.
+        ("GET", "/api/v1/identities/{id}") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/identities") => allow(&[Admin], StatusCode::CREATED),
+        ("POST", "/api/v1/identities/assign") => allow(&[Admin], StatusCode::OK),
+        ("PUT", "/api/v1/identities/{id}")
+        | ("POST", "/api/v1/identities/{id}/credentials")
+        | ("DELETE", "/api/v1/identities/{id}/credentials/{credential_id}")
+        | ("POST", "/api/v1/identities/{id}/entitlements")
+        | ("DELETE", "/api/v1/identities/{id}/entitlements/{entitlement_id}")
+        | ("POST", "/api/v1/identities/{id}/delegations")
+        | ("DELETE", "/api/v1/identities/{id}/delegations/{to}")
+        | ("POST", "/api/v1/identities/{id}/assignments")
+        | ("POST", "/api/v1/identities/{id}/reactivate")
+        | ("POST", "/api/v1/identities/{id}/retire")
+        | ("POST", "/api/v1/people/{id}/deactivate") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("POST", "/api/v1/identities/{id}/suspend") => {
+            allow(&[Admin, Owner], StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/assignments/{id}/accept" | "/api/v1/assignments/{id}/dispute") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
         ("GET", "/api/v1/tokens") => allow(&[Admin, Owner], StatusCode::OK),
         ("POST", "/api/v1/tokens") => allow(&[Admin, Owner], StatusCode::CREATED),
         // Revoking an unknown token id: allowed roles learn it does not exist.
@@ -54,6 +83,45 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         }
         other => panic!("{other:?} is not in the authorization matrix"),
     }
+}
+
+/// A well-formed body for each route that takes one, so the matrix tests who may call
+/// it rather than what the body says.
+fn valid_body(method: &str, path: &str) -> Option<String> {
+    let expires = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let body = match (method, path) {
+        ("POST", "/api/v1/tokens") => {
+            r#"{"name":"matrix","scopes":["inventory:read"],"expires_in_days":1}"#.to_owned()
+        }
+        ("POST", "/api/v1/identities") | ("PUT", "/api/v1/identities/{id}") => format!(
+            r#"{{"name":"matrix","kind":"workload","environment":"prod","revocation_path":"runbook","expires_at":"{expires}"}}"#
+        ),
+        ("POST", "/api/v1/identities/assign") => format!(
+            r#"{{"filter":"q=matches-nothing","role":"owner","person":"{}","reason":"matrix"}}"#,
+            email_of(Role::Owner)
+        ),
+        ("POST", "/api/v1/identities/{id}/assignments") => format!(
+            r#"{{"role":"owner","person":"{}","reason":"matrix"}}"#,
+            email_of(Role::Owner)
+        ),
+        ("POST", "/api/v1/identities/{id}/credentials") => {
+            r#"{"kind":"access_key","key_id":"AKIAEXAMPLE"}"#.to_owned()
+        }
+        ("POST", "/api/v1/identities/{id}/entitlements") => {
+            r#"{"resource":"db","action":"read","privilege":"read"}"#.to_owned()
+        }
+        ("POST", "/api/v1/identities/{id}/delegations") => {
+            r#"{"to":"00000000-0000-4000-8000-000000000001","kind":"acts_as"}"#.to_owned()
+        }
+        ("POST", "/api/v1/identities/{id}/suspend" | "/api/v1/identities/{id}/reactivate")
+        | ("POST", "/api/v1/people/{id}/deactivate") => r#"{"reason":"matrix"}"#.to_owned(),
+        ("POST", "/api/v1/identities/{id}/retire") => r#"{"evidence":"CHG-1"}"#.to_owned(),
+        ("POST", "/api/v1/assignments/{id}/accept" | "/api/v1/assignments/{id}/dispute") => {
+            r#"{"note":"matrix"}"#.to_owned()
+        }
+        _ => return None,
+    };
+    Some(body)
 }
 
 fn callers() -> Vec<Who> {
@@ -71,7 +139,7 @@ fn callers() -> Vec<Who> {
 fn scopes_for(role: Role) -> Vec<Scope> {
     match role {
         Role::Admin => Scope::ALL.to_vec(),
-        Role::Owner => vec![Scope::InventoryRead, Scope::TokensWrite],
+        Role::Owner => vec![Scope::InventoryRead, Scope::TokensWrite, Scope::InventoryWrite],
         Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
     }
 }
@@ -130,16 +198,19 @@ async fn api_authorization_matrix() {
                 }
             };
             for (method, path) in steward_server::api::ROUTES {
-                let uri = path.replace("{id}", "00000000-0000-4000-8000-000000000000");
+                let uri = ["{id}", "{credential_id}", "{entitlement_id}", "{to}"]
+                    .iter()
+                    .fold(path.to_string(), |uri, name| {
+                        uri.replace(name, "00000000-0000-4000-8000-000000000000")
+                    });
                 let mut request = auth.apply(Request::builder().method(*method).uri(&uri));
                 request = request.header(header::ORIGIN, ORIGIN);
-                let body = if *method == "POST" {
-                    request = request.header(header::CONTENT_TYPE, "application/json");
-                    Body::from(
-                        r#"{"name":"matrix","scopes":["inventory:read"],"expires_in_days":1}"#,
-                    )
-                } else {
-                    Body::empty()
+                let body = match valid_body(method, path) {
+                    Some(json) => {
+                        request = request.header(header::CONTENT_TYPE, "application/json");
+                        Body::from(json)
+                    }
+                    None => Body::empty(),
                 };
                 let reply = app.send(request.body(body).unwrap()).await;
                 assert_eq!(

@@ -125,8 +125,12 @@ impl OwnershipService {
             }
             statements.push(insert);
 
+            // A sponsor promoted to owner leaves the sponsor slot empty.
             let ownership_state = match role {
-                AssignmentRole::Owner => ", ownership_state = 'pending'",
+                AssignmentRole::Owner => {
+                    ", ownership_state = 'pending', \
+                     sponsor_id = CASE WHEN sponsor_id = $1 THEN NULL ELSE sponsor_id END"
+                }
                 AssignmentRole::Sponsor => "",
             };
             let mut update = Statement::new(format!(
@@ -245,11 +249,9 @@ impl Ownership for OwnershipService {
                 message: format!("{} is already the {} of {}", person.display_name, request.role, summary.name),
             });
         }
-        let other = match request.role {
-            AssignmentRole::Owner => extra.sponsor_id,
-            AssignmentRole::Sponsor => summary.owner.as_ref().map(|o| o.id),
-        };
-        if other == Some(person.id) {
+        // The sponsor may be promoted to owner (the sponsor slot is then empty), but the
+        // owner cannot also be their own backup.
+        if request.role == AssignmentRole::Sponsor && summary.owner.as_ref().map(|o| o.id) == Some(person.id) {
             return Err(DomainError::invalid(
                 "person",
                 "the owner and the sponsor must be different people (the sponsor is the backup)",
@@ -322,13 +324,13 @@ impl Ownership for OwnershipService {
             .into_iter()
             .filter(|h| h.status != IdentityStatus::Retired.as_str())
             .filter_map(|h| {
-                let (current, other) = match assignment.role {
-                    AssignmentRole::Owner => (h.owner_id, h.sponsor_id),
-                    AssignmentRole::Sponsor => (h.sponsor_id, h.owner_id),
+                let current = match assignment.role {
+                    AssignmentRole::Owner => h.owner_id,
+                    AssignmentRole::Sponsor => h.sponsor_id,
                 };
-                // Already held by this person, or it would make owner and sponsor one.
-                (current != Some(person.id) && other != Some(person.id))
-                    .then_some(Target { id: h.id, current })
+                // Skipped: already held by this person, or the owner would be their own sponsor.
+                let own_backup = assignment.role == AssignmentRole::Sponsor && h.owner_id == Some(person.id);
+                (current != Some(person.id) && !own_backup).then_some(Target { id: h.id, current })
             })
             .collect();
         if targets.is_empty() {

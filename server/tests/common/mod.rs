@@ -218,6 +218,24 @@ impl TestApp {
         .await
     }
 
+    /// Sends a JSON body (`POST`, `PUT`, …) from the app's own origin.
+    pub async fn send_json(
+        &self,
+        method: &str,
+        uri: &str,
+        auth: &Auth,
+        body: &serde_json::Value,
+    ) -> Reply {
+        self.send(
+            auth.apply(Request::builder().method(method).uri(uri))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ORIGIN, ORIGIN)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Signs in through the login form; returns the session cookie (`name=value`).
     pub async fn login(&self, role: Role) -> String {
         let reply = self.login_with(&email_of(role), PASSWORD, None).await;
