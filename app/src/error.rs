@@ -28,3 +28,11 @@ impl FromServerFnError for AppError {
         AppError::Transport(value.to_string())
     }
 }
+
+/// An id from a URL or form: a UUID, or "not found" naming `what` (a malformed id
+/// names nothing that exists).
+pub fn parse_uuid(what: &str, id: &str) -> Result<uuid::Uuid, AppError> {
+    id.trim()
+        .parse()
+        .map_err(|_| DomainError::not_found(format!("{what} {id}")).into())
+}

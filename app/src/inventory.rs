@@ -1,39 +1,85 @@
-//! The Inventory page: every machine and AI identity, filtered by actor class and
-//! searched by name, keyset-paginated, with all state in the URL.
+//! The Inventory page: every machine and AI identity — filtered, searched, sorted,
+//! keyset-paginated, counted per facet and exported, with all state in the URL; and,
+//! for admins, bulk assignment of an owner or sponsor to the current filter.
 
 use chrono::{DateTime, Utc};
-use leptos::ev::SubmitEvent;
-use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use steward_domain::inventory::{IdentityQuery, IdentitySummary, Page};
+use steward_domain::inventory::{
+    ActorClass, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary, Page,
+    SortKey, Source,
+};
+use steward_domain::ownership::BulkAssignResult;
 
 use crate::error::AppError;
 use crate::format;
 
 /// One page of the inventory as the server saw it at `as_of` (the page judges expiry
-/// against the server's clock, so server and browser render the same thing).
+/// against the server's clock, so server and browser render the same thing), and
+/// what the caller may do from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryListing {
     pub page: Page<IdentitySummary>,
     pub as_of: DateTime<Utc>,
+    pub can_create: bool,
+    pub can_assign: bool,
 }
 
 /// Lists identities for the query string of the inventory URL.
 #[server(prefix = "/rpc", endpoint = "inventory/list_identities")]
 pub async fn list_identities(query: String) -> Result<InventoryListing, AppError> {
+    use steward_domain::auth::Action;
     let ports = crate::session::ports()?;
+    let principal = crate::session::principal();
     let query = IdentityQuery::from_query_string(&query)?;
-    let page = ports
-        .inventory
-        .list_identities(crate::session::principal().as_ref(), &query)
-        .await?;
+    let page = ports.inventory.list_identities(principal.as_ref(), &query).await?;
+    let can = |action| principal.as_ref().is_some_and(|p| p.can(action));
     Ok(InventoryListing {
         page,
         as_of: Utc::now(),
+        can_create: can(Action::ManageIdentities),
+        can_assign: can(Action::AssignOwnership),
     })
+}
+
+/// Counts per facet for the filters of the inventory URL.
+#[server(prefix = "/rpc", endpoint = "inventory/facets")]
+pub async fn identity_facets(query: String) -> Result<Facets, AppError> {
+    let ports = crate::session::ports()?;
+    let query = IdentityQuery::from_query_string(&query)?;
+    Ok(ports
+        .inventory
+        .facets(crate::session::principal().as_ref(), &query)
+        .await?)
+}
+
+/// Assigns an owner or sponsor to every identity of `filter` (admins).
+#[server(prefix = "/rpc", endpoint = "inventory/bulk_assign")]
+pub async fn bulk_assign(
+    filter: String,
+    role: String,
+    person: String,
+    reason: String,
+    expected_count: u64,
+) -> Result<BulkAssignResult, AppError> {
+    use steward_domain::ownership::{AssignRequest, BulkAssignRequest};
+    let ports = crate::session::ports()?;
+    let request = BulkAssignRequest {
+        filter,
+        assignment: AssignRequest {
+            role: role.parse()?,
+            person,
+            reason,
+        },
+        expected_count: Some(expected_count),
+    };
+    Ok(ports
+        .ownership
+        .bulk_assign(crate::session::principal().as_ref(), &request)
+        .await?)
 }
 
 #[component]
@@ -48,26 +94,31 @@ pub fn InventoryPage() -> impl IntoView {
         IdentityQuery::from_query_string(&query_string.get())
             .unwrap_or_else(|_| IdentityQuery::new())
     });
-    let listing = Resource::new(move || query_string.get(), list_identities);
-
-    // Without JavaScript the search form is a plain GET; once hydrated, submitting
-    // navigates in the app so only the table's data is fetched.
-    let search_input = NodeRef::<Input>::new();
-    let navigate = use_navigate();
-    let on_search = move |event: SubmitEvent| {
-        event.prevent_default();
-        let text = search_input
-            .get()
-            .map(|input| input.value())
-            .unwrap_or_default();
-        let target = query.get_untracked().with_search(&text);
-        navigate(&format::inventory_href(&target), Default::default());
-    };
+    let assign = ServerAction::<BulkAssign>::new();
+    let listing = Resource::new(
+        move || (query_string.get(), assign.version().get()),
+        |(q, _)| list_identities(q),
+    );
+    let facets = Resource::new(
+        move || (query_string.get(), assign.version().get()),
+        |(q, _)| identity_facets(q),
+    );
 
     view! {
         <Title text="Inventory" />
-        <h1>"Inventory"</h1>
-        <p class="lede">"Every machine and AI identity Steward knows about."</p>
+        <div class="page-head">
+            <div>
+                <h1>"Inventory"</h1>
+                <p class="lede">"Every machine and AI identity Steward knows about."</p>
+            </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    listing.await.ok().filter(|l| l.can_create).map(|_| view! {
+                        <a class="button primary" href="/identities/new">"New identity"</a>
+                    })
+                })}
+            </Suspense>
+        </div>
         <div class="toolbar">
             <nav class="tabs" aria-label="Actor class">
                 {move || {
@@ -75,11 +126,7 @@ pub fn InventoryPage() -> impl IntoView {
                         .into_iter()
                         .map(|(label, href, current)| {
                             view! {
-                                <a
-                                    href=href
-                                    class="tab"
-                                    aria-current=if current { Some("page") } else { None }
-                                >
+                                <a href=href class="tab" aria-current=if current { Some("page") } else { None }>
                                     {label}
                                 </a>
                             }
@@ -87,33 +134,24 @@ pub fn InventoryPage() -> impl IntoView {
                         .collect_view()
                 }}
             </nav>
-            <form method="get" action="/inventory" on:submit=on_search>
-                <div class="search" role="search">
-                    {move || {
-                        query
-                            .get()
-                            .actor_class
-                            .map(|class| {
-                                view! { <input type="hidden" name="class" value=class.as_str() /> }
-                            })
-                    }}
-                    <label for="inventory-search" class="visually-hidden">
-                        "Search by name or external id"
-                    </label>
-                    <input
-                        id="inventory-search"
-                        type="search"
-                        name="q"
-                        placeholder="Search name or external id"
-                        maxlength=IdentityQuery::MAX_SEARCH_LEN
-                        node_ref=search_input
-                        value=move || query.get().search.unwrap_or_default()
-                        prop:value=move || query.get().search.unwrap_or_default()
-                    />
-                    <button type="submit">"Search"</button>
-                </div>
-            </form>
+            <a id="export-csv" href=move || format::export_href(&query.get()) download="steward-inventory.csv">
+                "Export CSV"
+            </a>
         </div>
+        {move || view! { <FilterForm query=query.get() /> }}
+        <Suspense fallback=|| view! { <p class="loading">"Counting…"</p> }>
+            {move || Suspend::new(async move {
+                facets.await.ok().map(|facets| view! { <FacetBar facets query=query.get_untracked() /> })
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let can_assign = listing.await.is_ok_and(|l| l.can_assign);
+                let total = facets.await.map(|f| f.total).unwrap_or(0);
+                let q = query.get_untracked();
+                (can_assign && q.is_filtered() && total > 0).then(|| view! { <BulkAssignPanel query=q total assign /> })
+            })}
+        </Suspense>
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading identities…"</p> }>
             {move || Suspend::new(async move {
                 match listing.await {
@@ -122,6 +160,129 @@ pub fn InventoryPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The filter form: a GET form, so it works without JavaScript; with it, the router
+/// navigates in the app.
+#[component]
+fn FilterForm(query: IdentityQuery) -> impl IntoView {
+    let option = |value: &'static str, label: &'static str, current: bool| {
+        view! { <option value=value selected=current>{label}</option> }
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let days = |v: Option<u32>| v.map(|d| d.to_string()).unwrap_or_default();
+    view! {
+        <Form method="get" action="/inventory">
+            <div class="filters" role="search" aria-label="Filter identities">
+                <label>"Search"
+                    <input type="search" name="q" id="inventory-search" placeholder="Name, external id or SPIFFE ID"
+                        maxlength=IdentityQuery::MAX_SEARCH_LEN value=text(&query.search) />
+                </label>
+                <label>"Class"
+                    <select name="class">
+                        {option("", "Any", query.actor_class.is_none())}
+                        {ActorClass::ALL.iter().map(|c| option(c.as_str(), c.label(), query.actor_class == Some(*c))).collect_view()}
+                    </select>
+                </label>
+                <label>"Kind"
+                    <select name="kind">
+                        {option("", "Any", query.kind.is_none())}
+                        {IdentityKind::ALL.iter().map(|k| option(k.as_str(), k.label(), query.kind == Some(*k))).collect_view()}
+                    </select>
+                </label>
+                <label>"Source"
+                    <select name="source">
+                        {option("", "Any", query.source.is_none())}
+                        {Source::ALL.iter().map(|s| option(s.as_str(), s.as_str(), query.source == Some(*s))).collect_view()}
+                    </select>
+                </label>
+                <label>"Status"
+                    <select name="status">
+                        {option("", "Any", query.status.is_none())}
+                        {IdentityStatus::ALL.iter().map(|s| option(s.as_str(), s.as_str(), query.status == Some(*s))).collect_view()}
+                    </select>
+                </label>
+                <label>"Environment" <input type="text" name="env" size="8" placeholder="prod" value=text(&query.environment) /></label>
+                <label>"Team" <input type="text" name="team" size="10" value=text(&query.team) /></label>
+                <label>"Owner" <input type="text" name="owner" size="16" placeholder="email" value=text(&query.owner) /></label>
+                <label>"Expiring within (days)" <input type="number" name="expiring" min="1" max="3650" value=days(query.expiring_days) /></label>
+                <label>"Unused for (days)" <input type="number" name="stale" min="1" max="3650" value=days(query.stale_days) /></label>
+                <label class="check"><input type="checkbox" name="orphaned" value="true" checked=query.orphaned />"Orphaned"</label>
+                <label class="check"><input type="checkbox" name="expired" value="true" checked=query.expired />"Expired"</label>
+                <label>"Sort"
+                    <select name="sort">
+                        {format::sort_options().into_iter().map(|(value, label)| {
+                            let current = query.sort.as_param() == value;
+                            view! { <option value=value.clone() selected=current>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Apply"</button>
+                <a href="/inventory">"Clear"</a>
+            </div>
+        </Form>
+    }
+}
+
+/// How many identities of the current filter have each value; each count links to
+/// the filter narrowed to it.
+#[component]
+fn FacetBar(facets: Facets, query: IdentityQuery) -> impl IntoView {
+    let total = facets.total;
+    let groups = format::facet_groups(&facets, &query);
+    view! {
+        <section class="facets" aria-label="Counts">
+            <p class="facet-total"><strong id="match-count">{format::count(total)}</strong>" identities match"</p>
+            {groups.into_iter().map(|(title, items)| view! {
+                <div class="facet-group">
+                    <span class="facet-title">{title}</span>
+                    {items.into_iter().map(|(label, count, href)| view! {
+                        <a class="facet" href=href>{label}" "<span class="count">{format::count(count)}</span></a>
+                    }).collect_view()}
+                </div>
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// Admins: give every identity of the current filter an owner or sponsor, after
+/// confirming how many will change.
+#[component]
+fn BulkAssignPanel(query: IdentityQuery, total: u64, assign: ServerAction<BulkAssign>) -> impl IntoView {
+    let filter = query.filter_only().to_query_string();
+    let result = move || {
+        assign.value().get().map(|result| match result {
+            Ok(done) => view! {
+                <p class="notice" role="status">{format!("Assigned {} of {} identities; the assignee sees them in their inbox.", done.assigned, done.matched)}</p>
+            }.into_any(),
+            Err(error) => view! { <p class="notice error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <details class="panel" id="bulk-assign">
+            <summary>{format!("Assign an owner or sponsor to these {} identities…", format::count(total))}</summary>
+            <ActionForm action=assign>
+                <input type="hidden" name="filter" value=filter />
+                <input type="hidden" name="expected_count" value=total.to_string() />
+                <div class="form-grid">
+                    <label>"Responsibility"
+                        <select name="role">
+                            <option value="owner" selected=true>"Owner"</option>
+                            <option value="sponsor">"Sponsor (backup owner)"</option>
+                        </select>
+                    </label>
+                    <label>"Person (email)" <input type="email" name="person" required=true autocomplete="off" /></label>
+                    <label class="wide">"Reason" <input type="text" name="reason" required=true maxlength="2000" placeholder="e.g. team reorganisation, ticket SEC-123" /></label>
+                    <label class="check wide">
+                        <input type="checkbox" name="confirm" required=true value="yes" />
+                        {format!("I confirm: assign all {} identities matching this filter", format::count(total))}
+                    </label>
+                </div>
+                <button type="submit">"Assign"</button>
+            </ActionForm>
+            {result}
+        </details>
     }
 }
 
@@ -140,16 +301,16 @@ fn ListingError(error: AppError) -> impl IntoView {
 
 #[component]
 fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoView {
-    let InventoryListing { page, as_of } = listing;
+    let InventoryListing { page, as_of, .. } = listing;
     if page.items.is_empty() {
-        let filtered = query != IdentityQuery::new();
+        let filtered = query.is_filtered();
         return view! {
             <div class="empty-state">
                 <p>
                     {if filtered {
                         "No identities match these filters."
                     } else {
-                        "The inventory is empty. Run `steward demo` to load demo identities."
+                        "The inventory is empty. Create an identity, or run `steward demo` to load demo identities."
                     }}
                 </p>
                 {filtered.then(|| view! { <p><a href="/inventory">"Clear filters"</a></p> })}
@@ -167,6 +328,18 @@ fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoVi
         .is_some()
         .then(|| format::inventory_href(&query.first_page()));
     let count = page.items.len();
+    let header = |label: &'static str, key: Option<SortKey>| match key {
+        None => view! { <th scope="col">{label}</th> }.into_any(),
+        Some(key) => {
+            let (href, state) = format::sort_header(&query, key);
+            view! {
+                <th scope="col" aria-sort=state>
+                    <a href=href class="sort">{label}{format::sort_arrow(state)}</a>
+                </th>
+            }
+            .into_any()
+        }
+    };
     let rows = page
         .items
         .into_iter()
@@ -178,14 +351,16 @@ fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoVi
                 <caption class="visually-hidden">"Identities"</caption>
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Class"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Source"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Owner"</th>
-                        <th scope="col">"Expires"</th>
+                        {header("Name", Some(SortKey::Name))}
+                        {header("Class", None)}
+                        {header("Kind", None)}
+                        {header("Source", None)}
+                        {header("Environment", None)}
+                        {header("Status", None)}
+                        {header("Owner", None)}
+                        {header("Created", Some(SortKey::Created))}
+                        {header("Last used", Some(SortKey::LastUsed))}
+                        {header("Expires", Some(SortKey::Expires))}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -203,16 +378,21 @@ fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoVi
 #[component]
 fn IdentityRow(identity: IdentitySummary, as_of: DateTime<Utc>) -> impl IntoView {
     let expired = identity.is_expired(as_of);
-    let owner = match &identity.owner {
-        Some(owner) => {
+    let owner = match (&identity.owner, identity.is_orphaned()) {
+        (Some(owner), false) => {
             view! { <span title=owner.email.clone()>{owner.display_name.clone()}</span> }.into_any()
         }
-        None => view! { <span class="badge warn">"Orphaned"</span> }.into_any(),
+        (Some(owner), true) => view! {
+            <span title=owner.email.clone()>{owner.display_name.clone()}</span>
+            " " <span class="badge warn">"Orphaned: owner left"</span>
+        }
+        .into_any(),
+        (None, _) => view! { <span class="badge warn">"Orphaned"</span> }.into_any(),
     };
     view! {
         <tr>
             <th scope="row">
-                <span class="identity-name">{identity.name.clone()}</span>
+                <a class="identity-name" href=format!("/identities/{}", identity.id)>{identity.name.clone()}</a>
                 {identity.external_id.clone().map(|id| view! { <span class="sub">{id}</span> })}
             </th>
             <td><span class=format!("badge class-{}", identity.actor_class)>{identity.actor_class.label()}</span></td>
@@ -221,6 +401,8 @@ fn IdentityRow(identity: IdentitySummary, as_of: DateTime<Utc>) -> impl IntoView
             <td>{identity.environment.clone()}</td>
             <td><span class=format!("badge status-{}", identity.status)>{identity.status.as_str()}</span></td>
             <td>{owner}</td>
+            <td>{format::date(Some(identity.created_at))}</td>
+            <td>{identity.last_used_at.map_or_else(|| "never".to_owned(), |t| format::date(Some(t)))}</td>
             <td>
                 {format::date(identity.expires_at)}
                 {expired.then(|| view! { " " <span class="badge danger">"Expired"</span> })}

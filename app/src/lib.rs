@@ -7,8 +7,10 @@
 pub mod audit;
 pub mod error;
 pub mod format;
+pub mod identity;
 pub mod inventory;
 pub mod login;
+pub mod ownership;
 pub mod response;
 pub mod session;
 
@@ -55,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Steward"</a>
                 <nav aria-label="Main">
                     <A href="/inventory">"Inventory"</A>
+                    <A href="/inbox">"Inbox"</A>
+                    <A href="/ownership">"Ownership"</A>
                     <session::AuditLink />
                 </nav>
                 <session::AccountArea />
@@ -65,6 +69,11 @@ pub fn App() -> impl IntoView {
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
                     <Route path=path!("/inventory") view=inventory::InventoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/identities/new") view=identity::IdentityFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/identities/:id") view=identity::IdentityPage ssr=SsrMode::Async />
+                    <Route path=path!("/identities/:id/edit") view=identity::IdentityFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view=ownership::InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/ownership") view=ownership::OwnershipPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=audit::AuditPageView ssr=SsrMode::Async />
                 </Routes>
