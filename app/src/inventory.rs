@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos::ev::SubmitEvent;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{
     ActorClass, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary, Page,
@@ -163,17 +163,38 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so it works without JavaScript; with it, the router
-/// navigates in the app.
+/// The filter form: a GET form, so it works without JavaScript; with it, submitting
+/// navigates in the app to the clean URL of the chosen filters (blank fields dropped).
 #[component]
 fn FilterForm(query: IdentityQuery) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_submit = move |event: SubmitEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::web_sys::{FormData, HtmlFormElement, UrlSearchParams};
+        let Some(form) = event.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else {
+            return;
+        };
+        let Some(params) = FormData::new_with_form(&form)
+            .ok()
+            .and_then(|data| UrlSearchParams::new_with_str_sequence_sequence(&data).ok())
+        else {
+            return;
+        };
+        event.prevent_default();
+        let submitted: String = params.to_string().into();
+        // A bad value still navigates, so the page reports it.
+        let href = IdentityQuery::from_query_string(&submitted)
+            .map(|q| format::inventory_href(&q))
+            .unwrap_or_else(|_| format!("/inventory?{submitted}"));
+        navigate(&href, Default::default());
+    };
     let option = |value: &'static str, label: &'static str, current: bool| {
         view! { <option value=value selected=current>{label}</option> }
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let days = |v: Option<u32>| v.map(|d| d.to_string()).unwrap_or_default();
     view! {
-        <Form method="get" action="/inventory">
+        <form method="get" action="/inventory" on:submit=on_submit>
             <div class="filters" role="search" aria-label="Filter identities">
                 <label>"Search"
                     <input type="search" name="q" id="inventory-search" placeholder="Name, external id or SPIFFE ID"
@@ -221,7 +242,7 @@ fn FilterForm(query: IdentityQuery) -> impl IntoView {
                 <button type="submit">"Apply"</button>
                 <a href="/inventory">"Clear"</a>
             </div>
-        </Form>
+        </form>
     }
 }
 

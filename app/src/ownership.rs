@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use steward_domain::ownership::{Assignment, Inbox, OrphanEntry, PersonInfo};
 
-use crate::error::{parse_uuid, AppError};
+use crate::error::AppError;
 use crate::format;
 
 
@@ -24,7 +24,7 @@ pub async fn answer_assignment(id: String, accept: bool, note: Option<String>) -
     use steward_domain::ownership::AnswerRequest;
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
-    let id = parse_uuid("assignment", &id)?;
+    let id = crate::error::parse_uuid("assignment", &id)?;
     let answer = AnswerRequest { note: note.filter(|n| !n.trim().is_empty()) };
     Ok(if accept {
         ports.ownership.accept(principal.as_ref(), id, &answer).await?
@@ -65,7 +65,7 @@ pub async fn deactivate_person(id: String, reason: String) -> Result<String, App
     let ports = crate::session::ports()?;
     let result = ports
         .ownership
-        .deactivate_person(crate::session::principal().as_ref(), parse_uuid("person", &id)?, &DeactivateRequest { reason })
+        .deactivate_person(crate::session::principal().as_ref(), crate::error::parse_uuid("person", &id)?, &DeactivateRequest { reason })
         .await?;
     Ok(format!(
         "{} is deactivated: {} identities moved to the orphan queue, {} sponsors told.",

@@ -48,6 +48,21 @@ enum Command {
         #[command(flatten)]
         demo: DemoArgs,
     },
+    /// Measure inventory listing, search, facets and identity pages on a large demo
+    /// register (seeded when the database is empty); prints a Markdown table.
+    Bench {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Identities to seed into an empty database.
+        #[arg(long, default_value_t = 1_000_000)]
+        identities: u64,
+        /// Timed runs per scenario (after one warm-up run).
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The database's name in the report.
+        #[arg(long, default_value = "database")]
+        label: String,
+    },
     /// Manage the people who sign in to Steward.
     User {
         #[command(flatten)]
@@ -221,6 +236,27 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if !created.is_empty() {
                 print!("{}", demo::credentials_banner(&created, &password));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            database,
+            identities,
+            runs,
+            label,
+        } => {
+            let store = open(&database).await?;
+            if store.count_identities().await? == 0 {
+                let bar = indicatif::ProgressBar::new(identities);
+                let started = std::time::Instant::now();
+                demo::seed(&store, identities, 42, chrono::Utc::now(), |n| bar.set_position(n)).await?;
+                bar.finish_and_clear();
+                eprintln!("seeded {identities} identities in {:.0} s", started.elapsed().as_secs_f64());
+            }
+            let count = store.count_identities().await?;
+            let services = Services::new(store.clone());
+            let timings = crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
+            print!("{}", crate::bench::markdown(&label, count, runs.max(1), &timings));
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::User { database, command } => {

@@ -2,6 +2,7 @@
 //! that implement the domain's ports, the REST API, the web app and the CLI.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
