@@ -517,8 +517,27 @@ pub fn IdentityFormPage() -> impl IntoView {
         move || id.get(),
         |id| async move {
             match id {
-                None => Ok(None),
-                Some(id) => get_identity(id).await.map(Some),
+                None => {
+                    // Only admins may create identities; say so at once rather than on save.
+                    use steward_domain::auth::Action;
+                    match crate::session::whoami().await? {
+                        Some(me) if Action::ManageIdentities.roles().contains(&me.role) => Ok(None),
+                        Some(me) => Err(AppError::Domain(steward_domain::DomainError::Forbidden {
+                            reason: format!("the {} role cannot create identities", me.role),
+                        })),
+                        None => Err(AppError::Domain(steward_domain::DomainError::Unauthenticated)),
+                    }
+                }
+                Some(id) => {
+                    let view = get_identity(id).await?;
+                    if view.can_manage {
+                        Ok(Some(view))
+                    } else {
+                        Err(AppError::Domain(steward_domain::DomainError::Forbidden {
+                            reason: "only admins can edit identities".into(),
+                        }))
+                    }
+                }
             }
         },
     );
@@ -534,7 +553,12 @@ pub fn IdentityFormPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match existing.await {
                     Ok(found) => view! { <IdentityForm existing=found.map(|v| v.detail) save /> }.into_any(),
-                    Err(error) => view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any(),
+                    Err(error) => {
+                        if let AppError::Domain(domain) = &error {
+                            crate::response::set_status(domain.http_status());
+                        }
+                        view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
+                    }
                 }
             })}
         </Transition>

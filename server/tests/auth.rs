@@ -264,8 +264,42 @@ async fn pages_and_server_functions_by_role() {
                 allowed,
                 "{role}: Audit link shown to the right roles"
             );
+            assert_eq!(
+                inventory.body.contains(r#"href="/identities/new""#),
+                *role == Role::Admin,
+                "{role}: only admins are offered New identity"
+            );
+            for page in ["/inbox", "/ownership"] {
+                assert_eq!(app.get(page, &auth).await.status, StatusCode::OK, "{role} {page}");
+            }
+            let new = app.get("/identities/new", &auth).await;
+            assert_eq!(
+                new.status,
+                if *role == Role::Admin { StatusCode::OK } else { StatusCode::FORBIDDEN },
+                "{role} /identities/new"
+            );
+            let unknown = app.get("/identities/00000000-0000-4000-8000-000000000000", &auth).await;
+            assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{role}");
         }
-        // Every server function refuses anonymous callers (but the two the sign-in page needs).
+        // Every server function refuses anonymous callers (but the two the sign-in page
+        // needs), given well-formed arguments so that the refusal is the caller's.
+        let id = "id=00000000-0000-4000-8000-000000000000";
+        let arguments = |path: &str| -> String {
+            match path {
+                "/rpc/inventory/bulk_assign" => {
+                    "filter=env%3Dprod&role=owner&person=a%40b.example&reason=x&expected_count=1".into()
+                }
+                "/rpc/identity/get" => id.into(),
+                "/rpc/identity/assign" => format!("{id}&role=owner&person=a%40b.example&reason=x"),
+                "/rpc/identity/lifecycle" => format!("{id}&change=suspend&reason=x"),
+                "/rpc/identity/save" => "name=x&kind=agent&environment=prod".into(),
+                "/rpc/ownership/inbox" => String::new(),
+                "/rpc/ownership/answer" => format!("{id}&accept=true"),
+                "/rpc/ownership/overview" => "people=".into(),
+                "/rpc/ownership/deactivate" => format!("{id}&reason=x"),
+                _ => "query=".into(),
+            }
+        };
         let mut seen = BTreeSet::new();
         for (path, _method) in leptos::server_fn::axum::server_fn_paths() {
             seen.insert(path.to_owned());
@@ -274,7 +308,7 @@ async fn pages_and_server_functions_by_role() {
                     Request::post(path)
                         .header(header::ORIGIN, ORIGIN)
                         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                        .body(Body::from("query="))
+                        .body(Body::from(arguments(path)))
                         .unwrap(),
                 )
                 .await;
@@ -301,7 +335,17 @@ async fn pages_and_server_functions_by_role() {
         let known: BTreeSet<String> = [
             "/rpc/audit/list",
             "/rpc/audit/verify",
+            "/rpc/identity/assign",
+            "/rpc/identity/get",
+            "/rpc/identity/lifecycle",
+            "/rpc/identity/save",
+            "/rpc/inventory/bulk_assign",
+            "/rpc/inventory/facets",
             "/rpc/inventory/list_identities",
+            "/rpc/ownership/answer",
+            "/rpc/ownership/deactivate",
+            "/rpc/ownership/inbox",
+            "/rpc/ownership/overview",
             "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
         ]

@@ -498,6 +498,15 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
         assert_eq!(promoted.sponsor, None);
         assert_eq!(own.orphan_queue(Some(&admin)).await.unwrap().len(), 2);
         assert_eq!(all_pages(&app, "orphaned=true").await.len(), 2);
+
+        // A user who leaves loses their session at the next request.
+        let cookie = Auth::Cookie(app.login(Role::Viewer).await);
+        assert_eq!(app.get("/api/v1/identities", &cookie).await.status, StatusCode::OK);
+        let viewer = app.principal(Role::Viewer).await;
+        own.deactivate_person(Some(&admin), viewer.person_id, &reason).await.unwrap();
+        assert_eq!(app.get("/api/v1/identities", &cookie).await.status, StatusCode::UNAUTHORIZED);
+        let again = app.login_with(&email_of(Role::Viewer), common::PASSWORD, None).await;
+        assert!(again.location.starts_with("/login?error="), "{}", again.location);
     })
     .await;
 }

@@ -148,6 +148,12 @@ pub struct Holders {
     pub status: String,
 }
 
+/// The text as one FTS5 phrase: with the trigram tokenizer it matches exactly the
+/// rows containing it, case-insensitively, in one column.
+pub fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 /// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
 const INSERT_BATCH: usize = 1000;
 
@@ -203,22 +209,33 @@ macro_rules! push_filters {
                 .push(")");
         }
         if let Some(search) = &query.search {
-            // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
-            let like = match DIALECT {
-                Dialect::Sqlite => " LIKE ",
-                Dialect::Postgres => " ILIKE ",
-            };
-            let pattern = like_pattern(search);
-            sql.push(" AND (i.name")
-                .push(like)
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR i.external_id")
-                .push(like)
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR i.spiffe_id")
-                .push(like)
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+            match DIALECT {
+                // Three characters or more: the trigram index finds the rows.
+                Dialect::Sqlite if search.chars().count() >= 3 => {
+                    sql.push(" AND i.rowid IN (SELECT rowid FROM identity_search WHERE identity_search MATCH ")
+                        .push_bind(fts_phrase(search))
+                        .push(")");
+                }
+                // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE (served by
+                // its pg_trgm indexes).
+                _ => {
+                    let like = match DIALECT {
+                        Dialect::Sqlite => " LIKE ",
+                        Dialect::Postgres => " ILIKE ",
+                    };
+                    let pattern = like_pattern(search);
+                    sql.push(" AND (i.name")
+                        .push(like)
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR i.external_id")
+                        .push(like)
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR i.spiffe_id")
+                        .push(like)
+                        .push_bind(pattern)
+                        .push(" ESCAPE '\\')");
+                }
+            }
         }
     }};
 }
@@ -470,6 +487,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::like_pattern;
+
+    #[test]
+    fn fts_phrases_quote_the_text() {
+        assert_eq!(super::fts_phrase(r#"say "hi" OR x"#), r#""say ""hi"" OR x""#);
+    }
 
     #[test]
     fn like_patterns_match_text_literally() {
