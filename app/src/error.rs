@@ -16,7 +16,10 @@ pub enum AppError {
 }
 
 impl From<DomainError> for AppError {
+    /// On the server this also gives the response the error's HTTP status (a server
+    /// function refusing bad input answers 400, not 500).
     fn from(error: DomainError) -> Self {
+        crate::response::set_status(error.http_status());
         AppError::Domain(error)
     }
 }
