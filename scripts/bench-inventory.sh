@@ -17,7 +17,7 @@ pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_name="steward_bench_${identities}"
 pg_url="${pg_admin%/*}/${pg_name}"
 
-cargo build --release -p steward-server --bin steward
+cargo build --release -p steward-server --bin steward --no-default-features
 mkdir -p target/bench
 report=$(mktemp)
 

@@ -252,6 +252,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 bar.finish_and_clear();
                 eprintln!("seeded {identities} identities in {:.0} s", started.elapsed().as_secs_f64());
             }
+            // Measure with fresh planner statistics, as a maintained database has them.
+            store.analyze().await?;
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
             let timings = crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;

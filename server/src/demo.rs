@@ -486,6 +486,7 @@ pub async fn seed(
         written += batch.len() as u64;
         progress(written);
     }
+    store.analyze().await?;
     Ok(())
 }
 

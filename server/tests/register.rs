@@ -164,6 +164,24 @@ async fn facet_counts_match_the_filter() {
         assert!(expired > 0);
         assert_eq!((facets.orphaned, facets.expired), (prod.len() as u64, expired));
 
+        // Other filters count the matching rows themselves; both ways agree.
+        let team = inventory
+            .facets(Some(&viewer), &IdentityQuery::from_query_string("team=Platform&env=dev").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(team.total, 18);
+        assert_eq!(steward_domain::inventory::Facets::count(&team.environment, "dev"), 18);
+        // The counts follow changes: retiring an identity moves it to `retired`.
+        let admin = app.principal(Role::Admin).await;
+        let one = all_pages(&app, "env=prod&limit=1").await[0].id;
+        inventory.retire(Some(&admin), one, &RetireRequest { evidence: "test".into() }).await.unwrap();
+        let after = inventory
+            .facets(Some(&viewer), &IdentityQuery::from_query_string("env=prod").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(steward_domain::inventory::Facets::count(&after.status, "retired"), 1);
+        assert_eq!(after.total, facets.total);
+
         // Over HTTP, with the same parser as the listing.
         let reply = app.get("/api/v1/identities/facets?class=ai", &Auth::Cookie(app.login(Role::Viewer).await)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

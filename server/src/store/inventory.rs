@@ -336,6 +336,7 @@ impl Store {
     ) -> Result<Vec<IdentityRow>, StoreError> {
         let sort = query.sort;
         let column = sort_column(sort.key);
+        let nullable = matches!(sort.key, SortKey::LastUsed | SortKey::Expires);
         let (op, dir) = if sort.descending {
             (" < ", " DESC")
         } else {
@@ -346,7 +347,9 @@ impl Store {
             push_filters!(&mut sql, query, now);
             match valued_after {
                 Some(after) => {
-                    sql.push(format_args!(" AND {column} IS NOT NULL"));
+                    if nullable {
+                        sql.push(format_args!(" AND {column} IS NOT NULL"));
+                    }
                     if let Some((value, id)) = after {
                         sql.push(format_args!(" AND ({column}, i.id){op}("));
                         match value {
@@ -371,37 +374,65 @@ impl Store {
         Ok(rows)
     }
 
-    /// Counts per dimension of the identities matching the query's filters.
+    /// Counts per dimension of the identities matching the query's filters. A filter
+    /// on class, kind, source, environment and status only is answered from the
+    /// trigger-maintained `identity_counts`; other filters count the matching rows.
+    /// Orphaned and expired are counted each as a sum of index-served counts.
     pub async fn identity_facets(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
     ) -> Result<Facets, StoreError> {
         type Group = (String, String, String, String, String, i64);
+        let dimensions_only = IdentityQuery {
+            actor_class: query.actor_class,
+            kind: query.kind,
+            source: query.source,
+            environment: query.environment.clone(),
+            status: query.status,
+            ..IdentityQuery::new()
+        } == query.filter_only();
         let (groups, orphaned, expired): (Vec<Group>, i64, i64) = db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new(
-                "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*) \
-                 FROM identities i WHERE 1 = 1",
-            );
-            push_filters!(&mut sql, query, now);
-            sql.push(" GROUP BY i.actor_class, i.kind, i.source, i.environment, i.status");
-            let groups: Vec<Group> = sql.build_query_as().fetch_all(pool).await?;
+            let groups: Vec<Group> = if dimensions_only {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, i.n \
+                     FROM identity_counts i WHERE i.n > 0",
+                );
+                push_filters!(&mut sql, query, now);
+                sql.build_query_as().fetch_all(pool).await?
+            } else {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*) \
+                     FROM identities i WHERE 1 = 1",
+                );
+                push_filters!(&mut sql, query, now);
+                sql.push(" GROUP BY i.actor_class, i.kind, i.source, i.environment, i.status");
+                sql.build_query_as().fetch_all(pool).await?
+            };
 
-            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
-            let orphan_filter = IdentityQuery {
-                orphaned: true,
+            let count = |extra: &'static str, filter: &IdentityQuery| {
+                let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+                push_filters!(&mut sql, filter, now);
+                sql.push(extra);
+                sql
+            };
+            let plain = IdentityQuery {
+                orphaned: false,
                 ..query.clone()
             };
-            push_filters!(&mut sql, &orphan_filter, now);
-            let orphaned: i64 = sql.build_query_scalar().fetch_one(pool).await?;
-
-            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+            // Orphaned = no owner + an owner who left: two counts an index serves each.
+            let mut no_owner = count(" AND i.owner_id IS NULL", &plain);
+            let mut owner_left =
+                count(" AND i.owner_id IN (SELECT id FROM people WHERE active = FALSE)", &plain);
+            let without_owner: i64 = no_owner.build_query_scalar().fetch_one(pool).await?;
+            let with_owner_gone: i64 = owner_left.build_query_scalar().fetch_one(pool).await?;
+            let orphaned = without_owner + with_owner_gone;
             let expired_filter = IdentityQuery {
                 expired: true,
                 ..query.clone()
             };
-            push_filters!(&mut sql, &expired_filter, now);
-            let expired: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+            let mut expired_sql = count("", &expired_filter);
+            let expired: i64 = expired_sql.build_query_scalar().fetch_one(pool).await?;
             (groups, orphaned, expired)
         });
         let groups: Vec<([String; 5], u64)> = groups

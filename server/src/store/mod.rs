@@ -160,6 +160,11 @@ impl Store {
             }
         };
         store.migrate().await?;
+        if let Store::Sqlite(s) = &store {
+            // Gathers statistics for tables that lack them or changed a lot (cheap when
+            // nothing is needed), so plans stay good on a long-lived database.
+            sqlx::query("PRAGMA optimize=0x10002").execute(&s.writer).await?;
+        }
         Ok(store)
     }
 
@@ -182,6 +187,21 @@ impl Store {
                 sqlx::migrate!("../migrations/postgres")
                     .run(&s.writer)
                     .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics. Run after bulk loads (demo data,
+    /// imports): with them SQLite and PostgreSQL choose between walking a sort index
+    /// and using a filter's index by how selective the filter really is.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                sqlx::query("ANALYZE").execute(&s.writer).await?;
+            }
+            Store::Postgres(s) => {
+                sqlx::query("ANALYZE").execute(&s.writer).await?;
             }
         }
         Ok(())
