@@ -73,7 +73,10 @@ pub fn sort_options() -> Vec<(String, String)> {
     let mut options = Vec::new();
     for key in SortKey::ALL {
         for descending in [false, true] {
-            let sort = Sort { key: *key, descending };
+            let sort = Sort {
+                key: *key,
+                descending,
+            };
             let direction = match (key, descending) {
                 (SortKey::Name, false) => "A → Z",
                 (SortKey::Name, true) => "Z → A",
@@ -115,13 +118,18 @@ pub fn sort_arrow(state: &str) -> &'static str {
 }
 
 /// The facet bar: per dimension, (label, count, link narrowing the filter to it).
-pub fn facet_groups(facets: &Facets, query: &IdentityQuery) -> Vec<(&'static str, Vec<(String, u64, String)>)> {
+pub fn facet_groups(
+    facets: &Facets,
+    query: &IdentityQuery,
+) -> Vec<(&'static str, Vec<(String, u64, String)>)> {
     let link = |f: &dyn Fn(&mut IdentityQuery)| {
         let mut q = query.first_page();
         f(&mut q);
         inventory_href(&q)
     };
-    let group = |counts: &[FacetCount], label: &dyn Fn(&str) -> String, apply: &dyn Fn(&mut IdentityQuery, &str)| {
+    let group = |counts: &[FacetCount],
+                 label: &dyn Fn(&str) -> String,
+                 apply: &dyn Fn(&mut IdentityQuery, &str)| {
         counts
             .iter()
             .map(|c| (label(&c.value), c.count, link(&|q| apply(q, &c.value))))
@@ -132,7 +140,10 @@ pub fn facet_groups(facets: &Facets, query: &IdentityQuery) -> Vec<(&'static str
             "Class",
             group(
                 &facets.actor_class,
-                &|v| v.parse::<ActorClass>().map_or(v.to_owned(), |c| c.label().to_owned()),
+                &|v| {
+                    v.parse::<ActorClass>()
+                        .map_or(v.to_owned(), |c| c.label().to_owned())
+                },
                 &|q, v| q.actor_class = v.parse().ok(),
             ),
         ),
@@ -140,7 +151,10 @@ pub fn facet_groups(facets: &Facets, query: &IdentityQuery) -> Vec<(&'static str
             "Kind",
             group(
                 &facets.kind,
-                &|v| v.parse::<IdentityKind>().map_or(v.to_owned(), |k| k.label().to_owned()),
+                &|v| {
+                    v.parse::<IdentityKind>()
+                        .map_or(v.to_owned(), |k| k.label().to_owned())
+                },
                 &|q, v| {
                     q.kind = v.parse().ok();
                     // A kind implies its class; keep the two consistent.
@@ -148,15 +162,38 @@ pub fn facet_groups(facets: &Facets, query: &IdentityQuery) -> Vec<(&'static str
                 },
             ),
         ),
-        ("Source", group(&facets.source, &|v| v.to_owned(), &|q, v| q.source = v.parse().ok())),
-        ("Environment", group(&facets.environment, &|v| v.to_owned(), &|q, v| q.environment = Some(v.to_owned()))),
-        ("Status", group(&facets.status, &|v| v.to_owned(), &|q, v| q.status = v.parse().ok())),
+        (
+            "Source",
+            group(&facets.source, &|v| v.to_owned(), &|q, v| {
+                q.source = v.parse().ok()
+            }),
+        ),
+        (
+            "Environment",
+            group(&facets.environment, &|v| v.to_owned(), &|q, v| {
+                q.environment = Some(v.to_owned())
+            }),
+        ),
+        (
+            "Status",
+            group(&facets.status, &|v| v.to_owned(), &|q, v| {
+                q.status = v.parse().ok()
+            }),
+        ),
     ];
     groups.push((
         "Attention",
         vec![
-            ("Orphaned".to_owned(), facets.orphaned, link(&|q| q.orphaned = true)),
-            ("Expired".to_owned(), facets.expired, link(&|q| q.expired = true)),
+            (
+                "Orphaned".to_owned(),
+                facets.orphaned,
+                link(&|q| q.orphaned = true),
+            ),
+            (
+                "Expired".to_owned(),
+                facets.expired,
+                link(&|q| q.expired = true),
+            ),
         ],
     ));
     groups
@@ -226,7 +263,10 @@ pub fn diagram_layout(graph: &steward_domain::delegation::DelegationGraph) -> Di
         let y = 10.0 + *row as f64 * (NODE_H + GAP_Y);
         *row += 1;
         at.insert(node.id, (x, y));
-        let perms: Vec<String> = effective.get(&node.id).map(|p| p.iter().cloned().collect()).unwrap_or_default();
+        let perms: Vec<String> = effective
+            .get(&node.id)
+            .map(|p| p.iter().cloned().collect())
+            .unwrap_or_default();
         let mut lines: Vec<String> = perms.iter().take(PERM_LINES).cloned().collect();
         if perms.is_empty() {
             lines.push("no effective permissions".to_owned());
@@ -235,11 +275,23 @@ pub fn diagram_layout(graph: &steward_domain::delegation::DelegationGraph) -> Di
         }
         let narrowed = node.permissions.len().saturating_sub(perms.len());
         let kind = if narrowed > 0 {
-            format!("{} · {narrowed} of its own not usable here", node.kind.label())
+            format!(
+                "{} · {narrowed} of its own not usable here",
+                node.kind.label()
+            )
         } else {
             node.kind.label().to_owned()
         };
-        nodes.push(NodeBox { x, y, w: NODE_W, h: NODE_H, name: node.name.clone(), kind, lines, focus: node.id == graph.focus });
+        nodes.push(NodeBox {
+            x,
+            y,
+            w: NODE_W,
+            h: NODE_H,
+            name: node.name.clone(),
+            kind,
+            lines,
+            focus: node.id == graph.focus,
+        });
     }
     let edges = graph
         .edges
@@ -272,7 +324,11 @@ pub fn diagram_layout(graph: &steward_domain::delegation::DelegationGraph) -> Di
 /// The diagram in words, for screen readers and as its caption.
 pub fn describe_delegation(graph: &steward_domain::delegation::DelegationGraph) -> String {
     let name = |id: &uuid::Uuid| {
-        graph.nodes.iter().find(|n| n.id == *id).map_or("?".to_owned(), |n| n.name.clone())
+        graph
+            .nodes
+            .iter()
+            .find(|n| n.id == *id)
+            .map_or("?".to_owned(), |n| n.name.clone())
     };
     let effective = graph.effective_permissions();
     graph
@@ -284,7 +340,11 @@ pub fn describe_delegation(graph: &steward_domain::delegation::DelegationGraph) 
                 steward_domain::delegation::DelegationKind::SubAgent => "hands work to sub-agent",
             };
             let usable = effective.get(&e.to).map_or(0, |p| p.len());
-            format!("{} {verb} {} ({usable} permissions usable through this chain)", name(&e.from), name(&e.to))
+            format!(
+                "{} {verb} {} ({usable} permissions usable through this chain)",
+                name(&e.from),
+                name(&e.to)
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -326,7 +386,10 @@ pub fn event_summary(details: &serde_json::Value) -> Option<String> {
         }
     }
     if let Some(changes) = details.get("changes").and_then(|c| c.as_object()) {
-        parts.push(format!("changed: {}", changes.keys().cloned().collect::<Vec<_>>().join(", ")));
+        parts.push(format!(
+            "changed: {}",
+            changes.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     (!parts.is_empty()).then(|| parts.join(" — "))
 }
@@ -381,24 +444,46 @@ mod tests {
         );
         assert_eq!(sort_arrow("descending"), " ▼");
         assert_eq!(sort_options().len(), 8);
-        assert_eq!(export_href(&query), "/api/v1/identities/export.csv?env=prod&sort=expires");
+        assert_eq!(
+            export_href(&query),
+            "/api/v1/identities/export.csv?env=prod&sort=expires"
+        );
     }
 
     #[test]
     fn counts_and_facet_links() {
         assert_eq!(count(0), "0");
         assert_eq!(count(1234567), "1,234,567");
-        let facets = Facets::from_groups(&[(["ai", "agent", "aws", "prod", "active"].map(String::from), 3)], 1, 0);
+        let facets = Facets::from_groups(
+            &[(
+                ["ai", "agent", "aws", "prod", "active"].map(String::from),
+                3,
+            )],
+            1,
+            0,
+        );
         let query = IdentityQuery::from_query_string("q=x").unwrap();
         let groups = facet_groups(&facets, &query);
         let kind = &groups[1];
-        assert_eq!(kind.1[0], ("Agent".to_owned(), 3, "/inventory?class=ai&kind=agent&q=x".to_owned()));
-        assert_eq!(groups.last().unwrap().1[0].2, "/inventory?orphaned=true&q=x");
+        assert_eq!(
+            kind.1[0],
+            (
+                "Agent".to_owned(),
+                3,
+                "/inventory?class=ai&kind=agent&q=x".to_owned()
+            )
+        );
+        assert_eq!(
+            groups.last().unwrap().1[0].2,
+            "/inventory?orphaned=true&q=x"
+        );
     }
 
     #[test]
     fn delegation_diagram_places_columns_and_narrowed_permissions() {
-        use steward_domain::delegation::{DelegationEdge, DelegationGraph, DelegationKind, DelegationNode};
+        use steward_domain::delegation::{
+            DelegationEdge, DelegationGraph, DelegationKind, DelegationNode,
+        };
         use steward_domain::inventory::IdentityStatus;
         let node = |n: u128, kind, perms: &[&str]| DelegationNode {
             id: uuid::Uuid::from_u128(n),
@@ -413,16 +498,29 @@ mod tests {
                 node(1, IdentityKind::Agent, &["crm:read"]),
                 node(2, IdentityKind::ServiceAccount, &["crm:read", "crm:delete"]),
             ],
-            edges: vec![DelegationEdge { from: uuid::Uuid::from_u128(1), to: uuid::Uuid::from_u128(2), kind: DelegationKind::ActsAs }],
+            edges: vec![DelegationEdge {
+                from: uuid::Uuid::from_u128(1),
+                to: uuid::Uuid::from_u128(2),
+                kind: DelegationKind::ActsAs,
+            }],
         };
         let layout = diagram_layout(&graph);
         assert_eq!(layout.nodes.len(), 2);
         assert!(layout.nodes[0].focus);
-        assert!(layout.nodes[1].x > layout.nodes[0].x, "the delegate is to the right");
+        assert!(
+            layout.nodes[1].x > layout.nodes[0].x,
+            "the delegate is to the right"
+        );
         assert_eq!(layout.nodes[1].lines, ["crm:read"]);
-        assert_eq!(layout.nodes[1].kind, "Service account · 1 of its own not usable here");
+        assert_eq!(
+            layout.nodes[1].kind,
+            "Service account · 1 of its own not usable here"
+        );
         assert_eq!(layout.edges[0].label, "acts as");
-        assert_eq!(describe_delegation(&graph), "n1 acts as n2 (1 permissions usable through this chain)");
+        assert_eq!(
+            describe_delegation(&graph),
+            "n1 acts as n2 (1 permissions usable through this chain)"
+        );
     }
 
     #[test]

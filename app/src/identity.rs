@@ -25,16 +25,26 @@ pub struct IdentityView {
     pub can_suspend: bool,
 }
 
-
 #[server(prefix = "/rpc", endpoint = "identity/get")]
 pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
     use steward_domain::auth::{Action, Role};
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
-    let detail = ports.inventory.get_identity(principal.as_ref(), crate::error::parse_uuid("identity", &id)?).await?;
+    let detail = ports
+        .inventory
+        .get_identity(
+            principal.as_ref(),
+            crate::error::parse_uuid("identity", &id)?,
+        )
+        .await?;
     let can = |action| principal.as_ref().is_some_and(|p| p.can(action));
     let owns = principal.as_ref().is_some_and(|p| {
-        p.role == Role::Admin || detail.summary.owner.as_ref().is_some_and(|o| o.id == p.person_id)
+        p.role == Role::Admin
+            || detail
+                .summary
+                .owner
+                .as_ref()
+                .is_some_and(|o| o.id == p.person_id)
     });
     Ok(IdentityView {
         as_of: Utc::now(),
@@ -61,25 +71,41 @@ pub async fn assign_identity(
     };
     Ok(ports
         .ownership
-        .assign(crate::session::principal().as_ref(), crate::error::parse_uuid("identity", &id)?, &request)
+        .assign(
+            crate::session::principal().as_ref(),
+            crate::error::parse_uuid("identity", &id)?,
+            &request,
+        )
         .await?)
 }
 
 /// Suspends, reactivates or retires (`change` = `suspend`, `reactivate`, `retire`).
 #[server(prefix = "/rpc", endpoint = "identity/lifecycle")]
-pub async fn change_lifecycle(id: String, change: String, reason: String) -> Result<String, AppError> {
+pub async fn change_lifecycle(
+    id: String,
+    change: String,
+    reason: String,
+) -> Result<String, AppError> {
     use steward_domain::identity::{LifecycleRequest, RetireRequest};
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
     let id = crate::error::parse_uuid("identity", &id)?;
-    let request = LifecycleRequest { reason: reason.clone() };
+    let request = LifecycleRequest {
+        reason: reason.clone(),
+    };
     match change.as_str() {
         "suspend" => {
-            ports.inventory.suspend(principal.as_ref(), id, &request).await?;
+            ports
+                .inventory
+                .suspend(principal.as_ref(), id, &request)
+                .await?;
             Ok("Suspended: its credentials stop working now.".into())
         }
         "reactivate" => {
-            ports.inventory.reactivate(principal.as_ref(), id, &request).await?;
+            ports
+                .inventory
+                .reactivate(principal.as_ref(), id, &request)
+                .await?;
             Ok("Reactivated.".into())
         }
         "retire" => {
@@ -92,7 +118,11 @@ pub async fn change_lifecycle(id: String, change: String, reason: String) -> Res
                 report.credentials_revoked, report.entitlements_removed, report.delegations_removed
             ))
         }
-        other => Err(steward_domain::DomainError::invalid("change", format!("unknown change '{other}'")).into()),
+        other => Err(steward_domain::DomainError::invalid(
+            "change",
+            format!("unknown change '{other}'"),
+        )
+        .into()),
     }
 }
 
@@ -129,8 +159,22 @@ pub async fn save_identity(
         expires_on,
     })?;
     let saved = match id.filter(|i| !i.is_empty()) {
-        None => ports.inventory.create_identity(principal.as_ref(), &draft).await?,
-        Some(id) => ports.inventory.update_identity(principal.as_ref(), crate::error::parse_uuid("identity", &id)?, &draft).await?,
+        None => {
+            ports
+                .inventory
+                .create_identity(principal.as_ref(), &draft)
+                .await?
+        }
+        Some(id) => {
+            ports
+                .inventory
+                .update_identity(
+                    principal.as_ref(),
+                    crate::error::parse_uuid("identity", &id)?,
+                    &draft,
+                )
+                .await?
+        }
     };
     Ok(saved.summary.id.to_string())
 }
@@ -160,7 +204,12 @@ pub fn draft_from_form(form: DraftForm) -> Result<IdentityDraft, steward_domain:
         None => None,
         Some(day) => Some(
             NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
-                .map_err(|_| DomainError::invalid("expires_at", format!("'{day}' is not a date (YYYY-MM-DD)")))?
+                .map_err(|_| {
+                    DomainError::invalid(
+                        "expires_at",
+                        format!("'{day}' is not a date (YYYY-MM-DD)"),
+                    )
+                })?
                 .and_hms_opt(23, 59, 59)
                 .map(|t| t.and_utc())
                 .ok_or_else(|| DomainError::invalid("expires_at", "not a valid day"))?,
@@ -173,8 +222,12 @@ pub fn draft_from_form(form: DraftForm) -> Result<IdentityDraft, steward_domain:
         environment: form.environment,
         team: blank(form.team),
         purpose: blank(form.purpose),
-        autonomy: blank(form.autonomy).map(|a| a.parse::<Autonomy>()).transpose()?,
-        sensitivity_ceiling: blank(form.sensitivity_ceiling).map(|s| s.parse::<Sensitivity>()).transpose()?,
+        autonomy: blank(form.autonomy)
+            .map(|a| a.parse::<Autonomy>())
+            .transpose()?,
+        sensitivity_ceiling: blank(form.sensitivity_ceiling)
+            .map(|s| s.parse::<Sensitivity>())
+            .transpose()?,
         spiffe_id: blank(form.spiffe_id),
         revocation_path: blank(form.revocation_path),
         expires_at,
@@ -221,13 +274,22 @@ fn IdentityDetailView(
     assign: ServerAction<AssignIdentity>,
     lifecycle: ServerAction<ChangeLifecycle>,
 ) -> impl IntoView {
-    let IdentityView { detail, as_of, can_manage, can_assign, can_suspend } = view;
+    let IdentityView {
+        detail,
+        as_of,
+        can_manage,
+        can_assign,
+        can_suspend,
+    } = view;
     let s = detail.summary.clone();
     let assign_id = s.id.to_string();
-    let (suspend_id, reactivate_id, retire_id) = (s.id.to_string(), s.id.to_string(), s.id.to_string());
-    let person = |p: &Option<steward_domain::inventory::PersonRef>| match p {
+    let (suspend_id, reactivate_id, retire_id) =
+        (s.id.to_string(), s.id.to_string(), s.id.to_string());
+    let person = |p: &Option<steward_domain::inventory::PersonRef>| {
+        match p {
         Some(p) => view! { <span>{p.display_name.clone()}" "<span class="muted">{format!("<{}>", p.email)}</span></span> }.into_any(),
         None => view! { <span class="badge warn">"None"</span> }.into_any(),
+    }
     };
     let owner_note = if s.owner.is_some() && !s.owner_active {
         Some(view! { " " <span class="badge warn">"Orphaned: owner left"</span> })
@@ -243,14 +305,31 @@ fn IdentityDetailView(
         ("Environment", s.environment.clone()),
         ("Team", text(&s.team)),
         ("Purpose", text(&detail.purpose)),
-        ("Autonomy", detail.autonomy.map_or("—".to_owned(), |a| a.to_string())),
-        ("Data sensitivity ceiling", detail.sensitivity_ceiling.map_or("—".to_owned(), |x| x.to_string())),
+        (
+            "Autonomy",
+            detail.autonomy.map_or("—".to_owned(), |a| a.to_string()),
+        ),
+        (
+            "Data sensitivity ceiling",
+            detail
+                .sensitivity_ceiling
+                .map_or("—".to_owned(), |x| x.to_string()),
+        ),
         ("Workload identity (SPIFFE ID)", text(&s.spiffe_id)),
         ("Revocation path", text(&detail.revocation_path)),
         ("Expires", format::date(s.expires_at)),
         ("Created", format::date(Some(s.created_at))),
-        ("Last used", s.last_used_at.map_or("never".to_owned(), |t| format::date(Some(t)))),
-        ("Ownership", detail.ownership_state.map_or("never assigned".to_owned(), |o| o.to_string())),
+        (
+            "Last used",
+            s.last_used_at
+                .map_or("never".to_owned(), |t| format::date(Some(t))),
+        ),
+        (
+            "Ownership",
+            detail
+                .ownership_state
+                .map_or("never assigned".to_owned(), |o| o.to_string()),
+        ),
     ];
     let retired = s.status == IdentityStatus::Retired;
     let lifecycle_result = move || {
@@ -380,7 +459,10 @@ fn LifecycleForm(
 }
 
 #[component]
-fn CredentialTable(credentials: Vec<steward_domain::identity::CredentialInfo>, as_of: DateTime<Utc>) -> impl IntoView {
+fn CredentialTable(
+    credentials: Vec<steward_domain::identity::CredentialInfo>,
+    as_of: DateTime<Utc>,
+) -> impl IntoView {
     if credentials.is_empty() {
         return view! { <p class="muted">"No credentials recorded."</p> }.into_any();
     }
@@ -525,7 +607,9 @@ pub fn IdentityFormPage() -> impl IntoView {
                         Some(me) => Err(AppError::Domain(steward_domain::DomainError::Forbidden {
                             reason: format!("the {} role cannot create identities", me.role),
                         })),
-                        None => Err(AppError::Domain(steward_domain::DomainError::Unauthenticated)),
+                        None => Err(AppError::Domain(
+                            steward_domain::DomainError::Unauthenticated,
+                        )),
                     }
                 }
                 Some(id) => {
@@ -566,15 +650,24 @@ pub fn IdentityFormPage() -> impl IntoView {
 }
 
 #[component]
-fn IdentityForm(existing: Option<IdentityDetail>, save: ServerAction<SaveIdentity>) -> impl IntoView {
-    let title = if existing.is_some() { "Edit identity" } else { "New identity" };
+fn IdentityForm(
+    existing: Option<IdentityDetail>,
+    save: ServerAction<SaveIdentity>,
+) -> impl IntoView {
+    let title = if existing.is_some() {
+        "Edit identity"
+    } else {
+        "New identity"
+    };
     let f = form_values(existing.as_ref());
     let kind = f.kind;
     let option = |value: &'static str, label: &'static str, current: bool| view! { <option value=value selected=current>{label}</option> };
     let error = move || {
         save.value().get().and_then(|r| r.err()).map(|e| {
             let field = match &e {
-                AppError::Domain(steward_domain::DomainError::InvalidInput { field, .. }) => Some(field.clone()),
+                AppError::Domain(steward_domain::DomainError::InvalidInput { field, .. }) => {
+                    Some(field.clone())
+                }
                 _ => None,
             };
             view! { <p class="notice error" role="alert" data-field=field>{e.to_string()}</p> }
@@ -663,7 +756,11 @@ fn form_values(existing: Option<&IdentityDetail>) -> FormValues {
             environment: d.summary.environment.clone(),
             team: text(&d.summary.team),
             external_id: text(&d.summary.external_id),
-            expires_on: d.summary.expires_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            expires_on: d
+                .summary
+                .expires_at
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             revocation_path: text(&d.revocation_path),
             spiffe_id: text(&d.summary.spiffe_id),
             purpose: text(&d.purpose),
@@ -695,8 +792,18 @@ mod tests {
         assert_eq!(draft.team, None);
         assert_eq!(draft.autonomy, Some(Autonomy::Supervised));
         assert_eq!(draft.sensitivity_ceiling, None);
-        assert_eq!(draft.expires_at.unwrap().to_rfc3339(), "2026-12-31T23:59:59+00:00");
-        let bad = draft_from_form(DraftForm { kind: "agent".into(), expires_on: Some("31/12/2026".into()), ..Default::default() });
-        assert_eq!(bad.unwrap_err().to_string(), "invalid expires_at: '31/12/2026' is not a date (YYYY-MM-DD)");
+        assert_eq!(
+            draft.expires_at.unwrap().to_rfc3339(),
+            "2026-12-31T23:59:59+00:00"
+        );
+        let bad = draft_from_form(DraftForm {
+            kind: "agent".into(),
+            expires_on: Some("31/12/2026".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "invalid expires_at: '31/12/2026' is not a date (YYYY-MM-DD)"
+        );
     }
 }

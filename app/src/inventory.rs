@@ -3,9 +3,9 @@
 //! for admins, bulk assignment of an owner or sponsor to the current filter.
 
 use chrono::{DateTime, Utc};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos::ev::SubmitEvent;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{
@@ -35,7 +35,10 @@ pub async fn list_identities(query: String) -> Result<InventoryListing, AppError
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
     let query = IdentityQuery::from_query_string(&query)?;
-    let page = ports.inventory.list_identities(principal.as_ref(), &query).await?;
+    let page = ports
+        .inventory
+        .list_identities(principal.as_ref(), &query)
+        .await?;
     let can = |action| principal.as_ref().is_some_and(|p| p.can(action));
     Ok(InventoryListing {
         page,
@@ -171,7 +174,10 @@ fn FilterForm(query: IdentityQuery) -> impl IntoView {
     let on_submit = move |event: SubmitEvent| {
         use leptos::wasm_bindgen::JsCast;
         use leptos::web_sys::{FormData, HtmlFormElement, UrlSearchParams};
-        let Some(form) = event.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else {
+        let Some(form) = event
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
             return;
         };
         let Some(params) = FormData::new_with_form(&form)
@@ -270,7 +276,11 @@ fn FacetBar(facets: Facets, query: IdentityQuery) -> impl IntoView {
 /// Admins: give every identity of the current filter an owner or sponsor, after
 /// confirming how many will change.
 #[component]
-fn BulkAssignPanel(query: IdentityQuery, total: u64, assign: ServerAction<BulkAssign>) -> impl IntoView {
+fn BulkAssignPanel(
+    query: IdentityQuery,
+    total: u64,
+    assign: ServerAction<BulkAssign>,
+) -> impl IntoView {
     let filter = query.filter_only().to_query_string();
     let result = move || {
         assign.value().get().map(|result| match result {

@@ -11,25 +11,39 @@ use steward_domain::ownership::{Assignment, Inbox, OrphanEntry, PersonInfo};
 use crate::error::AppError;
 use crate::format;
 
-
 #[server(prefix = "/rpc", endpoint = "ownership/inbox")]
 pub async fn my_inbox() -> Result<Inbox, AppError> {
     let ports = crate::session::ports()?;
-    Ok(ports.ownership.inbox(crate::session::principal().as_ref()).await?)
+    Ok(ports
+        .ownership
+        .inbox(crate::session::principal().as_ref())
+        .await?)
 }
 
 /// Accepts (`accept = true`) or disputes an assignment.
 #[server(prefix = "/rpc", endpoint = "ownership/answer")]
-pub async fn answer_assignment(id: String, accept: bool, note: Option<String>) -> Result<Assignment, AppError> {
+pub async fn answer_assignment(
+    id: String,
+    accept: bool,
+    note: Option<String>,
+) -> Result<Assignment, AppError> {
     use steward_domain::ownership::AnswerRequest;
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
     let id = crate::error::parse_uuid("assignment", &id)?;
-    let answer = AnswerRequest { note: note.filter(|n| !n.trim().is_empty()) };
+    let answer = AnswerRequest {
+        note: note.filter(|n| !n.trim().is_empty()),
+    };
     Ok(if accept {
-        ports.ownership.accept(principal.as_ref(), id, &answer).await?
+        ports
+            .ownership
+            .accept(principal.as_ref(), id, &answer)
+            .await?
     } else {
-        ports.ownership.dispute(principal.as_ref(), id, &answer).await?
+        ports
+            .ownership
+            .dispute(principal.as_ref(), id, &answer)
+            .await?
     })
 }
 
@@ -52,7 +66,10 @@ pub async fn ownership_overview(people: String) -> Result<OwnershipData, AppErro
     let can = |action| principal.as_ref().is_some_and(|p| p.can(action));
     Ok(OwnershipData {
         orphans: ports.ownership.orphan_queue(principal.as_ref()).await?,
-        disputes: ports.ownership.list_assignments(principal.as_ref(), Some(AssignmentState::Disputed)).await?,
+        disputes: ports
+            .ownership
+            .list_assignments(principal.as_ref(), Some(AssignmentState::Disputed))
+            .await?,
         people: ports.ownership.people(principal.as_ref(), &people).await?,
         can_deactivate: can(Action::DeactivatePerson),
         can_assign: can(Action::AssignOwnership),
@@ -65,7 +82,11 @@ pub async fn deactivate_person(id: String, reason: String) -> Result<String, App
     let ports = crate::session::ports()?;
     let result = ports
         .ownership
-        .deactivate_person(crate::session::principal().as_ref(), crate::error::parse_uuid("person", &id)?, &DeactivateRequest { reason })
+        .deactivate_person(
+            crate::session::principal().as_ref(),
+            crate::error::parse_uuid("person", &id)?,
+            &DeactivateRequest { reason },
+        )
         .await?;
     Ok(format!(
         "{} is deactivated: {} identities moved to the orphan queue, {} sponsors told.",
@@ -119,7 +140,8 @@ fn InboxView(inbox: Inbox, answer: ServerAction<AnswerAssignment>) -> impl IntoV
         </section>
     });
     let assignments = if inbox.assignments.is_empty() {
-        view! { <div class="empty-state"><p>"Nothing waiting for your answer."</p></div> }.into_any()
+        view! { <div class="empty-state"><p>"Nothing waiting for your answer."</p></div> }
+            .into_any()
     } else {
         view! {
             <div class="table-wrap">
@@ -179,7 +201,10 @@ pub fn OwnershipPage() -> impl IntoView {
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|q| q.get("people").unwrap_or_default()));
     let deactivate = ServerAction::<DeactivatePerson>::new();
-    let overview = Resource::new(move || (search.get(), deactivate.version().get()), |(s, _)| ownership_overview(s));
+    let overview = Resource::new(
+        move || (search.get(), deactivate.version().get()),
+        |(s, _)| ownership_overview(s),
+    );
     let outcome = move || {
         deactivate.value().get().map(|r| match r {
             Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
@@ -206,8 +231,18 @@ pub fn OwnershipPage() -> impl IntoView {
 }
 
 #[component]
-fn OwnershipView(overview: OwnershipData, search: String, deactivate: ServerAction<DeactivatePerson>) -> impl IntoView {
-    let OwnershipData { orphans, disputes, people, can_deactivate, can_assign } = overview;
+fn OwnershipView(
+    overview: OwnershipData,
+    search: String,
+    deactivate: ServerAction<DeactivatePerson>,
+) -> impl IntoView {
+    let OwnershipData {
+        orphans,
+        disputes,
+        people,
+        can_deactivate,
+        can_assign,
+    } = overview;
     let orphan_table = if orphans.is_empty() {
         view! { <div class="empty-state"><p>"The orphan queue is empty: every identity whose owner left has a new owner."</p></div> }.into_any()
     } else {

@@ -98,8 +98,7 @@ impl DelegationGraph {
             .collect();
         let mut effective: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();
         for id in self.topological_order() {
-            let incoming: Vec<&DelegationEdge> =
-                self.edges.iter().filter(|e| e.to == id).collect();
+            let incoming: Vec<&DelegationEdge> = self.edges.iter().filter(|e| e.to == id).collect();
             let mine = own.get(&id).cloned().unwrap_or_default();
             let reached = if incoming.is_empty() {
                 mine
@@ -215,9 +214,21 @@ mod tests {
         let graph = DelegationGraph {
             focus: Uuid::from_u128(2),
             nodes: vec![
-                node(1, IdentityKind::Orchestrator, &["crm:read", "tickets:write"]),
-                node(2, IdentityKind::Agent, &["crm:read", "tickets:write", "mail:send"]),
-                node(3, IdentityKind::ServiceAccount, &["crm:read", "crm:delete", "billing:read"]),
+                node(
+                    1,
+                    IdentityKind::Orchestrator,
+                    &["crm:read", "tickets:write"],
+                ),
+                node(
+                    2,
+                    IdentityKind::Agent,
+                    &["crm:read", "tickets:write", "mail:send"],
+                ),
+                node(
+                    3,
+                    IdentityKind::ServiceAccount,
+                    &["crm:read", "crm:delete", "billing:read"],
+                ),
             ],
             edges: vec![
                 edge(1, 2, DelegationKind::SubAgent),
@@ -226,14 +237,24 @@ mod tests {
         };
         let eff = graph.effective_permissions();
         let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        assert_eq!(eff[&Uuid::from_u128(1)], set(&["crm:read", "tickets:write"]));
+        assert_eq!(
+            eff[&Uuid::from_u128(1)],
+            set(&["crm:read", "tickets:write"])
+        );
         // The agent never gains mail:send through the orchestrator's delegation…
-        assert_eq!(eff[&Uuid::from_u128(2)], set(&["crm:read", "tickets:write"]));
+        assert_eq!(
+            eff[&Uuid::from_u128(2)],
+            set(&["crm:read", "tickets:write"])
+        );
         // …and never the service account's extra rights.
         assert_eq!(eff[&Uuid::from_u128(3)], set(&["crm:read"]));
         let layers = graph.layers();
         assert_eq!(
-            (layers[&Uuid::from_u128(1)], layers[&Uuid::from_u128(2)], layers[&Uuid::from_u128(3)]),
+            (
+                layers[&Uuid::from_u128(1)],
+                layers[&Uuid::from_u128(2)],
+                layers[&Uuid::from_u128(3)]
+            ),
             (0, 1, 2)
         );
     }
@@ -251,11 +272,25 @@ mod tests {
 
     #[test]
     fn edge_kinds_fit_their_ends() {
-        let acts = NewDelegation { to: Uuid::nil(), kind: DelegationKind::ActsAs };
-        assert!(acts.check_kinds(IdentityKind::Agent, IdentityKind::ServiceAccount).is_ok());
-        assert!(acts.check_kinds(IdentityKind::Workload, IdentityKind::ServiceAccount).is_err());
-        let sub = NewDelegation { to: Uuid::nil(), kind: DelegationKind::SubAgent };
-        assert!(sub.check_kinds(IdentityKind::Orchestrator, IdentityKind::Agent).is_ok());
-        assert!(sub.check_kinds(IdentityKind::Agent, IdentityKind::Workload).is_err());
+        let acts = NewDelegation {
+            to: Uuid::nil(),
+            kind: DelegationKind::ActsAs,
+        };
+        assert!(acts
+            .check_kinds(IdentityKind::Agent, IdentityKind::ServiceAccount)
+            .is_ok());
+        assert!(acts
+            .check_kinds(IdentityKind::Workload, IdentityKind::ServiceAccount)
+            .is_err());
+        let sub = NewDelegation {
+            to: Uuid::nil(),
+            kind: DelegationKind::SubAgent,
+        };
+        assert!(sub
+            .check_kinds(IdentityKind::Orchestrator, IdentityKind::Agent)
+            .is_ok());
+        assert!(sub
+            .check_kinds(IdentityKind::Agent, IdentityKind::Workload)
+            .is_err());
     }
 }

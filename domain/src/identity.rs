@@ -266,23 +266,30 @@ impl IdentityDraft {
         if name.chars().count() > Self::MAX_NAME || name.chars().any(char::is_control) {
             return Err(DomainError::invalid(
                 "name",
-                format!("a name has 1–{} characters and no control characters", Self::MAX_NAME),
+                format!(
+                    "a name has 1–{} characters and no control characters",
+                    Self::MAX_NAME
+                ),
             ));
         }
         let environment = parse_environment(self.environment.trim())?;
-        let team = blank_to_none(&self.team).map(|t| parse_team(&t)).transpose()?;
+        let team = blank_to_none(&self.team)
+            .map(|t| parse_team(&t))
+            .transpose()?;
         let external_id = bounded_text("external_id", &self.external_id, 500)?;
         let purpose = bounded_text("purpose", &self.purpose, Self::MAX_TEXT)?;
         let spiffe_id = blank_to_none(&self.spiffe_id)
             .map(|id| parse_spiffe_id(&id))
             .transpose()?;
-        let revocation_path = bounded_text("revocation_path", &self.revocation_path, Self::MAX_TEXT)?
-            .ok_or_else(|| {
-                DomainError::invalid(
+        let revocation_path =
+            bounded_text("revocation_path", &self.revocation_path, Self::MAX_TEXT)?.ok_or_else(
+                || {
+                    DomainError::invalid(
                     "revocation_path",
                     "a revocation path is required: how to cut this identity off in an emergency",
                 )
-            })?;
+                },
+            )?;
         let max_days = policy.max_days(self.kind);
         let expires_at = self.expires_at.ok_or_else(|| {
             DomainError::invalid(
@@ -332,7 +339,11 @@ fn blank_to_none(value: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn bounded_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, DomainError> {
+fn bounded_text(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
     match blank_to_none(value) {
         Some(text) if text.chars().count() > max => Err(DomainError::invalid(
             field,
@@ -442,7 +453,15 @@ impl NewCredential {
 /// identifier and fine.) Steward refuses to store such material.
 pub fn looks_like_secret(text: &str) -> bool {
     const TOKEN_PREFIXES: &[&str] = &[
-        "stw_", "ghp_", "gho_", "ghs_", "github_pat_", "xoxb-", "xoxp-", "sk-", "glpat-",
+        "stw_",
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "github_pat_",
+        "xoxb-",
+        "xoxp-",
+        "sk-",
+        "glpat-",
     ];
     text.contains("PRIVATE KEY") || TOKEN_PREFIXES.iter().any(|prefix| text.starts_with(prefix))
 }
@@ -467,7 +486,9 @@ impl NewEntitlement {
     pub fn validated(&self) -> Result<NewEntitlement, DomainError> {
         let field = |name: &str, value: &str| {
             let value = value.trim();
-            if value.is_empty() || value.chars().count() > 300 || value.contains(char::is_whitespace)
+            if value.is_empty()
+                || value.chars().count() > 300
+                || value.contains(char::is_whitespace)
             {
                 Err(DomainError::invalid(
                     name,
@@ -505,7 +526,10 @@ pub struct RetireRequest {
 pub fn required_text(field: &str, value: &str) -> Result<String, DomainError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(DomainError::invalid(field, format!("a {} is required", field.replace('_', " "))));
+        return Err(DomainError::invalid(
+            field,
+            format!("a {} is required", field.replace('_', " ")),
+        ));
     }
     if value.chars().count() > IdentityDraft::MAX_TEXT {
         return Err(DomainError::invalid(
@@ -555,7 +579,9 @@ mod tests {
     #[test]
     fn drafts_are_trimmed_and_checked() {
         let policy = ExpiryPolicy::default();
-        let ok = draft(IdentityKind::Workload, 300).validated(&policy, now()).unwrap();
+        let ok = draft(IdentityKind::Workload, 300)
+            .validated(&policy, now())
+            .unwrap();
         assert_eq!(ok.name, "payments-api");
         assert_eq!(ok.external_id, None);
 
@@ -577,30 +603,65 @@ mod tests {
             "invalid revocation_path: a revocation path is required: how to cut this identity off in an emergency"
         );
         assert_eq!(
-            err(IdentityDraft { name: " ".into(), ..draft(IdentityKind::Workload, 1) }),
+            err(IdentityDraft {
+                name: " ".into(),
+                ..draft(IdentityKind::Workload, 1)
+            }),
             "invalid name: a name is required"
         );
-        assert!(err(IdentityDraft { environment: "Prod".into(), ..draft(IdentityKind::Workload, 1) })
-            .starts_with("invalid env"));
-        let custom = ExpiryPolicy { machine_max_days: 30, ai_max_days: 7 };
-        assert!(draft(IdentityKind::Workload, 31).validated(&custom, now()).is_err());
+        assert!(err(IdentityDraft {
+            environment: "Prod".into(),
+            ..draft(IdentityKind::Workload, 1)
+        })
+        .starts_with("invalid env"));
+        let custom = ExpiryPolicy {
+            machine_max_days: 30,
+            ai_max_days: 7,
+        };
+        assert!(draft(IdentityKind::Workload, 31)
+            .validated(&custom, now())
+            .is_err());
     }
 
     #[test]
     fn spiffe_ids_follow_the_specification() {
-        for good in ["spiffe://example.org/ns/default/sa/api", "spiffe://a-b_c.d/x.y/z_1"] {
+        for good in [
+            "spiffe://example.org/ns/default/sa/api",
+            "spiffe://a-b_c.d/x.y/z_1",
+        ] {
             assert_eq!(parse_spiffe_id(good).unwrap(), good);
         }
         let cases = [
             ("https://example.org/x", "it must start with spiffe://"),
             ("spiffe:///x", "the trust domain is missing"),
-            ("spiffe://Example.org/x", "the trust domain may only have lower-case letters, digits, '.', '-' and '_'"),
-            ("spiffe://example.org:8443/x", "the trust domain may only have lower-case letters, digits, '.', '-' and '_'"),
-            ("spiffe://example.org", "a workload needs a path after the trust domain"),
-            ("spiffe://example.org/", "the path has an empty segment or a trailing '/'"),
-            ("spiffe://example.org/a//b", "the path has an empty segment or a trailing '/'"),
-            ("spiffe://example.org/a/../b", "the path may not have '.' or '..' segments"),
-            ("spiffe://example.org/a?b=1", "the path may only have letters, digits, '.', '-' and '_'"),
+            (
+                "spiffe://Example.org/x",
+                "the trust domain may only have lower-case letters, digits, '.', '-' and '_'",
+            ),
+            (
+                "spiffe://example.org:8443/x",
+                "the trust domain may only have lower-case letters, digits, '.', '-' and '_'",
+            ),
+            (
+                "spiffe://example.org",
+                "a workload needs a path after the trust domain",
+            ),
+            (
+                "spiffe://example.org/",
+                "the path has an empty segment or a trailing '/'",
+            ),
+            (
+                "spiffe://example.org/a//b",
+                "the path has an empty segment or a trailing '/'",
+            ),
+            (
+                "spiffe://example.org/a/../b",
+                "the path may not have '.' or '..' segments",
+            ),
+            (
+                "spiffe://example.org/a?b=1",
+                "the path may only have letters, digits, '.', '-' and '_'",
+            ),
         ];
         for (input, why) in cases {
             assert_eq!(
@@ -623,12 +684,27 @@ mod tests {
             rotation_days: policy,
             revoked_at: None,
         };
-        assert_eq!(cred(100, Some(90)).rotation_state(now()), RotationState::Overdue);
-        assert_eq!(cred(85, Some(90)).rotation_state(now()), RotationState::DueSoon);
-        assert_eq!(cred(10, Some(90)).rotation_state(now()), RotationState::Current);
-        assert_eq!(cred(10, None).rotation_state(now()), RotationState::NoPolicy);
+        assert_eq!(
+            cred(100, Some(90)).rotation_state(now()),
+            RotationState::Overdue
+        );
+        assert_eq!(
+            cred(85, Some(90)).rotation_state(now()),
+            RotationState::DueSoon
+        );
+        assert_eq!(
+            cred(10, Some(90)).rotation_state(now()),
+            RotationState::Current
+        );
+        assert_eq!(
+            cred(10, None).rotation_state(now()),
+            RotationState::NoPolicy
+        );
         assert_eq!(cred(10, Some(90)).age_days(now()), 10);
-        let revoked = CredentialInfo { revoked_at: Some(now()), ..cred(1, Some(90)) };
+        let revoked = CredentialInfo {
+            revoked_at: Some(now()),
+            ..cred(1, Some(90))
+        };
         assert_eq!(revoked.rotation_state(now()), RotationState::Revoked);
     }
 
@@ -643,7 +719,11 @@ mod tests {
         assert!(cred("AKIAIOSFODNN7EXAMPLE").validated().is_ok());
         assert!(cred("disk-key-1").validated().is_ok());
         assert!(cred("SHA256:2f1c…").validated().is_ok());
-        for secret in ["-----BEGIN PRIVATE KEY-----", "ghp_abcdef0123456789", "stw_abc"] {
+        for secret in [
+            "-----BEGIN PRIVATE KEY-----",
+            "ghp_abcdef0123456789",
+            "stw_abc",
+        ] {
             assert_eq!(
                 cred(secret).validated().unwrap_err().to_string(),
                 "invalid key_id: this looks like secret material; record only a key id or fingerprint"

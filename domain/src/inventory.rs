@@ -600,8 +600,21 @@ impl Facets {
 
 /// Columns of the inventory CSV export, in order.
 pub const INVENTORY_CSV_COLUMNS: &[&str] = &[
-    "id", "name", "actor_class", "kind", "source", "external_id", "environment", "status",
-    "owner_email", "owner_name", "orphaned", "team", "spiffe_id", "expires_at", "created_at",
+    "id",
+    "name",
+    "actor_class",
+    "kind",
+    "source",
+    "external_id",
+    "environment",
+    "status",
+    "owner_email",
+    "owner_name",
+    "orphaned",
+    "team",
+    "spiffe_id",
+    "expires_at",
+    "created_at",
     "last_used_at",
 ];
 
@@ -626,8 +639,14 @@ pub fn inventory_csv_line(row: &IdentitySummary) -> String {
         row.external_id.clone().unwrap_or_default(),
         row.environment.clone(),
         row.status.to_string(),
-        row.owner.as_ref().map(|o| o.email.clone()).unwrap_or_default(),
-        row.owner.as_ref().map(|o| o.display_name.clone()).unwrap_or_default(),
+        row.owner
+            .as_ref()
+            .map(|o| o.email.clone())
+            .unwrap_or_default(),
+        row.owner
+            .as_ref()
+            .map(|o| o.display_name.clone())
+            .unwrap_or_default(),
         row.is_orphaned().to_string(),
         row.team.clone().unwrap_or_default(),
         row.spiffe_id.clone().unwrap_or_default(),
@@ -800,7 +819,10 @@ mod tests {
         let by_use = Sort::parse("-last_used").unwrap();
         let page = page_from_overfetch(vec![row("a"), row("bb")], 1, by_use);
         let cursor = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
-        assert_eq!((cursor.sort.as_str(), cursor.after_value), ("-last_used", None));
+        assert_eq!(
+            (cursor.sort.as_str(), cursor.after_value),
+            ("-last_used", None)
+        );
 
         let last = page_from_overfetch(vec![row("a"), row("bb")], 2, Sort::default());
         assert_eq!(last.items.len(), 2);
@@ -865,7 +887,10 @@ mod tests {
         let line = inventory_csv_line(&r);
         assert!(line.contains("\"'=cmd, evil\""), "{line}");
         assert!(line.ends_with(",1970-01-01T00:00:00Z,\n"), "{line}");
-        assert_eq!(inventory_csv_header().trim_end().split(',').count(), INVENTORY_CSV_COLUMNS.len());
+        assert_eq!(
+            inventory_csv_header().trim_end().split(',').count(),
+            INVENTORY_CSV_COLUMNS.len()
+        );
     }
 
     #[test]

@@ -46,8 +46,12 @@ impl AssignRequest {
     pub fn validated(&self) -> Result<AssignRequest, DomainError> {
         Ok(AssignRequest {
             role: self.role,
-            person: crate::auth::normalize_email(&self.person)
-                .map_err(|_| DomainError::invalid("person", format!("'{}' is not an email address", self.person.trim())))?,
+            person: crate::auth::normalize_email(&self.person).map_err(|_| {
+                DomainError::invalid(
+                    "person",
+                    format!("'{}' is not an email address", self.person.trim()),
+                )
+            })?,
             reason: required_text("reason", &self.reason)?,
         })
     }
@@ -215,9 +219,16 @@ mod tests {
     #[test]
     fn successor_is_sponsor_then_team_then_nobody() {
         let (who, why) = suggest_successor(Some(&(person(1), true)), Some(&person(2)), Some("Pay"));
-        assert_eq!((who.unwrap().id, why.as_str()), (Uuid::from_u128(1), "the sponsor"));
-        let (who, why) = suggest_successor(Some(&(person(1), false)), Some(&person(2)), Some("Pay"));
-        assert_eq!((who.unwrap().id, why.as_str()), (Uuid::from_u128(2), "a member of the team Pay"));
+        assert_eq!(
+            (who.unwrap().id, why.as_str()),
+            (Uuid::from_u128(1), "the sponsor")
+        );
+        let (who, why) =
+            suggest_successor(Some(&(person(1), false)), Some(&person(2)), Some("Pay"));
+        assert_eq!(
+            (who.unwrap().id, why.as_str()),
+            (Uuid::from_u128(2), "a member of the team Pay")
+        );
         let (who, why) = suggest_successor(None, None, None);
         assert!(who.is_none() && why.contains("security team"));
     }
@@ -230,10 +241,25 @@ mod tests {
             reason: " team change ".into(),
         };
         let ok = req.validated().unwrap();
-        assert_eq!((ok.person.as_str(), ok.reason.as_str()), ("ada@example.com", "team change"));
-        let bad = AssignRequest { person: "ada".into(), ..req.clone() };
-        assert_eq!(bad.validated().unwrap_err().to_string(), "invalid person: 'ada' is not an email address");
-        let no_reason = AssignRequest { reason: "".into(), ..req };
-        assert_eq!(no_reason.validated().unwrap_err().to_string(), "invalid reason: a reason is required");
+        assert_eq!(
+            (ok.person.as_str(), ok.reason.as_str()),
+            ("ada@example.com", "team change")
+        );
+        let bad = AssignRequest {
+            person: "ada".into(),
+            ..req.clone()
+        };
+        assert_eq!(
+            bad.validated().unwrap_err().to_string(),
+            "invalid person: 'ada' is not an email address"
+        );
+        let no_reason = AssignRequest {
+            reason: "".into(),
+            ..req
+        };
+        assert_eq!(
+            no_reason.validated().unwrap_err().to_string(),
+            "invalid reason: a reason is required"
+        );
     }
 }

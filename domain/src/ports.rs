@@ -8,16 +8,16 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditPage, AuditQuery, ChainReport};
 use crate::auth::Principal;
-use crate::error::DomainError;
 use crate::delegation::NewDelegation;
+use crate::error::DomainError;
 use crate::identity::{
     CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
     NewEntitlement, RetireRequest, RetirementReport,
 };
 use crate::inventory::{Facets, IdentityQuery, IdentitySummary, Page};
 use crate::ownership::{
-    AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest,
-    BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
+    AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
+    DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
 use uuid::Uuid;
 

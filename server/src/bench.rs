@@ -22,7 +22,11 @@ pub struct Timing {
 
 impl Timing {
     fn percentile(&self, p: f64) -> f64 {
-        let mut ms: Vec<f64> = self.samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        let mut ms: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
         ms.sort_by(|a, b| a.total_cmp(b));
         if ms.is_empty() {
             return 0.0;
@@ -87,7 +91,12 @@ fn list_scenarios(owner: &str, search: &str) -> Vec<(String, String)> {
         "kind=agent&stale=90&sort=expires",
     ]
     .iter()
-    .map(|q| (format!("list `{}`", if q.is_empty() { "(no filter)" } else { q }), q.to_string()))
+    .map(|q| {
+        (
+            format!("list `{}`", if q.is_empty() { "(no filter)" } else { q }),
+            q.to_string(),
+        )
+    })
     .collect();
     let owner_q = format!("owner={owner}");
     scenarios.push(("list `owner=<an owner>`".into(), owner_q));
@@ -112,12 +121,19 @@ where
 }
 
 /// Runs every scenario `runs` times against the register in `store`.
-pub async fn measure_inventory(store: &Store, ports: &Ports, runs: usize) -> anyhow::Result<Vec<Timing>> {
+pub async fn measure_inventory(
+    store: &Store,
+    ports: &Ports,
+    runs: usize,
+) -> anyhow::Result<Vec<Timing>> {
     let principal = reader();
     let p = Some(&principal);
     let inventory = ports.inventory.clone();
     let first = inventory.list_identities(p, &IdentityQuery::new()).await?;
-    let sample = first.items.first().ok_or_else(|| anyhow::anyhow!("the register is empty"))?;
+    let sample = first
+        .items
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the register is empty"))?;
     let owner = first
         .items
         .iter()
@@ -127,13 +143,25 @@ pub async fn measure_inventory(store: &Store, ports: &Ports, runs: usize) -> any
         .items
         .iter()
         .find_map(|i| i.external_id.clone())
-        .map(|id| id.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+        .map(|id| {
+            id.chars()
+                .rev()
+                .take(12)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+        })
         .unwrap_or_else(|| sample.name.clone());
     let mut timings = Vec::new();
     for (scenario, qs) in list_scenarios(&owner, &search) {
         let query = IdentityQuery::from_query_string(&qs)?;
         let samples = time(runs, || inventory.list_identities(p, &query)).await?;
-        timings.push(Timing { scenario, goal_ms: 50.0, samples });
+        timings.push(Timing {
+            scenario,
+            goal_ms: 50.0,
+            samples,
+        });
     }
     // A deep page: the 20th page of the default order.
     let mut deep = IdentityQuery::new();
@@ -145,18 +173,30 @@ pub async fn measure_inventory(store: &Store, ports: &Ports, runs: usize) -> any
         }
     }
     let samples = time(runs, || inventory.list_identities(p, &deep)).await?;
-    timings.push(Timing { scenario: "list page 20 (cursor)".into(), goal_ms: 50.0, samples });
+    timings.push(Timing {
+        scenario: "list page 20 (cursor)".into(),
+        goal_ms: 50.0,
+        samples,
+    });
 
     for qs in ["", "class=ai", "env=prod&status=active", "orphaned=true"] {
         let query = IdentityQuery::from_query_string(qs)?;
         let samples = time(runs, || inventory.facets(p, &query)).await?;
         let label = if qs.is_empty() { "(no filter)" } else { qs };
-        timings.push(Timing { scenario: format!("facets `{label}`"), goal_ms: 200.0, samples });
+        timings.push(Timing {
+            scenario: format!("facets `{label}`"),
+            goal_ms: 200.0,
+            samples,
+        });
     }
 
     // Identity pages of different identities (with their graph and timeline).
     let ids: Vec<Uuid> = store
-        .identity_holders_matching(&IdentityQuery::from_query_string("kind=agent")?, chrono::Utc::now(), runs as i64 + 1)
+        .identity_holders_matching(
+            &IdentityQuery::from_query_string("kind=agent")?,
+            chrono::Utc::now(),
+            runs as i64 + 1,
+        )
         .await?
         .into_iter()
         .map(|h| h.id)
@@ -169,7 +209,11 @@ pub async fn measure_inventory(store: &Store, ports: &Ports, runs: usize) -> any
         async move { inventory.get_identity(Some(&principal), id).await }
     })
     .await?;
-    timings.push(Timing { scenario: "identity page (agent, with delegation graph)".into(), goal_ms: 50.0, samples });
+    timings.push(Timing {
+        scenario: "identity page (agent, with delegation graph)".into(),
+        goal_ms: 50.0,
+        samples,
+    });
     Ok(timings)
 }
 
@@ -191,7 +235,11 @@ pub fn markdown(database: &str, identities: i64, runs: usize, timings: &[Timing]
         ));
     }
     let missed = timings.iter().filter(|t| !t.meets_goal()).count();
-    out.push_str(&format!("\n{} of {} scenarios meet their goal.\n", timings.len() - missed, timings.len()));
+    out.push_str(&format!(
+        "\n{} of {} scenarios meet their goal.\n",
+        timings.len() - missed,
+        timings.len()
+    ));
     out
 }
 
@@ -209,7 +257,10 @@ mod tests {
         assert_eq!((t.p50(), t.p95(), t.max()), (10.0, 19.0, 20.0));
         assert!(t.meets_goal());
         let table = markdown("SQLite", 5, 20, &[t]);
-        assert!(table.contains("| x | 10.0 | 19.0 | 20.0 | 50 | ✅ |"), "{table}");
+        assert!(
+            table.contains("| x | 10.0 | 19.0 | 20.0 | 50 | ✅ |"),
+            "{table}"
+        );
         assert!(table.ends_with("1 of 1 scenarios meet their goal.\n"));
     }
 }

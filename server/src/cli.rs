@@ -248,16 +248,26 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if store.count_identities().await? == 0 {
                 let bar = indicatif::ProgressBar::new(identities);
                 let started = std::time::Instant::now();
-                demo::seed(&store, identities, 42, chrono::Utc::now(), |n| bar.set_position(n)).await?;
+                demo::seed(&store, identities, 42, chrono::Utc::now(), |n| {
+                    bar.set_position(n)
+                })
+                .await?;
                 bar.finish_and_clear();
-                eprintln!("seeded {identities} identities in {:.0} s", started.elapsed().as_secs_f64());
+                eprintln!(
+                    "seeded {identities} identities in {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
             }
             // Measure with fresh planner statistics, as a maintained database has them.
             store.analyze().await?;
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
-            let timings = crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
-            print!("{}", crate::bench::markdown(&label, count, runs.max(1), &timings));
+            let timings =
+                crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
+            print!(
+                "{}",
+                crate::bench::markdown(&label, count, runs.max(1), &timings)
+            );
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

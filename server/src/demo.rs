@@ -5,10 +5,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use steward_domain::auth::Role;
+use steward_domain::delegation::DelegationKind;
+use steward_domain::identity::{
+    Autonomy, CredentialKind, GrantType, OwnershipState, Privilege, Sensitivity,
+};
 use steward_domain::inventory::{IdentityKind, IdentityStatus, Source};
 use steward_domain::DomainError;
-use steward_domain::delegation::DelegationKind;
-use steward_domain::identity::{Autonomy, CredentialKind, GrantType, OwnershipState, Privilege, Sensitivity};
 use uuid::Uuid;
 
 use crate::store::register::{NewCredentialRow, NewEntitlementRow};
@@ -321,15 +323,21 @@ pub fn generate_identity(
     } else {
         Some(*rng.pick(owners)).filter(|s| Some(*s) != owner_id)
     };
-    let spiffe_id = (source == Source::Kubernetes || (kind == Agent && rng.chance(40))).then(|| {
-        format!("spiffe://{environment}.example.com/ns/{team}/sa/{name}")
-    });
+    let spiffe_id = (source == Source::Kubernetes || (kind == Agent && rng.chance(40)))
+        .then(|| format!("spiffe://{environment}.example.com/ns/{team}/sa/{name}"));
     let revocation_path = (!rng.chance(12)).then(|| {
-        format!("https://runbooks.example.com/revoke/{}#{team}", source.as_str())
+        format!(
+            "https://runbooks.example.com/revoke/{}#{team}",
+            source.as_str()
+        )
     });
     let (autonomy, sensitivity_ceiling) = if ai {
         (
-            Some(rng.weighted(&[(Autonomy::None, 20), (Autonomy::Supervised, 55), (Autonomy::Autonomous, 25)])),
+            Some(rng.weighted(&[
+                (Autonomy::None, 20),
+                (Autonomy::Supervised, 55),
+                (Autonomy::Autonomous, 25),
+            ])),
             Some(rng.weighted(&[
                 (Sensitivity::Public, 10),
                 (Sensitivity::Internal, 50),
@@ -380,7 +388,11 @@ pub fn generate_access(
                 Source::Azure | Source::Gcp => CredentialKind::ClientSecret,
                 Source::Kubernetes => CredentialKind::Federated,
                 Source::Github => CredentialKind::ApiToken,
-                _ => *rng.pick(&[CredentialKind::ApiToken, CredentialKind::SshKey, CredentialKind::ClientSecret]),
+                _ => *rng.pick(&[
+                    CredentialKind::ApiToken,
+                    CredentialKind::SshKey,
+                    CredentialKind::ClientSecret,
+                ]),
             };
             let created_at = identity.created_at + Duration::days(rng.below(30) as i64);
             let age = (now - created_at).num_days().max(1) as u64;
@@ -390,8 +402,10 @@ pub fn generate_access(
                 kind,
                 key_id: format!("{}-{:016x}-{n}", kind.as_str(), rng.next_u64()),
                 created_at,
-                last_rotated_at: (rng.chance(60)).then(|| now - Duration::days(rng.below(age) as i64)),
-                expires_at: (rng.chance(50)).then(|| now + Duration::days(rng.below(400) as i64 - 30)),
+                last_rotated_at: (rng.chance(60))
+                    .then(|| now - Duration::days(rng.below(age) as i64)),
+                expires_at: (rng.chance(50))
+                    .then(|| now + Duration::days(rng.below(400) as i64 - 30)),
                 last_used_at: identity.last_used_at,
                 rotation_days: (rng.chance(70)).then(|| *rng.pick(&[30u32, 90, 180, 365])),
                 revoked_at: (identity.status == IdentityStatus::Retired).then_some(now),
@@ -400,7 +414,11 @@ pub fn generate_access(
         .collect();
     let entitlements = (0..1 + rng.below(4))
         .map(|_| {
-            let privilege = rng.weighted(&[(Privilege::Read, 60), (Privilege::Write, 30), (Privilege::Admin, 10)]);
+            let privilege = rng.weighted(&[
+                (Privilege::Read, 60),
+                (Privilege::Write, 30),
+                (Privilege::Admin, 10),
+            ]);
             let action = match privilege {
                 Privilege::Read => "read",
                 Privilege::Write => "write",
@@ -412,7 +430,11 @@ pub fn generate_access(
                 resource: format!("{}-db", rng.pick(APPS)),
                 action: action.to_owned(),
                 privilege,
-                grant_type: if rng.chance(10) { GrantType::JustInTime } else { GrantType::Standing },
+                grant_type: if rng.chance(10) {
+                    GrantType::JustInTime
+                } else {
+                    GrantType::Standing
+                },
                 created_at: identity.created_at,
             }
         })
@@ -466,7 +488,12 @@ pub async fn seed(
             match identity.kind {
                 IdentityKind::Agent | IdentityKind::LlmApp => {
                     if let Some(to) = last_machine.filter(|_| rng.chance(60)) {
-                        delegations.push((identity.id, to, DelegationKind::ActsAs, identity.created_at));
+                        delegations.push((
+                            identity.id,
+                            to,
+                            DelegationKind::ActsAs,
+                            identity.created_at,
+                        ));
                     }
                     if identity.kind == IdentityKind::Agent {
                         last_agent = Some(identity.id);
@@ -474,15 +501,24 @@ pub async fn seed(
                 }
                 IdentityKind::Orchestrator => {
                     if let Some(to) = last_agent.filter(|_| rng.chance(80)) {
-                        delegations.push((identity.id, to, DelegationKind::SubAgent, identity.created_at));
+                        delegations.push((
+                            identity.id,
+                            to,
+                            DelegationKind::SubAgent,
+                            identity.created_at,
+                        ));
                     }
                 }
-                IdentityKind::ServiceAccount | IdentityKind::Workload => last_machine = Some(identity.id),
+                IdentityKind::ServiceAccount | IdentityKind::Workload => {
+                    last_machine = Some(identity.id)
+                }
                 _ => {}
             }
         }
         store.insert_identities(&batch).await?;
-        store.insert_access(&credentials, &entitlements, &delegations).await?;
+        store
+            .insert_access(&credentials, &entitlements, &delegations)
+            .await?;
         written += batch.len() as u64;
         progress(written);
     }

@@ -147,8 +147,8 @@ async fn openapi_document_describes_the_api() {
         assert_eq!(
             params,
             [
-                "class", "kind", "source", "env", "status", "owner", "team", "orphaned",
-                "expired", "expiring", "stale", "q", "sort", "limit", "cursor"
+                "class", "kind", "source", "env", "status", "owner", "team", "orphaned", "expired",
+                "expiring", "stale", "q", "sort", "limit", "cursor"
             ]
         );
         assert!(list["responses"]["400"]["content"]["application/problem+json"].is_object());

@@ -139,7 +139,11 @@ fn callers() -> Vec<Who> {
 fn scopes_for(role: Role) -> Vec<Scope> {
     match role {
         Role::Admin => Scope::ALL.to_vec(),
-        Role::Owner => vec![Scope::InventoryRead, Scope::TokensWrite, Scope::InventoryWrite],
+        Role::Owner => vec![
+            Scope::InventoryRead,
+            Scope::TokensWrite,
+            Scope::InventoryWrite,
+        ],
         Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
     }
 }
@@ -270,15 +274,25 @@ async fn pages_and_server_functions_by_role() {
                 "{role}: only admins are offered New identity"
             );
             for page in ["/inbox", "/ownership"] {
-                assert_eq!(app.get(page, &auth).await.status, StatusCode::OK, "{role} {page}");
+                assert_eq!(
+                    app.get(page, &auth).await.status,
+                    StatusCode::OK,
+                    "{role} {page}"
+                );
             }
             let new = app.get("/identities/new", &auth).await;
             assert_eq!(
                 new.status,
-                if *role == Role::Admin { StatusCode::OK } else { StatusCode::FORBIDDEN },
+                if *role == Role::Admin {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
                 "{role} /identities/new"
             );
-            let unknown = app.get("/identities/00000000-0000-4000-8000-000000000000", &auth).await;
+            let unknown = app
+                .get("/identities/00000000-0000-4000-8000-000000000000", &auth)
+                .await;
             assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{role}");
         }
         // Every server function refuses anonymous callers (but the two the sign-in page
@@ -287,7 +301,8 @@ async fn pages_and_server_functions_by_role() {
         let arguments = |path: &str| -> String {
             match path {
                 "/rpc/inventory/bulk_assign" => {
-                    "filter=env%3Dprod&role=owner&person=a%40b.example&reason=x&expected_count=1".into()
+                    "filter=env%3Dprod&role=owner&person=a%40b.example&reason=x&expected_count=1"
+                        .into()
                 }
                 "/rpc/identity/get" => id.into(),
                 "/rpc/identity/assign" => format!("{id}&role=owner&person=a%40b.example&reason=x"),

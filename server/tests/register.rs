@@ -77,7 +77,11 @@ async fn sortable_register(store: &Store) -> Vec<NewIdentity> {
             spiffe_id: (i == 7).then(|| "spiffe://prod.example.com/ns/pay/sa/needle".into()),
             ..NewIdentity::new(
                 &format!("id-{:02}", (i * 13) % 37),
-                if i % 3 == 0 { IdentityKind::Agent } else { IdentityKind::Workload },
+                if i % 3 == 0 {
+                    IdentityKind::Agent
+                } else {
+                    IdentityKind::Workload
+                },
                 if i % 2 == 0 { "prod" } else { "dev" },
                 base,
             )
@@ -92,13 +96,26 @@ async fn every_sort_pages_through_everything_once_with_missing_values_last() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let register = sortable_register(&store).await;
-        for sort in ["name", "-name", "created", "-created", "last_used", "-last_used", "expires", "-expires"] {
+        for sort in [
+            "name",
+            "-name",
+            "created",
+            "-created",
+            "last_used",
+            "-last_used",
+            "expires",
+            "-expires",
+        ] {
             let rows = all_pages(&app, &format!("sort={sort}&limit=4")).await;
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
             let mut unique = ids.clone();
             unique.sort();
             unique.dedup();
-            assert_eq!(unique.len(), register.len(), "{sort}: every identity exactly once");
+            assert_eq!(
+                unique.len(),
+                register.len(),
+                "{sort}: every identity exactly once"
+            );
             assert_eq!(ids.len(), register.len(), "{sort}");
 
             // The expected order: by value (missing last), ties by id, in the direction asked.
@@ -115,13 +132,21 @@ async fn every_sort_pages_through_everything_once_with_missing_values_last() {
             expected.sort_by(|a, b| match (key(a), key(b)) {
                 (Some(x), Some(y)) => {
                     let order = x.cmp(&y).then(a.id.cmp(&b.id));
-                    if descending { order.reverse() } else { order }
+                    if descending {
+                        order.reverse()
+                    } else {
+                        order
+                    }
                 }
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => {
                     let order = a.id.cmp(&b.id);
-                    if descending { order.reverse() } else { order }
+                    if descending {
+                        order.reverse()
+                    } else {
+                        order
+                    }
                 }
             });
             let expected: Vec<Uuid> = expected.iter().map(|r| r.id).collect();
@@ -130,11 +155,17 @@ async fn every_sort_pages_through_everything_once_with_missing_values_last() {
 
         // Filters combine with sorts; search finds SPIFFE IDs; team filters.
         let prod_by_expiry = all_pages(&app, "env=prod&sort=-expires&limit=3").await;
-        assert_eq!(prod_by_expiry.len(), register.iter().filter(|i| i.environment == "prod").count());
+        assert_eq!(
+            prod_by_expiry.len(),
+            register.iter().filter(|i| i.environment == "prod").count()
+        );
         assert!(prod_by_expiry.iter().all(|r| r.environment == "prod"));
         let needle = all_pages(&app, "q=sa/NEEDLE").await;
         assert_eq!(needle.len(), 1);
-        assert_eq!(needle[0].spiffe_id.as_deref(), Some("spiffe://prod.example.com/ns/pay/sa/needle"));
+        assert_eq!(
+            needle[0].spiffe_id.as_deref(),
+            Some("spiffe://prod.example.com/ns/pay/sa/needle")
+        );
         let platform = all_pages(&app, "team=Platform").await;
         assert_eq!(platform.len(), 18);
     })
@@ -149,44 +180,102 @@ async fn facet_counts_match_the_filter() {
         let viewer = app.principal(Role::Viewer).await;
         let inventory = &app.services.ports.inventory;
         let facets = inventory
-            .facets(Some(&viewer), &IdentityQuery::from_query_string("env=prod").unwrap())
+            .facets(
+                Some(&viewer),
+                &IdentityQuery::from_query_string("env=prod").unwrap(),
+            )
             .await
             .unwrap();
-        let prod: Vec<&NewIdentity> = register.iter().filter(|i| i.environment == "prod").collect();
+        let prod: Vec<&NewIdentity> = register
+            .iter()
+            .filter(|i| i.environment == "prod")
+            .collect();
         assert_eq!(facets.total, prod.len() as u64);
-        let agents = prod.iter().filter(|i| i.kind == IdentityKind::Agent).count() as u64;
-        assert_eq!(steward_domain::inventory::Facets::count(&facets.kind, "agent"), agents);
-        assert_eq!(steward_domain::inventory::Facets::count(&facets.actor_class, "ai"), agents);
+        let agents = prod
+            .iter()
+            .filter(|i| i.kind == IdentityKind::Agent)
+            .count() as u64;
+        assert_eq!(
+            steward_domain::inventory::Facets::count(&facets.kind, "agent"),
+            agents
+        );
+        assert_eq!(
+            steward_domain::inventory::Facets::count(&facets.actor_class, "ai"),
+            agents
+        );
         assert_eq!(facets.environment.len(), 1);
         // No identity has an owner: all are orphaned.
         let now = Utc::now();
-        let expired = prod.iter().filter(|i| i.expires_at.is_some_and(|at| at <= now)).count() as u64;
+        let expired = prod
+            .iter()
+            .filter(|i| i.expires_at.is_some_and(|at| at <= now))
+            .count() as u64;
         assert!(expired > 0);
-        assert_eq!((facets.orphaned, facets.expired), (prod.len() as u64, expired));
+        assert_eq!(
+            (facets.orphaned, facets.expired),
+            (prod.len() as u64, expired)
+        );
 
         // Other filters count the matching rows themselves; both ways agree.
         let team = inventory
-            .facets(Some(&viewer), &IdentityQuery::from_query_string("team=Platform&env=dev").unwrap())
+            .facets(
+                Some(&viewer),
+                &IdentityQuery::from_query_string("team=Platform&env=dev").unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(team.total, 18);
-        assert_eq!(steward_domain::inventory::Facets::count(&team.environment, "dev"), 18);
+        assert_eq!(
+            steward_domain::inventory::Facets::count(&team.environment, "dev"),
+            18
+        );
         // The counts follow changes: retiring an identity moves it to `retired`.
         let admin = app.principal(Role::Admin).await;
         let one = all_pages(&app, "env=prod&limit=1").await[0].id;
-        inventory.retire(Some(&admin), one, &RetireRequest { evidence: "test".into() }).await.unwrap();
-        let after = inventory
-            .facets(Some(&viewer), &IdentityQuery::from_query_string("env=prod").unwrap())
+        inventory
+            .retire(
+                Some(&admin),
+                one,
+                &RetireRequest {
+                    evidence: "test".into(),
+                },
+            )
             .await
             .unwrap();
-        assert_eq!(steward_domain::inventory::Facets::count(&after.status, "retired"), 1);
+        let after = inventory
+            .facets(
+                Some(&viewer),
+                &IdentityQuery::from_query_string("env=prod").unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            steward_domain::inventory::Facets::count(&after.status, "retired"),
+            1
+        );
         assert_eq!(after.total, facets.total);
 
         // Over HTTP, with the same parser as the listing.
-        let reply = app.get("/api/v1/identities/facets?class=ai", &Auth::Cookie(app.login(Role::Viewer).await)).await;
+        let reply = app
+            .get(
+                "/api/v1/identities/facets?class=ai",
+                &Auth::Cookie(app.login(Role::Viewer).await),
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        assert_eq!(reply.json()["total"], register.iter().filter(|i| i.kind == IdentityKind::Agent).count());
-        let reply = app.get("/api/v1/identities/facets?sort=nope", &Auth::Cookie(app.login(Role::Viewer).await)).await;
+        assert_eq!(
+            reply.json()["total"],
+            register
+                .iter()
+                .filter(|i| i.kind == IdentityKind::Agent)
+                .count()
+        );
+        let reply = app
+            .get(
+                "/api/v1/identities/facets?sort=nope",
+                &Auth::Cookie(app.login(Role::Viewer).await),
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     })
     .await;
@@ -343,18 +432,45 @@ async fn owners_answer_assignments_in_their_inbox() {
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
         let (inv, own) = (&app.services.ports.inventory, &app.services.ports.ownership);
-        let id = inv.create_identity(Some(&admin), &draft("billing-sa", IdentityKind::ServiceAccount, 30)).await.unwrap().summary.id;
+        let id = inv
+            .create_identity(
+                Some(&admin),
+                &draft("billing-sa", IdentityKind::ServiceAccount, 30),
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
 
-        let request = AssignRequest { role: AssignmentRole::Owner, person: email_of(Role::Owner), reason: "team moved".into() };
+        let request = AssignRequest {
+            role: AssignmentRole::Owner,
+            person: email_of(Role::Owner),
+            reason: "team moved".into(),
+        };
         let assignment = own.assign(Some(&admin), id, &request).await.unwrap();
-        assert_eq!((assignment.state, assignment.previous.clone()), (AssignmentState::Pending, None));
-        assert!(matches!(own.assign(Some(&admin), id, &request).await, Err(DomainError::Conflict { .. })));
-        let nobody = AssignRequest { person: "nobody@example.com".into(), ..request.clone() };
         assert_eq!(
-            own.assign(Some(&admin), id, &nobody).await.unwrap_err().to_string(),
+            (assignment.state, assignment.previous.clone()),
+            (AssignmentState::Pending, None)
+        );
+        assert!(matches!(
+            own.assign(Some(&admin), id, &request).await,
+            Err(DomainError::Conflict { .. })
+        ));
+        let nobody = AssignRequest {
+            person: "nobody@example.com".into(),
+            ..request.clone()
+        };
+        assert_eq!(
+            own.assign(Some(&admin), id, &nobody)
+                .await
+                .unwrap_err()
+                .to_string(),
             "invalid person: nobody with the email nobody@example.com is known to Steward"
         );
-        assert!(matches!(own.assign(Some(&owner), id, &request).await, Err(DomainError::Forbidden { .. })));
+        assert!(matches!(
+            own.assign(Some(&owner), id, &request).await,
+            Err(DomainError::Forbidden { .. })
+        ));
         let detail = inv.get_identity(Some(&admin), id).await.unwrap();
         assert_eq!(detail.summary.owner.unwrap().email, email_of(Role::Owner));
         assert_eq!(detail.ownership_state, Some(OwnershipState::Pending));
@@ -362,43 +478,115 @@ async fn owners_answer_assignments_in_their_inbox() {
         // The owner sees it; nobody else can answer it.
         let inbox = own.inbox(Some(&owner)).await.unwrap();
         assert_eq!(inbox.assignments.len(), 1);
-        assert!(own.inbox(Some(&viewer)).await.unwrap().assignments.is_empty());
+        assert!(own
+            .inbox(Some(&viewer))
+            .await
+            .unwrap()
+            .assignments
+            .is_empty());
         assert!(matches!(
-            own.accept(Some(&admin), assignment.id, &AnswerRequest::default()).await,
+            own.accept(Some(&admin), assignment.id, &AnswerRequest::default())
+                .await,
             Err(DomainError::Forbidden { .. })
         ));
         assert_eq!(
-            own.dispute(Some(&owner), assignment.id, &AnswerRequest::default()).await.unwrap_err().to_string(),
+            own.dispute(Some(&owner), assignment.id, &AnswerRequest::default())
+                .await
+                .unwrap_err()
+                .to_string(),
             "invalid note: a dispute needs a note saying why (e.g. who should own it instead)"
         );
-        let accepted = own.accept(Some(&owner), assignment.id, &AnswerRequest::default()).await.unwrap();
-        assert_eq!(accepted.state, AssignmentState::Accepted);
-        assert!(matches!(
-            own.accept(Some(&owner), assignment.id, &AnswerRequest::default()).await,
-            Err(DomainError::Conflict { .. })
-        ));
-        assert_eq!(inv.get_identity(Some(&admin), id).await.unwrap().ownership_state, Some(OwnershipState::Accepted));
-        assert!(own.inbox(Some(&owner)).await.unwrap().assignments.is_empty());
-
-        // A sponsor cannot be the owner; a new sponsor can dispute with a note.
-        let same = AssignRequest { role: AssignmentRole::Sponsor, ..request.clone() };
-        assert!(matches!(own.assign(Some(&admin), id, &same).await, Err(DomainError::InvalidInput { .. })));
-        let sponsor = AssignRequest { role: AssignmentRole::Sponsor, person: email_of(Role::Viewer), reason: "backup".into() };
-        let made = own.assign(Some(&admin), id, &sponsor).await.unwrap();
-        let disputed = own
-            .dispute(Some(&viewer), made.id, &AnswerRequest { note: Some("I am not on this team".into()) })
+        let accepted = own
+            .accept(Some(&owner), assignment.id, &AnswerRequest::default())
             .await
             .unwrap();
-        assert_eq!(disputed.answer_note.as_deref(), Some("I am not on this team"));
+        assert_eq!(accepted.state, AssignmentState::Accepted);
+        assert!(matches!(
+            own.accept(Some(&owner), assignment.id, &AnswerRequest::default())
+                .await,
+            Err(DomainError::Conflict { .. })
+        ));
+        assert_eq!(
+            inv.get_identity(Some(&admin), id)
+                .await
+                .unwrap()
+                .ownership_state,
+            Some(OwnershipState::Accepted)
+        );
+        assert!(own
+            .inbox(Some(&owner))
+            .await
+            .unwrap()
+            .assignments
+            .is_empty());
+
+        // A sponsor cannot be the owner; a new sponsor can dispute with a note.
+        let same = AssignRequest {
+            role: AssignmentRole::Sponsor,
+            ..request.clone()
+        };
+        assert!(matches!(
+            own.assign(Some(&admin), id, &same).await,
+            Err(DomainError::InvalidInput { .. })
+        ));
+        let sponsor = AssignRequest {
+            role: AssignmentRole::Sponsor,
+            person: email_of(Role::Viewer),
+            reason: "backup".into(),
+        };
+        let made = own.assign(Some(&admin), id, &sponsor).await.unwrap();
+        let disputed = own
+            .dispute(
+                Some(&viewer),
+                made.id,
+                &AnswerRequest {
+                    note: Some("I am not on this team".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            disputed.answer_note.as_deref(),
+            Some("I am not on this team")
+        );
         // The security team sees disputes; the owner's answer stands.
-        let disputes = own.list_assignments(Some(&admin), Some(AssignmentState::Disputed)).await.unwrap();
+        let disputes = own
+            .list_assignments(Some(&admin), Some(AssignmentState::Disputed))
+            .await
+            .unwrap();
         assert_eq!(disputes.len(), 1);
-        assert!(own.list_assignments(Some(&owner), Some(AssignmentState::Disputed)).await.unwrap().is_empty());
-        assert_eq!(inv.get_identity(Some(&admin), id).await.unwrap().ownership_state, Some(OwnershipState::Accepted));
+        assert!(own
+            .list_assignments(Some(&owner), Some(AssignmentState::Disputed))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            inv.get_identity(Some(&admin), id)
+                .await
+                .unwrap()
+                .ownership_state,
+            Some(OwnershipState::Accepted)
+        );
 
         // Every step is in the identity's timeline.
-        let actions: Vec<String> = inv.get_identity(Some(&admin), id).await.unwrap().timeline.iter().map(|e| e.action.clone()).collect();
-        assert_eq!(actions, ["identity.assignment_dispute", "identity.assign_sponsor", "identity.assignment_accept", "identity.assign_owner", "identity.create"]);
+        let actions: Vec<String> = inv
+            .get_identity(Some(&admin), id)
+            .await
+            .unwrap()
+            .timeline
+            .iter()
+            .map(|e| e.action.clone())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "identity.assignment_dispute",
+                "identity.assign_sponsor",
+                "identity.assignment_accept",
+                "identity.assign_owner",
+                "identity.create"
+            ]
+        );
     })
     .await;
 }
@@ -463,8 +651,15 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
             active: true,
             created_at: now,
         };
-        let (leaver, sponsor, colleague) = (person("Lee", "Payments"), person("Sam", "Risk"), person("Cora", "Payments"));
-        store.insert_people(&[leaver.clone(), sponsor.clone(), colleague.clone()]).await.unwrap();
+        let (leaver, sponsor, colleague) = (
+            person("Lee", "Payments"),
+            person("Sam", "Risk"),
+            person("Cora", "Payments"),
+        );
+        store
+            .insert_people(&[leaver.clone(), sponsor.clone(), colleague.clone()])
+            .await
+            .unwrap();
         let identity = |name: &str, team: &str, sponsor_id: Option<Uuid>| NewIdentity {
             owner_id: Some(leaver.id),
             sponsor_id,
@@ -474,26 +669,51 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
         let with_sponsor = identity("a-sponsored", "Payments", Some(sponsor.id));
         let with_team = identity("b-team", "Payments", None);
         let alone = identity("c-alone", "Nowhere", None);
-        store.insert_identities(&[with_sponsor.clone(), with_team.clone(), alone.clone()]).await.unwrap();
+        store
+            .insert_identities(&[with_sponsor.clone(), with_team.clone(), alone.clone()])
+            .await
+            .unwrap();
 
         let admin = app.principal(Role::Admin).await;
         let own = &app.services.ports.ownership;
-        let reason = DeactivateRequest { reason: "left the company (HR-4711)".into() };
-        assert!(matches!(own.deactivate_person(Some(&app.principal(Role::Owner).await), leaver.id, &reason).await, Err(DomainError::Forbidden { .. })));
-        let result = own.deactivate_person(Some(&admin), leaver.id, &reason).await.unwrap();
+        let reason = DeactivateRequest {
+            reason: "left the company (HR-4711)".into(),
+        };
+        assert!(matches!(
+            own.deactivate_person(Some(&app.principal(Role::Owner).await), leaver.id, &reason)
+                .await,
+            Err(DomainError::Forbidden { .. })
+        ));
+        let result = own
+            .deactivate_person(Some(&admin), leaver.id, &reason)
+            .await
+            .unwrap();
         assert_eq!((result.orphaned, result.sponsors_notified), (3, 1));
-        assert!(matches!(own.deactivate_person(Some(&admin), leaver.id, &reason).await, Err(DomainError::Conflict { .. })));
+        assert!(matches!(
+            own.deactivate_person(Some(&admin), leaver.id, &reason)
+                .await,
+            Err(DomainError::Conflict { .. })
+        ));
         assert_eq!(
-            own.deactivate_person(Some(&admin), admin.person_id, &reason).await.unwrap_err().to_string(),
+            own.deactivate_person(Some(&admin), admin.person_id, &reason)
+                .await
+                .unwrap_err()
+                .to_string(),
             "invalid person: you cannot deactivate yourself"
         );
 
         let queue = own.orphan_queue(Some(&admin)).await.unwrap();
         let entry = |id: Uuid| queue.iter().find(|e| e.identity.id == id).unwrap();
         assert_eq!(queue.len(), 3);
-        assert_eq!(entry(with_sponsor.id).suggested.as_ref().unwrap().id, sponsor.id);
+        assert_eq!(
+            entry(with_sponsor.id).suggested.as_ref().unwrap().id,
+            sponsor.id
+        );
         assert_eq!(entry(with_sponsor.id).suggested_reason, "the sponsor");
-        assert_eq!(entry(with_team.id).suggested.as_ref().unwrap().id, colleague.id);
+        assert_eq!(
+            entry(with_team.id).suggested.as_ref().unwrap().id,
+            colleague.id
+        );
         assert!(entry(alone.id).suggested.is_none());
         assert!(queue.iter().all(|e| e.former_owner.id == leaver.id));
 
@@ -501,17 +721,42 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
         assert_eq!(all_pages(&app, "orphaned=true").await.len(), 3);
         let messages = store.notifications_for(sponsor.id, 10).await.unwrap();
         assert_eq!(messages.len(), 1);
-        assert!(messages[0].message.starts_with("Lee has left. You sponsor a-sponsored"), "{}", messages[0].message);
+        assert!(
+            messages[0]
+                .message
+                .starts_with("Lee has left. You sponsor a-sponsored"),
+            "{}",
+            messages[0].message
+        );
         // A leaver can no longer be assigned anything.
-        let to_leaver = AssignRequest { role: AssignmentRole::Owner, person: leaver.email.clone(), reason: "x".into() };
+        let to_leaver = AssignRequest {
+            role: AssignmentRole::Owner,
+            person: leaver.email.clone(),
+            reason: "x".into(),
+        };
         assert_eq!(
-            own.assign(Some(&admin), alone.id, &to_leaver).await.unwrap_err().to_string(),
+            own.assign(Some(&admin), alone.id, &to_leaver)
+                .await
+                .unwrap_err()
+                .to_string(),
             "invalid person: Lee has left; choose someone who is still here"
         );
         // Giving an orphan a new owner takes it off the queue.
-        let pick_up = AssignRequest { role: AssignmentRole::Owner, person: sponsor.email.clone(), reason: "sponsor takes over".into() };
-        own.assign(Some(&admin), with_sponsor.id, &pick_up).await.unwrap();
-        let promoted = app.services.ports.inventory.get_identity(Some(&admin), with_sponsor.id).await.unwrap();
+        let pick_up = AssignRequest {
+            role: AssignmentRole::Owner,
+            person: sponsor.email.clone(),
+            reason: "sponsor takes over".into(),
+        };
+        own.assign(Some(&admin), with_sponsor.id, &pick_up)
+            .await
+            .unwrap();
+        let promoted = app
+            .services
+            .ports
+            .inventory
+            .get_identity(Some(&admin), with_sponsor.id)
+            .await
+            .unwrap();
         assert_eq!(promoted.summary.owner.unwrap().id, sponsor.id);
         assert_eq!(promoted.sponsor, None);
         assert_eq!(own.orphan_queue(Some(&admin)).await.unwrap().len(), 2);
@@ -519,12 +764,26 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
 
         // A user who leaves loses their session at the next request.
         let cookie = Auth::Cookie(app.login(Role::Viewer).await);
-        assert_eq!(app.get("/api/v1/identities", &cookie).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/identities", &cookie).await.status,
+            StatusCode::OK
+        );
         let viewer = app.principal(Role::Viewer).await;
-        own.deactivate_person(Some(&admin), viewer.person_id, &reason).await.unwrap();
-        assert_eq!(app.get("/api/v1/identities", &cookie).await.status, StatusCode::UNAUTHORIZED);
-        let again = app.login_with(&email_of(Role::Viewer), common::PASSWORD, None).await;
-        assert!(again.location.starts_with("/login?error="), "{}", again.location);
+        own.deactivate_person(Some(&admin), viewer.person_id, &reason)
+            .await
+            .unwrap();
+        assert_eq!(
+            app.get("/api/v1/identities", &cookie).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let again = app
+            .login_with(&email_of(Role::Viewer), common::PASSWORD, None)
+            .await;
+        assert!(
+            again.location.starts_with("/login?error="),
+            "{}",
+            again.location
+        );
     })
     .await;
 }
@@ -534,9 +793,14 @@ async fn suspending_is_a_kill_switch_and_retiring_offboards_with_evidence() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         // An API token is an api_client identity owned by its creator.
-        let token = app.token(Role::Owner, &[Scope::InventoryRead, Scope::InventoryWrite]).await;
+        let token = app
+            .token(Role::Owner, &[Scope::InventoryRead, Scope::InventoryWrite])
+            .await;
         let bearer = Auth::Bearer(token);
-        assert_eq!(app.get("/api/v1/identities", &bearer).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/identities", &bearer).await.status,
+            StatusCode::OK
+        );
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
@@ -544,47 +808,151 @@ async fn suspending_is_a_kill_switch_and_retiring_offboards_with_evidence() {
         let token_identity = all_pages(&app, "kind=api_client").await[0].id;
 
         // Owners may suspend what they own — here, their own token: it stops at once.
-        let reason = LifecycleRequest { reason: "suspected leak".into() };
+        let reason = LifecycleRequest {
+            reason: "suspected leak".into(),
+        };
         let reply = app
-            .send_json("POST", &format!("/api/v1/identities/{token_identity}/suspend"), &bearer, &json!({"reason": "suspected leak"}))
+            .send_json(
+                "POST",
+                &format!("/api/v1/identities/{token_identity}/suspend"),
+                &bearer,
+                &json!({"reason": "suspected leak"}),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        assert_eq!(app.get("/api/v1/identities", &bearer).await.status, StatusCode::UNAUTHORIZED);
-        assert!(matches!(inv.suspend(Some(&owner), token_identity, &reason).await, Err(DomainError::Conflict { .. })));
+        assert_eq!(
+            app.get("/api/v1/identities", &bearer).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(matches!(
+            inv.suspend(Some(&owner), token_identity, &reason).await,
+            Err(DomainError::Conflict { .. })
+        ));
 
         // …but not what others own.
-        let other = inv.create_identity(Some(&admin), &draft("someone-elses", IdentityKind::Agent, 30)).await.unwrap().summary.id;
+        let other = inv
+            .create_identity(
+                Some(&admin),
+                &draft("someone-elses", IdentityKind::Agent, 30),
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
         assert_eq!(
-            inv.suspend(Some(&owner), other, &reason).await.unwrap_err().to_string(),
+            inv.suspend(Some(&owner), other, &reason)
+                .await
+                .unwrap_err()
+                .to_string(),
             "not allowed: owners can suspend only the identities they own"
         );
-        assert!(matches!(inv.suspend(Some(&viewer), other, &reason).await, Err(DomainError::Forbidden { .. })));
+        assert!(matches!(
+            inv.suspend(Some(&viewer), other, &reason).await,
+            Err(DomainError::Forbidden { .. })
+        ));
         let blank = LifecycleRequest { reason: " ".into() };
-        assert_eq!(inv.suspend(Some(&admin), other, &blank).await.unwrap_err().to_string(), "invalid reason: a reason is required");
+        assert_eq!(
+            inv.suspend(Some(&admin), other, &blank)
+                .await
+                .unwrap_err()
+                .to_string(),
+            "invalid reason: a reason is required"
+        );
 
         // Reactivating brings the token back.
-        assert!(matches!(inv.reactivate(Some(&admin), other, &reason).await, Err(DomainError::Conflict { .. })));
-        let back = inv.reactivate(Some(&admin), token_identity, &LifecycleRequest { reason: "rotated, false alarm".into() }).await.unwrap();
+        assert!(matches!(
+            inv.reactivate(Some(&admin), other, &reason).await,
+            Err(DomainError::Conflict { .. })
+        ));
+        let back = inv
+            .reactivate(
+                Some(&admin),
+                token_identity,
+                &LifecycleRequest {
+                    reason: "rotated, false alarm".into(),
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(back.summary.status, IdentityStatus::Active);
-        assert_eq!(app.get("/api/v1/identities", &bearer).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/identities", &bearer).await.status,
+            StatusCode::OK
+        );
 
         // Retiring: the checklist in one transaction, evidence kept, nothing deleted.
-        let e = NewEntitlement { resource: "db".into(), action: "read".into(), privilege: Privilege::Read, grant_type: GrantType::Standing };
-        inv.add_entitlement(Some(&admin), token_identity, &e).await.unwrap();
-        assert!(matches!(inv.retire(Some(&admin), token_identity, &RetireRequest { evidence: "".into() }).await, Err(DomainError::InvalidInput { .. })));
-        let report = inv.retire(Some(&admin), token_identity, &RetireRequest { evidence: "CHG-1234: token no longer needed".into() }).await.unwrap();
-        assert_eq!((report.credentials_revoked, report.entitlements_removed), (1, 1));
-        assert_eq!(app.get("/api/v1/identities", &bearer).await.status, StatusCode::UNAUTHORIZED);
-        let retired = inv.get_identity(Some(&admin), token_identity).await.unwrap();
-        assert_eq!(retired.summary.status, IdentityStatus::Retired);
-        assert_eq!(retired.status_reason.as_deref(), Some("CHG-1234: token no longer needed"));
-        assert_eq!(retired.timeline[0].action, "identity.retire");
-        assert_eq!(retired.timeline[0].details["checklist"]["entitlements_removed"], 1);
+        let e = NewEntitlement {
+            resource: "db".into(),
+            action: "read".into(),
+            privilege: Privilege::Read,
+            grant_type: GrantType::Standing,
+        };
+        inv.add_entitlement(Some(&admin), token_identity, &e)
+            .await
+            .unwrap();
+        assert!(matches!(
+            inv.retire(
+                Some(&admin),
+                token_identity,
+                &RetireRequest {
+                    evidence: "".into()
+                }
+            )
+            .await,
+            Err(DomainError::InvalidInput { .. })
+        ));
+        let report = inv
+            .retire(
+                Some(&admin),
+                token_identity,
+                &RetireRequest {
+                    evidence: "CHG-1234: token no longer needed".into(),
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(
-            inv.retire(Some(&admin), token_identity, &RetireRequest { evidence: "again".into() }).await.unwrap_err().to_string(),
-            format!("conflict: {} is retired; retired identities cannot be changed", retired.summary.name)
+            (report.credentials_revoked, report.entitlements_removed),
+            (1, 1)
         );
-        assert!(matches!(inv.reactivate(Some(&admin), token_identity, &reason).await, Err(DomainError::Conflict { .. })));
+        assert_eq!(
+            app.get("/api/v1/identities", &bearer).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let retired = inv
+            .get_identity(Some(&admin), token_identity)
+            .await
+            .unwrap();
+        assert_eq!(retired.summary.status, IdentityStatus::Retired);
+        assert_eq!(
+            retired.status_reason.as_deref(),
+            Some("CHG-1234: token no longer needed")
+        );
+        assert_eq!(retired.timeline[0].action, "identity.retire");
+        assert_eq!(
+            retired.timeline[0].details["checklist"]["entitlements_removed"],
+            1
+        );
+        assert_eq!(
+            inv.retire(
+                Some(&admin),
+                token_identity,
+                &RetireRequest {
+                    evidence: "again".into()
+                }
+            )
+            .await
+            .unwrap_err()
+            .to_string(),
+            format!(
+                "conflict: {} is retired; retired identities cannot be changed",
+                retired.summary.name
+            )
+        );
+        assert!(matches!(
+            inv.reactivate(Some(&admin), token_identity, &reason).await,
+            Err(DomainError::Conflict { .. })
+        ));
         assert!(store.verify_audit().await.unwrap().first_broken.is_none());
     })
     .await;
@@ -595,14 +963,25 @@ async fn a_write_that_fails_its_precondition_leaves_nothing_behind() {
     for_each_store(|store| async move {
         let id = Uuid::new_v4();
         let statements = [
-            Statement::new("INSERT INTO teams (name, created_at) VALUES ($1, $2)").bind("Ghosts").bind(Utc::now()),
-            Statement::new("UPDATE identities SET status = 'retired' WHERE id = $1").bind(id).expect(1, "no such identity"),
+            Statement::new("INSERT INTO teams (name, created_at) VALUES ($1, $2)")
+                .bind("Ghosts")
+                .bind(Utc::now()),
+            Statement::new("UPDATE identities SET status = 'retired' WHERE id = $1")
+                .bind(id)
+                .expect(1, "no such identity"),
         ];
         let event = steward_domain::audit::NewAuditEvent::new("test", "test.write", "x", json!({}));
         let err = store.write(&statements, |_| vec![event]).await.unwrap_err();
         assert!(matches!(err, WriteError::Precondition("no such identity")));
         assert!(!store.team_exists("Ghosts").await.unwrap());
-        assert!(store.list_audit(&steward_server::store::audit::AuditFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+        assert!(store
+            .list_audit(&steward_server::store::audit::AuditFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await;
 }
@@ -613,7 +992,12 @@ async fn the_export_streams_the_filter_as_csv_and_is_audited() {
         let app = TestApp::new(&store).await;
         let register = sortable_register(&store).await;
         let auditor = Auth::Cookie(app.login(Role::Auditor).await);
-        let reply = app.get("/api/v1/identities/export.csv?env=dev&sort=-created", &auditor).await;
+        let reply = app
+            .get(
+                "/api/v1/identities/export.csv?env=dev&sort=-created",
+                &auditor,
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.content_type, "text/csv; charset=utf-8");
         let lines: Vec<&str> = reply.body.lines().collect();
@@ -622,12 +1006,18 @@ async fn the_export_streams_the_filter_as_csv_and_is_audited() {
         assert_eq!(lines.len(), dev + 1);
         assert!(lines[1..].iter().all(|l| l.contains(",dev,")));
         let events = store
-            .list_audit(&steward_server::store::audit::AuditFilter { action: Some("inventory.export".into()), limit: 10, ..Default::default() })
+            .list_audit(&steward_server::store::audit::AuditFilter {
+                action: Some("inventory.export".into()),
+                limit: 10,
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].details["filter"], "env=dev");
-        let reply = app.get("/api/v1/identities/export.csv?env=BAD", &auditor).await;
+        let reply = app
+            .get("/api/v1/identities/export.csv?env=BAD", &auditor)
+            .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     })
     .await;

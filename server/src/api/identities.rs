@@ -78,7 +78,12 @@ pub async fn facets(
 ) -> Result<Json<Facets>, ApiError> {
     let query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
     Ok(Json(
-        state.services.ports.inventory.facets(caller.principal(), &query).await?,
+        state
+            .services
+            .ports
+            .inventory
+            .facets(caller.principal(), &query)
+            .await?,
     ))
 }
 
@@ -102,7 +107,9 @@ pub async fn export_identities(
     let principal = caller.0;
     inventory.begin_export(principal.as_ref(), &query).await?;
     // The first page is read before answering, so a refusal is a proper error response.
-    let first = inventory.list_identities(principal.as_ref(), &query).await?;
+    let first = inventory
+        .list_identities(principal.as_ref(), &query)
+        .await?;
     let stream = futures_util::stream::unfold(
         (Some(first), query, inventory, principal, true),
         |(page, query, inventory, principal, header)| async move {
@@ -117,7 +124,10 @@ pub async fn export_identities(
             let next = match page.next_cursor.as_deref().map(|c| query.with_cursor(c)) {
                 None => None,
                 Some(Ok(next_query)) => {
-                    match inventory.list_identities(principal.as_ref(), &next_query).await {
+                    match inventory
+                        .list_identities(principal.as_ref(), &next_query)
+                        .await
+                    {
                         Ok(next) => Some(next),
                         Err(error) => {
                             // Breaking the stream makes the client see a failed download
@@ -161,7 +171,14 @@ pub async fn get_identity(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
-    Ok(Json(state.services.ports.inventory.get_identity(caller.principal(), id).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .get_identity(caller.principal(), id)
+            .await?,
+    ))
 }
 
 /// Create an identity (admins). Expiry and revocation path are required; the expiry
@@ -179,7 +196,12 @@ pub async fn create_identity(
     caller: Caller,
     ApiJson(draft): ApiJson<IdentityDraft>,
 ) -> Result<(StatusCode, Json<IdentityDetail>), ApiError> {
-    let created = state.services.ports.inventory.create_identity(caller.principal(), &draft).await?;
+    let created = state
+        .services
+        .ports
+        .inventory
+        .create_identity(caller.principal(), &draft)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -200,7 +222,14 @@ pub async fn update_identity(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<IdentityDraft>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
-    Ok(Json(state.services.ports.inventory.update_identity(caller.principal(), id, &draft).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .update_identity(caller.principal(), id, &draft)
+            .await?,
+    ))
 }
 
 /// Record a credential's metadata (never the secret).
@@ -217,7 +246,12 @@ pub async fn add_credential(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(credential): ApiJson<NewCredential>,
 ) -> Result<(StatusCode, Json<CredentialInfo>), ApiError> {
-    let added = state.services.ports.inventory.add_credential(caller.principal(), id, &credential).await?;
+    let added = state
+        .services
+        .ports
+        .inventory
+        .add_credential(caller.principal(), id, &credential)
+        .await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -235,7 +269,12 @@ pub async fn revoke_credential(
     ApiPath((id, credential_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<CredentialInfo>, ApiError> {
     Ok(Json(
-        state.services.ports.inventory.revoke_credential(caller.principal(), id, credential_id).await?,
+        state
+            .services
+            .ports
+            .inventory
+            .revoke_credential(caller.principal(), id, credential_id)
+            .await?,
     ))
 }
 
@@ -253,7 +292,12 @@ pub async fn add_entitlement(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(entitlement): ApiJson<NewEntitlement>,
 ) -> Result<(StatusCode, Json<Entitlement>), ApiError> {
-    let added = state.services.ports.inventory.add_entitlement(caller.principal(), id, &entitlement).await?;
+    let added = state
+        .services
+        .ports
+        .inventory
+        .add_entitlement(caller.principal(), id, &entitlement)
+        .await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -271,7 +315,12 @@ pub async fn remove_entitlement(
     ApiPath((id, entitlement_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<Entitlement>, ApiError> {
     Ok(Json(
-        state.services.ports.inventory.remove_entitlement(caller.principal(), id, entitlement_id).await?,
+        state
+            .services
+            .ports
+            .inventory
+            .remove_entitlement(caller.principal(), id, entitlement_id)
+            .await?,
     ))
 }
 
@@ -290,7 +339,12 @@ pub async fn add_delegation(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(delegation): ApiJson<NewDelegation>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.ports.inventory.add_delegation(caller.principal(), id, &delegation).await?;
+    state
+        .services
+        .ports
+        .inventory
+        .add_delegation(caller.principal(), id, &delegation)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,7 +360,12 @@ pub async fn remove_delegation(
     caller: Caller,
     ApiPath((id, to)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.ports.inventory.remove_delegation(caller.principal(), id, to).await?;
+    state
+        .services
+        .ports
+        .inventory
+        .remove_delegation(caller.principal(), id, to)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -325,7 +384,14 @@ pub async fn suspend(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<LifecycleRequest>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
-    Ok(Json(state.services.ports.inventory.suspend(caller.principal(), id, &request).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .suspend(caller.principal(), id, &request)
+            .await?,
+    ))
 }
 
 /// Reactivate a suspended identity (admins).
@@ -341,7 +407,14 @@ pub async fn reactivate(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<LifecycleRequest>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
-    Ok(Json(state.services.ports.inventory.reactivate(caller.principal(), id, &request).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .reactivate(caller.principal(), id, &request)
+            .await?,
+    ))
 }
 
 /// Retire an identity with offboarding evidence: credentials revoked, entitlements
@@ -359,5 +432,12 @@ pub async fn retire(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<RetireRequest>,
 ) -> Result<Json<RetirementReport>, ApiError> {
-    Ok(Json(state.services.ports.inventory.retire(caller.principal(), id, &request).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .inventory
+            .retire(caller.principal(), id, &request)
+            .await?,
+    ))
 }

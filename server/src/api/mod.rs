@@ -194,9 +194,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/identities/{id}"),
     ("PUT", "/api/v1/identities/{id}"),
     ("POST", "/api/v1/identities/{id}/credentials"),
-    ("DELETE", "/api/v1/identities/{id}/credentials/{credential_id}"),
+    (
+        "DELETE",
+        "/api/v1/identities/{id}/credentials/{credential_id}",
+    ),
     ("POST", "/api/v1/identities/{id}/entitlements"),
-    ("DELETE", "/api/v1/identities/{id}/entitlements/{entitlement_id}"),
+    (
+        "DELETE",
+        "/api/v1/identities/{id}/entitlements/{entitlement_id}",
+    ),
     ("POST", "/api/v1/identities/{id}/delegations"),
     ("DELETE", "/api/v1/identities/{id}/delegations/{to}"),
     ("POST", "/api/v1/identities/{id}/assignments"),
@@ -233,17 +239,26 @@ pub fn router<S>(services: Services) -> Router<S> {
             "/identities/{id}",
             get(identities::get_identity).put(identities::update_identity),
         )
-        .route("/identities/{id}/credentials", post(identities::add_credential))
+        .route(
+            "/identities/{id}/credentials",
+            post(identities::add_credential),
+        )
         .route(
             "/identities/{id}/credentials/{credential_id}",
             delete(identities::revoke_credential),
         )
-        .route("/identities/{id}/entitlements", post(identities::add_entitlement))
+        .route(
+            "/identities/{id}/entitlements",
+            post(identities::add_entitlement),
+        )
         .route(
             "/identities/{id}/entitlements/{entitlement_id}",
             delete(identities::remove_entitlement),
         )
-        .route("/identities/{id}/delegations", post(identities::add_delegation))
+        .route(
+            "/identities/{id}/delegations",
+            post(identities::add_delegation),
+        )
         .route(
             "/identities/{id}/delegations/{to}",
             delete(identities::remove_delegation),

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use steward_domain::ownership::{
-    AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest,
-    BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
+    AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
+    DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
 use uuid::Uuid;
 
@@ -28,7 +28,12 @@ pub async fn assign(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> Result<(StatusCode, Json<Assignment>), ApiError> {
-    let made = state.services.ports.ownership.assign(caller.principal(), id, &request).await?;
+    let made = state
+        .services
+        .ports
+        .ownership
+        .assign(caller.principal(), id, &request)
+        .await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -47,14 +52,28 @@ pub async fn bulk_assign(
     caller: Caller,
     ApiJson(request): ApiJson<BulkAssignRequest>,
 ) -> Result<Json<BulkAssignResult>, ApiError> {
-    Ok(Json(state.services.ports.ownership.bulk_assign(caller.principal(), &request).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .bulk_assign(caller.principal(), &request)
+            .await?,
+    ))
 }
 
 /// The caller's pending assignments and notifications.
 #[utoipa::path(get, path = "/api/v1/inbox", tag = "ownership",
     responses((status = 200, body = Inbox), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn inbox(State(state): State<ApiState>, caller: Caller) -> Result<Json<Inbox>, ApiError> {
-    Ok(Json(state.services.ports.ownership.inbox(caller.principal()).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .inbox(caller.principal())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +97,14 @@ pub async fn list_assignments(
         .filter(|s| !s.is_empty())
         .map(str::parse::<AssignmentState>)
         .transpose()?;
-    Ok(Json(state.services.ports.ownership.list_assignments(caller.principal(), wanted).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .list_assignments(caller.principal(), wanted)
+            .await?,
+    ))
 }
 
 /// Accept an assignment made to the caller.
@@ -95,7 +121,14 @@ pub async fn accept(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(answer): ApiJson<AnswerRequest>,
 ) -> Result<Json<Assignment>, ApiError> {
-    Ok(Json(state.services.ports.ownership.accept(caller.principal(), id, &answer).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .accept(caller.principal(), id, &answer)
+            .await?,
+    ))
 }
 
 /// Dispute an assignment made to the caller; a note saying why is required.
@@ -113,14 +146,31 @@ pub async fn dispute(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(answer): ApiJson<AnswerRequest>,
 ) -> Result<Json<Assignment>, ApiError> {
-    Ok(Json(state.services.ports.ownership.dispute(caller.principal(), id, &answer).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .dispute(caller.principal(), id, &answer)
+            .await?,
+    ))
 }
 
 /// Identities whose owner left, oldest first, with who should pick each up.
 #[utoipa::path(get, path = "/api/v1/orphans", tag = "ownership",
     responses((status = 200, body = Vec<OrphanEntry>)))]
-pub async fn orphans(State(state): State<ApiState>, caller: Caller) -> Result<Json<Vec<OrphanEntry>>, ApiError> {
-    Ok(Json(state.services.ports.ownership.orphan_queue(caller.principal()).await?))
+pub async fn orphans(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<OrphanEntry>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .orphan_queue(caller.principal())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,5 +213,12 @@ pub async fn deactivate(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<DeactivateRequest>,
 ) -> Result<Json<DeactivationResult>, ApiError> {
-    Ok(Json(state.services.ports.ownership.deactivate_person(caller.principal(), id, &request).await?))
+    Ok(Json(
+        state
+            .services
+            .ports
+            .ownership
+            .deactivate_person(caller.principal(), id, &request)
+            .await?,
+    ))
 }

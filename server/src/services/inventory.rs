@@ -69,7 +69,10 @@ impl InventoryService {
         let found = self.existing(id).await?;
         if found.0.status == IdentityStatus::Retired {
             return Err(DomainError::Conflict {
-                message: format!("{} is retired; retired identities cannot be changed", found.0.name),
+                message: format!(
+                    "{} is retired; retired identities cannot be changed",
+                    found.0.name
+                ),
             });
         }
         Ok(found)
@@ -106,7 +109,12 @@ impl InventoryService {
     }
 
     fn event(principal: &Principal, action: &str, id: Uuid, details: Value) -> NewAuditEvent {
-        NewAuditEvent::new(principal.audit_actor(), action, identity_target(id), details)
+        NewAuditEvent::new(
+            principal.audit_actor(),
+            action,
+            identity_target(id),
+            details,
+        )
     }
 }
 
@@ -116,18 +124,24 @@ fn stored<T: std::str::FromStr<Err = DomainError>>(
     id: Uuid,
     value: &Option<String>,
 ) -> Result<Option<T>, DomainError> {
-    value.as_deref().map(str::parse).transpose().map_err(|e: DomainError| {
-        tracing::error!(identity = %id, error = %e, "stored value is not in the vocabulary");
-        DomainError::Internal
-    })
+    value
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: DomainError| {
+            tracing::error!(identity = %id, error = %e, "stored value is not in the vocabulary");
+            DomainError::Internal
+        })
 }
 
 /// The statement that records a team the first time it is used.
 fn register_team(team: &Option<String>, now: DateTime<Utc>) -> Option<Statement> {
     team.as_ref().map(|team| {
-        Statement::new("INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(team.clone())
-            .bind(now)
+        Statement::new(
+            "INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(team.clone())
+        .bind(now)
     })
 }
 
@@ -237,11 +251,21 @@ impl Inventory for InventoryService {
             .bind(d.expires_at)
             .bind(now),
         );
-        let event = Self::event(principal, "identity.create", id, json!({ "after": draft_json(&d) }));
+        let event = Self::event(
+            principal,
+            "identity.create",
+            id,
+            json!({ "after": draft_json(&d) }),
+        );
         self.store
             .write(&statements, |_| vec![event])
             .await
-            .map_err(|e| write_error(e, "an identity with this external id already exists (manual source)"))?;
+            .map_err(|e| {
+                write_error(
+                    e,
+                    "an identity with this external id already exists (manual source)",
+                )
+            })?;
         self.detail(id).await
     }
 
@@ -256,10 +280,15 @@ impl Inventory for InventoryService {
         let before = self.detail(id).await?;
         if before.summary.status == IdentityStatus::Retired {
             return Err(DomainError::Conflict {
-                message: format!("{} is retired; retired identities cannot be changed", before.summary.name),
+                message: format!(
+                    "{} is retired; retired identities cannot be changed",
+                    before.summary.name
+                ),
             });
         }
-        if draft.kind.actor_class() != before.summary.actor_class && !before.delegation.edges.is_empty() {
+        if draft.kind.actor_class() != before.summary.actor_class
+            && !before.delegation.edges.is_empty()
+        {
             return Err(DomainError::invalid(
                 "kind",
                 "an identity with delegations cannot change between machine and AI; remove its delegations first",
@@ -312,7 +341,12 @@ impl Inventory for InventoryService {
         self.store
             .write(&statements, |_| vec![event])
             .await
-            .map_err(|e| write_error(e, "another identity of this source already has this external id"))?;
+            .map_err(|e| {
+                write_error(
+                    e,
+                    "another identity of this source already has this external id",
+                )
+            })?;
         self.detail(id).await
     }
 
@@ -349,7 +383,9 @@ impl Inventory for InventoryService {
         self.store
             .write(&[statement], |_| vec![event])
             .await
-            .map_err(|e| write_error(e, "this identity already has a credential with this key id"))?;
+            .map_err(|e| {
+                write_error(e, "this identity already has a credential with this key id")
+            })?;
         self.store
             .credentials_of(id)
             .await?
@@ -373,7 +409,9 @@ impl Inventory for InventoryService {
             .await?
             .into_iter()
             .find(|c| c.id == credential_id)
-            .ok_or_else(|| DomainError::not_found(format!("credential {credential_id} of identity {id}")))?;
+            .ok_or_else(|| {
+                DomainError::not_found(format!("credential {credential_id} of identity {id}"))
+            })?;
         let statement = Statement::new(
             "UPDATE credentials SET revoked_at = $3 WHERE id = $1 AND identity_id = $2 AND revoked_at IS NULL",
         )
@@ -411,10 +449,16 @@ impl Inventory for InventoryService {
         self.changeable(id).await?;
         let held = self.store.entitlements_of(id).await?;
         if held.iter().any(|h| {
-            h.removed_at.is_none() && h.resource == e.resource && h.action == e.action && h.grant_type == e.grant_type
+            h.removed_at.is_none()
+                && h.resource == e.resource
+                && h.action == e.action
+                && h.grant_type == e.grant_type
         }) {
             return Err(DomainError::Conflict {
-                message: format!("the identity already holds {}:{} ({})", e.resource, e.action, e.grant_type),
+                message: format!(
+                    "the identity already holds {}:{} ({})",
+                    e.resource, e.action, e.grant_type
+                ),
             });
         }
         let entitlement_id = Uuid::new_v4();
@@ -463,7 +507,9 @@ impl Inventory for InventoryService {
             .await?
             .into_iter()
             .find(|e| e.id == entitlement_id)
-            .ok_or_else(|| DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}")))?;
+            .ok_or_else(|| {
+                DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}"))
+            })?;
         let statement = Statement::new(
             "UPDATE entitlements SET removed_at = $3 WHERE id = $1 AND identity_id = $2 AND removed_at IS NULL",
         )
@@ -499,12 +545,17 @@ impl Inventory for InventoryService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let (from, _) = self.changeable(id).await?;
         let (to, _) = self.changeable(delegation.to).await.map_err(|e| match e {
-            DomainError::NotFound { .. } => DomainError::invalid("to", format!("no identity {}", delegation.to)),
+            DomainError::NotFound { .. } => {
+                DomainError::invalid("to", format!("no identity {}", delegation.to))
+            }
             other => other,
         })?;
         delegation.check_kinds(from.kind, to.kind)?;
         if id == delegation.to {
-            return Err(DomainError::invalid("to", "an identity cannot delegate to itself"));
+            return Err(DomainError::invalid(
+                "to",
+                "an identity cannot delegate to itself",
+            ));
         }
         // Inserted only if `to` cannot already reach `from`: the graph stays acyclic
         // even under concurrent changes (the write is serialised).
@@ -559,7 +610,9 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| events)
             .await
             .map_err(|e| match write_error(e, "") {
-                DomainError::Conflict { .. } => DomainError::not_found(format!("delegation {from} → {to}")),
+                DomainError::Conflict { .. } => {
+                    DomainError::not_found(format!("delegation {from} → {to}"))
+                }
                 other => other,
             })?;
         Ok(())
@@ -575,7 +628,9 @@ impl Inventory for InventoryService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let reason = required_text("reason", &request.reason)?;
         let (summary, _) = self.existing(id).await?;
-        if principal.role != Role::Admin && summary.owner.as_ref().map(|o| o.id) != Some(principal.person_id) {
+        if principal.role != Role::Admin
+            && summary.owner.as_ref().map(|o| o.id) != Some(principal.person_id)
+        {
             return Err(DomainError::Forbidden {
                 reason: "owners can suspend only the identities they own".into(),
             });
@@ -588,7 +643,12 @@ impl Inventory for InventoryService {
         .bind(reason.clone())
         .bind(Utc::now())
         .expect(1, "only an active identity can be suspended");
-        let event = Self::event(principal, "identity.suspend", id, json!({ "reason": reason }));
+        let event = Self::event(
+            principal,
+            "identity.suspend",
+            id,
+            json!({ "reason": reason }),
+        );
         self.store
             .write(&[statement], |_| vec![event])
             .await
@@ -614,7 +674,12 @@ impl Inventory for InventoryService {
         .bind(reason.clone())
         .bind(Utc::now())
         .expect(1, "only a suspended identity can be reactivated");
-        let event = Self::event(principal, "identity.reactivate", id, json!({ "reason": reason }));
+        let event = Self::event(
+            principal,
+            "identity.reactivate",
+            id,
+            json!({ "reason": reason }),
+        );
         self.store
             .write(&[statement], |_| vec![event])
             .await

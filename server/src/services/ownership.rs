@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
+use steward_domain::identity::required_text;
 use steward_domain::inventory::{IdentityQuery, IdentityStatus, PersonRef};
 use steward_domain::ownership::{
     suggest_successor, AnswerRequest, AssignRequest, Assignment, AssignmentRole, AssignmentState,
-    BulkAssignRequest, BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox,
-    OrphanEntry, PersonInfo,
+    BulkAssignRequest, BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox, OrphanEntry,
+    PersonInfo,
 };
-use steward_domain::identity::required_text;
 use steward_domain::ports::Ownership;
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -57,11 +57,19 @@ impl OwnershipService {
             .store
             .find_person_by_email(email)
             .await?
-            .ok_or_else(|| DomainError::invalid("person", format!("nobody with the email {email} is known to Steward")))?;
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "person",
+                    format!("nobody with the email {email} is known to Steward"),
+                )
+            })?;
         if !person.active {
             return Err(DomainError::invalid(
                 "person",
-                format!("{} has left; choose someone who is still here", person.display_name),
+                format!(
+                    "{} has left; choose someone who is still here",
+                    person.display_name
+                ),
             ));
         }
         Ok(person)
@@ -141,7 +149,10 @@ impl OwnershipService {
             .bind(person.id)
             .bind(now);
             update.args.extend(ids.iter().cloned());
-            statements.push(update.expect(chunk.len() as u64, "an identity was retired meanwhile; nothing was assigned"));
+            statements.push(update.expect(
+                chunk.len() as u64,
+                "an identity was retired meanwhile; nothing was assigned",
+            ));
 
             if role == AssignmentRole::Owner {
                 let mut dequeue = Statement::new(format!(
@@ -175,7 +186,11 @@ impl OwnershipService {
             }
         };
         let not_found = || DomainError::not_found(format!("assignment {assignment_id}"));
-        let assignment = self.store.find_assignment(assignment_id).await?.ok_or_else(not_found)?;
+        let assignment = self
+            .store
+            .find_assignment(assignment_id)
+            .await?
+            .ok_or_else(not_found)?;
         if assignment.person.id != principal.person_id {
             return Err(DomainError::Forbidden {
                 reason: "only the person an assignment names can answer it".into(),
@@ -195,18 +210,27 @@ impl OwnershipService {
         .bind(state.as_str())
         .bind(now)
         .bind(note.clone())
-        .expect(1, "this assignment was already answered or replaced by a newer one")];
+        .expect(
+            1,
+            "this assignment was already answered or replaced by a newer one",
+        )];
         if assignment.role == AssignmentRole::Owner {
             statements.push(
-                Statement::new("UPDATE identities SET ownership_state = $3 WHERE id = $1 AND owner_id = $2")
-                    .bind(assignment.identity.id)
-                    .bind(principal.person_id)
-                    .bind(ownership_state_after_answer(accept).as_str()),
+                Statement::new(
+                    "UPDATE identities SET ownership_state = $3 WHERE id = $1 AND owner_id = $2",
+                )
+                .bind(assignment.identity.id)
+                .bind(principal.person_id)
+                .bind(ownership_state_after_answer(accept).as_str()),
             );
         }
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            if accept { "identity.assignment_accept" } else { "identity.assignment_dispute" },
+            if accept {
+                "identity.assignment_accept"
+            } else {
+                "identity.assignment_dispute"
+            },
             identity_target(assignment.identity.id),
             json!({ "assignment_id": assignment_id, "role": assignment.role, "note": note }),
         );
@@ -214,7 +238,10 @@ impl OwnershipService {
             .write(&statements, |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        self.store.find_assignment(assignment_id).await?.ok_or_else(not_found)
+        self.store
+            .find_assignment(assignment_id)
+            .await?
+            .ok_or_else(not_found)
     }
 }
 
@@ -237,7 +264,10 @@ impl Ownership for OwnershipService {
             .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
         if summary.status == IdentityStatus::Retired {
             return Err(DomainError::Conflict {
-                message: format!("{} is retired; retired identities cannot be changed", summary.name),
+                message: format!(
+                    "{} is retired; retired identities cannot be changed",
+                    summary.name
+                ),
             });
         }
         let current = match request.role {
@@ -246,12 +276,17 @@ impl Ownership for OwnershipService {
         };
         if current == Some(person.id) {
             return Err(DomainError::Conflict {
-                message: format!("{} is already the {} of {}", person.display_name, request.role, summary.name),
+                message: format!(
+                    "{} is already the {} of {}",
+                    person.display_name, request.role, summary.name
+                ),
             });
         }
         // The sponsor may be promoted to owner (the sponsor slot is then empty), but the
         // owner cannot also be their own backup.
-        if request.role == AssignmentRole::Sponsor && summary.owner.as_ref().map(|o| o.id) == Some(person.id) {
+        if request.role == AssignmentRole::Sponsor
+            && summary.owner.as_ref().map(|o| o.id) == Some(person.id)
+        {
             return Err(DomainError::invalid(
                 "person",
                 "the owner and the sponsor must be different people (the sponsor is the backup)",
@@ -259,7 +294,10 @@ impl Ownership for OwnershipService {
         }
         let (statements, events, ids) = Self::assign_statements(
             principal,
-            &[Target { id: identity_id, current }],
+            &[Target {
+                id: identity_id,
+                current,
+            }],
             request.role,
             &person,
             &request.reason,
@@ -308,7 +346,9 @@ impl Ownership for OwnershipService {
         if count > max {
             return Err(DomainError::invalid(
                 "filter",
-                format!("the filter matches more than {max} identities; narrow it and assign in parts"),
+                format!(
+                    "the filter matches more than {max} identities; narrow it and assign in parts"
+                ),
             ));
         }
         if let Some(expected) = request.expected_count {
@@ -329,12 +369,16 @@ impl Ownership for OwnershipService {
                     AssignmentRole::Sponsor => h.sponsor_id,
                 };
                 // Skipped: already held by this person, or the owner would be their own sponsor.
-                let own_backup = assignment.role == AssignmentRole::Sponsor && h.owner_id == Some(person.id);
+                let own_backup =
+                    assignment.role == AssignmentRole::Sponsor && h.owner_id == Some(person.id);
                 (current != Some(person.id) && !own_backup).then_some(Target { id: h.id, current })
             })
             .collect();
         if targets.is_empty() {
-            return Ok(BulkAssignResult { matched: count, assigned: 0 });
+            return Ok(BulkAssignResult {
+                matched: count,
+                assigned: 0,
+            });
         }
         let (statements, events, _) = Self::assign_statements(
             principal,
@@ -363,7 +407,10 @@ impl Ownership for OwnershipService {
                 .store
                 .list_assignments(Some(principal.person_id), Some("pending"), None, LIST_LIMIT)
                 .await?,
-            notifications: self.store.notifications_for(principal.person_id, 50).await?,
+            notifications: self
+                .store
+                .notifications_for(principal.person_id, 50)
+                .await?,
         })
     }
 
@@ -399,15 +446,25 @@ impl Ownership for OwnershipService {
             .await?)
     }
 
-    async fn orphan_queue(&self, principal: Option<&Principal>) -> Result<Vec<OrphanEntry>, DomainError> {
+    async fn orphan_queue(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<OrphanEntry>, DomainError> {
         authorize(principal, Action::ReadInventory)?;
         Ok(self.store.orphan_queue(LIST_LIMIT).await?)
     }
 
-    async fn people(&self, principal: Option<&Principal>, search: &str) -> Result<Vec<PersonInfo>, DomainError> {
+    async fn people(
+        &self,
+        principal: Option<&Principal>,
+        search: &str,
+    ) -> Result<Vec<PersonInfo>, DomainError> {
         authorize(principal, Action::ReadInventory)?;
         if search.chars().count() > 200 {
-            return Err(DomainError::invalid("q", "search text is longer than 200 characters"));
+            return Err(DomainError::invalid(
+                "q",
+                "search text is longer than 200 characters",
+            ));
         }
         Ok(self.store.list_people(search.trim(), LIST_LIMIT).await?)
     }
@@ -427,7 +484,10 @@ impl Ownership for OwnershipService {
             .await?
             .ok_or_else(|| DomainError::not_found(format!("person {person_id}")))?;
         if person_id == principal.person_id {
-            return Err(DomainError::invalid("person", "you cannot deactivate yourself"));
+            return Err(DomainError::invalid(
+                "person",
+                "you cannot deactivate yourself",
+            ));
         }
         if !person.active {
             return Err(DomainError::Conflict {
@@ -471,13 +531,16 @@ impl Ownership for OwnershipService {
                 }
                 None => None,
             };
-            let sponsor_ref: Option<(PersonRef, bool)> = sponsor.as_ref().map(|s| (s.as_ref(), s.active));
+            let sponsor_ref: Option<(PersonRef, bool)> =
+                sponsor.as_ref().map(|s| (s.as_ref(), s.active));
             let (suggested, why) = suggest_successor(
                 sponsor_ref.as_ref(),
                 colleague.as_ref().map(PersonRow::as_ref).as_ref(),
                 identity.team.as_deref(),
             );
-            statements.push(Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(identity.id));
+            statements.push(
+                Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(identity.id),
+            );
             statements.push(
                 Statement::new(
                     "INSERT INTO orphan_queue (identity_id, former_owner_id, suggested_id, suggested_reason, queued_at) \

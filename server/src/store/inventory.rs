@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
+use steward_domain::identity::{Autonomy, OwnershipState, Sensitivity};
 use steward_domain::inventory::{
     page_from_overfetch, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary,
     Page, PersonRef, SortKey, Source,
 };
-use steward_domain::identity::{Autonomy, OwnershipState, Sensitivity};
 use uuid::Uuid;
 
 use super::{db_run, Dialect, Store, StoreError};
@@ -37,7 +37,12 @@ pub struct NewIdentity {
 
 impl NewIdentity {
     /// An identity of `kind` with every optional attribute empty.
-    pub fn new(name: &str, kind: IdentityKind, environment: &str, created_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        name: &str,
+        kind: IdentityKind,
+        environment: &str,
+        created_at: DateTime<Utc>,
+    ) -> Self {
         NewIdentity {
             id: Uuid::new_v4(),
             name: name.to_owned(),
@@ -411,7 +416,8 @@ impl Store {
             };
 
             let count = |extra: &'static str, filter: &IdentityQuery| {
-                let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
+                let mut sql =
+                    QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
                 push_filters!(&mut sql, filter, now);
                 sql.push(extra);
                 sql
@@ -422,8 +428,10 @@ impl Store {
             };
             // Orphaned = no owner + an owner who left: two counts an index serves each.
             let mut no_owner = count(" AND i.owner_id IS NULL", &plain);
-            let mut owner_left =
-                count(" AND i.owner_id IN (SELECT id FROM people WHERE active = FALSE)", &plain);
+            let mut owner_left = count(
+                " AND i.owner_id IN (SELECT id FROM people WHERE active = FALSE)",
+                &plain,
+            );
             let without_owner: i64 = no_owner.build_query_scalar().fetch_one(pool).await?;
             let with_owner_gone: i64 = owner_left.build_query_scalar().fetch_one(pool).await?;
             let orphaned = without_owner + with_owner_gone;
@@ -521,7 +529,10 @@ mod tests {
 
     #[test]
     fn fts_phrases_quote_the_text() {
-        assert_eq!(super::fts_phrase(r#"say "hi" OR x"#), r#""say ""hi"" OR x""#);
+        assert_eq!(
+            super::fts_phrase(r#"say "hi" OR x"#),
+            r#""say ""hi"" OR x""#
+        );
     }
 
     #[test]

@@ -163,7 +163,9 @@ impl Store {
         if let Store::Sqlite(s) = &store {
             // Gathers statistics for tables that lack them or changed a lot (cheap when
             // nothing is needed), so plans stay good on a long-lived database.
-            sqlx::query("PRAGMA optimize=0x10002").execute(&s.writer).await?;
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(&s.writer)
+                .await?;
         }
         Ok(store)
     }

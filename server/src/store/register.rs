@@ -197,7 +197,10 @@ impl Store {
             .transpose()
     }
 
-    pub async fn credentials_of(&self, identity_id: Uuid) -> Result<Vec<CredentialInfo>, StoreError> {
+    pub async fn credentials_of(
+        &self,
+        identity_id: Uuid,
+    ) -> Result<Vec<CredentialInfo>, StoreError> {
         let rows: Vec<CredentialRow> = db_run!(self, reader, |pool| {
             sqlx::query_as(
                 "SELECT id, kind, key_id, created_at, last_rotated_at, expires_at, last_used_at, \
@@ -256,13 +259,17 @@ impl Store {
     /// upstream and downstream, with their active permissions.
     pub async fn delegation_graph(&self, focus: Uuid) -> Result<DelegationGraph, StoreError> {
         type NodeRow = (Uuid, String, String, String);
-        let (ids, edges, nodes, perms): (Vec<Uuid>, Vec<(Uuid, Uuid, String)>, Vec<NodeRow>, Vec<(Uuid, String, String)>) =
-            db_run!(self, reader, |pool| {
-                let seed = match DIALECT {
-                    Dialect::Sqlite => "$1",
-                    Dialect::Postgres => "CAST($1 AS UUID)",
-                };
-                let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+        let (ids, edges, nodes, perms): (
+            Vec<Uuid>,
+            Vec<(Uuid, Uuid, String)>,
+            Vec<NodeRow>,
+            Vec<(Uuid, String, String)>,
+        ) = db_run!(self, reader, |pool| {
+            let seed = match DIALECT {
+                Dialect::Sqlite => "$1",
+                Dialect::Postgres => "CAST($1 AS UUID)",
+            };
+            let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
                     "WITH RECURSIVE up(id, depth) AS ( \
                        SELECT {seed}, 0 \
                        UNION SELECT d.from_id, up.depth + 1 FROM delegations d JOIN up ON d.to_id = up.id \
@@ -278,35 +285,36 @@ impl Store {
                 .bind(DELEGATION_NODES)
                 .fetch_all(pool)
                 .await?;
-                let in_list = |sql: &mut QueryBuilder<Db>, ids: &[Uuid]| {
-                    sql.push(" (");
-                    let mut list = sql.separated(", ");
-                    for id in ids {
-                        list.push_bind(*id);
-                    }
-                    sql.push(")");
-                };
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT from_id, to_id, kind FROM delegations WHERE from_id IN",
-                );
-                in_list(&mut sql, &ids);
-                sql.push(" AND to_id IN");
-                in_list(&mut sql, &ids);
-                sql.push(" ORDER BY from_id, to_id");
-                let edges = sql.build_query_as().fetch_all(pool).await?;
-                let mut sql =
-                    QueryBuilder::<Db>::new("SELECT id, name, kind, status FROM identities WHERE id IN");
-                in_list(&mut sql, &ids);
-                sql.push(" ORDER BY name, id");
-                let nodes = sql.build_query_as().fetch_all(pool).await?;
-                let mut sql = QueryBuilder::<Db>::new(
+            let in_list = |sql: &mut QueryBuilder<Db>, ids: &[Uuid]| {
+                sql.push(" (");
+                let mut list = sql.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                sql.push(")");
+            };
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT from_id, to_id, kind FROM delegations WHERE from_id IN",
+            );
+            in_list(&mut sql, &ids);
+            sql.push(" AND to_id IN");
+            in_list(&mut sql, &ids);
+            sql.push(" ORDER BY from_id, to_id");
+            let edges = sql.build_query_as().fetch_all(pool).await?;
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT id, name, kind, status FROM identities WHERE id IN",
+            );
+            in_list(&mut sql, &ids);
+            sql.push(" ORDER BY name, id");
+            let nodes = sql.build_query_as().fetch_all(pool).await?;
+            let mut sql = QueryBuilder::<Db>::new(
                     "SELECT identity_id, resource, action FROM entitlements WHERE removed_at IS NULL AND identity_id IN",
                 );
-                in_list(&mut sql, &ids);
-                sql.push(" ORDER BY resource, action");
-                let perms = sql.build_query_as().fetch_all(pool).await?;
-                (ids, edges, nodes, perms)
-            });
+            in_list(&mut sql, &ids);
+            sql.push(" ORDER BY resource, action");
+            let perms = sql.build_query_as().fetch_all(pool).await?;
+            (ids, edges, nodes, perms)
+        });
         let _ = ids;
         let c = corrupt("delegation");
         let nodes = nodes
@@ -393,7 +401,11 @@ impl Store {
     }
 
     /// People whose name or email contains `search`, by name, with what they own.
-    pub async fn list_people(&self, search: &str, limit: i64) -> Result<Vec<PersonInfo>, StoreError> {
+    pub async fn list_people(
+        &self,
+        search: &str,
+        limit: i64,
+    ) -> Result<Vec<PersonInfo>, StoreError> {
         type Row = (Uuid, String, String, Option<String>, bool, i64);
         let rows: Vec<Row> = db_run!(self, reader, |pool| {
             let like = match DIALECT {
@@ -413,23 +425,22 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, display_name, email, team, active, owned)| PersonInfo {
-                id,
-                display_name,
-                email,
-                team,
-                active,
-                owned: owned.max(0) as u64,
-            })
+            .map(
+                |(id, display_name, email, team, active, owned)| PersonInfo {
+                    id,
+                    display_name,
+                    email,
+                    team,
+                    active,
+                    owned: owned.max(0) as u64,
+                },
+            )
             .collect())
     }
 
     /// Identities `person` owns (`owner = true`) or sponsors, not retired, with their
     /// team and the other role's holder.
-    pub async fn identities_held_by(
-        &self,
-        person: Uuid,
-    ) -> Result<Vec<HeldIdentity>, StoreError> {
+    pub async fn identities_held_by(&self, person: Uuid) -> Result<Vec<HeldIdentity>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
             sqlx::query_as(
                 "SELECT i.id, i.name, i.team, i.owner_id, i.sponsor_id FROM identities i \
@@ -471,7 +482,8 @@ impl Store {
             if let Some(identity) = identity {
                 sql.push(" AND a.identity_id = ").push_bind(identity);
             }
-            sql.push(" ORDER BY a.assigned_at DESC, a.id LIMIT ").push_bind(limit);
+            sql.push(" ORDER BY a.assigned_at DESC, a.id LIMIT ")
+                .push_bind(limit);
             sql.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter().map(Assignment::try_from).collect()
@@ -482,16 +494,17 @@ impl Store {
         person: Uuid,
         limit: i64,
     ) -> Result<Vec<Notification>, StoreError> {
-        let rows: Vec<(Uuid, Option<Uuid>, String, DateTime<Utc>)> = db_run!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT id, identity_id, message, created_at FROM notifications \
+        let rows: Vec<(Uuid, Option<Uuid>, String, DateTime<Utc>)> =
+            db_run!(self, reader, |pool| {
+                sqlx::query_as(
+                    "SELECT id, identity_id, message, created_at FROM notifications \
                  WHERE person_id = $1 AND read_at IS NULL ORDER BY created_at DESC, id LIMIT $2",
-            )
-            .bind(person)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        });
+                )
+                .bind(person)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            });
         Ok(rows
             .into_iter()
             .map(|(id, identity_id, message, created_at)| Notification {
@@ -506,10 +519,19 @@ impl Store {
     /// The orphan queue, oldest first.
     pub async fn orphan_queue(&self, limit: i64) -> Result<Vec<OrphanEntry>, StoreError> {
         type Row = (
-            Uuid, String, String, String, String,
-            Uuid, String, String,
-            Option<Uuid>, Option<String>, Option<String>,
-            String, DateTime<Utc>,
+            Uuid,
+            String,
+            String,
+            String,
+            String,
+            Uuid,
+            String,
+            String,
+            Option<Uuid>,
+            Option<String>,
+            Option<String>,
+            String,
+            DateTime<Utc>,
         );
         let rows: Vec<Row> = db_run!(self, reader, |pool| {
             sqlx::query_as(
@@ -603,7 +625,12 @@ impl Store {
         &self,
         credentials: &[NewCredentialRow],
         entitlements: &[NewEntitlementRow],
-        delegations: &[(Uuid, Uuid, steward_domain::delegation::DelegationKind, DateTime<Utc>)],
+        delegations: &[(
+            Uuid,
+            Uuid,
+            steward_domain::delegation::DelegationKind,
+            DateTime<Utc>,
+        )],
     ) -> Result<(), StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
@@ -642,8 +669,9 @@ impl Store {
                 sql.build().execute(&mut *tx).await?;
             }
             for chunk in delegations.chunks(BULK_ROWS) {
-                let mut sql =
-                    QueryBuilder::<Db>::new("INSERT INTO delegations (from_id, to_id, kind, created_at) ");
+                let mut sql = QueryBuilder::<Db>::new(
+                    "INSERT INTO delegations (from_id, to_id, kind, created_at) ",
+                );
                 sql.push_values(chunk, |mut row, (from, to, kind, at)| {
                     row.push_bind(*from)
                         .push_bind(*to)
