@@ -60,7 +60,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -117,11 +117,11 @@ pub fn sort_arrow(state: &str) -> &'static str {
     }
 }
 
+/// One group of the facet bar: its title and (label, count, link) per value.
+pub type FacetGroup = (&'static str, Vec<(String, u64, String)>);
+
 /// The facet bar: per dimension, (label, count, link narrowing the filter to it).
-pub fn facet_groups(
-    facets: &Facets,
-    query: &IdentityQuery,
-) -> Vec<(&'static str, Vec<(String, u64, String)>)> {
+pub fn facet_groups(facets: &Facets, query: &IdentityQuery) -> Vec<FacetGroup> {
     let link = |f: &dyn Fn(&mut IdentityQuery)| {
         let mut q = query.first_page();
         f(&mut q);

@@ -2,6 +2,10 @@
 //! rotation state, entitlements, the delegation diagram and the lifecycle timeline —
 //! with the actions the caller may take; and the create / edit form (admins).
 
+// The form's server function takes one argument per form field (that is how an
+// `ActionForm` posts), and the macro generates the browser side of it too.
+#![allow(clippy::too_many_arguments)]
+
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -128,7 +132,6 @@ pub async fn change_lifecycle(
 
 /// Creates (no `id`) or updates an identity from the form; returns its id.
 #[server(prefix = "/rpc", endpoint = "identity/save")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_identity(
     id: Option<String>,
     name: String,

@@ -259,12 +259,10 @@ impl Store {
     /// upstream and downstream, with their active permissions.
     pub async fn delegation_graph(&self, focus: Uuid) -> Result<DelegationGraph, StoreError> {
         type NodeRow = (Uuid, String, String, String);
-        let (ids, edges, nodes, perms): (
-            Vec<Uuid>,
-            Vec<(Uuid, Uuid, String)>,
-            Vec<NodeRow>,
-            Vec<(Uuid, String, String)>,
-        ) = db_run!(self, reader, |pool| {
+        type EdgeRow = (Uuid, Uuid, String);
+        type PermissionRow = (Uuid, String, String);
+        type Rows = (Vec<EdgeRow>, Vec<NodeRow>, Vec<PermissionRow>);
+        let (edges, nodes, perms): Rows = db_run!(self, reader, |pool| {
             let seed = match DIALECT {
                 Dialect::Sqlite => "$1",
                 Dialect::Postgres => "CAST($1 AS UUID)",
@@ -313,9 +311,8 @@ impl Store {
             in_list(&mut sql, &ids);
             sql.push(" ORDER BY resource, action");
             let perms = sql.build_query_as().fetch_all(pool).await?;
-            (ids, edges, nodes, perms)
+            (edges, nodes, perms)
         });
-        let _ = ids;
         let c = corrupt("delegation");
         let nodes = nodes
             .into_iter()
