@@ -165,25 +165,34 @@ const INSERT_BATCH: usize = 1000;
 /// Appends the filters of an inventory query (`AND …` clauses on the alias `i`) to a
 /// query builder of either database. None of them needs a join, so counts and bulk
 /// selections read only the identities table and its indexes.
+///
+/// With `walk` (SQLite only), the broad filters are written `+column`, which keeps
+/// SQLite from answering them through their own indexes: the listing then walks the
+/// sort order's index and stops after one page, instead of collecting every match
+/// and sorting it. The caller asks for this when the filter is not selective.
 macro_rules! push_filters {
-    ($sql:expr, $query:expr, $now:expr) => {{
+    ($sql:expr, $query:expr, $now:expr) => {
+        push_filters!($sql, $query, $now, false)
+    };
+    ($sql:expr, $query:expr, $now:expr, $walk:expr) => {{
         let sql = $sql;
         let query: &IdentityQuery = $query;
         let now: DateTime<Utc> = $now;
+        let p = if $walk { "+" } else { "" };
         if let Some(class) = query.actor_class {
-            sql.push(" AND i.actor_class = ").push_bind(class.as_str());
+            sql.push(format_args!(" AND {p}i.actor_class = ")).push_bind(class.as_str());
         }
         if let Some(kind) = query.kind {
-            sql.push(" AND i.kind = ").push_bind(kind.as_str());
+            sql.push(format_args!(" AND {p}i.kind = ")).push_bind(kind.as_str());
         }
         if let Some(source) = query.source {
-            sql.push(" AND i.source = ").push_bind(source.as_str());
+            sql.push(format_args!(" AND {p}i.source = ")).push_bind(source.as_str());
         }
         if let Some(environment) = &query.environment {
-            sql.push(" AND i.environment = ").push_bind(environment.clone());
+            sql.push(format_args!(" AND {p}i.environment = ")).push_bind(environment.clone());
         }
         if let Some(status) = query.status {
-            sql.push(" AND i.status = ").push_bind(status.as_str());
+            sql.push(format_args!(" AND {p}i.status = ")).push_bind(status.as_str());
         }
         if let Some(owner) = &query.owner {
             sql.push(" AND i.owner_id = (SELECT id FROM people WHERE email = ")
@@ -191,25 +200,25 @@ macro_rules! push_filters {
                 .push(")");
         }
         if let Some(team) = &query.team {
-            sql.push(" AND i.team = ").push_bind(team.clone());
+            sql.push(format_args!(" AND {p}i.team = ")).push_bind(team.clone());
         }
         if query.orphaned {
             // Nobody answers for it: no owner, or an owner who has left.
-            sql.push(
-                " AND (i.owner_id IS NULL OR i.owner_id IN (SELECT id FROM people WHERE active = FALSE))",
-            );
+            sql.push(format_args!(
+                " AND ({p}i.owner_id IS NULL OR {p}i.owner_id IN (SELECT id FROM people WHERE active = FALSE))"
+            ));
         }
         if query.expired {
-            sql.push(" AND i.expires_at <= ").push_bind(now);
+            sql.push(format_args!(" AND {p}i.expires_at <= ")).push_bind(now);
         }
         if let Some(days) = query.expiring_days {
-            sql.push(" AND i.expires_at > ")
+            sql.push(format_args!(" AND {p}i.expires_at > "))
                 .push_bind(now)
-                .push(" AND i.expires_at <= ")
+                .push(format_args!(" AND {p}i.expires_at <= "))
                 .push_bind(now + chrono::Duration::days(i64::from(days)));
         }
         if let Some(days) = query.stale_days {
-            sql.push(" AND (i.last_used_at IS NULL OR i.last_used_at < ")
+            sql.push(format_args!(" AND ({p}i.last_used_at IS NULL OR {p}i.last_used_at < "))
                 .push_bind(now - chrono::Duration::days(i64::from(days)))
                 .push(")");
         }
@@ -306,10 +315,11 @@ impl Store {
             },
         };
         let want = i64::from(query.limit) + 1;
+        let walk = self.walk_sort_index(query).await?;
         let mut rows: Vec<IdentityRow> = Vec::new();
         if let Position::Valued(after) = &position {
             rows = self
-                .list_part(query, now, Some(after.as_ref()), None, want)
+                .list_part(query, now, walk, Some(after.as_ref()), None, want)
                 .await?;
         }
         if nullable && (rows.len() as i64) < want {
@@ -318,7 +328,7 @@ impl Store {
                 Position::Valued(_) => None,
             };
             let more = self
-                .list_part(query, now, None, after_id, want - rows.len() as i64)
+                .list_part(query, now, walk, None, after_id, want - rows.len() as i64)
                 .await?;
             rows.extend(more);
         }
@@ -335,6 +345,7 @@ impl Store {
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
+        walk: bool,
         valued_after: Option<Option<&(CursorValue, Uuid)>>,
         null_after: Option<Uuid>,
         limit: i64,
@@ -349,7 +360,7 @@ impl Store {
         };
         let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
             let mut sql = QueryBuilder::<Db>::new(SELECT_SUMMARY);
-            push_filters!(&mut sql, query, now);
+            push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
             match valued_after {
                 Some(after) => {
                     if nullable {
@@ -377,6 +388,37 @@ impl Store {
             sql.build_query_as().fetch_all(pool).await?
         });
         Ok(rows)
+    }
+
+    /// Whether a SQLite listing should walk its sort index rather than let the filters
+    /// pick their indexes: yes unless the filter is selective — an owner, a search, or
+    /// class/kind/source/environment/status values that together hold less than 0.5 %
+    /// of the register (known exactly from `identity_counts`). PostgreSQL's planner
+    /// makes this choice well by itself.
+    async fn walk_sort_index(&self, query: &IdentityQuery) -> Result<bool, StoreError> {
+        if self.dialect() != Dialect::Sqlite || query.owner.is_some() || query.search.is_some() {
+            return Ok(false);
+        }
+        let dims = IdentityQuery {
+            actor_class: query.actor_class,
+            kind: query.kind,
+            source: query.source,
+            environment: query.environment.clone(),
+            status: query.status,
+            ..IdentityQuery::new()
+        };
+        if !dims.is_filtered() {
+            return Ok(true);
+        }
+        let (matching, total): (i64, i64) = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT COALESCE(SUM(i.n), 0), (SELECT COALESCE(SUM(n), 0) FROM identity_counts) \
+                 FROM identity_counts i WHERE 1 = 1",
+            );
+            push_filters!(&mut sql, &dims, Utc::now());
+            sql.build_query_as().fetch_one(pool).await?
+        });
+        Ok(total > 0 && matching * 200 >= total)
     }
 
     /// Counts per dimension of the identities matching the query's filters. A filter
