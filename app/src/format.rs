@@ -216,7 +216,9 @@ pub struct NodeBox {
     pub y: f64,
     pub w: f64,
     pub h: f64,
+    /// The name as drawn (shortened to fit the box) and in full.
     pub name: String,
+    pub full_name: String,
     pub kind: String,
     /// What it can exercise through delegation, a few lines at most.
     pub lines: Vec<String>,
@@ -246,6 +248,19 @@ const NODE_H: f64 = 96.0;
 const GAP_X: f64 = 90.0;
 const GAP_Y: f64 = 24.0;
 const PERM_LINES: usize = 3;
+/// Characters of a name that fit a box.
+const NAME_CHARS: usize = 26;
+
+/// `text`, cut to `max` characters with an ellipsis when longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
 
 /// Places the delegation graph: one column per delegation depth, nodes stacked in
 /// each column, arrows from the right edge of the delegator to the left edge of the
@@ -287,7 +302,8 @@ pub fn diagram_layout(graph: &steward_domain::delegation::DelegationGraph) -> Di
             y,
             w: NODE_W,
             h: NODE_H,
-            name: node.name.clone(),
+            name: shorten(&node.name, NAME_CHARS),
+            full_name: node.name.clone(),
             kind,
             lines,
             focus: node.id == graph.focus,
@@ -517,6 +533,11 @@ mod tests {
             "Service account · 1 of its own not usable here"
         );
         assert_eq!(layout.edges[0].label, "acts as");
+        assert_eq!(
+            shorten("code-review-orchestrator-157", 26),
+            "code-review-orchestrator-…"
+        );
+        assert_eq!(shorten("short", 26), "short");
         assert_eq!(
             describe_delegation(&graph),
             "n1 acts as n2 (1 permissions usable through this chain)"

@@ -558,6 +558,7 @@ pub fn DelegationDiagram(graph: DelegationGraph) -> impl IntoView {
                 }).collect_view()}
                 {layout.nodes.into_iter().map(|n| view! {
                     <g class=if n.focus { "node focus" } else { "node" }>
+                        <title>{n.full_name}</title>
                         <rect x=n.x y=n.y width=n.w height=n.h rx="6" />
                         <text x=n.x + 8.0 y=n.y + 18.0 class="node-name">{n.name}</text>
                         <text x=n.x + 8.0 y=n.y + 34.0 class="node-kind">{n.kind}</text>
