@@ -67,15 +67,36 @@ impl InventoryService {
     /// were, for the audit).
     async fn changeable(&self, id: Uuid) -> Result<(IdentitySummary, IdentityExtra), DomainError> {
         let found = self.existing(id).await?;
-        if found.0.status == IdentityStatus::Retired {
-            return Err(DomainError::Conflict {
-                message: format!(
-                    "{} is retired; retired identities cannot be changed",
-                    found.0.name
-                ),
-            });
-        }
+        refuse_retired(&found.0)?;
         Ok(found)
+    }
+
+    /// One credential of an identity (revoked ones included).
+    async fn credential(
+        &self,
+        id: Uuid,
+        credential_id: Uuid,
+    ) -> Result<Option<CredentialInfo>, DomainError> {
+        Ok(self
+            .store
+            .credentials_of(id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == credential_id))
+    }
+
+    /// One entitlement of an identity (removed ones included).
+    async fn entitlement(
+        &self,
+        id: Uuid,
+        entitlement_id: Uuid,
+    ) -> Result<Option<Entitlement>, DomainError> {
+        Ok(self
+            .store
+            .entitlements_of(id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entitlement_id))
     }
 
     async fn detail(&self, id: Uuid) -> Result<IdentityDetail, DomainError> {
@@ -116,6 +137,19 @@ impl InventoryService {
             details,
         )
     }
+}
+
+/// Retired identities are kept as they were, for the audit: every change refuses them.
+pub fn refuse_retired(identity: &IdentitySummary) -> Result<(), DomainError> {
+    if identity.status == IdentityStatus::Retired {
+        return Err(DomainError::Conflict {
+            message: format!(
+                "{} is retired; retired identities cannot be changed",
+                identity.name
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// A stored vocabulary value (`None` stays `None`); a value outside the vocabulary is
@@ -277,17 +311,9 @@ impl Inventory for InventoryService {
     ) -> Result<IdentityDetail, DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let before = self.detail(id).await?;
-        if before.summary.status == IdentityStatus::Retired {
-            return Err(DomainError::Conflict {
-                message: format!(
-                    "{} is retired; retired identities cannot be changed",
-                    before.summary.name
-                ),
-            });
-        }
-        if draft.kind.actor_class() != before.summary.actor_class
-            && !before.delegation.edges.is_empty()
+        let (before, extra) = self.changeable(id).await?;
+        if draft.kind.actor_class() != before.actor_class
+            && !self.store.delegation_graph(id).await?.edges.is_empty()
         {
             return Err(DomainError::invalid(
                 "kind",
@@ -297,21 +323,21 @@ impl Inventory for InventoryService {
         let now = Utc::now();
         let d = draft.validated(&self.policy, now)?;
         let old = IdentityDraft {
-            name: before.summary.name.clone(),
-            kind: before.summary.kind,
-            external_id: before.summary.external_id.clone(),
-            environment: before.summary.environment.clone(),
-            team: before.summary.team.clone(),
-            purpose: before.purpose.clone(),
-            autonomy: before.autonomy,
-            sensitivity_ceiling: before.sensitivity_ceiling,
-            spiffe_id: before.summary.spiffe_id.clone(),
-            revocation_path: before.revocation_path.clone(),
-            expires_at: before.summary.expires_at,
+            name: before.name,
+            kind: before.kind,
+            external_id: before.external_id,
+            environment: before.environment,
+            team: before.team,
+            purpose: extra.purpose,
+            autonomy: stored(id, &extra.autonomy)?,
+            sensitivity_ceiling: stored(id, &extra.sensitivity_ceiling)?,
+            spiffe_id: before.spiffe_id,
+            revocation_path: extra.revocation_path,
+            expires_at: before.expires_at,
         };
         let diff = changes(&draft_json(&old), &draft_json(&d));
         if diff.as_object().is_some_and(|m| m.is_empty()) {
-            return Ok(before);
+            return self.detail(id).await;
         }
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
         statements.push(
@@ -386,11 +412,8 @@ impl Inventory for InventoryService {
             .map_err(|e| {
                 write_error(e, "this identity already has a credential with this key id")
             })?;
-        self.store
-            .credentials_of(id)
+        self.credential(id, credential_id)
             .await?
-            .into_iter()
-            .find(|c| c.id == credential_id)
             .ok_or(DomainError::Internal)
     }
 
@@ -403,15 +426,9 @@ impl Inventory for InventoryService {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         self.existing(id).await?;
-        let credential = self
-            .store
-            .credentials_of(id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == credential_id)
-            .ok_or_else(|| {
-                DomainError::not_found(format!("credential {credential_id} of identity {id}"))
-            })?;
+        let credential = self.credential(id, credential_id).await?.ok_or_else(|| {
+            DomainError::not_found(format!("credential {credential_id} of identity {id}"))
+        })?;
         let statement = Statement::new(
             "UPDATE credentials SET revoked_at = $3 WHERE id = $1 AND identity_id = $2 AND revoked_at IS NULL",
         )
@@ -429,11 +446,8 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        self.store
-            .credentials_of(id)
+        self.credential(id, credential_id)
             .await?
-            .into_iter()
-            .find(|c| c.id == credential_id)
             .ok_or(DomainError::Internal)
     }
 
@@ -484,11 +498,8 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        self.store
-            .entitlements_of(id)
+        self.entitlement(id, entitlement_id)
             .await?
-            .into_iter()
-            .find(|e| e.id == entitlement_id)
             .ok_or(DomainError::Internal)
     }
 
@@ -501,15 +512,9 @@ impl Inventory for InventoryService {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         self.existing(id).await?;
-        let entitlement = self
-            .store
-            .entitlements_of(id)
-            .await?
-            .into_iter()
-            .find(|e| e.id == entitlement_id)
-            .ok_or_else(|| {
-                DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}"))
-            })?;
+        let entitlement = self.entitlement(id, entitlement_id).await?.ok_or_else(|| {
+            DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}"))
+        })?;
         let statement = Statement::new(
             "UPDATE entitlements SET removed_at = $3 WHERE id = $1 AND identity_id = $2 AND removed_at IS NULL",
         )
@@ -527,11 +532,8 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        self.store
-            .entitlements_of(id)
+        self.entitlement(id, entitlement_id)
             .await?
-            .into_iter()
-            .find(|e| e.id == entitlement_id)
             .ok_or(DomainError::Internal)
     }
 

@@ -19,7 +19,9 @@ use steward_domain::ports::Ownership;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use super::inventory::{identity_target, ownership_state_after_answer, write_error};
+use super::inventory::{
+    identity_target, ownership_state_after_answer, refuse_retired, write_error,
+};
 use crate::store::register::PersonRow;
 use crate::store::write::{Arg, Statement};
 use crate::store::Store;
@@ -262,14 +264,7 @@ impl Ownership for OwnershipService {
             .find_identity(identity_id)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
-        if summary.status == IdentityStatus::Retired {
-            return Err(DomainError::Conflict {
-                message: format!(
-                    "{} is retired; retired identities cannot be changed",
-                    summary.name
-                ),
-            });
-        }
+        refuse_retired(&summary)?;
         let current = match request.role {
             AssignmentRole::Owner => summary.owner.as_ref().map(|o| o.id),
             AssignmentRole::Sponsor => extra.sponsor_id,
