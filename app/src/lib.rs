@@ -16,7 +16,7 @@ pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
@@ -53,16 +53,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Steward") />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="app-header">
-                <a class="brand" href="/">"Steward"</a>
-                <nav aria-label="Main">
-                    <A href="/inventory">"Inventory"</A>
-                    <A href="/inbox">"Inbox"</A>
-                    <A href="/ownership">"Ownership"</A>
-                    <session::AuditLink />
-                </nav>
-                <session::AccountArea />
-            </header>
+            <session::SiteHeader />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/inventory" /> } ssr=SsrMode::Async />

@@ -44,30 +44,34 @@ pub async fn whoami() -> Result<Option<UserInfo>, AppError> {
     Ok(principal().as_ref().map(UserInfo::from))
 }
 
-/// The Audit link, for the roles that may read the trail.
+/// The site header: the main navigation (with the Audit link for the roles that may
+/// read the trail) and who is signed in with a sign-out button, or a sign-in link.
+///
+/// One resource and one suspense boundary for the whole header: every boundary a page
+/// has is one more the server must wait on, and fewer concurrent boundaries per page
+/// keep server rendering clear of the reactive scheduler's races between them.
 #[component]
-pub fn AuditLink() -> impl IntoView {
+pub fn SiteHeader() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
+    let nav = |audit: bool| {
+        view! {
+            <nav aria-label="Main">
+                <A href="/inventory">"Inventory"</A>
+                <A href="/inbox">"Inbox"</A>
+                <A href="/ownership">"Ownership"</A>
+                {audit.then(|| view! { <A href="/audit">"Audit"</A> })}
+            </nav>
+        }
+    };
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let show = matches!(me.await, Ok(Some(user)) if matches!(user.role, Role::Admin | Role::Auditor));
-                show.then(|| view! { <A href="/audit">"Audit"</A> })
-            })}
-        </Suspense>
-    }
-}
-
-/// The header's account area: who is signed in and a sign-out button, or a sign-in link.
-#[component]
-pub fn AccountArea() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
-    view! {
-        <div class="user-area" aria-label="Account">
-            <Suspense fallback=|| ()>
+        <header class="app-header">
+            <a class="brand" href="/">"Steward"</a>
+            <Suspense fallback=move || nav(false)>
                 {move || Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(user)) => view! {
+                    let user = me.await.ok().flatten();
+                    let audit = matches!(&user, Some(u) if matches!(u.role, Role::Admin | Role::Auditor));
+                    let account = match user {
+                        Some(user) => view! {
                             <span class="user-name">{user.display_name}</span>
                             <span class="badge role">{user.role.as_str()}</span>
                             <form method="post" action="/auth/logout" class="inline">
@@ -75,10 +79,14 @@ pub fn AccountArea() -> impl IntoView {
                             </form>
                         }
                         .into_any(),
-                        _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                        None => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                    };
+                    view! {
+                        {nav(audit)}
+                        <div class="user-area" aria-label="Account">{account}</div>
                     }
                 })}
             </Suspense>
-        </div>
+        </header>
     }
 }

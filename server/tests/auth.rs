@@ -186,7 +186,7 @@ fn every_route_is_in_the_matrix() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_authorization_matrix() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -235,7 +235,7 @@ async fn api_authorization_matrix() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_and_server_functions_by_role() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -375,7 +375,7 @@ async fn pages_and_server_functions_by_role() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_cycles_the_session_id_and_sign_out_ends_it() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -427,7 +427,7 @@ async fn sign_in_cycles_the_session_id_and_sign_out_ends_it() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_after_their_absolute_lifetime() {
     for_each_store(|store| async move {
         let mut short = security();
@@ -442,7 +442,43 @@ async fn sessions_end_after_their_absolute_lifetime() {
     .await;
 }
 
-#[tokio::test]
+/// Many page requests at once, as a busy server sees them: every one is answered (a
+/// request that never answers fails the test after 60 s). Server rendering once hung
+/// now and then when several pages rendered at the same time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_under_concurrent_requests() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = Auth::Cookie(app.login(Role::Admin).await);
+        let viewer = Auth::Cookie(app.login(Role::Viewer).await);
+        let mut requests = Vec::new();
+        for round in 0..30 {
+            for page in [
+                "/inventory?env=prod",
+                "/inbox",
+                "/ownership",
+                "/audit",
+                "/identities/new",
+            ] {
+                let auth = if round % 2 == 0 { &admin } else { &viewer };
+                let app = &app;
+                requests.push(async move { (page, app.get(page, auth).await.status) });
+            }
+        }
+        let mut answered = 0;
+        for (page, status) in futures_util::future::join_all(requests).await {
+            assert!(
+                matches!(status, StatusCode::OK | StatusCode::FORBIDDEN),
+                "{page}: {status}"
+            );
+            answered += 1;
+        }
+        assert_eq!(answered, 150);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
     for_each_store(|store| async move {
         let mut short = security();
@@ -465,7 +501,7 @@ async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_posts_are_refused() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -526,7 +562,7 @@ async fn cross_site_posts_are_refused() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_lock_the_account_and_are_audited() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -568,7 +604,7 @@ async fn repeated_failures_lock_the_account_and_are_audited() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
@@ -690,7 +726,7 @@ async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_trail_is_append_only_and_tampering_is_named() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;

@@ -123,12 +123,26 @@ impl TryFrom<IdentityRow> for IdentitySummary {
     }
 }
 
+/// The columns of an [`IdentityRow`], from identities `i` joined to their owner `p`.
+const SUMMARY_COLUMNS: &str =
+    "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
+     i.environment, i.status, i.team, i.spiffe_id, i.expires_at, i.created_at, i.last_used_at, \
+     p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email, \
+     p.active AS owner_active";
+
 pub(crate) const SELECT_SUMMARY: &str =
     "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
      i.environment, i.status, i.team, i.spiffe_id, i.expires_at, i.created_at, i.last_used_at, \
      p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email, \
      p.active AS owner_active \
      FROM identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1";
+
+/// How many rows, in sort order, a search first looks through before asking the search
+/// index. A term in at least one name of ~200 fills a page from this window (walking
+/// the sort index, cheap); only rarer terms go to the index, which finds few rows fast.
+/// Without the window a common term makes the index return tens of thousands of rows
+/// that must all be sorted to show the first page.
+const SEARCH_WINDOW: i64 = 10_000;
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
 pub fn like_pattern(text: &str) -> String {
@@ -225,7 +239,8 @@ macro_rules! push_filters {
         if let Some(search) = &query.search {
             match DIALECT {
                 // Three characters or more: the trigram index finds the rows.
-                Dialect::Sqlite if search.chars().count() >= 3 => {
+                // Walking (a search window) tests the text itself instead.
+                Dialect::Sqlite if search.chars().count() >= 3 && !$walk => {
                     sql.push(" AND i.rowid IN (SELECT rowid FROM identity_search WHERE identity_search MATCH ")
                         .push_bind(fts_phrase(search))
                         .push(")");
@@ -273,6 +288,15 @@ enum Position {
     Null(Option<Uuid>),
 }
 
+/// Which part of a listing a query reads.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    /// Rows with a sort value, after this key (or from the start).
+    Valued(Option<&'a (CursorValue, Uuid)>),
+    /// Rows without a sort value (nullable sorts only), after this id (or from the start).
+    Null(Option<Uuid>),
+}
+
 enum CursorValue {
     Text(String),
     Time(DateTime<Utc>),
@@ -316,10 +340,14 @@ impl Store {
         };
         let want = i64::from(query.limit) + 1;
         let walk = self.walk_sort_index(query).await?;
+        // A search first looks through a window of rows in sort order; when that does
+        // not fill the page, the same part is asked again through the search index.
+        let window = query.search.as_ref().map(|_| SEARCH_WINDOW);
         let mut rows: Vec<IdentityRow> = Vec::new();
         if let Position::Valued(after) = &position {
+            let part = Part::Valued(after.as_ref());
             rows = self
-                .list_part(query, now, walk, Some(after.as_ref()), None, want)
+                .list_part_searching(query, now, walk, window, part, want)
                 .await?;
         }
         if nullable && (rows.len() as i64) < want {
@@ -327,8 +355,9 @@ impl Store {
                 Position::Null(after) => *after,
                 Position::Valued(_) => None,
             };
+            let part = Part::Null(after_id);
             let more = self
-                .list_part(query, now, walk, None, after_id, want - rows.len() as i64)
+                .list_part_searching(query, now, walk, window, part, want - rows.len() as i64)
                 .await?;
             rows.extend(more);
         }
@@ -339,15 +368,40 @@ impl Store {
         Ok(page_from_overfetch(items, query.limit, sort))
     }
 
-    /// One part of a listing: the rows with a sort value after `valued_after`
-    /// (`Some(None)`: from the start), or else the rows without one after `null_after`.
+    /// One part of a listing, through the search window first when there is one.
+    async fn list_part_searching(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+        walk: bool,
+        window: Option<i64>,
+        part: Part<'_>,
+        limit: i64,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        if let Some(window) = window {
+            let rows = self
+                .list_part(query, now, walk, Some(window), part, limit)
+                .await?;
+            // A full page from the window is the right page: every row after the
+            // window comes later in the order.
+            if rows.len() as i64 >= limit {
+                return Ok(rows);
+            }
+        }
+        self.list_part(query, now, walk, None, part, limit).await
+    }
+
+    /// One part of a listing: the rows with a sort value after a key (or from the
+    /// start), or the rows without one after an id. With `window`, only that many rows
+    /// from the position on, in sort order, are looked at (and searched without the
+    /// search index).
     async fn list_part(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
         walk: bool,
-        valued_after: Option<Option<&(CursorValue, Uuid)>>,
-        null_after: Option<Uuid>,
+        window: Option<i64>,
+        part: Part<'_>,
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
         let sort = query.sort;
@@ -358,11 +412,20 @@ impl Store {
         } else {
             (" > ", " ASC")
         };
+        let order = match part {
+            Part::Valued(_) => format!(" ORDER BY {column}{dir}, i.id{dir}"),
+            Part::Null(_) => format!(" ORDER BY i.id{dir}"),
+        };
         let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new(SELECT_SUMMARY);
-            push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
-            match valued_after {
-                Some(after) => {
+            let mut sql = QueryBuilder::<Db>::new(SUMMARY_COLUMNS);
+            sql.push(" FROM ");
+            if window.is_some() {
+                sql.push("(SELECT i.* FROM identities i WHERE 1 = 1");
+            } else {
+                sql.push("identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1");
+            }
+            match part {
+                Part::Valued(after) => {
                     if nullable {
                         sql.push(format_args!(" AND {column} IS NOT NULL"));
                     }
@@ -374,17 +437,24 @@ impl Store {
                         };
                         sql.push(", ").push_bind(*id).push(")");
                     }
-                    sql.push(format_args!(" ORDER BY {column}{dir}, i.id{dir}"));
                 }
-                None => {
+                Part::Null(after) => {
                     sql.push(format_args!(" AND {column} IS NULL"));
-                    if let Some(id) = null_after {
+                    if let Some(id) = after {
                         sql.push(format_args!(" AND i.id{op}")).push_bind(id);
                     }
-                    sql.push(format_args!(" ORDER BY i.id{dir}"));
                 }
             }
-            sql.push(" LIMIT ").push_bind(limit);
+            if let Some(window) = window {
+                // The window walks the sort order's index; the filters (the search as a
+                // plain substring test) then look only at its rows.
+                sql.push(&order).push(" LIMIT ").push_bind(window);
+                sql.push(") i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1");
+                push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
+            } else {
+                push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
+            }
+            sql.push(&order).push(" LIMIT ").push_bind(limit);
             sql.build_query_as().fetch_all(pool).await?
         });
         Ok(rows)
@@ -421,79 +491,90 @@ impl Store {
         Ok(total > 0 && matching * 200 >= total)
     }
 
-    /// Counts per dimension of the identities matching the query's filters. A filter
-    /// on class, kind, source, environment and status only is answered from the
-    /// trigger-maintained `identity_counts`; other filters count the matching rows.
-    /// Orphaned and expired are counted each as a sum of index-served counts.
+    /// Counts per dimension of the identities matching the query's filters, with how
+    /// many of them are orphaned and expired.
+    ///
+    /// A filter on class, kind, source, environment, status and orphaned only is
+    /// answered from the trigger-maintained `identity_counts` (which keeps the orphaned
+    /// split) and a range of the expiry index; any other filter counts the matching rows
+    /// in one grouped pass.
     pub async fn identity_facets(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
     ) -> Result<Facets, StoreError> {
-        type Group = (String, String, String, String, String, i64);
-        let dimensions_only = IdentityQuery {
+        type Group = (String, String, String, String, String, i64, i64, i64);
+        let dimensions = IdentityQuery {
             actor_class: query.actor_class,
             kind: query.kind,
             source: query.source,
             environment: query.environment.clone(),
             status: query.status,
             ..IdentityQuery::new()
+        };
+        let counted = IdentityQuery {
+            orphaned: query.orphaned,
+            ..dimensions.clone()
         } == query.filter_only();
-        let (groups, orphaned, expired): (Vec<Group>, i64, i64) = db_run!(self, reader, |pool| {
-            let groups: Vec<Group> = if dimensions_only {
+        let groups: Vec<Group> = db_run!(self, reader, |pool| {
+            if counted {
                 let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, i.n \
+                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, \
+                     CAST(SUM(i.n) AS BIGINT), \
+                     CAST(SUM(CASE WHEN i.orphaned THEN i.n ELSE 0 END) AS BIGINT), \
+                     CAST(0 AS BIGINT) \
                      FROM identity_counts i WHERE i.n > 0",
                 );
-                push_filters!(&mut sql, query, now);
-                sql.build_query_as().fetch_all(pool).await?
+                push_filters!(&mut sql, &dimensions, now);
+                if query.orphaned {
+                    sql.push(" AND i.orphaned");
+                }
+                sql.push(" GROUP BY i.actor_class, i.kind, i.source, i.environment, i.status");
+                let groups: Vec<Group> = sql.build_query_as().fetch_all(pool).await?;
+                // Expired rows are a prefix of the expiry index, which also holds every
+                // column these filters test: one range read, whatever the filter.
+                let mut sql = QueryBuilder::<Db>::new(match DIALECT {
+                    Dialect::Sqlite => {
+                        "SELECT COUNT(*) FROM identities i INDEXED BY identities_expiry_facets \
+                         WHERE 1 = 1"
+                    }
+                    Dialect::Postgres => "SELECT COUNT(*) FROM identities i WHERE 1 = 1",
+                });
+                let expired_filter = IdentityQuery {
+                    expired: true,
+                    ..query.filter_only()
+                };
+                push_filters!(&mut sql, &expired_filter, now);
+                let expired: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+                // Carried on one group row; the fold only adds it up.
+                let mut groups = groups;
+                if let Some(first) = groups.first_mut() {
+                    first.7 = expired;
+                }
+                groups
             } else {
                 let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*) \
-                     FROM identities i WHERE 1 = 1",
+                    "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*), \
+                     SUM(CASE WHEN i.owner_id IS NULL \
+                         OR i.owner_id IN (SELECT id FROM people WHERE active = FALSE) \
+                         THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN i.expires_at <= ",
                 );
+                sql.push_bind(now)
+                    .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
                 push_filters!(&mut sql, query, now);
                 sql.push(" GROUP BY i.actor_class, i.kind, i.source, i.environment, i.status");
                 sql.build_query_as().fetch_all(pool).await?
-            };
-
-            let count = |extra: &'static str, filter: &IdentityQuery| {
-                let mut sql =
-                    QueryBuilder::<Db>::new("SELECT COUNT(*) FROM identities i WHERE 1 = 1");
-                push_filters!(&mut sql, filter, now);
-                sql.push(extra);
-                sql
-            };
-            let plain = IdentityQuery {
-                orphaned: false,
-                ..query.clone()
-            };
-            // Orphaned = no owner + an owner who left: two counts an index serves each.
-            let mut no_owner = count(" AND i.owner_id IS NULL", &plain);
-            let mut owner_left = count(
-                " AND i.owner_id IN (SELECT id FROM people WHERE active = FALSE)",
-                &plain,
-            );
-            let without_owner: i64 = no_owner.build_query_scalar().fetch_one(pool).await?;
-            let with_owner_gone: i64 = owner_left.build_query_scalar().fetch_one(pool).await?;
-            let orphaned = without_owner + with_owner_gone;
-            let expired_filter = IdentityQuery {
-                expired: true,
-                ..query.clone()
-            };
-            let mut expired_sql = count("", &expired_filter);
-            let expired: i64 = expired_sql.build_query_scalar().fetch_one(pool).await?;
-            (groups, orphaned, expired)
+            }
         });
+        let count = |n: i64| n.max(0) as u64;
+        let orphaned = groups.iter().map(|g| count(g.6)).sum();
+        let expired = groups.iter().map(|g| count(g.7)).sum();
         let groups: Vec<([String; 5], u64)> = groups
             .into_iter()
-            .map(|(a, b, c, d, e, n)| ([a, b, c, d, e], n.max(0) as u64))
+            .map(|(a, b, c, d, e, n, _, _)| ([a, b, c, d, e], count(n)))
             .collect();
-        Ok(Facets::from_groups(
-            &groups,
-            orphaned.max(0) as u64,
-            expired.max(0) as u64,
-        ))
+        Ok(Facets::from_groups(&groups, orphaned, expired))
     }
 
     /// The identities matching the query's filters (at most `limit`, by id) with who

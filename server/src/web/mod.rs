@@ -116,6 +116,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn(render_pages_with_retry))
         .layer(middleware::from_fn(auth::login_redirect))
         .layer(middleware::from_fn_with_state(
             auth_state.clone(),
@@ -160,6 +161,52 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// How long one attempt to render a page may take before it is taken for stalled. A
+/// page renders in milliseconds; this only matters for the stall described below.
+const PAGE_ATTEMPT_LIMIT: Duration = Duration::from_secs(8);
+const PAGE_ATTEMPTS: usize = 3;
+
+/// Whether a request is for a server-rendered page (not the API, sign-in endpoints,
+/// server functions, static files or probes).
+fn is_page_request(request: &Request<axum::body::Body>) -> bool {
+    let path = request.uri().path();
+    request.method() == axum::http::Method::GET
+        && !["/api/", "/auth/", "/rpc/", "/pkg/", "/healthz", "/readyz"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+/// Renders a page, and renders it again if an attempt stalls.
+///
+/// Leptos 0.8's server rendering now and then never completes a page whose suspense
+/// boundaries resolve in a particular order (seen about once in several hundred renders
+/// when many run at once; upstream leptos-rs/leptos#4851 fixed one such race, another
+/// remains in 0.8.23). Rendering a page only reads, so a stalled attempt is dropped and
+/// the page rendered afresh; after [`PAGE_ATTEMPTS`] the browser gets a 503 with a
+/// clear message instead of waiting forever.
+async fn render_pages_with_retry(
+    request: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if !is_page_request(&request) {
+        return next.run(request).await;
+    }
+    let (parts, _) = request.into_parts();
+    for attempt in 1..=PAGE_ATTEMPTS {
+        let request = Request::from_parts(parts.clone(), axum::body::Body::empty());
+        match tokio::time::timeout(PAGE_ATTEMPT_LIMIT, next.clone().run(request)).await {
+            Ok(response) => return response,
+            Err(_) => tracing::warn!(attempt, "page rendering stalled; rendering it again"),
+        }
+    }
+    tracing::error!("page rendering stalled {PAGE_ATTEMPTS} times");
+    api::ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the page could not be rendered in time; please reload it",
+    )
+    .into_response()
 }
 
 /// Deletes expired sessions every few minutes, for as long as the server runs.

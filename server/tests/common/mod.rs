@@ -136,6 +136,11 @@ impl TestApp {
     }
 
     pub async fn with_security(store: &Store, security: WebSecurity) -> TestApp {
+        // `RUST_LOG=…` shows the server's logs with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let services = Services::new(store.clone());
         for role in Role::ALL {
             services
@@ -179,6 +184,15 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        let what = format!("{} {}", request.method(), request.uri());
+        // A request that never answers fails its test, naming itself, instead of
+        // stalling the whole suite.
+        tokio::time::timeout(std::time::Duration::from_secs(60), self.send_inner(request))
+            .await
+            .unwrap_or_else(|_| panic!("{what} did not answer within 60 s"))
+    }
+
+    async fn send_inner(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let header_of = |name| {
@@ -261,6 +275,7 @@ impl TestApp {
 }
 
 /// How a test request authenticates.
+#[derive(Clone)]
 pub enum Auth {
     None,
     Cookie(String),
