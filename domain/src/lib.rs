@@ -7,6 +7,7 @@ pub mod auth;
 pub mod delegation;
 pub mod error;
 pub mod identity;
+pub mod import;
 pub mod inventory;
 pub mod ownership;
 pub mod ports;

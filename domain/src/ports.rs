@@ -14,6 +14,7 @@ use crate::identity::{
     CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
     NewEntitlement, RetireRequest, RetirementReport,
 };
+use crate::import::{ImportReport, ImportRequest};
 use crate::inventory::{Facets, IdentityQuery, IdentitySummary, Page};
 use crate::ownership::{
     AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
@@ -211,10 +212,24 @@ pub trait AuditTrail: Send + Sync {
     async fn verify(&self, principal: Option<&Principal>) -> Result<ChainReport, DomainError>;
 }
 
+/// Importing inventories from the files real systems produce.
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Reads `file` as `request.format`; unless `dry_run`, applies it in one
+    /// transaction (all or nothing) and records one audit event.
+    async fn import(
+        &self,
+        principal: Option<&Principal>,
+        request: &ImportRequest,
+        file: &[u8],
+    ) -> Result<ImportReport, DomainError>;
+}
+
 /// Every port, handed to the UI through context and to the API through state.
 #[derive(Clone)]
 pub struct Ports {
     pub inventory: Arc<dyn Inventory>,
     pub ownership: Arc<dyn Ownership>,
     pub audit: Arc<dyn AuditTrail>,
+    pub imports: Arc<dyn Imports>,
 }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use steward_domain::auth::Role;
+use steward_domain::import::{ImportAction, ImportFormat, ImportReport, ImportRequest};
 
-use crate::config::{public_origin, DatabaseConfig, ServeConfig};
+use crate::config::{public_origin, DatabaseConfig, ImportConfig, ServeConfig};
 use crate::services::Services;
 use crate::store::Store;
 use crate::web::auth::WebSecurity;
@@ -62,6 +63,34 @@ enum Command {
         /// The database's name in the report.
         #[arg(long, default_value = "database")]
         label: String,
+    },
+    /// Import an inventory file exported by AWS, Kubernetes, GitHub, Google Cloud,
+    /// Entra ID or Steward (matched on source and external id; applied in one
+    /// transaction; audited as one event with the file's SHA-256).
+    Import {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        limits: ImportConfig,
+        /// aws-credential-report, k8s-serviceaccounts, github-pats, github-installations,
+        /// gcp-service-accounts, gcp-keys, entra-service-principals, steward-csv or steward-json.
+        #[arg(long)]
+        format: ImportFormat,
+        /// Report what would change without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The file is a full export of its source: identities of the same source and
+        /// environment that it no longer lists are marked not seen (never deleted).
+        #[arg(long)]
+        full: bool,
+        /// Environment of identities whose format does not name one.
+        #[arg(long, default_value = "prod")]
+        environment: String,
+        /// SPIFFE trust domain of the cluster (k8s-serviceaccounts).
+        #[arg(long)]
+        trust_domain: Option<String>,
+        /// The file to import.
+        file: std::path::PathBuf,
     },
     /// Manage the people who sign in to Steward.
     User {
@@ -271,6 +300,56 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import {
+            database,
+            limits,
+            format,
+            dry_run,
+            full,
+            environment,
+            trust_domain,
+            file,
+        } => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.set_message(format!("reading {}", file.display()));
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let store = open(&database).await?;
+            let services = Services::new(store.clone()).with_import_limits(limits.limits());
+            let request = ImportRequest {
+                format,
+                file_name: file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+                environment,
+                trust_domain,
+                full,
+                dry_run,
+            };
+            bar.set_message(format!(
+                "{} {} ({} bytes)",
+                if dry_run { "checking" } else { "importing" },
+                request.file_name,
+                bytes.len()
+            ));
+            let imports =
+                crate::services::imports::ImportService::new(store.clone(), services.import_limits);
+            let result = imports.run_as(CLI_ACTOR, &request, &bytes).await;
+            bar.finish_and_clear();
+            store.close().await;
+            match result {
+                Ok(report) => {
+                    print!("{}", import_summary(&report));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("steward import: {error}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Command::User { database, command } => {
             let store = open(&database).await?;
             let services = Services::new(store.clone());
@@ -409,6 +488,47 @@ fn oidc_service(
     ))
 }
 
+/// What an import did, for the terminal.
+fn import_summary(report: &ImportReport) -> String {
+    let mut out = format!(
+        "{} {} ({}, sha256 {}): {} records — {} created, {} updated, {} unchanged, {} not seen, {} skipped; {} credentials, {} delegations, {} signals.\n",
+        if report.dry_run { "Dry run of" } else { "Imported" },
+        report.file_name,
+        report.format,
+        report.sha256,
+        report.records,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.not_seen,
+        report.skipped,
+        report.credentials,
+        report.delegations,
+        report.signals,
+    );
+    for change in &report.changes {
+        let action = match change.action {
+            ImportAction::Create => "create",
+            ImportAction::Update => "update",
+            ImportAction::Unchanged => "same",
+            ImportAction::NotSeen => "not seen",
+            ImportAction::Skip => "skip",
+        };
+        out.push_str(&format!(
+            "  {action:<8} {} ({})",
+            change.name, change.external_id
+        ));
+        if !change.detail.is_empty() {
+            out.push_str(&format!(": {}", change.detail));
+        }
+        out.push('\n');
+    }
+    if report.dry_run {
+        out.push_str("Nothing was written. Run again without --dry-run to apply.\n");
+    }
+    out
+}
+
 async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Result<()> {
     let public_url = serve
         .public_url
@@ -421,7 +541,8 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         );
     }
     let store = open(&database).await?;
-    let mut services = Services::with_policy(store.clone(), serve.expiry_policy());
+    let mut services = Services::with_policy(store.clone(), serve.expiry_policy())
+        .with_import_limits(serve.imports.limits());
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);
     }

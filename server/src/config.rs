@@ -81,6 +81,28 @@ pub struct DatabaseConfig {
     pub db_max_connections: u32,
 }
 
+/// Limits on one import (the web page, the API and `steward import`).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ImportConfig {
+    /// Largest import file, in bytes.
+    #[arg(long, env = "STEWARD_IMPORT_MAX_BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub import_max_bytes: u64,
+    /// Most records (identities) one import may hold.
+    #[arg(long, env = "STEWARD_IMPORT_MAX_RECORDS", default_value_t = 500_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub import_max_records: u64,
+}
+
+impl ImportConfig {
+    pub fn limits(&self) -> steward_domain::import::ImportLimits {
+        steward_domain::import::ImportLimits {
+            max_bytes: self.import_max_bytes,
+            max_records: self.import_max_records,
+        }
+    }
+}
+
 /// Settings of `steward serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
@@ -115,6 +137,8 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_MAX_EXPIRY_DAYS_AI", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub max_expiry_days_ai: u32,
+    #[command(flatten)]
+    pub imports: ImportConfig,
     #[command(flatten)]
     pub oidc: OidcArgs,
 }

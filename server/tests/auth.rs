@@ -57,6 +57,8 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         }
         ("POST", "/api/v1/identities") => allow(&[Admin], StatusCode::CREATED),
         ("POST", "/api/v1/identities/assign") => allow(&[Admin], StatusCode::OK),
+        // A dry run (see `route_uri`): the report, nothing written.
+        ("POST", "/api/v1/imports") => allow(&[Admin], StatusCode::OK),
         ("PUT", "/api/v1/identities/{id}")
         | ("POST", "/api/v1/identities/{id}/credentials")
         | ("DELETE", "/api/v1/identities/{id}/credentials/{credential_id}")
@@ -116,6 +118,9 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
         ("POST", "/api/v1/identities/{id}/suspend" | "/api/v1/identities/{id}/reactivate")
         | ("POST", "/api/v1/people/{id}/deactivate") => r#"{"reason":"matrix"}"#.to_owned(),
         ("POST", "/api/v1/identities/{id}/retire") => r#"{"evidence":"CHG-1"}"#.to_owned(),
+        ("POST", "/api/v1/imports") => {
+            "name,kind,environment,external_id\nmatrix,workload,prod,matrix-1\n".to_owned()
+        }
         ("POST", "/api/v1/assignments/{id}/accept" | "/api/v1/assignments/{id}/dispute") => {
             r#"{"note":"matrix"}"#.to_owned()
         }
@@ -202,11 +207,14 @@ async fn api_authorization_matrix() {
                 }
             };
             for (method, path) in steward_server::api::ROUTES {
-                let uri = ["{id}", "{credential_id}", "{entitlement_id}", "{to}"]
+                let mut uri = ["{id}", "{credential_id}", "{entitlement_id}", "{to}"]
                     .iter()
                     .fold(path.to_string(), |uri, name| {
                         uri.replace(name, "00000000-0000-4000-8000-000000000000")
                     });
+                if *path == "/api/v1/imports" {
+                    uri.push_str("?format=steward-csv&dry_run=true");
+                }
                 let mut request = auth.apply(Request::builder().method(*method).uri(&uri));
                 request = request.header(header::ORIGIN, ORIGIN);
                 let body = match valid_body(method, path) {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod identities;
+pub mod imports;
 pub mod ownership;
 pub mod problem;
 pub mod tokens;
@@ -137,6 +138,7 @@ impl Modify for BearerAuth {
         identities::suspend,
         identities::reactivate,
         identities::retire,
+        imports::import,
         ownership::assign,
         ownership::bulk_assign,
         ownership::inbox,
@@ -159,6 +161,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "inventory", description = "The register of machine and AI identities"),
         (name = "lifecycle", description = "Suspend (the kill switch), reactivate and retire identities"),
+        (name = "imports", description = "Importing inventories: AWS, Kubernetes, GitHub, Google Cloud, Entra ID, Steward CSV/JSON"),
         (name = "ownership", description = "Owners, sponsors, the owner's inbox, the orphan queue and people"),
         (name = "tokens", description = "API tokens for automation"),
         (name = "audit", description = "The tamper-evident audit trail"),
@@ -209,6 +212,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/identities/{id}/suspend"),
     ("POST", "/api/v1/identities/{id}/reactivate"),
     ("POST", "/api/v1/identities/{id}/retire"),
+    ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/inbox"),
     ("GET", "/api/v1/assignments"),
     ("POST", "/api/v1/assignments/{id}/accept"),
@@ -267,6 +271,10 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/identities/{id}/suspend", post(identities::suspend))
         .route("/identities/{id}/reactivate", post(identities::reactivate))
         .route("/identities/{id}/retire", post(identities::retire))
+        .route(
+            "/imports",
+            post(imports::import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/inbox", get(ownership::inbox))
         .route("/assignments", get(ownership::list_assignments))
         .route("/assignments/{id}/accept", post(ownership::accept))

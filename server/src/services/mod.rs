@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod imports;
 pub mod inventory;
 pub mod oidc;
 pub mod ownership;
@@ -12,6 +13,7 @@ pub mod tokens;
 use std::sync::Arc;
 
 use steward_domain::identity::ExpiryPolicy;
+use steward_domain::import::ImportLimits;
 use steward_domain::ports::Ports;
 
 use crate::store::Store;
@@ -25,6 +27,8 @@ pub struct Services {
     pub tokens: tokens::TokenService,
     /// Single sign-on, when configured.
     pub oidc: Option<oidc::OidcService>,
+    /// What one import may hold.
+    pub import_limits: ImportLimits,
 }
 
 impl Services {
@@ -39,12 +43,24 @@ impl Services {
                 inventory: Arc::new(inventory::InventoryService::new(store.clone(), policy)),
                 ownership: Arc::new(ownership::OwnershipService::new(store.clone())),
                 audit: Arc::new(audit::AuditService::new(store.clone())),
+                imports: Arc::new(imports::ImportService::new(
+                    store.clone(),
+                    ImportLimits::default(),
+                )),
             },
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),
             oidc: None,
+            import_limits: ImportLimits::default(),
             store,
         }
+    }
+
+    /// The same services with other limits on imports.
+    pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
+        self.import_limits = limits;
+        self.ports.imports = Arc::new(imports::ImportService::new(self.store.clone(), limits));
+        self
     }
 
     /// The same services with single sign-on.

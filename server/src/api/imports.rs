@@ -1,0 +1,53 @@
+//! `POST /api/v1/imports`: an inventory file in, a report of what changed (or would).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use steward_domain::import::{ImportReport, ImportRequest};
+
+use super::{ApiError, ApiQuery, ApiState, Caller, Problem};
+
+/// Import an inventory file (the request body, exactly as the source system wrote it).
+/// With `dry_run=true` nothing is written and the report says what would change;
+/// otherwise the import is applied in one transaction and recorded as one audit event
+/// with its counts and the file's SHA-256.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    params(ImportRequest),
+    request_body(content = String, description = "The file, as exported by its source", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Dry run: what would change", body = ImportReport),
+        (status = 201, description = "Applied", body = ImportReport),
+        (status = 400, description = "The file or an option is wrong (names line/record, field and problem)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn import(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(request): ApiQuery<ImportRequest>,
+    body: Body,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    let limit = state.services.import_limits.max_bytes;
+    let file = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the file is larger than the limit of {limit} bytes (STEWARD_IMPORT_MAX_BYTES)"
+                ),
+            )
+        })?;
+    let report = state
+        .services
+        .ports
+        .imports
+        .import(caller.principal(), &request, &file)
+        .await?;
+    let status = if report.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(report)))
+}

@@ -1,0 +1,184 @@
+//! Reads an import needs to compare a file with the register: the identities it names
+//! (by source and external id), their credentials and delegations, and the identities
+//! of a source and environment that a full import may no longer list.
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::{db_run, Store, StoreError};
+
+/// Keys per `IN (…)` list: well inside both databases' bind limits.
+pub const LOOKUP_CHUNK: usize = 500;
+
+/// What an import compares of an identity it finds in the register.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportTarget {
+    pub id: Uuid,
+    pub external_id: String,
+    pub name: String,
+    pub kind: String,
+    pub environment: String,
+    pub status: String,
+    pub team: Option<String>,
+    pub purpose: Option<String>,
+    pub spiffe_id: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub not_seen_since: Option<DateTime<Utc>>,
+}
+
+/// A credential as an import compares it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportCredential {
+    pub identity_id: Uuid,
+    pub key_id: String,
+    pub kind: String,
+    pub last_rotated_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// The identities of `source` with these external ids.
+    pub async fn import_targets(
+        &self,
+        source: &str,
+        external_ids: &[String],
+    ) -> Result<Vec<ImportTarget>, StoreError> {
+        let mut found = Vec::with_capacity(external_ids.len());
+        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<ImportTarget> = db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT id, external_id, name, kind, environment, status, team, purpose, \
+                     spiffe_id, expires_at, last_used_at, not_seen_since \
+                     FROM identities WHERE source = ",
+                );
+                sql.push_bind(source).push(" AND external_id IN (");
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.clone());
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// Any identity (of any source) with one of these external ids: the ends of the
+    /// delegation edges an import names.
+    pub async fn ids_by_external_id(
+        &self,
+        external_ids: &[String],
+    ) -> Result<Vec<(String, Uuid)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(String, Uuid)> = db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT external_id, id FROM identities WHERE external_id IN (",
+                );
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.clone());
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The credentials of these identities.
+    pub async fn credentials_of_many(
+        &self,
+        identity_ids: &[Uuid],
+    ) -> Result<Vec<ImportCredential>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<ImportCredential> = db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, key_id, kind, last_rotated_at, expires_at, last_used_at, \
+                     revoked_at FROM credentials WHERE identity_id IN (",
+                );
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The signals recorded on these identities: (identity, signal, detail).
+    pub async fn signals_of_many(
+        &self,
+        identity_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, String, String)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(Uuid, String, String)> = db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, signal, detail FROM identity_signals WHERE identity_id IN (",
+                );
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The delegation edges starting at these identities.
+    pub async fn delegations_from_many(
+        &self,
+        identity_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(Uuid, Uuid)> = db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT from_id, to_id FROM delegations WHERE from_id IN (",
+                );
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The identities of a source and environment that are still taken as present (not
+    /// marked not seen, not retired): what a full import compares its file with.
+    pub async fn import_scope(
+        &self,
+        source: &str,
+        environment: &str,
+    ) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT id, external_id, name FROM identities \
+                 WHERE source = $1 AND environment = $2 AND not_seen_since IS NULL \
+                 AND status <> 'retired'",
+            )
+            .bind(source)
+            .bind(environment)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
