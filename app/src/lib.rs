@@ -8,6 +8,7 @@ pub mod audit;
 pub mod error;
 pub mod format;
 pub mod identity;
+pub mod imports;
 pub mod inventory;
 pub mod login;
 pub mod ownership;
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/identities/new") view=identity::IdentityFormPage ssr=SsrMode::Async />
                     <Route path=path!("/identities/:id") view=identity::IdentityPage ssr=SsrMode::Async />
                     <Route path=path!("/identities/:id/edit") view=identity::IdentityFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/import") view=imports::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=ownership::InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/ownership") view=ownership::OwnershipPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />

@@ -53,12 +53,13 @@ pub async fn whoami() -> Result<Option<UserInfo>, AppError> {
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
-    let nav = |audit: bool| {
+    let nav = |audit: bool, admin: bool| {
         view! {
             <nav aria-label="Main">
                 <A href="/inventory">"Inventory"</A>
                 <A href="/inbox">"Inbox"</A>
                 <A href="/ownership">"Ownership"</A>
+                {admin.then(|| view! { <A href="/import">"Import"</A> })}
                 {audit.then(|| view! { <A href="/audit">"Audit"</A> })}
             </nav>
         }
@@ -66,10 +67,11 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="app-header">
             <a class="brand" href="/">"Steward"</a>
-            <Suspense fallback=move || nav(false)>
+            <Suspense fallback=move || nav(false, false)>
                 {move || Suspend::new(async move {
                     let user = me.await.ok().flatten();
                     let audit = matches!(&user, Some(u) if matches!(u.role, Role::Admin | Role::Auditor));
+                    let admin = matches!(&user, Some(u) if u.role == Role::Admin);
                     let account = match user {
                         Some(user) => view! {
                             <span class="user-name">{user.display_name}</span>
@@ -82,7 +84,7 @@ pub fn SiteHeader() -> impl IntoView {
                         None => view! { <a href="/login">"Sign in"</a> }.into_any(),
                     };
                     view! {
-                        {nav(audit)}
+                        {nav(audit, admin)}
                         <div class="user-area" aria-label="Account">{account}</div>
                     }
                 })}

@@ -288,6 +288,21 @@ async fn pages_and_server_functions_by_role() {
                     "{role} {page}"
                 );
             }
+            let import = app.get("/import", &auth).await;
+            assert_eq!(
+                import.status,
+                if *role == Role::Admin {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{role} /import"
+            );
+            assert_eq!(
+                inventory.body.contains(r#"href="/import""#),
+                *role == Role::Admin,
+                "{role}: only admins are offered Import"
+            );
             let new = app.get("/identities/new", &auth).await;
             assert_eq!(
                 new.status,
@@ -320,6 +335,7 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/ownership/answer" => format!("{id}&accept=true"),
                 "/rpc/ownership/overview" => "people=".into(),
                 "/rpc/ownership/deactivate" => format!("{id}&reason=x"),
+                "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
         };
@@ -362,6 +378,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/identity/get",
             "/rpc/identity/lifecycle",
             "/rpc/identity/save",
+            "/rpc/imports/run",
             "/rpc/inventory/bulk_assign",
             "/rpc/inventory/facets",
             "/rpc/inventory/list_identities",
