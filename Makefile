@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory clean
+.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -39,7 +39,11 @@ e2e:
 bench-inventory:
 	scripts/bench-inventory.sh
 
-bench: bench-inventory
+## make bench-import: a 100,000-row AWS credential report imported into SQLite, timed into BENCHMARKS.md.
+bench-import:
+	scripts/bench-import.sh
+
+bench: bench-inventory bench-import
 
 clean:
 	cargo clean

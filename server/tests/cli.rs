@@ -239,3 +239,59 @@ fn dechunk(mut body: &str) -> String {
         body = &rest[size + 2..];
     }
 }
+
+#[test]
+fn import_previews_applies_and_names_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    let fixture = format!(
+        "{}/tests/fixtures/imports/aws-credential-report.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = |extra: &[&str], file: &str| {
+        steward()
+            .args(["import", "--format", "aws-credential-report"])
+            .args(extra)
+            .arg(file)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let dry = run(&["--dry-run"], &fixture);
+    assert!(dry.status.success(), "{dry:?}");
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        out.starts_with("Dry run of aws-credential-report.csv (aws-credential-report, sha256 "),
+        "{out}"
+    );
+    assert!(
+        out.contains("5 records — 4 created, 0 updated, 0 unchanged, 0 not seen, 1 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  create   github-deploy (arn:aws:iam::123456789012:user/ci/github-deploy)"),
+        "{out}"
+    );
+    assert!(out.contains("Nothing was written."), "{out}");
+
+    let applied = run(&[], &fixture);
+    assert!(applied.status.success(), "{applied:?}");
+    assert!(
+        String::from_utf8_lossy(&applied.stdout).starts_with("Imported aws-credential-report.csv")
+    );
+    let again = run(&[], &fixture);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 created, 0 updated, 4 unchanged"));
+
+    let bad = dir.path().join("bad.csv");
+    let text =
+        std::fs::read_to_string(&fixture)
+            .unwrap()
+            .replacen("2020-03-03T00:00:00+00:00", "soon", 1);
+    std::fs::write(&bad, text).unwrap();
+    let refused = run(&[], bad.to_str().unwrap());
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr).trim(),
+        "steward import: invalid file: bad.csv: line 5, field user_creation_time: 'soon' is not an ISO 8601 time (like 2026-01-31T12:00:00Z)"
+    );
+}
