@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import clean
+.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -44,6 +44,10 @@ bench-import:
 	scripts/bench-import.sh
 
 bench: bench-inventory bench-import
+
+## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	cargo clean

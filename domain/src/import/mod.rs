@@ -535,6 +535,58 @@ where
 mod tests {
     use super::*;
 
+    /// Real files, mutated many times over (bytes flipped, cut, repeated, quotes and
+    /// brackets inserted, invalid UTF-8), read as every format: a parser may refuse a
+    /// file, never panic. (`make fuzz` runs the cargo-fuzz targets for longer.)
+    #[test]
+    fn no_input_makes_a_parser_panic() {
+        let seeds: [&[u8]; 5] = [
+            include_bytes!("../../../server/tests/fixtures/imports/aws-credential-report.csv"),
+            include_bytes!("../../../server/tests/fixtures/imports/k8s-serviceaccounts.json"),
+            include_bytes!("../../../server/tests/fixtures/imports/gcp-service-accounts.json"),
+            include_bytes!("../../../server/tests/fixtures/imports/gcp-key-file.json"),
+            br##"{"value":[{"@odata.type":"#microsoft.graph.agentIdentity","id":"1","appId":"a","keyCredentials":[{"keyId":"k","endDateTime":"2026-01-01T00:00:00Z"}]}],"installations":[{"id":1,"account":{"login":"x"},"app_slug":"s","permissions":{"a":"write"}}]}"##,
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let request = ImportRequest::new(ImportFormat::StewardCsv, "fuzz");
+        let limits = ImportLimits::default();
+        for seed in seeds {
+            for _ in 0..300 {
+                let mut input = seed.to_vec();
+                for _ in 0..=(next() % 4) {
+                    if input.is_empty() {
+                        break;
+                    }
+                    let at = (next() as usize) % input.len();
+                    match next() % 6 {
+                        0 => input[at] = (next() % 256) as u8,
+                        1 => {
+                            let end = (at + (next() as usize % 40)).min(input.len());
+                            input.drain(at..end);
+                        }
+                        2 => {
+                            let end = (at + (next() as usize % 40)).min(input.len());
+                            let copy = input[at..end].to_vec();
+                            input.splice(at..at, copy);
+                        }
+                        3 => input.insert(at, b"\",\n{[]}:\xff"[(next() % 9) as usize]),
+                        4 => input.truncate(at),
+                        _ => input.insert(at, 0xc3),
+                    }
+                }
+                for format in ImportFormat::ALL {
+                    let _ = read_records(*format, &input, &request, limits, |_| Ok(()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn errors_name_the_place_the_field_and_the_problem() {
         let error = ImportError::at(Location::Line(4), Some("arn"), "is empty");

@@ -1,0 +1,16 @@
+//! `gcp-service-accounts`: any bytes may be refused, never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use steward_domain::import::{read_records, ImportFormat, ImportLimits, ImportRequest};
+
+fuzz_target!(|data: &[u8]| {
+    let request = ImportRequest::new(ImportFormat::GcpServiceAccounts, "fuzz");
+    let _ = read_records(
+        ImportFormat::GcpServiceAccounts,
+        data,
+        &request,
+        ImportLimits::default(),
+        |_| Ok(()),
+    );
+});

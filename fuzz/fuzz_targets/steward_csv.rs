@@ -1,0 +1,16 @@
+//! `steward-csv`: any bytes may be refused, never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use steward_domain::import::{read_records, ImportFormat, ImportLimits, ImportRequest};
+
+fuzz_target!(|data: &[u8]| {
+    let request = ImportRequest::new(ImportFormat::StewardCsv, "fuzz");
+    let _ = read_records(
+        ImportFormat::StewardCsv,
+        data,
+        &request,
+        ImportLimits::default(),
+        |_| Ok(()),
+    );
+});
