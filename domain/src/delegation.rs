@@ -67,7 +67,9 @@ impl NewDelegation {
     pub fn check_kinds(&self, from: IdentityKind, to: IdentityKind) -> Result<(), DomainError> {
         use crate::inventory::ActorClass::{Ai, Machine};
         let ok = match self.kind {
-            DelegationKind::ActsAs => from.actor_class() == Ai && to.actor_class() == Machine,
+            // An agent acting through its execution identity, or a workload bound to a
+            // cloud identity (Kubernetes workload identity): the target is a machine.
+            DelegationKind::ActsAs => to.actor_class() == Machine,
             DelegationKind::SubAgent => from.actor_class() == Ai && to.actor_class() == Ai,
         };
         if ok {
@@ -76,7 +78,7 @@ impl NewDelegation {
             Err(DomainError::invalid(
                 "kind",
                 match self.kind {
-                    DelegationKind::ActsAs => "acts_as goes from an AI identity to a machine identity (its execution identity)",
+                    DelegationKind::ActsAs => "acts_as goes to a machine identity (the execution or cloud identity acted through)",
                     DelegationKind::SubAgent => "sub_agent goes from an AI identity to another AI identity",
                 },
             ))
@@ -281,6 +283,9 @@ mod tests {
             .is_ok());
         assert!(acts
             .check_kinds(IdentityKind::Workload, IdentityKind::ServiceAccount)
+            .is_ok());
+        assert!(acts
+            .check_kinds(IdentityKind::ServiceAccount, IdentityKind::Agent)
             .is_err());
         let sub = NewDelegation {
             to: Uuid::nil(),

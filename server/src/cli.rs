@@ -336,7 +336,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             ));
             let imports =
                 crate::services::imports::ImportService::new(store.clone(), services.import_limits);
-            let result = imports.run_as(CLI_ACTOR, &request, &bytes).await;
+            let verb = if dry_run { "checked" } else { "read" };
+            let result = imports
+                .run_with_progress(CLI_ACTOR, &request, &bytes, &|records| {
+                    bar.set_message(format!(
+                        "{} {records} records of {}…",
+                        verb, request.file_name
+                    ))
+                })
+                .await;
             bar.finish_and_clear();
             store.close().await;
             match result {

@@ -46,6 +46,18 @@ impl ImportService {
         request: &ImportRequest,
         file: &[u8],
     ) -> Result<ImportReport, DomainError> {
+        self.run_with_progress(actor, request, file, &|_| {}).await
+    }
+
+    /// [`run_as`](Self::run_as), telling `progress` how many records have been read
+    /// (every thousand, and at the end).
+    pub async fn run_with_progress(
+        &self,
+        actor: &str,
+        request: &ImportRequest,
+        file: &[u8],
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportReport, DomainError> {
         let request = request.validated()?;
         let name = &request.file_name;
         if file.len() as u64 > self.limits.max_bytes {
@@ -80,10 +92,14 @@ impl ImportService {
             }
             first_seen.insert(key, record.location.to_string());
             records.push(record);
+            if records.len() % 1000 == 0 {
+                progress(records.len() as u64);
+            }
             Ok(())
         })
         .map_err(|e| DomainError::invalid("file", format!("{name}: {e}")))?;
         drop(first_seen);
+        progress(records.len() as u64);
 
         let now = Utc::now();
         let plan = self.plan(&request, &records, now).await?;
@@ -205,13 +221,13 @@ impl ImportService {
             let id = match targets.get(&key) {
                 None => {
                     let id = Uuid::new_v4();
-                    plan.statements.push(insert_identity(id, record, now));
+                    plan.new_identities.push((id, index));
                     plan.change(ImportAction::Create, record, "");
                     if let Some(team) = &record.team {
                         teams.insert(team.clone());
                     }
                     for credential in &record.credentials {
-                        plan.statements.push(insert_credential(id, credential, now));
+                        plan.new_credentials.push((id, credential.clone()));
                         plan.credentials += 1;
                     }
                     id
@@ -258,7 +274,10 @@ impl ImportService {
                     target.id
                 }
             };
-            ids_by_external.insert(record.external_id.clone(), id);
+            // Only machine identities can be acted through.
+            if record.kind.actor_class() == steward_domain::inventory::ActorClass::Machine {
+                ids_by_external.insert(record.external_id.clone(), id);
+            }
             for signal in &record.signals {
                 if let Some((name, detail)) = signal_row(signal) {
                     if !existing_signals.contains(&(id, name.to_owned(), detail.clone())) {
@@ -280,7 +299,7 @@ impl ImportService {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        for (external_id, id) in self.store.ids_by_external_id(&unknown).await? {
+        for (external_id, id) in self.store.machine_ids_by_external_id(&unknown).await? {
             ids_by_external.entry(external_id).or_insert(id);
         }
         for (from, target, _) in &edges {
@@ -349,7 +368,19 @@ impl ImportService {
                 .bind(now)
             })
             .collect();
-        plan.statements.splice(0..0, team_statements);
+        // Then the new identities and their credentials, many rows per statement (one
+        // round trip per batch, not per row), before everything that refers to them.
+        let mut first = team_statements;
+        for batch in plan.new_identities.chunks(IDENTITY_BATCH) {
+            first.push(insert_identities(
+                batch.iter().map(|(id, index)| (*id, &records[*index])),
+                now,
+            ));
+        }
+        for batch in plan.new_credentials.chunks(CREDENTIAL_BATCH) {
+            first.push(insert_credentials(batch, now));
+        }
+        plan.statements.splice(0..0, first);
         Ok(plan)
     }
 }
@@ -368,9 +399,16 @@ impl Imports for ImportService {
     }
 }
 
+/// Rows per multi-row INSERT: inside both databases' bind limits (16 and 9 binds a row).
+const IDENTITY_BATCH: usize = 500;
+const CREDENTIAL_BATCH: usize = 1000;
+
 #[derive(Default)]
 struct Plan {
     statements: Vec<Statement>,
+    /// Identities to create: their new id and the index of their record.
+    new_identities: Vec<(Uuid, usize)>,
+    new_credentials: Vec<(Uuid, steward_domain::import::ImportedCredential)>,
     changes: Vec<ImportChange>,
     credentials: u64,
     delegations: u64,
@@ -446,28 +484,46 @@ fn credential_differs(
     }
 }
 
-fn insert_identity(id: Uuid, record: &ImportedIdentity, now: DateTime<Utc>) -> Statement {
-    Statement::new(
+/// `(?, …, ?), (?, …)` for `rows` rows of `columns` placeholders.
+fn values(rows: usize, columns: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
+}
+
+fn insert_identities<'a>(
+    rows: impl ExactSizeIterator<Item = (Uuid, &'a ImportedIdentity)>,
+    now: DateTime<Utc>,
+) -> Statement {
+    let mut statement = Statement::positional(format!(
         "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
          status, status_reason, team, purpose, spiffe_id, expires_at, created_at, last_used_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(id)
-    .bind(record.name.clone())
-    .bind(record.kind.actor_class().as_str())
-    .bind(record.kind.as_str())
-    .bind(record.source.as_str())
-    .bind(record.external_id.clone())
-    .bind(record.environment.clone())
-    .bind(if record.enabled { "active" } else { "suspended" })
-    .bind((!record.enabled).then_some("disabled at the source"))
-    .bind(record.team.clone())
-    .bind(record.purpose.clone())
-    .bind(record.spiffe_id.clone())
-    .bind(record.expires_at)
-    .bind(record.created_at.unwrap_or(now))
-    .bind(record.last_used_at)
-    .bind(now)
+         VALUES {}",
+        values(rows.len(), 16)
+    ));
+    for (id, record) in rows {
+        statement = statement
+            .bind(id)
+            .bind(record.name.clone())
+            .bind(record.kind.actor_class().as_str())
+            .bind(record.kind.as_str())
+            .bind(record.source.as_str())
+            .bind(record.external_id.clone())
+            .bind(record.environment.clone())
+            .bind(if record.enabled {
+                "active"
+            } else {
+                "suspended"
+            })
+            .bind((!record.enabled).then_some("disabled at the source"))
+            .bind(record.team.clone())
+            .bind(record.purpose.clone())
+            .bind(record.spiffe_id.clone())
+            .bind(record.expires_at)
+            .bind(record.created_at.unwrap_or(now))
+            .bind(record.last_used_at)
+            .bind(now);
+    }
+    statement
 }
 
 fn update_identity(
@@ -498,24 +554,28 @@ fn update_identity(
     )
 }
 
-fn insert_credential(
-    identity: Uuid,
-    credential: &steward_domain::import::ImportedCredential,
+fn insert_credentials(
+    rows: &[(Uuid, steward_domain::import::ImportedCredential)],
     now: DateTime<Utc>,
 ) -> Statement {
-    Statement::new(
+    let mut statement = Statement::positional(format!(
         "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, last_rotated_at, \
-         expires_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(Uuid::new_v4())
-    .bind(identity)
-    .bind(credential.kind.as_str())
-    .bind(credential.key_id.clone())
-    .bind(credential.created_at.unwrap_or(now))
-    .bind(credential.last_rotated_at)
-    .bind(credential.expires_at)
-    .bind(credential.last_used_at)
-    .bind((!credential.active).then_some(now))
+         expires_at, last_used_at, revoked_at) VALUES {}",
+        values(rows.len(), 9)
+    ));
+    for (identity, credential) in rows {
+        statement = statement
+            .bind(Uuid::new_v4())
+            .bind(*identity)
+            .bind(credential.kind.as_str())
+            .bind(credential.key_id.clone())
+            .bind(credential.created_at.unwrap_or(now))
+            .bind(credential.last_rotated_at)
+            .bind(credential.expires_at)
+            .bind(credential.last_used_at)
+            .bind((!credential.active).then_some(now));
+    }
+    statement
 }
 
 fn upsert_credential(

@@ -68,9 +68,9 @@ impl Store {
         Ok(found)
     }
 
-    /// Any identity (of any source) with one of these external ids: the ends of the
-    /// delegation edges an import names.
-    pub async fn ids_by_external_id(
+    /// Machine identities (of any source) with one of these external ids: the targets
+    /// of the *acts as* edges an import names.
+    pub async fn machine_ids_by_external_id(
         &self,
         external_ids: &[String],
     ) -> Result<Vec<(String, Uuid)>, StoreError> {
@@ -78,7 +78,8 @@ impl Store {
         for chunk in external_ids.chunks(LOOKUP_CHUNK) {
             let rows: Vec<(String, Uuid)> = db_run!(self, reader, |pool| {
                 let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT external_id, id FROM identities WHERE external_id IN (",
+                    "SELECT external_id, id FROM identities \
+                     WHERE actor_class = 'machine' AND external_id IN (",
                 );
                 let mut list = sql.separated(", ");
                 for id in chunk {

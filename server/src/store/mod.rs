@@ -126,9 +126,12 @@ impl Store {
                     url: parsed.redacted(),
                     source,
                 };
+                // The one writer gets a large page cache: bulk writes (imports, demo
+                // data) touch many pages of the search and sort indexes, and with
+                // SQLite's default 2 MB they would be read back from disk again and again.
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
-                    .connect_with(options.clone())
+                    .connect_with(options.clone().pragma("cache_size", "-131072"))
                     .await
                     .map_err(connect_error)?;
                 // Readers are opened after the writer has created the file.

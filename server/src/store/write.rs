@@ -88,7 +88,8 @@ pub enum Expect {
     Exactly(u64),
 }
 
-/// One SQL statement with `$1, $2, …` placeholders (both databases accept them).
+/// One SQL statement with `$1, $2, …` placeholders (both databases accept them), or
+/// with `?` placeholders bound in order ([`Statement::positional`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     pub sql: String,
@@ -96,6 +97,8 @@ pub struct Statement {
     pub expect: Expect,
     /// Said to the caller when `expect` is not met.
     pub precondition: &'static str,
+    /// `?` placeholders, numbered for PostgreSQL when run.
+    pub positional: bool,
 }
 
 impl Statement {
@@ -105,6 +108,18 @@ impl Statement {
             args: Vec::new(),
             expect: Expect::Any,
             precondition: "",
+            positional: false,
+        }
+    }
+
+    /// A statement whose placeholders are plain `?`, bound in order — for statements
+    /// with thousands of parameters (multi-row inserts): SQLite binds those without
+    /// looking each `$n` up by name, which grows with the square of their number. The
+    /// SQL must have no `?` other than placeholders.
+    pub fn positional(sql: impl Into<String>) -> Self {
+        Statement {
+            positional: true,
+            ..Statement::new(sql)
         }
     }
 
@@ -137,6 +152,22 @@ impl From<sqlx::Error> for WriteError {
     fn from(e: sqlx::Error) -> Self {
         WriteError::Store(StoreError::Sqlx(e))
     }
+}
+
+/// `?, ?, …` as `$1, $2, …` (PostgreSQL has no `?` placeholders).
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + sql.len() / 2);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 macro_rules! bind_args {
@@ -177,7 +208,14 @@ impl Store {
             }
             let mut counts = Vec::with_capacity(statements.len());
             for statement in statements {
-                let query = bind_args!(sqlx::query::<Db>(&statement.sql), &statement.args);
+                let numbered;
+                let sql = if statement.positional && DIALECT == Dialect::Postgres {
+                    numbered = number_placeholders(&statement.sql);
+                    &numbered
+                } else {
+                    &statement.sql
+                };
+                let query = bind_args!(sqlx::query::<Db>(sql), &statement.args);
                 let touched = match query.execute(&mut *tx).await {
                     Ok(done) => done.rows_affected(),
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -199,5 +237,18 @@ impl Store {
             tx.commit().await?;
             Ok(counts)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_placeholders;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            number_placeholders("INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }
