@@ -92,7 +92,7 @@ impl ImportService {
             }
             first_seen.insert(key, record.location.to_string());
             records.push(record);
-            if records.len() % 1000 == 0 {
+            if records.len().is_multiple_of(1000) {
                 progress(records.len() as u64);
             }
             Ok(())
