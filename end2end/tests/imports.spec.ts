@@ -16,7 +16,7 @@ e2e-import-reporter,arn:aws:iam::210987654321:user/e2e-import-reporter,2022-01-0
 
 async function choose(page: Page, name: string, text: string) {
   await page.getByLabel("Format").selectOption("aws-credential-report");
-  await page.getByLabel("File").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
+  await page.getByLabel("File", { exact: true }).setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
 }
 
 test("upload → preview → apply, and again changes nothing", async ({ page }) => {
