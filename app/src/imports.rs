@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use steward_domain::import::{ImportAction, ImportFormat, ImportReport};
+use steward_domain::import::{ImportFormat, ImportReport};
 
 use crate::error::AppError;
 
@@ -72,16 +72,6 @@ pub fn report_summary(report: &ImportReport) -> String {
         report.delegations,
         report.signals
     )
-}
-
-fn action_label(action: ImportAction) -> &'static str {
-    match action {
-        ImportAction::Create => "create",
-        ImportAction::Update => "update",
-        ImportAction::Unchanged => "unchanged",
-        ImportAction::NotSeen => "not seen",
-        ImportAction::Skip => "skip",
-    }
 }
 
 /// `/import`
@@ -180,7 +170,7 @@ fn ImportForm() -> impl IntoView {
                                 <thead><tr><th scope="col">"Change"</th><th scope="col">"Name"</th><th scope="col">"External id"</th><th scope="col">"Detail"</th></tr></thead>
                                 <tbody>
                                     {changes.into_iter().map(|c| view! {
-                                        <tr><td><span class="badge">{action_label(c.action)}</span></td><td>{c.name}</td><td><code>{c.external_id}</code></td><td>{c.detail}</td></tr>
+                                        <tr><td><span class="badge">{c.action.label()}</span></td><td>{c.name}</td><td><code>{c.external_id}</code></td><td>{c.detail}</td></tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>

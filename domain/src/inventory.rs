@@ -469,6 +469,19 @@ impl IdentityQuery {
         }
     }
 
+    /// Only the class, kind, source, environment and status filters: the dimensions
+    /// the register keeps counts of.
+    pub fn dimensions_only(&self) -> Self {
+        IdentityQuery {
+            actor_class: self.actor_class,
+            kind: self.kind,
+            source: self.source,
+            environment: self.environment.clone(),
+            status: self.status,
+            ..IdentityQuery::new()
+        }
+    }
+
     /// Whether any filter or search narrows the listing.
     pub fn is_filtered(&self) -> bool {
         self.filter_only() != IdentityQuery::new()

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use steward_domain::auth::Role;
-use steward_domain::import::{ImportAction, ImportFormat, ImportReport, ImportRequest};
+use steward_domain::import::{ImportFormat, ImportReport, ImportRequest};
 
 use crate::config::{public_origin, DatabaseConfig, ImportConfig, ServeConfig};
 use crate::services::Services;
@@ -316,7 +316,6 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let store = open(&database).await?;
-            let services = Services::new(store.clone()).with_import_limits(limits.limits());
             let request = ImportRequest {
                 format,
                 file_name: file.file_name().map_or_else(
@@ -335,7 +334,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 bytes.len()
             ));
             let imports =
-                crate::services::imports::ImportService::new(store.clone(), services.import_limits);
+                crate::services::imports::ImportService::new(store.clone(), limits.limits());
             let verb = if dry_run { "checked" } else { "read" };
             let result = imports
                 .run_with_progress(CLI_ACTOR, &request, &bytes, &|records| {
@@ -515,13 +514,7 @@ fn import_summary(report: &ImportReport) -> String {
         report.signals,
     );
     for change in &report.changes {
-        let action = match change.action {
-            ImportAction::Create => "create",
-            ImportAction::Update => "update",
-            ImportAction::Unchanged => "same",
-            ImportAction::NotSeen => "not seen",
-            ImportAction::Skip => "skip",
-        };
+        let action = change.action.label();
         out.push_str(&format!(
             "  {action:<8} {} ({})",
             change.name, change.external_id

@@ -42,6 +42,21 @@ async fn count(app: &TestApp, filter: &str) -> u64 {
         .total
 }
 
+/// The first page of the inventory for `filter`, as an admin sees it.
+async fn listed(app: &TestApp, filter: &str) -> Vec<steward_domain::inventory::IdentitySummary> {
+    let admin = app.principal(Role::Admin).await;
+    app.services
+        .ports
+        .inventory
+        .list_identities(
+            Some(&admin),
+            &IdentityQuery::from_query_string(filter).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+}
+
 async fn imports_audited(store: &Store) -> Vec<steward_domain::audit::AuditEvent> {
     store
         .list_audit(&AuditFilter {
@@ -97,17 +112,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].details["sha256"], applied.sha256);
         assert_eq!(events[0].details["created"], 4);
-        let billing = app
-            .services
-            .ports
-            .inventory
-            .list_identities(
-                Some(&admin),
-                &IdentityQuery::from_query_string("q=billing-export").unwrap(),
-            )
-            .await
-            .unwrap()
-            .items;
+        let billing = listed(&app, "q=billing-export").await;
         let detail = app
             .services
             .ports
@@ -284,17 +289,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
             (report.created, report.delegations, report.credentials),
             (2, 1, 1)
         );
-        let pod = app
-            .services
-            .ports
-            .inventory
-            .list_identities(
-                Some(&admin),
-                &IdentityQuery::from_query_string("q=finance/billing").unwrap(),
-            )
-            .await
-            .unwrap()
-            .items;
+        let pod = listed(&app, "q=finance/billing").await;
         assert_eq!(
             pod[0].spiffe_id.as_deref(),
             Some("spiffe://prod.acme.example/ns/finance/sa/billing-exporter")

@@ -164,10 +164,8 @@ mod tests {
 
     #[test]
     fn principals_with_credential_end_dates_and_agents() {
-        let mut found = Vec::new();
-        service_principals(GRAPH.as_bytes(), "prod", |i| {
-            found.push(i);
-            Ok(())
+        let found = crate::import::collect_records(|each| {
+            service_principals(GRAPH.as_bytes(), "prod", each)
         })
         .unwrap();
         assert_eq!(found.len(), 2);

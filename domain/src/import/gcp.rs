@@ -210,18 +210,7 @@ fn key_file(
 mod tests {
     use super::*;
 
-    fn collect(
-        f: impl FnOnce(
-            &mut dyn FnMut(ImportedIdentity) -> Result<(), ImportError>,
-        ) -> Result<u64, ImportError>,
-    ) -> Result<Vec<ImportedIdentity>, ImportError> {
-        let mut found = Vec::new();
-        f(&mut |i| {
-            found.push(i);
-            Ok(())
-        })?;
-        Ok(found)
-    }
+    use crate::import::collect_records as collect;
 
     #[test]
     fn accounts_and_user_managed_keys() {

@@ -222,18 +222,7 @@ mod tests {
   ]
 }"#;
 
-    fn collect(
-        f: impl FnOnce(
-            &mut dyn FnMut(ImportedIdentity) -> Result<(), ImportError>,
-        ) -> Result<u64, ImportError>,
-    ) -> Result<Vec<ImportedIdentity>, ImportError> {
-        let mut found = Vec::new();
-        f(&mut |i| {
-            found.push(i);
-            Ok(())
-        })?;
-        Ok(found)
-    }
+    use crate::import::collect_records as collect;
 
     #[test]
     fn tokens_carry_expiry_permissions_and_their_person() {

@@ -178,12 +178,9 @@ mod tests {
 }"#;
 
     fn read(text: &str) -> Result<Vec<ImportedIdentity>, ImportError> {
-        let mut found = Vec::new();
-        service_accounts(text.as_bytes(), "cluster.local", "prod", |i| {
-            found.push(i);
-            Ok(())
-        })?;
-        Ok(found)
+        crate::import::collect_records(|each| {
+            service_accounts(text.as_bytes(), "cluster.local", "prod", each)
+        })
     }
 
     #[test]

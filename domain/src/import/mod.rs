@@ -288,6 +288,19 @@ pub enum ImportAction {
     Skip,
 }
 
+impl ImportAction {
+    /// The word for people (the preview table, the command line).
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportAction::Create => "create",
+            ImportAction::Update => "update",
+            ImportAction::Unchanged => "unchanged",
+            ImportAction::NotSeen => "not seen",
+            ImportAction::Skip => "skip",
+        }
+    }
+}
+
 /// One line of an import's preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -377,6 +390,21 @@ pub fn read_records(
         ImportFormat::StewardCsv => steward::csv(input, counted),
         ImportFormat::StewardJson => steward::json(input, counted),
     }
+}
+
+/// Every record a callback-style parser hands out, in order (for tests).
+#[cfg(test)]
+pub(crate) fn collect_records(
+    parse: impl FnOnce(
+        &mut dyn FnMut(ImportedIdentity) -> Result<(), ImportError>,
+    ) -> Result<u64, ImportError>,
+) -> Result<Vec<ImportedIdentity>, ImportError> {
+    let mut found = Vec::new();
+    parse(&mut |record| {
+        found.push(record);
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 /// Parses an ISO 8601 / RFC 3339 time as the sources write them (`2026-01-02T03:04:05Z`,

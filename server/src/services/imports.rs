@@ -554,28 +554,39 @@ fn update_identity(
     )
 }
 
+/// The start of an insert of credentials; `VALUES` lists follow.
+const CREDENTIAL_INSERT: &str =
+    "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, last_rotated_at, \
+     expires_at, last_used_at, revoked_at) VALUES ";
+
+/// Binds one credential's nine values, in [`CREDENTIAL_INSERT`]'s order.
+fn bind_credential(
+    statement: Statement,
+    identity: Uuid,
+    credential: &steward_domain::import::ImportedCredential,
+    now: DateTime<Utc>,
+) -> Statement {
+    statement
+        .bind(Uuid::new_v4())
+        .bind(identity)
+        .bind(credential.kind.as_str())
+        .bind(credential.key_id.clone())
+        .bind(credential.created_at.unwrap_or(now))
+        .bind(credential.last_rotated_at)
+        .bind(credential.expires_at)
+        .bind(credential.last_used_at)
+        .bind((!credential.active).then_some(now))
+}
+
 fn insert_credentials(
     rows: &[(Uuid, steward_domain::import::ImportedCredential)],
     now: DateTime<Utc>,
 ) -> Statement {
-    let mut statement = Statement::positional(format!(
-        "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, last_rotated_at, \
-         expires_at, last_used_at, revoked_at) VALUES {}",
-        values(rows.len(), 9)
-    ));
-    for (identity, credential) in rows {
-        statement = statement
-            .bind(Uuid::new_v4())
-            .bind(*identity)
-            .bind(credential.kind.as_str())
-            .bind(credential.key_id.clone())
-            .bind(credential.created_at.unwrap_or(now))
-            .bind(credential.last_rotated_at)
-            .bind(credential.expires_at)
-            .bind(credential.last_used_at)
-            .bind((!credential.active).then_some(now));
-    }
-    statement
+    let statement = Statement::positional(format!("{CREDENTIAL_INSERT}{}", values(rows.len(), 9)));
+    rows.iter()
+        .fold(statement, |statement, (identity, credential)| {
+            bind_credential(statement, *identity, credential, now)
+        })
 }
 
 fn upsert_credential(
@@ -583,23 +594,15 @@ fn upsert_credential(
     credential: &steward_domain::import::ImportedCredential,
     now: DateTime<Utc>,
 ) -> Statement {
-    Statement::new(
-        "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, last_rotated_at, \
-         expires_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+    let statement = Statement::positional(format!(
+        "{CREDENTIAL_INSERT}{} \
          ON CONFLICT (identity_id, key_id) DO UPDATE SET kind = excluded.kind, \
          last_rotated_at = COALESCE(excluded.last_rotated_at, credentials.last_rotated_at), \
          expires_at = COALESCE(excluded.expires_at, credentials.expires_at), \
          last_used_at = COALESCE(excluded.last_used_at, credentials.last_used_at)",
-    )
-    .bind(Uuid::new_v4())
-    .bind(identity)
-    .bind(credential.kind.as_str())
-    .bind(credential.key_id.clone())
-    .bind(credential.created_at.unwrap_or(now))
-    .bind(credential.last_rotated_at)
-    .bind(credential.expires_at)
-    .bind(credential.last_used_at)
-    .bind((!credential.active).then_some(now))
+        values(1, 9)
+    ));
+    bind_credential(statement, identity, credential, now)
 }
 
 /// The stored name and detail of a signal (the root account is not stored: it is skipped).

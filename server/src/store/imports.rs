@@ -40,6 +40,28 @@ pub struct ImportCredential {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// The rows of a query ending in `… IN (` for every key in `keys`, asked in chunks of
+/// [`LOOKUP_CHUNK`] keys, as `$row`s. `$head` writes the query up to the list into `$sql`.
+macro_rules! select_in_chunks {
+    ($store:expr, $keys:expr, $row:ty, |$sql:ident| $head:expr) => {{
+        let mut found = Vec::new();
+        for chunk in $keys.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<$row> = db_run!($store, reader, |pool| {
+                let mut $sql = QueryBuilder::<Db>::new("");
+                $head;
+                let mut list = $sql.separated(", ");
+                for key in chunk {
+                    list.push_bind(key.clone());
+                }
+                $sql.push(")");
+                $sql.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        found
+    }};
+}
+
 impl Store {
     /// The identities of `source` with these external ids.
     pub async fn import_targets(
@@ -47,25 +69,15 @@ impl Store {
         source: &str,
         external_ids: &[String],
     ) -> Result<Vec<ImportTarget>, StoreError> {
-        let mut found = Vec::with_capacity(external_ids.len());
-        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<ImportTarget> = db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT id, external_id, name, kind, environment, status, team, purpose, \
-                     spiffe_id, expires_at, last_used_at, not_seen_since \
-                     FROM identities WHERE source = ",
-                );
-                sql.push_bind(source).push(" AND external_id IN (");
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.clone());
-                }
-                sql.push(")");
-                sql.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        Ok(select_in_chunks!(self, external_ids, ImportTarget, |sql| {
+            sql.push(
+                "SELECT id, external_id, name, kind, environment, status, team, purpose, \
+                 spiffe_id, expires_at, last_used_at, not_seen_since \
+                 FROM identities WHERE source = ",
+            )
+            .push_bind(source)
+            .push(" AND external_id IN (")
+        }))
     }
 
     /// Machine identities (of any source) with one of these external ids: the targets
@@ -74,23 +86,15 @@ impl Store {
         &self,
         external_ids: &[String],
     ) -> Result<Vec<(String, Uuid)>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<(String, Uuid)> = db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT external_id, id FROM identities \
-                     WHERE actor_class = 'machine' AND external_id IN (",
-                );
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.clone());
-                }
-                sql.push(")");
-                sql.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        Ok(select_in_chunks!(
+            self,
+            external_ids,
+            (String, Uuid),
+            |sql| sql.push(
+                "SELECT external_id, id FROM identities \
+             WHERE actor_class = 'machine' AND external_id IN ("
+            )
+        ))
     }
 
     /// The credentials of these identities.
@@ -98,23 +102,15 @@ impl Store {
         &self,
         identity_ids: &[Uuid],
     ) -> Result<Vec<ImportCredential>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<ImportCredential> = db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, key_id, kind, last_rotated_at, expires_at, last_used_at, \
-                     revoked_at FROM credentials WHERE identity_id IN (",
-                );
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                sql.push(")");
-                sql.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        Ok(select_in_chunks!(
+            self,
+            identity_ids,
+            ImportCredential,
+            |sql| sql.push(
+                "SELECT identity_id, key_id, kind, last_rotated_at, expires_at, last_used_at, \
+             revoked_at FROM credentials WHERE identity_id IN ("
+            )
+        ))
     }
 
     /// The signals recorded on these identities: (identity, signal, detail).
@@ -122,22 +118,14 @@ impl Store {
         &self,
         identity_ids: &[Uuid],
     ) -> Result<Vec<(Uuid, String, String)>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<(Uuid, String, String)> = db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, signal, detail FROM identity_signals WHERE identity_id IN (",
-                );
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                sql.push(")");
-                sql.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        Ok(select_in_chunks!(
+            self,
+            identity_ids,
+            (Uuid, String, String),
+            |sql| sql.push(
+                "SELECT identity_id, signal, detail FROM identity_signals WHERE identity_id IN ("
+            )
+        ))
     }
 
     /// The delegation edges starting at these identities.
@@ -145,22 +133,9 @@ impl Store {
         &self,
         identity_ids: &[Uuid],
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in identity_ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<(Uuid, Uuid)> = db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT from_id, to_id FROM delegations WHERE from_id IN (",
-                );
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                sql.push(")");
-                sql.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        Ok(select_in_chunks!(self, identity_ids, (Uuid, Uuid), |sql| {
+            sql.push("SELECT from_id, to_id FROM delegations WHERE from_id IN (")
+        }))
     }
 
     /// The identities of a source and environment that are still taken as present (not

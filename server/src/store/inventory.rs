@@ -123,19 +123,16 @@ impl TryFrom<IdentityRow> for IdentitySummary {
     }
 }
 
-/// The columns of an [`IdentityRow`], from identities `i` joined to their owner `p`.
-const SUMMARY_COLUMNS: &str =
+/// The columns of an [`IdentityRow`], from identities `i` joined to their owner `p`
+/// ([`OWNER_JOIN`]).
+pub(crate) const SUMMARY_COLUMNS: &str =
     "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
      i.environment, i.status, i.team, i.spiffe_id, i.expires_at, i.created_at, i.last_used_at, \
      p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email, \
      p.active AS owner_active";
 
-pub(crate) const SELECT_SUMMARY: &str =
-    "SELECT i.id, i.name, i.actor_class, i.kind, i.source, i.external_id, \
-     i.environment, i.status, i.team, i.spiffe_id, i.expires_at, i.created_at, i.last_used_at, \
-     p.id AS owner_id, p.display_name AS owner_name, p.email AS owner_email, \
-     p.active AS owner_active \
-     FROM identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1";
+/// Joins identities `i` to their owner `p`.
+pub(crate) const OWNER_JOIN: &str = " LEFT JOIN people p ON p.id = i.owner_id";
 
 /// How many rows, in sort order, a search first looks through before asking the search
 /// index. A term in at least one row of ~40, spread through the order, fills a page
@@ -280,22 +277,22 @@ fn sort_column(key: SortKey) -> &'static str {
     }
 }
 
-/// Where in a listing a page starts: which part (rows with a sort value, then rows
-/// without), and after which key.
-enum Position {
-    /// Rows with a value, after this key (or from the start).
-    Valued(Option<(CursorValue, Uuid)>),
-    /// Rows without a value (nullable sorts only), after this id (or from the start).
+/// Which part of a listing a query reads, and where in it: the rows with a sort value
+/// after key `K` (or from the start), or the rows without one (nullable sorts only)
+/// after an id (or from the start).
+#[derive(Clone, Copy)]
+enum Part<K> {
+    Valued(Option<K>),
     Null(Option<Uuid>),
 }
 
-/// Which part of a listing a query reads.
-#[derive(Clone, Copy)]
-enum Part<'a> {
-    /// Rows with a sort value, after this key (or from the start).
-    Valued(Option<&'a (CursorValue, Uuid)>),
-    /// Rows without a sort value (nullable sorts only), after this id (or from the start).
-    Null(Option<Uuid>),
+impl<K> Part<K> {
+    fn as_ref(&self) -> Part<&K> {
+        match self {
+            Part::Valued(after) => Part::Valued(after.as_ref()),
+            Part::Null(after) => Part::Null(*after),
+        }
+    }
 }
 
 enum CursorValue {
@@ -326,17 +323,17 @@ impl Store {
         let nullable = matches!(sort.key, SortKey::LastUsed | SortKey::Expires);
         let bad_cursor = |_| StoreError::Corrupt("cursor".into());
         let position = match &query.cursor {
-            None => Position::Valued(None),
+            None => Part::Valued(None),
             Some(cursor) => match (&cursor.after_value, sort.key) {
-                (None, _) if nullable => Position::Null(Some(cursor.after_id)),
+                (None, _) if nullable => Part::Null(Some(cursor.after_id)),
                 (Some(name), SortKey::Name) => {
-                    Position::Valued(Some((CursorValue::Text(name.clone()), cursor.after_id)))
+                    Part::Valued(Some((CursorValue::Text(name.clone()), cursor.after_id)))
                 }
                 (Some(_), _) => match cursor.after_time().map_err(bad_cursor)? {
-                    Some(at) => Position::Valued(Some((CursorValue::Time(at), cursor.after_id))),
-                    None => Position::Valued(None),
+                    Some(at) => Part::Valued(Some((CursorValue::Time(at), cursor.after_id))),
+                    None => Part::Valued(None),
                 },
-                (None, _) => Position::Valued(None),
+                (None, _) => Part::Valued(None),
             },
         };
         let want = i64::from(query.limit) + 1;
@@ -345,16 +342,15 @@ impl Store {
         // not fill the page, the same part is asked again through the search index.
         let window = query.search.as_ref().map(|_| SEARCH_WINDOW);
         let mut rows: Vec<IdentityRow> = Vec::new();
-        if let Position::Valued(after) = &position {
-            let part = Part::Valued(after.as_ref());
+        if let Part::Valued(_) = position {
             rows = self
-                .list_part_searching(query, now, walk, window, part, want)
+                .list_part_searching(query, now, walk, window, position.as_ref(), want)
                 .await?;
         }
         if nullable && (rows.len() as i64) < want {
             let after_id = match &position {
-                Position::Null(after) => *after,
-                Position::Valued(_) => None,
+                Part::Null(after) => *after,
+                Part::Valued(_) => None,
             };
             let part = Part::Null(after_id);
             let more = self
@@ -376,7 +372,7 @@ impl Store {
         now: DateTime<Utc>,
         walk: bool,
         window: Option<i64>,
-        part: Part<'_>,
+        part: Part<&(CursorValue, Uuid)>,
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
         if let Some(window) = window {
@@ -402,7 +398,7 @@ impl Store {
         now: DateTime<Utc>,
         walk: bool,
         window: Option<i64>,
-        part: Part<'_>,
+        part: Part<&(CursorValue, Uuid)>,
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
         let sort = query.sort;
@@ -423,7 +419,9 @@ impl Store {
             if window.is_some() {
                 sql.push("(SELECT i.* FROM identities i WHERE 1 = 1");
             } else {
-                sql.push("identities i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1");
+                sql.push("identities i")
+                    .push(OWNER_JOIN)
+                    .push(" WHERE 1 = 1");
             }
             match part {
                 Part::Valued(after) => {
@@ -450,7 +448,7 @@ impl Store {
                 // The window walks the sort order's index; the filters (the search as a
                 // plain substring test) then look only at its rows.
                 sql.push(&order).push(" LIMIT ").push_bind(window);
-                sql.push(") i LEFT JOIN people p ON p.id = i.owner_id WHERE 1 = 1");
+                sql.push(") i").push(OWNER_JOIN).push(" WHERE 1 = 1");
                 push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
             } else {
                 push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
@@ -470,14 +468,7 @@ impl Store {
         if self.dialect() != Dialect::Sqlite || query.owner.is_some() || query.search.is_some() {
             return Ok(false);
         }
-        let dims = IdentityQuery {
-            actor_class: query.actor_class,
-            kind: query.kind,
-            source: query.source,
-            environment: query.environment.clone(),
-            status: query.status,
-            ..IdentityQuery::new()
-        };
+        let dims = query.dimensions_only();
         if !dims.is_filtered() {
             return Ok(true);
         }
@@ -505,14 +496,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Facets, StoreError> {
         type Group = (String, String, String, String, String, i64, i64, i64);
-        let dimensions = IdentityQuery {
-            actor_class: query.actor_class,
-            kind: query.kind,
-            source: query.source,
-            environment: query.environment.clone(),
-            status: query.status,
-            ..IdentityQuery::new()
-        };
+        let dimensions = query.dimensions_only();
         let counted = IdentityQuery {
             orphaned: query.orphaned,
             ..dimensions.clone()

@@ -10,7 +10,7 @@ use steward_domain::inventory::{IdentitySummary, PersonRef};
 use steward_domain::ownership::{Assignment, IdentityRef, Notification, OrphanEntry, PersonInfo};
 use uuid::Uuid;
 
-use super::inventory::{IdentityRow, SELECT_SUMMARY};
+use super::inventory::{IdentityRow, OWNER_JOIN, SUMMARY_COLUMNS};
 use super::{db_run, Dialect, Store, StoreError};
 
 /// How far up and down the delegation graph an identity page looks.
@@ -171,11 +171,12 @@ impl Store {
         id: Uuid,
     ) -> Result<Option<(IdentitySummary, IdentityExtra)>, StoreError> {
         let found: Option<(IdentityRow, IdentityExtra)> = db_run!(self, reader, |pool| {
-            let row: Option<IdentityRow> =
-                sqlx::query_as(&format!("{SELECT_SUMMARY} AND i.id = $1"))
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?;
+            let row: Option<IdentityRow> = sqlx::query_as(&format!(
+                "{SUMMARY_COLUMNS} FROM identities i{OWNER_JOIN} WHERE i.id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
             match row {
                 None => None,
                 Some(row) => {
