@@ -38,7 +38,7 @@ pub async fn run_import(
         .import(
             crate::session::principal().as_ref(),
             &request,
-            content.as_bytes(),
+            content.into_bytes(),
         )
         .await?)
 }

@@ -221,7 +221,7 @@ pub trait Imports: Send + Sync {
         &self,
         principal: Option<&Principal>,
         request: &ImportRequest,
-        file: &[u8],
+        file: Vec<u8>,
     ) -> Result<ImportReport, DomainError>;
 }
 

@@ -337,7 +337,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 crate::services::imports::ImportService::new(store.clone(), limits.limits());
             let verb = if dry_run { "checked" } else { "read" };
             let result = imports
-                .run_with_progress(CLI_ACTOR, &request, &bytes, &|records| {
+                .run_with_progress(CLI_ACTOR, &request, bytes, &|records| {
                     bar.set_message(format!(
                         "{} {records} records of {}…",
                         verb, request.file_name

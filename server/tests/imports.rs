@@ -81,7 +81,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
             dry_run: true,
             ..request(ImportFormat::AwsCredentialReport, "report.csv")
         };
-        let report = imports.import(Some(&admin), &dry, &file).await.unwrap();
+        let report = imports.import(Some(&admin), &dry, file.clone()).await.unwrap();
         assert!(report.dry_run);
         assert_eq!(
             (report.records, report.created, report.skipped),
@@ -97,7 +97,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
             .import(
                 Some(&admin),
                 &request(ImportFormat::AwsCredentialReport, "report.csv"),
-                &file,
+                file.clone(),
             )
             .await
             .unwrap();
@@ -132,7 +132,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
             .import(
                 Some(&admin),
                 &request(ImportFormat::AwsCredentialReport, "report.csv"),
-                &file,
+                file.clone(),
             )
             .await
             .unwrap();
@@ -160,7 +160,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
             ..request(ImportFormat::AwsCredentialReport, "report-2.csv")
         };
         let marked = imports
-            .import(Some(&admin), &full, without.as_bytes())
+            .import(Some(&admin), &full, without.as_bytes().to_vec())
             .await
             .unwrap();
         assert_eq!((marked.unchanged, marked.not_seen), (3, 1));
@@ -179,7 +179,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
                     full: true,
                     ..request(ImportFormat::AwsCredentialReport, "report.csv")
                 },
-                &file,
+                file.clone(),
             )
             .await
             .unwrap();
@@ -208,7 +208,7 @@ async fn bad_input_names_the_problem_and_writes_nothing() {
             let app = &app;
             let admin = admin.clone();
             async move {
-                match app.services.ports.imports.import(Some(&admin), &request(format, "bad.csv"), text.as_bytes()).await {
+                match app.services.ports.imports.import(Some(&admin), &request(format, "bad.csv"), text.as_bytes().to_vec()).await {
                     Err(DomainError::InvalidInput { field, message }) => format!("{field}: {message}"),
                     other => panic!("expected a refusal, got {other:?}"),
                 }
@@ -236,12 +236,12 @@ async fn bad_input_names_the_problem_and_writes_nothing() {
 
         // Limits on size and records.
         let small = app.services.clone().with_import_limits(ImportLimits { max_bytes: 100, max_records: 2 });
-        match small.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "big.csv"), file.as_bytes()).await {
+        match small.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "big.csv"), file.as_bytes().to_vec()).await {
             Err(DomainError::InvalidInput { message, .. }) => assert!(message.starts_with("big.csv is 1"), "{message}"),
             other => panic!("{other:?}"),
         }
         let few = app.services.clone().with_import_limits(ImportLimits { max_bytes: 1 << 20, max_records: 2 });
-        match few.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "many.csv"), file.as_bytes()).await {
+        match few.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "many.csv"), file.as_bytes().to_vec()).await {
             Err(DomainError::InvalidInput { message, .. }) => {
                 assert_eq!(message, "many.csv: line 4: is past the limit of 2 records per import")
             }
@@ -250,7 +250,7 @@ async fn bad_input_names_the_problem_and_writes_nothing() {
         // Only admins import.
         let owner = app.principal(Role::Owner).await;
         assert!(matches!(
-            imports.import(Some(&owner), &request(ImportFormat::AwsCredentialReport, "x.csv"), file.as_bytes()).await,
+            imports.import(Some(&owner), &request(ImportFormat::AwsCredentialReport, "x.csv"), file.as_bytes().to_vec()).await,
             Err(DomainError::Forbidden { .. })
         ));
     })
@@ -267,7 +267,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
             .import(
                 Some(&admin),
                 &request(ImportFormat::GcpServiceAccounts, "sa.json"),
-                &fixture("gcp-service-accounts.json"),
+                fixture("gcp-service-accounts.json"),
             )
             .await
             .unwrap();
@@ -282,7 +282,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
             ..request(ImportFormat::K8sServiceAccounts, "sa.json")
         };
         let report = imports
-            .import(Some(&admin), &k8s, &fixture("k8s-serviceaccounts.json"))
+            .import(Some(&admin), &k8s, fixture("k8s-serviceaccounts.json"))
             .await
             .unwrap();
         assert_eq!(
@@ -313,7 +313,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
             .import(
                 Some(&admin),
                 &request(ImportFormat::GcpKeys, "key.json"),
-                &key,
+                key,
             )
             .await
             .unwrap();
@@ -416,6 +416,79 @@ async fn an_export_imports_back_unchanged_over_http() {
             ))
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+/// A Steward CSV of `rows` service accounts in `prod` (external ids `sa-0`, `sa-1`, …).
+fn many_accounts(rows: usize) -> String {
+    let mut file = String::from("name,kind,environment,external_id\n");
+    for i in 0..rows {
+        file.push_str(&format!("account-{i},service_account,prod,sa-{i}\n"));
+    }
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_many_chunks_is_still_one_transaction() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let imports = &app.services.ports.imports;
+        let csv = |dry_run: bool, full: bool| {
+            let mut request = request(ImportFormat::StewardCsv, "accounts.csv");
+            request.dry_run = dry_run;
+            request.full = full;
+            request.environment = "prod".into();
+            request
+        };
+
+        // Records are compared and written a thousand at a time; a bad last line after
+        // two thousand good ones still leaves nothing behind.
+        let bad = format!("{}broken,robot,prod,sa-x\n", many_accounts(2_500));
+        match imports.import(Some(&admin), &csv(false, false), bad.into_bytes()).await {
+            Err(DomainError::InvalidInput { message, .. }) => {
+                assert!(message.starts_with("accounts.csv: line 2502, field kind: unknown value 'robot'"), "{message}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(count(&app, "").await, 0, "nothing half-written");
+        assert!(imports_audited(&store).await.is_empty());
+
+        // A key repeated two chunks apart is found too.
+        let repeated = format!("{}again,service_account,prod,sa-7\n", many_accounts(2_500));
+        match imports.import(Some(&admin), &csv(false, false), repeated.into_bytes()).await {
+            Err(DomainError::InvalidInput { message, .. }) => assert_eq!(
+                message,
+                "accounts.csv: line 2502: repeats the key manual sa-7 of line 9; each identity may appear once"
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(count(&app, "").await, 0);
+
+        // The dry run counts every chunk but previews only the first changes.
+        let file = many_accounts(2_500).into_bytes();
+        let preview = imports.import(Some(&admin), &csv(true, false), file.clone()).await.unwrap();
+        assert_eq!((preview.records, preview.created), (2_500, 2_500));
+        assert_eq!(preview.changes.len(), steward_domain::import::PREVIEW_CHANGES);
+        assert_eq!(preview.changes[0].external_id, "sa-0");
+        assert_eq!(count(&app, "").await, 0, "a dry run writes nothing");
+
+        let applied = imports.import(Some(&admin), &csv(false, false), file.clone()).await.unwrap();
+        assert_eq!(applied.created, 2_500);
+        assert_eq!(count(&app, "").await, 2_500);
+        let again = imports.import(Some(&admin), &csv(false, false), file).await.unwrap();
+        assert_eq!((again.unchanged, again.created, again.updated), (2_500, 0, 0));
+
+        // A full import without the last 1,100: those are marked not seen, in one go.
+        let fewer = imports
+            .import(Some(&admin), &csv(false, true), many_accounts(1_400).into_bytes())
+            .await
+            .unwrap();
+        assert_eq!((fewer.unchanged, fewer.not_seen), (1_400, 1_100));
+        let audited = imports_audited(&store).await;
+        assert_eq!(audited.len(), 3, "one event per applied import");
+        assert_eq!(audited[0].details["not_seen"], 1_100);
     })
     .await;
 }

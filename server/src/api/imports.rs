@@ -42,7 +42,7 @@ pub async fn import(
         .services
         .ports
         .imports
-        .import(caller.principal(), &request, &file)
+        .import(caller.principal(), &request, file.into())
         .await?;
     let status = if report.dry_run {
         StatusCode::OK

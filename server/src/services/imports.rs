@@ -4,7 +4,8 @@
 //! changes nothing the second time. Secrets in a file are never kept: parsers read only
 //! metadata, and an uploaded key file is reported as a secret-leak signal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,16 +14,17 @@ use sha2::{Digest, Sha256};
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::import::{
-    read_records, ImportAction, ImportChange, ImportLimits, ImportReport, ImportRequest,
-    ImportSignal, ImportedIdentity, PREVIEW_CHANGES,
+    read_records, ImportAction, ImportChange, ImportError, ImportLimits, ImportReport,
+    ImportRequest, ImportSignal, ImportedCredential, ImportedIdentity, Location, PREVIEW_CHANGES,
 };
+use steward_domain::inventory::Source;
 use steward_domain::ports::Imports;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
 use crate::store::imports::{ImportCredential, ImportTarget};
-use crate::store::write::Statement;
+use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
 
 pub struct ImportService {
@@ -32,6 +34,11 @@ pub struct ImportService {
 
 /// The audit action of an applied import.
 pub const IMPORT_ACTION: &str = "import.apply";
+
+/// Records compared and written at a time. Memory holds one chunk being compared, one
+/// being parsed and one waiting between them — not the whole file's records — plus a
+/// key per record to find repeats and delegation ends.
+const CHUNK: usize = 1000;
 
 impl ImportService {
     pub fn new(store: Store, limits: ImportLimits) -> Self {
@@ -44,22 +51,28 @@ impl ImportService {
         &self,
         actor: &str,
         request: &ImportRequest,
-        file: &[u8],
+        file: Vec<u8>,
     ) -> Result<ImportReport, DomainError> {
         self.run_with_progress(actor, request, file, &|_| {}).await
     }
 
     /// [`run_as`](Self::run_as), telling `progress` how many records have been read
-    /// (every thousand, and at the end).
+    /// (every chunk, and at the end).
+    ///
+    /// The file is parsed on a blocking thread and handed over in chunks of [`CHUNK`]
+    /// records; each chunk is compared with the register and, unless this is a dry run,
+    /// written at once inside one transaction that stays open until the end. A problem
+    /// anywhere — in the file or in the database — drops the transaction: nothing is
+    /// written.
     pub async fn run_with_progress(
         &self,
         actor: &str,
         request: &ImportRequest,
-        file: &[u8],
+        file: Vec<u8>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, DomainError> {
         let request = request.validated()?;
-        let name = &request.file_name;
+        let name = request.file_name.clone();
         if file.len() as u64 > self.limits.max_bytes {
             return Err(DomainError::invalid(
                 "file",
@@ -70,64 +83,64 @@ impl ImportService {
                 ),
             ));
         }
-        let sha256 = hex(&Sha256::digest(file));
+        let sha256 = hex(&Sha256::digest(&file));
 
-        // Read every record; the first problem stops the import before anything is written.
-        let mut records: Vec<ImportedIdentity> = Vec::new();
-        let mut first_seen: HashMap<(String, String), String> = HashMap::new();
-        read_records(request.format, file, &request, self.limits, |record| {
-            let key = (
-                record.source.as_str().to_owned(),
-                record.external_id.clone(),
-            );
-            if let Some(earlier) = first_seen.get(&key) {
-                return Err(steward_domain::import::ImportError::at(
-                    record.location,
-                    None,
-                    format!(
-                        "repeats the key {} {} of {earlier}; each identity may appear once",
-                        record.source, record.external_id
-                    ),
-                ));
-            }
-            first_seen.insert(key, record.location.to_string());
-            records.push(record);
-            if records.len().is_multiple_of(1000) {
-                progress(records.len() as u64);
-            }
-            Ok(())
-        })
-        .map_err(|e| DomainError::invalid("file", format!("{name}: {e}")))?;
-        drop(first_seen);
-        progress(records.len() as u64);
+        let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<ImportedIdentity>>(1);
+        let parser = tokio::task::spawn_blocking({
+            let request = request.clone();
+            let limits = self.limits;
+            move || parse_in_chunks(&file, &request, limits, &sender)
+        });
 
         let now = Utc::now();
-        let plan = self.plan(&request, &records, now).await?;
+        let mut plan = Plan::new(now);
+        let mut write = match request.dry_run {
+            true => None,
+            false => Some(self.store.begin_write().await.map_err(import_write_error)?),
+        };
+        let compared: Result<(), DomainError> = async {
+            while let Some(chunk) = chunks.recv().await {
+                plan.records += chunk.len() as u64;
+                progress(plan.records);
+                let statements = plan.compare(&self.store, &chunk).await?;
+                if let Some(write) = write.as_mut() {
+                    write.run(&statements).await.map_err(import_write_error)?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        // A failed comparison closes the channel, which stops the parser.
+        drop(chunks);
+        let parsed = parser.await.map_err(|e| {
+            tracing::error!(error = %e, "the import parser stopped unexpectedly");
+            DomainError::Internal
+        })?;
+        compared?;
+        parsed.map_err(|e| DomainError::invalid("file", format!("{name}: {e}")))?;
+        progress(plan.records);
+
+        let statements = plan.finish(&self.store, &request).await?;
         let mut report = ImportReport {
             format: request.format,
             file_name: name.clone(),
             sha256,
             dry_run: request.dry_run,
-            records: records.len() as u64,
-            created: plan.count(ImportAction::Create),
-            updated: plan.count(ImportAction::Update),
-            unchanged: plan.count(ImportAction::Unchanged),
-            not_seen: plan.count(ImportAction::NotSeen),
-            skipped: plan.count(ImportAction::Skip),
+            records: plan.records,
+            created: plan.created,
+            updated: plan.updated,
+            unchanged: plan.unchanged,
+            not_seen: plan.not_seen,
+            skipped: plan.skipped,
             credentials: plan.credentials,
             delegations: plan.delegations,
             signals: plan.signals,
-            changes: plan
-                .changes
-                .iter()
-                .filter(|c| c.action != ImportAction::Unchanged)
-                .take(PREVIEW_CHANGES)
-                .cloned()
-                .collect(),
+            changes: plan.preview,
         };
-        if request.dry_run {
+        let Some(mut write) = write else {
             return Ok(report);
-        }
+        };
+        write.run(&statements).await.map_err(import_write_error)?;
         // Applied: one audit event, even when nothing changed (it records that the file
         // was checked against the register).
         let event = NewAuditEvent::new(
@@ -143,121 +156,228 @@ impl ImportService {
                 "delegations": report.delegations, "signals": report.signals,
             }),
         );
-        self.store
-            .write(&plan.statements, |_| vec![event])
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    "another change to the same identities happened meanwhile; nothing was imported — try again",
-                )
-            })?;
+        write.commit(&[event]).await.map_err(import_write_error)?;
         report.dry_run = false;
         Ok(report)
     }
+}
 
-    /// Compares the records with the register: what to write, and what it means.
-    async fn plan(
-        &self,
-        request: &ImportRequest,
+fn import_write_error(error: WriteError) -> DomainError {
+    write_error(
+        error,
+        "another change to the same identities happened meanwhile; nothing was imported — try again",
+    )
+}
+
+/// Reads the file, rejecting a key seen before, and sends its records in chunks. Stops
+/// when the receiver is gone (the comparison failed).
+fn parse_in_chunks(
+    file: &[u8],
+    request: &ImportRequest,
+    limits: ImportLimits,
+    sender: &tokio::sync::mpsc::Sender<Vec<ImportedIdentity>>,
+) -> Result<u64, ImportError> {
+    let stopped = || ImportError::at(Location::File, None, "the import was stopped");
+    let mut first_seen: HashMap<(Source, String), Location> = HashMap::new();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let count = read_records(request.format, file, request, limits, |record| {
+        match first_seen.entry((record.source, record.external_id.clone())) {
+            Entry::Occupied(earlier) => {
+                return Err(ImportError::at(
+                    record.location,
+                    None,
+                    format!(
+                        "repeats the key {} {} of {}; each identity may appear once",
+                        record.source,
+                        record.external_id,
+                        earlier.get()
+                    ),
+                ));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(record.location);
+            }
+        }
+        chunk.push(record);
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            sender.blocking_send(full).map_err(|_| stopped())?;
+        }
+        Ok(())
+    })?;
+    if !chunk.is_empty() {
+        sender.blocking_send(chunk).map_err(|_| stopped())?;
+    }
+    Ok(count)
+}
+
+/// What an import does, built chunk by chunk: the counts and preview of the report, and
+/// what must be known across chunks (identities by external id for delegation ends,
+/// the identities seen, teams already written).
+struct Plan {
+    now: DateTime<Utc>,
+    records: u64,
+    created: u64,
+    updated: u64,
+    unchanged: u64,
+    not_seen: u64,
+    skipped: u64,
+    credentials: u64,
+    delegations: u64,
+    signals: u64,
+    /// The first changes other than "unchanged", in file order.
+    preview: Vec<ImportChange>,
+    /// Machine identities of this import by external id: the ends of delegation edges.
+    ids_by_external: HashMap<String, Uuid>,
+    /// Register identities the file lists (a full import marks the others not seen).
+    seen: HashSet<Uuid>,
+    sources: BTreeSet<Source>,
+    teams: HashSet<String>,
+    /// Delegation edges: from this identity to the identity with this external id.
+    edges: Vec<(Uuid, String)>,
+}
+
+impl Plan {
+    fn new(now: DateTime<Utc>) -> Self {
+        Plan {
+            now,
+            records: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            not_seen: 0,
+            skipped: 0,
+            credentials: 0,
+            delegations: 0,
+            signals: 0,
+            preview: Vec::new(),
+            ids_by_external: HashMap::new(),
+            seen: HashSet::new(),
+            sources: BTreeSet::new(),
+            teams: HashSet::new(),
+            edges: Vec::new(),
+        }
+    }
+
+    fn change(&mut self, action: ImportAction, external_id: &str, name: &str, detail: String) {
+        match action {
+            ImportAction::Create => self.created += 1,
+            ImportAction::Update => self.updated += 1,
+            ImportAction::Unchanged => self.unchanged += 1,
+            ImportAction::NotSeen => self.not_seen += 1,
+            ImportAction::Skip => self.skipped += 1,
+        }
+        if action != ImportAction::Unchanged && self.preview.len() < PREVIEW_CHANGES {
+            self.preview.push(ImportChange {
+                action,
+                external_id: external_id.to_owned(),
+                name: name.to_owned(),
+                detail,
+            });
+        }
+    }
+
+    /// Compares one chunk of records with the register: the statements that make the
+    /// register match it (teams, then new identities and credentials, then the rest).
+    async fn compare(
+        &mut self,
+        store: &Store,
         records: &[ImportedIdentity],
-        now: DateTime<Utc>,
-    ) -> Result<Plan, DomainError> {
-        let mut plan = Plan::default();
-        // The register's side, fetched in chunks per source.
-        let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    ) -> Result<Vec<Statement>, DomainError> {
+        let now = self.now;
+        // The register's side of this chunk, per source.
+        let mut by_source: BTreeMap<Source, Vec<String>> = BTreeMap::new();
         for record in records {
             by_source
-                .entry(record.source.as_str())
+                .entry(record.source)
                 .or_default()
                 .push(record.external_id.clone());
         }
-        let mut targets: HashMap<(String, String), ImportTarget> = HashMap::new();
+        let mut targets: HashMap<(Source, String), ImportTarget> = HashMap::new();
         for (source, ids) in &by_source {
-            for target in self.store.import_targets(source, ids).await? {
-                targets.insert(((*source).to_owned(), target.external_id.clone()), target);
+            self.sources.insert(*source);
+            for target in store.import_targets(source.as_str(), ids).await? {
+                targets.insert((*source, target.external_id.clone()), target);
             }
         }
         let matched: Vec<Uuid> = targets.values().map(|t| t.id).collect();
         let mut credentials: HashMap<(Uuid, String), ImportCredential> = HashMap::new();
-        for credential in self.store.credentials_of_many(&matched).await? {
+        for credential in store.credentials_of_many(&matched).await? {
             credentials.insert(
                 (credential.identity_id, credential.key_id.clone()),
                 credential,
             );
         }
-        let existing_signals: BTreeSet<(Uuid, String, String)> = self
-            .store
-            .signals_of_many(&matched)
-            .await?
-            .into_iter()
-            .collect();
-        let existing_edges: BTreeSet<(Uuid, Uuid)> = self
-            .store
-            .delegations_from_many(&matched)
-            .await?
-            .into_iter()
-            .collect();
+        let existing_signals: HashSet<(Uuid, String, String)> =
+            store.signals_of_many(&matched).await?.into_iter().collect();
 
-        // Every identity this import ends up with, by external id (for delegation ends).
-        let mut ids_by_external: HashMap<String, Uuid> = HashMap::new();
+        let mut statements = Vec::new();
         let mut teams: BTreeSet<String> = BTreeSet::new();
-        let mut seen: BTreeSet<Uuid> = BTreeSet::new();
-        let mut edges: Vec<(Uuid, String, usize)> = Vec::new();
-
-        for (index, record) in records.iter().enumerate() {
-            let key = (
-                record.source.as_str().to_owned(),
-                record.external_id.clone(),
-            );
+        let mut new_identities: Vec<(Uuid, &ImportedIdentity)> = Vec::new();
+        let mut new_credentials: Vec<(Uuid, &ImportedCredential)> = Vec::new();
+        for record in records {
+            let target = targets.get(&(record.source, record.external_id.clone()));
+            if let Some(target) = target {
+                self.seen.insert(target.id);
+            }
             if record.signals.contains(&ImportSignal::RootAccount) {
-                plan.change(
+                self.change(
                     ImportAction::Skip,
-                    record,
-                    "the account's root user is not a non-human identity",
+                    &record.external_id,
+                    &record.name,
+                    "the account's root user is not a non-human identity".into(),
                 );
                 continue;
             }
-            let id = match targets.get(&key) {
+            let id = match target {
                 None => {
                     let id = Uuid::new_v4();
-                    plan.new_identities.push((id, index));
-                    plan.change(ImportAction::Create, record, "");
+                    new_identities.push((id, record));
+                    self.change(
+                        ImportAction::Create,
+                        &record.external_id,
+                        &record.name,
+                        String::new(),
+                    );
                     if let Some(team) = &record.team {
                         teams.insert(team.clone());
                     }
                     for credential in &record.credentials {
-                        plan.new_credentials.push((id, credential.clone()));
-                        plan.credentials += 1;
+                        new_credentials.push((id, credential));
+                        self.credentials += 1;
                     }
                     id
                 }
                 Some(target) if target.status == "retired" => {
-                    plan.change(
+                    self.change(
                         ImportAction::Skip,
-                        record,
-                        "retired identities are kept as they were",
+                        &record.external_id,
+                        &record.name,
+                        "retired identities are kept as they were".into(),
                     );
                     continue;
                 }
                 Some(target) => {
-                    seen.insert(target.id);
                     let changed = changed_fields(target, record);
                     let mut credential_changes = 0;
                     for credential in &record.credentials {
                         let stored = credentials.get(&(target.id, credential.key_id.clone()));
                         if credential_differs(stored, credential) {
-                            plan.statements
-                                .push(upsert_credential(target.id, credential, now));
+                            statements.push(upsert_credential(target.id, credential, now));
                             credential_changes += 1;
                         }
                     }
-                    plan.credentials += credential_changes;
+                    self.credentials += credential_changes;
                     if changed.is_empty() && credential_changes == 0 {
-                        plan.change(ImportAction::Unchanged, record, "");
+                        self.change(
+                            ImportAction::Unchanged,
+                            &record.external_id,
+                            &record.name,
+                            String::new(),
+                        );
                     } else {
                         if !changed.is_empty() {
-                            plan.statements.push(update_identity(target, record, now));
+                            statements.push(update_identity(target, record, now));
                             if let Some(team) = &record.team {
                                 teams.insert(team.clone());
                             }
@@ -269,119 +389,133 @@ impl ImportService {
                             }
                             detail.push_str(&format!("{credential_changes} credential(s)"));
                         }
-                        plan.change(ImportAction::Update, record, &detail);
+                        self.change(
+                            ImportAction::Update,
+                            &record.external_id,
+                            &record.name,
+                            detail,
+                        );
                     }
                     target.id
                 }
             };
             // Only machine identities can be acted through.
             if record.kind.actor_class() == steward_domain::inventory::ActorClass::Machine {
-                ids_by_external.insert(record.external_id.clone(), id);
+                self.ids_by_external.insert(record.external_id.clone(), id);
             }
             for signal in &record.signals {
                 if let Some((name, detail)) = signal_row(signal) {
                     if !existing_signals.contains(&(id, name.to_owned(), detail.clone())) {
-                        plan.statements.push(upsert_signal(id, name, &detail, now));
-                        plan.signals += 1;
+                        statements.push(upsert_signal(id, name, &detail, now));
+                        self.signals += 1;
                     }
                 }
             }
             for target in &record.acts_as {
-                edges.push((id, target.clone(), index));
+                self.edges.push((id, target.clone()));
             }
         }
 
-        // Delegation ends outside this file are looked up in the register.
-        let unknown: Vec<String> = edges
+        // Teams first (identities refer to them), then the new identities and their
+        // credentials, many rows per statement (one round trip per batch, not per row),
+        // before everything that refers to them.
+        teams.retain(|team| !self.teams.contains(team));
+        let mut first: Vec<Statement> = teams
             .iter()
-            .map(|(_, target, _)| target.clone())
-            .filter(|target| !ids_by_external.contains_key(target))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for (external_id, id) in self.store.machine_ids_by_external_id(&unknown).await? {
-            ids_by_external.entry(external_id).or_insert(id);
-        }
-        for (from, target, _) in &edges {
-            if let Some(to) = ids_by_external.get(target) {
-                if from != to && !existing_edges.contains(&(*from, *to)) {
-                    plan.statements.push(
-                        Statement::new(
-                            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
-                             VALUES ($1, $2, 'acts_as', $3) ON CONFLICT (from_id, to_id) DO NOTHING",
-                        )
-                        .bind(*from)
-                        .bind(*to)
-                        .bind(now),
-                    );
-                    plan.delegations += 1;
-                }
-            }
-        }
-
-        // A full import: what the register has for these sources and this environment
-        // and the file no longer lists is marked not seen.
-        if request.full {
-            let in_file: BTreeSet<(String, String)> = records
-                .iter()
-                .map(|r| (r.source.as_str().to_owned(), r.external_id.clone()))
-                .collect();
-            for source in by_source.keys() {
-                for (id, external_id, name) in self
-                    .store
-                    .import_scope(source, &request.environment)
-                    .await?
-                {
-                    let listed = external_id
-                        .as_ref()
-                        .is_some_and(|e| in_file.contains(&((*source).to_owned(), e.clone())));
-                    if !listed && !seen.contains(&id) {
-                        plan.statements.push(
-                            Statement::new(
-                                "UPDATE identities SET not_seen_since = $1, updated_at = $1 \
-                                 WHERE id = $2 AND not_seen_since IS NULL",
-                            )
-                            .bind(now)
-                            .bind(id),
-                        );
-                        plan.changes.push(ImportChange {
-                            action: ImportAction::NotSeen,
-                            external_id: external_id.unwrap_or_default(),
-                            name,
-                            detail: format!(
-                                "not in this full import of {source} ({})",
-                                request.environment
-                            ),
-                        });
-                    }
-                }
-            }
-        }
-        // Teams first: identities refer to them.
-        let team_statements: Vec<Statement> = teams
-            .into_iter()
             .map(|team| {
                 Statement::new(
                     "INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 )
-                .bind(team)
+                .bind(team.clone())
                 .bind(now)
             })
             .collect();
-        // Then the new identities and their credentials, many rows per statement (one
-        // round trip per batch, not per row), before everything that refers to them.
-        let mut first = team_statements;
-        for batch in plan.new_identities.chunks(IDENTITY_BATCH) {
-            first.push(insert_identities(
-                batch.iter().map(|(id, index)| (*id, &records[*index])),
-                now,
-            ));
+        self.teams.extend(teams);
+        for batch in new_identities.chunks(IDENTITY_BATCH) {
+            first.push(insert_identities(batch, now));
         }
-        for batch in plan.new_credentials.chunks(CREDENTIAL_BATCH) {
+        for batch in new_credentials.chunks(CREDENTIAL_BATCH) {
             first.push(insert_credentials(batch, now));
         }
-        plan.statements.splice(0..0, first);
-        Ok(plan)
+        statements.splice(0..0, first);
+        Ok(statements)
+    }
+
+    /// After the last chunk: the delegation edges (their ends may be anywhere in the
+    /// file or already in the register) and, for a full import, what the register has
+    /// for these sources and this environment that the file no longer lists.
+    async fn finish(
+        &mut self,
+        store: &Store,
+        request: &ImportRequest,
+    ) -> Result<Vec<Statement>, DomainError> {
+        let now = self.now;
+        let mut statements = Vec::new();
+        let unknown: Vec<String> = self
+            .edges
+            .iter()
+            .map(|(_, target)| target)
+            .filter(|target| !self.ids_by_external.contains_key(*target))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (external_id, id) in store.machine_ids_by_external_id(&unknown).await? {
+            self.ids_by_external.entry(external_id).or_insert(id);
+        }
+        let sources: Vec<Uuid> = self.edges.iter().map(|(from, _)| *from).collect();
+        let existing_edges: HashSet<(Uuid, Uuid)> = store
+            .delegations_from_many(&sources)
+            .await?
+            .into_iter()
+            .collect();
+        for (from, target) in std::mem::take(&mut self.edges) {
+            if let Some(to) = self.ids_by_external.get(&target) {
+                if from != *to && !existing_edges.contains(&(from, *to)) {
+                    statements.push(
+                        Statement::new(
+                            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
+                             VALUES ($1, $2, 'acts_as', $3) ON CONFLICT (from_id, to_id) DO NOTHING",
+                        )
+                        .bind(from)
+                        .bind(*to)
+                        .bind(now),
+                    );
+                    self.delegations += 1;
+                }
+            }
+        }
+
+        if request.full {
+            for source in std::mem::take(&mut self.sources) {
+                for (id, external_id, name) in store
+                    .import_scope(source.as_str(), &request.environment)
+                    .await?
+                {
+                    if self.seen.contains(&id) {
+                        continue;
+                    }
+                    statements.push(
+                        Statement::new(
+                            "UPDATE identities SET not_seen_since = $1, updated_at = $1 \
+                             WHERE id = $2 AND not_seen_since IS NULL",
+                        )
+                        .bind(now)
+                        .bind(id),
+                    );
+                    self.change(
+                        ImportAction::NotSeen,
+                        external_id.as_deref().unwrap_or_default(),
+                        &name,
+                        format!(
+                            "not in this full import of {source} ({})",
+                            request.environment
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(statements)
     }
 }
 
@@ -391,7 +525,7 @@ impl Imports for ImportService {
         &self,
         principal: Option<&Principal>,
         request: &ImportRequest,
-        file: &[u8],
+        file: Vec<u8>,
     ) -> Result<ImportReport, DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
@@ -402,33 +536,6 @@ impl Imports for ImportService {
 /// Rows per multi-row INSERT: inside both databases' bind limits (16 and 9 binds a row).
 const IDENTITY_BATCH: usize = 500;
 const CREDENTIAL_BATCH: usize = 1000;
-
-#[derive(Default)]
-struct Plan {
-    statements: Vec<Statement>,
-    /// Identities to create: their new id and the index of their record.
-    new_identities: Vec<(Uuid, usize)>,
-    new_credentials: Vec<(Uuid, steward_domain::import::ImportedCredential)>,
-    changes: Vec<ImportChange>,
-    credentials: u64,
-    delegations: u64,
-    signals: u64,
-}
-
-impl Plan {
-    fn change(&mut self, action: ImportAction, record: &ImportedIdentity, detail: &str) {
-        self.changes.push(ImportChange {
-            action,
-            external_id: record.external_id.clone(),
-            name: record.name.clone(),
-            detail: detail.to_owned(),
-        });
-    }
-
-    fn count(&self, action: ImportAction) -> u64 {
-        self.changes.iter().filter(|c| c.action == action).count() as u64
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -470,7 +577,7 @@ fn changed_fields(target: &ImportTarget, record: &ImportedIdentity) -> Vec<&'sta
 
 fn credential_differs(
     stored: Option<&ImportCredential>,
-    record: &steward_domain::import::ImportedCredential,
+    record: &ImportedCredential,
 ) -> bool {
     match stored {
         None => true,
@@ -490,10 +597,7 @@ fn values(rows: usize, columns: usize) -> String {
     vec![row; rows].join(", ")
 }
 
-fn insert_identities<'a>(
-    rows: impl ExactSizeIterator<Item = (Uuid, &'a ImportedIdentity)>,
-    now: DateTime<Utc>,
-) -> Statement {
+fn insert_identities(rows: &[(Uuid, &ImportedIdentity)], now: DateTime<Utc>) -> Statement {
     let mut statement = Statement::positional(format!(
         "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
          status, status_reason, team, purpose, spiffe_id, expires_at, created_at, last_used_at, updated_at) \
@@ -502,7 +606,7 @@ fn insert_identities<'a>(
     ));
     for (id, record) in rows {
         statement = statement
-            .bind(id)
+            .bind(*id)
             .bind(record.name.clone())
             .bind(record.kind.actor_class().as_str())
             .bind(record.kind.as_str())
@@ -563,7 +667,7 @@ const CREDENTIAL_INSERT: &str =
 fn bind_credential(
     statement: Statement,
     identity: Uuid,
-    credential: &steward_domain::import::ImportedCredential,
+    credential: &ImportedCredential,
     now: DateTime<Utc>,
 ) -> Statement {
     statement
@@ -579,7 +683,7 @@ fn bind_credential(
 }
 
 fn insert_credentials(
-    rows: &[(Uuid, steward_domain::import::ImportedCredential)],
+    rows: &[(Uuid, &ImportedCredential)],
     now: DateTime<Utc>,
 ) -> Statement {
     let statement = Statement::positional(format!("{CREDENTIAL_INSERT}{}", values(rows.len(), 9)));
@@ -591,7 +695,7 @@ fn insert_credentials(
 
 fn upsert_credential(
     identity: Uuid,
-    credential: &steward_domain::import::ImportedCredential,
+    credential: &ImportedCredential,
     now: DateTime<Utc>,
 ) -> Statement {
     let statement = Statement::positional(format!(

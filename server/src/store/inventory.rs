@@ -142,6 +142,18 @@ pub(crate) const OWNER_JOIN: &str = " LEFT JOIN people p ON p.id = i.owner_id";
 /// Kept small: a rare term pays for the window before the index is asked.
 const SEARCH_WINDOW: i64 = 2_000;
 
+/// Matches up to which a search term counts as rare: the search index then finds them
+/// all and sorting them is cheap. A term with more is common.
+const RARE_MATCHES: i64 = 5_000;
+
+/// How many entries of the name order a common term's search walks (through the
+/// covering index of name, id, external id and SPIFFE ID, testing the text on the
+/// index entries alone, reading only matching rows) before giving up and asking the
+/// search index. Names that share a word sit together in the name order, so a common
+/// term's matches are often one cluster far from the start: the walk reaches it where
+/// a small window would not, and stops as soon as the page is full.
+const NAME_WALK: i64 = 100_000;
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
 pub fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
@@ -173,6 +185,30 @@ pub fn fts_phrase(text: &str) -> String {
 
 /// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
 const INSERT_BATCH: usize = 1000;
+
+/// Appends ` AND (…)`: `search` as a case-insensitive substring of the name, external id
+/// or SPIFFE ID of the rows aliased `$alias`, tested on the text itself. SQLite's LIKE
+/// ignores ASCII case; PostgreSQL needs ILIKE (served by its pg_trgm indexes).
+macro_rules! push_search_text {
+    ($sql:expr, $alias:expr, $search:expr) => {{
+        let like = match DIALECT {
+            Dialect::Sqlite => " LIKE ",
+            Dialect::Postgres => " ILIKE ",
+        };
+        let pattern = like_pattern($search);
+        let alias: &str = $alias;
+        $sql.push(format_args!(" AND ({alias}.name"))
+            .push(like)
+            .push_bind(pattern.clone())
+            .push(format_args!(" ESCAPE '\\' OR {alias}.external_id"))
+            .push(like)
+            .push_bind(pattern.clone())
+            .push(format_args!(" ESCAPE '\\' OR {alias}.spiffe_id"))
+            .push(like)
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }};
+}
 
 /// Appends the filters of an inventory query (`AND …` clauses on the alias `i`) to a
 /// query builder of either database. None of them needs a join, so counts and bulk
@@ -243,25 +279,7 @@ macro_rules! push_filters {
                         .push_bind(fts_phrase(search))
                         .push(")");
                 }
-                // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE (served by
-                // its pg_trgm indexes).
-                _ => {
-                    let like = match DIALECT {
-                        Dialect::Sqlite => " LIKE ",
-                        Dialect::Postgres => " ILIKE ",
-                    };
-                    let pattern = like_pattern(search);
-                    sql.push(" AND (i.name")
-                        .push(like)
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR i.external_id")
-                        .push(like)
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR i.spiffe_id")
-                        .push(like)
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\')");
-                }
+                _ => push_search_text!(sql, "i", search),
             }
         }
     }};
@@ -293,6 +311,19 @@ impl<K> Part<K> {
             Part::Null(after) => Part::Null(*after),
         }
     }
+}
+
+/// How a part of a listing reads the register.
+#[derive(Clone, Copy)]
+enum Scan {
+    /// Through the filters' indexes (for a search, the search index).
+    Indexes,
+    /// The first rows in sort order from the position, then filtered: the search as a
+    /// substring test on them.
+    Window(i64),
+    /// The first entries of the name order through its covering index, the search
+    /// tested on the entries (name order only).
+    NameWalk(i64),
 }
 
 enum CursorValue {
@@ -338,13 +369,10 @@ impl Store {
         };
         let want = i64::from(query.limit) + 1;
         let walk = self.walk_sort_index(query).await?;
-        // A search first looks through a window of rows in sort order; when that does
-        // not fill the page, the same part is asked again through the search index.
-        let window = query.search.as_ref().map(|_| SEARCH_WINDOW);
         let mut rows: Vec<IdentityRow> = Vec::new();
         if let Part::Valued(_) = position {
             rows = self
-                .list_part_searching(query, now, walk, window, position.as_ref(), want)
+                .list_part_searching(query, now, walk, position.as_ref(), want)
                 .await?;
         }
         if nullable && (rows.len() as i64) < want {
@@ -354,7 +382,7 @@ impl Store {
             };
             let part = Part::Null(after_id);
             let more = self
-                .list_part_searching(query, now, walk, window, part, want - rows.len() as i64)
+                .list_part_searching(query, now, walk, part, want - rows.len() as i64)
                 .await?;
             rows.extend(more);
         }
@@ -365,39 +393,71 @@ impl Store {
         Ok(page_from_overfetch(items, query.limit, sort))
     }
 
-    /// One part of a listing, through the search window first when there is one.
+    /// One part of a listing. Without a search, through the filters' indexes. With one:
+    /// in the name order, a common term walks the name index ([`NAME_WALK`]) and a rare
+    /// one asks the search index; in other orders a small window of rows comes first
+    /// ([`SEARCH_WINDOW`]), then the search index.
     async fn list_part_searching(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
         walk: bool,
-        window: Option<i64>,
         part: Part<&(CursorValue, Uuid)>,
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
-        if let Some(window) = window {
-            let rows = self
-                .list_part(query, now, walk, Some(window), part, limit)
-                .await?;
-            // A full page from the window is the right page: every row after the
-            // window comes later in the order.
-            if rows.len() as i64 >= limit {
-                return Ok(rows);
+        let Some(search) = &query.search else {
+            return self.list_part(query, now, walk, Scan::Indexes, part, limit).await;
+        };
+        let first = if query.sort.key == SortKey::Name {
+            if !self.search_is_common(search).await? {
+                return self.list_part(query, now, walk, Scan::Indexes, part, limit).await;
             }
+            Scan::NameWalk(NAME_WALK)
+        } else {
+            Scan::Window(SEARCH_WINDOW)
+        };
+        let rows = self.list_part(query, now, walk, first, part, limit).await?;
+        // A full page from the walk or window is the right page: every row after it
+        // comes later in the order.
+        if rows.len() as i64 >= limit {
+            return Ok(rows);
         }
-        self.list_part(query, now, walk, None, part, limit).await
+        self.list_part(query, now, walk, Scan::Indexes, part, limit)
+            .await
+    }
+
+    /// Whether more than [`RARE_MATCHES`] identities match `search` (counted through the
+    /// search index, stopping there). Terms too short for the index count as common.
+    async fn search_is_common(&self, search: &str) -> Result<bool, StoreError> {
+        if search.chars().count() < 3 {
+            return Ok(true);
+        }
+        let matches: i64 = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
+            match DIALECT {
+                Dialect::Sqlite => {
+                    sql.push("identity_search WHERE identity_search MATCH ")
+                        .push_bind(fts_phrase(search));
+                }
+                Dialect::Postgres => {
+                    sql.push("identities i WHERE 1 = 1");
+                    push_search_text!(sql, "i", search);
+                }
+            }
+            sql.push(" LIMIT ").push_bind(RARE_MATCHES + 1).push(") m");
+            sql.build_query_scalar().fetch_one(pool).await?
+        });
+        Ok(matches > RARE_MATCHES)
     }
 
     /// One part of a listing: the rows with a sort value after a key (or from the
-    /// start), or the rows without one after an id. With `window`, only that many rows
-    /// from the position on, in sort order, are looked at (and searched without the
-    /// search index).
+    /// start), or the rows without one after an id, read as `scan` says.
     async fn list_part(
         &self,
         query: &IdentityQuery,
         now: DateTime<Utc>,
         walk: bool,
-        window: Option<i64>,
+        scan: Scan,
         part: Part<&(CursorValue, Uuid)>,
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
@@ -414,14 +474,25 @@ impl Store {
             Part::Null(_) => format!(" ORDER BY i.id{dir}"),
         };
         let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new(SUMMARY_COLUMNS);
-            sql.push(" FROM ");
-            if window.is_some() {
-                sql.push("(SELECT i.* FROM identities i WHERE 1 = 1");
-            } else {
-                sql.push("identities i")
-                    .push(OWNER_JOIN)
-                    .push(" WHERE 1 = 1");
+            let mut sql = QueryBuilder::<Db>::new("");
+            match scan {
+                Scan::Indexes => {
+                    sql.push(SUMMARY_COLUMNS)
+                        .push(" FROM identities i")
+                        .push(OWNER_JOIN)
+                        .push(" WHERE 1 = 1");
+                }
+                Scan::Window(_) => {
+                    sql.push(SUMMARY_COLUMNS)
+                        .push(" FROM (SELECT i.* FROM identities i WHERE 1 = 1");
+                }
+                Scan::NameWalk(_) => {
+                    // The page is sorted again at the end; the walk hands its rows in
+                    // name order, and the limit keeps the first matches.
+                    sql.push("SELECT s.* FROM (")
+                        .push(SUMMARY_COLUMNS)
+                        .push(" FROM (SELECT i.id, i.name, i.external_id, i.spiffe_id FROM identities i WHERE 1 = 1");
+                }
             }
             match part {
                 Part::Valued(after) => {
@@ -444,16 +515,48 @@ impl Store {
                     }
                 }
             }
-            if let Some(window) = window {
-                // The window walks the sort order's index; the filters (the search as a
-                // plain substring test) then look only at its rows.
-                sql.push(&order).push(" LIMIT ").push_bind(window);
-                sql.push(") i").push(OWNER_JOIN).push(" WHERE 1 = 1");
-                push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
-            } else {
-                push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
+            match scan {
+                Scan::Indexes => {
+                    push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
+                    sql.push(&order).push(" LIMIT ").push_bind(limit);
+                }
+                Scan::Window(window) => {
+                    // The window walks the sort order's index; the filters (the search
+                    // as a plain substring test) then look only at its rows.
+                    sql.push(&order).push(" LIMIT ").push_bind(window);
+                    sql.push(") i").push(OWNER_JOIN).push(" WHERE 1 = 1");
+                    push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
+                    sql.push(&order).push(" LIMIT ").push_bind(limit);
+                }
+                Scan::NameWalk(entries) => {
+                    // The walk reads only the covering name index; the search is tested
+                    // on its entries, and only matching rows are read from the table
+                    // (CROSS JOIN keeps SQLite from reordering the join).
+                    sql.push(&order).push(" LIMIT ").push_bind(entries);
+                    sql.push(match DIALECT {
+                        Dialect::Sqlite => ") w CROSS JOIN identities i ON i.id = w.id",
+                        Dialect::Postgres => ") w JOIN identities i ON i.id = w.id",
+                    })
+                    .push(OWNER_JOIN)
+                    .push(" WHERE 1 = 1");
+                    if let Some(search) = &query.search {
+                        push_search_text!(sql, "w", search);
+                    }
+                    let rest = IdentityQuery {
+                        search: None,
+                        ..query.clone()
+                    };
+                    push_filters!(&mut sql, &rest, now, DIALECT == Dialect::Sqlite);
+                    // SQLite hands the walk's rows on in its order (a co-routine), so
+                    // the limit keeps the first matches without sorting them all;
+                    // PostgreSQL is told the order, which its plan already has.
+                    if DIALECT == Dialect::Postgres {
+                        sql.push(format_args!(" ORDER BY w.name{dir}, w.id{dir}"));
+                    }
+                    sql.push(" LIMIT ").push_bind(limit);
+                    sql.push(format_args!(") s ORDER BY s.name{dir}, s.id{dir}"));
+                }
             }
-            sql.push(&order).push(" LIMIT ").push_bind(limit);
             sql.build_query_as().fetch_all(pool).await?
         });
         Ok(rows)

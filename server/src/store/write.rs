@@ -9,7 +9,7 @@ use steward_domain::audit::NewAuditEvent;
 use uuid::Uuid;
 
 use super::audit::AuditTx;
-use super::{db_run, Dialect, Store, StoreError};
+use super::{Dialect, Store, StoreError};
 
 /// A value bound to a statement parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,22 +190,43 @@ macro_rules! bind_args {
     }};
 }
 
-impl Store {
-    /// Runs `statements` in order and appends the audit events that `audit` makes from
-    /// the rows each statement touched — all in one transaction. Returns the counts.
-    pub async fn write<F>(&self, statements: &[Statement], audit: F) -> Result<Vec<u64>, WriteError>
-    where
-        F: FnOnce(&[u64]) -> Vec<NewAuditEvent> + Send,
-    {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            if DIALECT == Dialect::Postgres {
-                // Register changes that check a graph (delegations) or a count (bulk
-                // assignment) before writing are serialised across replicas.
-                sqlx::query("SELECT pg_advisory_xact_lock(7406)")
-                    .execute(&mut *tx)
-                    .await?;
+/// A write transaction held open across several batches of statements — for a change
+/// too large to plan in memory at once (an import of a hundred thousand records). Dropped
+/// without [`commit`](WriteTx::commit) (or after any error) it is rolled back: nothing
+/// is written.
+pub enum WriteTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same code against whichever transaction a [`WriteTx`] holds, with `Db` and
+/// `DIALECT` as in `db_run!`.
+macro_rules! tx_run {
+    ($write:expr, |$tx:ident| $body:expr) => {
+        match $write {
+            WriteTx::Sqlite($tx) => {
+                #[allow(dead_code)]
+                type Db = sqlx::Sqlite;
+                #[allow(dead_code)]
+                const DIALECT: Dialect = Dialect::Sqlite;
+                $body
             }
+            WriteTx::Postgres($tx) => {
+                #[allow(dead_code)]
+                type Db = sqlx::Postgres;
+                #[allow(dead_code)]
+                const DIALECT: Dialect = Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+impl WriteTx {
+    /// Runs `statements` in order; returns the rows each touched. On an error the
+    /// transaction must be dropped (it is rolled back).
+    pub async fn run(&mut self, statements: &[Statement]) -> Result<Vec<u64>, WriteError> {
+        tx_run!(self, |tx| {
             let mut counts = Vec::with_capacity(statements.len());
             for statement in statements {
                 let numbered;
@@ -216,27 +237,61 @@ impl Store {
                     &statement.sql
                 };
                 let query = bind_args!(sqlx::query::<Db>(sql), &statement.args);
-                let touched = match query.execute(&mut *tx).await {
+                let touched = match query.execute(&mut **tx).await {
                     Ok(done) => done.rows_affected(),
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        tx.rollback().await?;
                         return Err(WriteError::Duplicate);
                     }
                     Err(e) => return Err(e.into()),
                 };
                 if let Expect::Exactly(rows) = statement.expect {
                     if touched != rows {
-                        tx.rollback().await?;
                         return Err(WriteError::Precondition(statement.precondition));
                     }
                 }
                 counts.push(touched);
             }
-            let events = audit(&counts);
-            tx.append_audit_many(&events).await?;
-            tx.commit().await?;
             Ok(counts)
         })
+    }
+
+    /// Appends `events` to the audit trail and commits everything.
+    pub async fn commit(self, events: &[NewAuditEvent]) -> Result<(), WriteError> {
+        tx_run!(self, |tx| {
+            let mut tx = tx;
+            tx.append_audit_many(events).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
+
+impl Store {
+    /// Opens a write transaction (on PostgreSQL holding the register's lock, so changes
+    /// that check a graph or a count before writing are serialised across replicas).
+    pub async fn begin_write(&self) -> Result<WriteTx, WriteError> {
+        Ok(match self {
+            Store::Sqlite(s) => WriteTx::Sqlite(s.writer.begin().await?),
+            Store::Postgres(s) => {
+                let mut tx = s.writer.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7406)")
+                    .execute(&mut *tx)
+                    .await?;
+                WriteTx::Postgres(tx)
+            }
+        })
+    }
+
+    /// Runs `statements` in order and appends the audit events that `audit` makes from
+    /// the rows each statement touched — all in one transaction. Returns the counts.
+    pub async fn write<F>(&self, statements: &[Statement], audit: F) -> Result<Vec<u64>, WriteError>
+    where
+        F: FnOnce(&[u64]) -> Vec<NewAuditEvent> + Send,
+    {
+        let mut tx = self.begin_write().await?;
+        let counts = tx.run(statements).await?;
+        tx.commit(&audit(&counts)).await?;
+        Ok(counts)
     }
 }
 
