@@ -200,7 +200,7 @@ impl Sort {
     /// The sort value of a row, as kept in a cursor: the name, or an RFC 3339 time.
     pub fn value_of(self, row: &IdentitySummary) -> Option<String> {
         let time = |t: Option<DateTime<Utc>>| {
-            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
         };
         match self.key {
             SortKey::Name => Some(row.name.clone()),
