@@ -17,7 +17,8 @@ cargo build --release -p steward-server --bin steward --no-default-features
 
 # A credential report as AWS writes it: the real header, ISO times and the special
 # values, keys active and inactive, some users with console passwords.
-python3 - "${rows}" "${report}" <<'PY'
+generate() {
+python3 - "$1" "$2" <<'PY'
 import random, sys
 rows, path = int(sys.argv[1]), sys.argv[2]
 random.seed(42)
@@ -42,23 +43,39 @@ with open(path, "w") as f:
             "false,N/A,false,N/A",
         ]) + "\n")
 PY
+}
+
+small_rows=$(( rows / 5 ))
+small_report="${dir}/credential-report-${small_rows}.csv"
+generate "${rows}" "${report}"
+generate "${small_rows}" "${small_report}"
+
+# One timed import into a fresh database: "seconds max-RSS-KiB".
+import_once() {
+  local file=$1 db="${dir}/import.db"
+  rm -f "${db}" "${db}-wal" "${db}-shm"
+  ./target/release/steward migrate --database-url "sqlite://${db}" >/dev/null
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "${dir}/rss" ./target/release/steward import --database-url "sqlite://${db}" \
+    --format aws-credential-report --import-max-records 1000000 "${file}" >/dev/null
+  end=$(date +%s.%N)
+  python3 -c "print(f'{${end} - ${start}:.2f} $(cat "${dir}/rss")')"
+}
 
 results=()
 for run in $(seq 1 "${runs}"); do
-  db="${dir}/import-${run}.db"
-  rm -f "${db}" "${db}-wal" "${db}-shm"
-  ./target/release/steward migrate --database-url "sqlite://${db}" >/dev/null
-  start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "${dir}/rss" ./target/release/steward import --database-url "sqlite://${db}" \
-    --format aws-credential-report --import-max-records 1000000 "${report}" >/dev/null
-  end=$(date +%s.%N)
-  results+=("$(python3 -c "print(f'{${end} - ${start}:.2f} $(cat "${dir}/rss")')")")
+  results+=("$(import_once "${report}")")
   echo "bench-import: run ${run}: ${results[-1]} (seconds, max RSS KiB)" >&2
 done
+# Memory is bounded: a file five times smaller peaks at nearly the same memory.
+small=$(import_once "${small_report}")
+echo "bench-import: ${small_rows} rows: ${small} (seconds, max RSS KiB)" >&2
 
-python3 - "${rows}" "$(du -k "${report}" | cut -f1)" "$(git rev-parse --short HEAD)" "$(nproc)" "${results[@]}" <<'PY'
+python3 - "${rows}" "$(du -k "${report}" | cut -f1)" "$(git rev-parse --short HEAD)" "$(nproc)" "${small_rows}" "$(du -k "${small_report}" | cut -f1)" "${small}" "${results[@]}" <<'PY'
 import re, statistics, sys, datetime
-rows, size_kib, commit, cores, *runs = sys.argv[1:]
+rows, size_kib, commit, cores, small_rows, small_kib, small, *runs = sys.argv[1:]
+small_seconds, small_rss = small.split()
 seconds = [float(r.split()[0]) for r in runs]
 rss = [int(r.split()[1]) for r in runs]
 median = statistics.median(seconds)
@@ -72,6 +89,8 @@ Measured {datetime.date.today()} on commit {commit}, {cores} cores: `steward imp
 | | median | runs | max RSS |
 |---|---:|---|---:|
 | SQLite | {median:.2f} s {'✅' if median < 10 else '❌'} | {', '.join(f'{s:.2f}' for s in seconds)} s | {max(rss) // 1024} MiB |
+
+Memory is bounded by the chunked pipeline, not by the file: the same import of a report five times smaller ({int(small_rows):,} users, {int(small_kib) // 1024} MiB) took {float(small_seconds):.2f} s and peaked at {int(small_rss) // 1024} MiB. What remains per record is a key (to find repeats and delegation ends); the rest is the file itself (bounded by `STEWARD_IMPORT_MAX_BYTES`) and SQLite's page cache (128 MiB at most).
 <!-- import:end -->"""
 text = open("BENCHMARKS.md").read()
 if "<!-- import:start -->" in text:

@@ -11,6 +11,7 @@ pub mod import;
 pub mod inventory;
 pub mod ownership;
 pub mod ports;
+pub mod posture;
 pub mod query;
 mod string_enum;
 pub mod tokens;

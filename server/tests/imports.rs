@@ -81,7 +81,10 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
             dry_run: true,
             ..request(ImportFormat::AwsCredentialReport, "report.csv")
         };
-        let report = imports.import(Some(&admin), &dry, file.clone()).await.unwrap();
+        let report = imports
+            .import(Some(&admin), &dry, file.clone())
+            .await
+            .unwrap();
         assert!(report.dry_run);
         assert_eq!(
             (report.records, report.created, report.skipped),

@@ -575,10 +575,7 @@ fn changed_fields(target: &ImportTarget, record: &ImportedIdentity) -> Vec<&'sta
     changed
 }
 
-fn credential_differs(
-    stored: Option<&ImportCredential>,
-    record: &ImportedCredential,
-) -> bool {
+fn credential_differs(stored: Option<&ImportCredential>, record: &ImportedCredential) -> bool {
     match stored {
         None => true,
         Some(stored) => {
@@ -682,10 +679,7 @@ fn bind_credential(
         .bind((!credential.active).then_some(now))
 }
 
-fn insert_credentials(
-    rows: &[(Uuid, &ImportedCredential)],
-    now: DateTime<Utc>,
-) -> Statement {
+fn insert_credentials(rows: &[(Uuid, &ImportedCredential)], now: DateTime<Utc>) -> Statement {
     let statement = Statement::positional(format!("{CREDENTIAL_INSERT}{}", values(rows.len(), 9)));
     rows.iter()
         .fold(statement, |statement, (identity, credential)| {

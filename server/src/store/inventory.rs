@@ -406,11 +406,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<IdentityRow>, StoreError> {
         let Some(search) = &query.search else {
-            return self.list_part(query, now, walk, Scan::Indexes, part, limit).await;
+            return self
+                .list_part(query, now, walk, Scan::Indexes, part, limit)
+                .await;
         };
         let first = if query.sort.key == SortKey::Name {
             if !self.search_is_common(search).await? {
-                return self.list_part(query, now, walk, Scan::Indexes, part, limit).await;
+                return self
+                    .list_part(query, now, walk, Scan::Indexes, part, limit)
+                    .await;
             }
             Scan::NameWalk(NAME_WALK)
         } else {
