@@ -179,11 +179,20 @@ pub fn installations<R: Read>(
             detail: if writes.is_empty() {
                 "installed app with read-only permissions".into()
             } else {
-                format!("installed app that can change: {}", writes.join(", "))
+                format!("{THIRD_PARTY_WRITES}{}", writes.join(", "))
             },
         });
         each(identity)
     })
+}
+
+/// How a third-party signal's detail begins when the app can change data (the
+/// findings engine reads it: a third-party integration with write access, NHI3).
+pub const THIRD_PARTY_WRITES: &str = "installed app that can change: ";
+
+/// Whether a third-party integration signal's detail says the app can change data.
+pub fn third_party_can_write(detail: &str) -> bool {
+    detail.starts_with(THIRD_PARTY_WRITES)
 }
 
 #[cfg(test)]

@@ -3,3 +3,4 @@
 //! runs, each mapped to the controls it evidences.
 
 pub mod catalog;
+pub mod checks;
