@@ -345,6 +345,14 @@ impl IdentityQuery {
                             ),
                         ));
                     }
+                    // Names and ids hold no control characters (the search of a long
+                    // listing joins the searched columns with one).
+                    if value.chars().any(char::is_control) {
+                        return Err(DomainError::invalid(
+                            "q",
+                            "search text must not contain control characters",
+                        ));
+                    }
                     parsed.search = Some(value);
                 }
                 "cursor" => parsed.cursor = Some(Cursor::decode(&value)?),
@@ -748,6 +756,7 @@ mod tests {
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, sort, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),
+            ("q=a%01b", "invalid q: search text must not contain control characters"),
         ];
         for (input, expected) in cases {
             let err = IdentityQuery::from_query_string(input).unwrap_err();

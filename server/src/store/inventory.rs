@@ -168,6 +168,16 @@ pub fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// The planner's row estimate in the top line of a PostgreSQL `EXPLAIN` plan
+/// (`… (cost=0.00..1.00 rows=123 width=4)`).
+fn estimated_rows(line: &str) -> Option<i64> {
+    let rest = &line[line.find(" rows=")? + " rows=".len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// An identity with its owner and sponsor.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Holders {
@@ -314,16 +324,17 @@ impl<K> Part<K> {
 }
 
 /// How a part of a listing reads the register.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Scan {
     /// Through the filters' indexes (for a search, the search index).
     Indexes,
     /// The first rows in sort order from the position, then filtered: the search as a
     /// substring test on them.
     Window(i64),
-    /// The first entries of the name order through its covering index, the search
-    /// tested on the entries (name order only).
-    NameWalk(i64),
+    /// The name order through its covering index up to a key (inclusive; `None`: to
+    /// the end; PostgreSQL counts [`NAME_WALK`] entries instead), the search tested on
+    /// the index entries (name order only).
+    NameWalk(Option<(String, Uuid)>),
 }
 
 enum CursorValue {
@@ -410,13 +421,27 @@ impl Store {
                 .list_part(query, now, walk, Scan::Indexes, part, limit)
                 .await;
         };
-        let first = if query.sort.key == SortKey::Name {
+        // PostgreSQL walks only for the search alone: its walk reads index entries
+        // without the rows, which other filters would need.
+        let walkable = match self.dialect() {
+            Dialect::Sqlite => true,
+            Dialect::Postgres => !IdentityQuery {
+                search: None,
+                ..query.clone()
+            }
+            .is_filtered(),
+        };
+        let first = if query.sort.key == SortKey::Name && walkable {
             if !self.search_is_common(search).await? {
                 return self
                     .list_part(query, now, walk, Scan::Indexes, part, limit)
                     .await;
             }
-            Scan::NameWalk(NAME_WALK)
+            let end = match self.dialect() {
+                Dialect::Sqlite => self.name_walk_end(part, query.sort.descending).await?,
+                Dialect::Postgres => None,
+            };
+            Scan::NameWalk(end)
         } else {
             Scan::Window(SEARCH_WINDOW)
         };
@@ -430,26 +455,68 @@ impl Store {
             .await
     }
 
-    /// Whether more than [`RARE_MATCHES`] identities match `search` (counted through the
-    /// search index, stopping there). Terms too short for the index count as common.
+    /// The key [`NAME_WALK`] entries on from the position in the name order (`None`
+    /// when fewer remain): where a name walk stops. Skipping entries of the index is
+    /// cheap; bounding the walk by a key, not by a row count in a subquery, lets the
+    /// walk test each index entry in place.
+    async fn name_walk_end(
+        &self,
+        part: Part<&(CursorValue, Uuid)>,
+        descending: bool,
+    ) -> Result<Option<(String, Uuid)>, StoreError> {
+        let (op, dir) = if descending {
+            (" < ", " DESC")
+        } else {
+            (" > ", " ASC")
+        };
+        Ok(db_run!(self, reader, |pool| {
+            let mut sql =
+                QueryBuilder::<Db>::new("SELECT i.name, i.id FROM identities i WHERE 1 = 1");
+            if let Part::Valued(Some((CursorValue::Text(name), id))) = part {
+                sql.push(format_args!(" AND (i.name, i.id){op}("))
+                    .push_bind(name.clone())
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
+            }
+            sql.push(format_args!(
+                " ORDER BY i.name{dir}, i.id{dir} LIMIT 1 OFFSET "
+            ))
+            .push_bind(NAME_WALK - 1);
+            sql.build_query_as().fetch_optional(pool).await?
+        }))
+    }
+
+    /// Whether more than [`RARE_MATCHES`] identities match `search`. SQLite counts
+    /// through the search index, stopping there; PostgreSQL's trigram indexes can only
+    /// return every match, so its planner's estimate is asked instead (from the column
+    /// statistics, without reading rows). Terms too short for an index count as common.
     async fn search_is_common(&self, search: &str) -> Result<bool, StoreError> {
         if search.chars().count() < 3 {
             return Ok(true);
         }
         let matches: i64 = db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
             match DIALECT {
                 Dialect::Sqlite => {
-                    sql.push("identity_search WHERE identity_search MATCH ")
-                        .push_bind(fts_phrase(search));
+                    let mut sql = QueryBuilder::<Db>::new(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM identity_search WHERE identity_search MATCH ",
+                    );
+                    sql.push_bind(fts_phrase(search))
+                        .push(" LIMIT ")
+                        .push_bind(RARE_MATCHES + 1)
+                        .push(") m");
+                    sql.build_query_scalar().fetch_one(pool).await?
                 }
                 Dialect::Postgres => {
-                    sql.push("identities i WHERE 1 = 1");
+                    let mut sql =
+                        QueryBuilder::<Db>::new("EXPLAIN SELECT 1 FROM identities i WHERE 1 = 1");
                     push_search_text!(sql, "i", search);
+                    let plan: Vec<String> = sql.build_query_scalar().fetch_all(pool).await?;
+                    plan.first()
+                        .and_then(|line| estimated_rows(line))
+                        .unwrap_or(0)
                 }
             }
-            sql.push(" LIMIT ").push_bind(RARE_MATCHES + 1).push(") m");
-            sql.build_query_scalar().fetch_one(pool).await?
         });
         Ok(matches > RARE_MATCHES)
     }
@@ -479,7 +546,7 @@ impl Store {
         };
         let rows: Vec<IdentityRow> = db_run!(self, reader, |pool| {
             let mut sql = QueryBuilder::<Db>::new("");
-            match scan {
+            match &scan {
                 Scan::Indexes => {
                     sql.push(SUMMARY_COLUMNS)
                         .push(" FROM identities i")
@@ -491,11 +558,18 @@ impl Store {
                         .push(" FROM (SELECT i.* FROM identities i WHERE 1 = 1");
                 }
                 Scan::NameWalk(_) => {
-                    // The page is sorted again at the end; the walk hands its rows in
-                    // name order, and the limit keeps the first matches.
-                    sql.push("SELECT s.* FROM (")
-                        .push(SUMMARY_COLUMNS)
-                        .push(" FROM (SELECT i.id, i.name, i.external_id, i.spiffe_id FROM identities i WHERE 1 = 1");
+                    sql.push(SUMMARY_COLUMNS)
+                        .push(" FROM identities i")
+                        .push(OWNER_JOIN)
+                        .push(" WHERE 1 = 1");
+                    // PostgreSQL tests index entries only in an index-only scan, which
+                    // cannot return the other columns: the walk finds the ids first.
+                    if DIALECT == Dialect::Postgres {
+                        sql.push(
+                            " AND i.id IN (SELECT w.id FROM (SELECT i.id, i.name, i.external_id, \
+                             i.spiffe_id FROM identities i WHERE 1 = 1",
+                        );
+                    }
                 }
             }
             match part {
@@ -519,7 +593,7 @@ impl Store {
                     }
                 }
             }
-            match scan {
+            match &scan {
                 Scan::Indexes => {
                     push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
@@ -527,38 +601,50 @@ impl Store {
                 Scan::Window(window) => {
                     // The window walks the sort order's index; the filters (the search
                     // as a plain substring test) then look only at its rows.
-                    sql.push(&order).push(" LIMIT ").push_bind(window);
+                    sql.push(&order).push(" LIMIT ").push_bind(*window);
                     sql.push(") i").push(OWNER_JOIN).push(" WHERE 1 = 1");
                     push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
-                Scan::NameWalk(entries) => {
-                    // The walk reads only the covering name index; the search is tested
-                    // on its entries, and only matching rows are read from the table
-                    // (CROSS JOIN keeps SQLite from reordering the join).
-                    sql.push(&order).push(" LIMIT ").push_bind(entries);
-                    sql.push(match DIALECT {
-                        Dialect::Sqlite => ") w CROSS JOIN identities i ON i.id = w.id",
-                        Dialect::Postgres => ") w JOIN identities i ON i.id = w.id",
-                    })
-                    .push(OWNER_JOIN)
-                    .push(" WHERE 1 = 1");
-                    if let Some(search) = &query.search {
-                        push_search_text!(sql, "w", search);
+                Scan::NameWalk(_) if DIALECT == Dialect::Postgres => {
+                    // One pass over at most NAME_WALK index entries, stopping at the
+                    // page's last match. One ILIKE over the three columns joined by a
+                    // control character (which a search cannot contain) costs a third
+                    // of three.
+                    let dir = if sort.descending { " DESC" } else { " ASC" };
+                    let pattern = query
+                        .search
+                        .as_deref()
+                        .map(like_pattern)
+                        .unwrap_or_default();
+                    sql.push(&order)
+                        .push(" LIMIT ")
+                        .push_bind(NAME_WALK)
+                        .push(
+                            ") w WHERE (w.name || chr(1) || COALESCE(w.external_id, '') || chr(1) || \
+                             COALESCE(w.spiffe_id, '')) ILIKE ",
+                        )
+                        .push_bind(pattern)
+                        .push(format_args!(
+                            " ESCAPE '\\' ORDER BY w.name{dir}, w.id{dir} LIMIT "
+                        ))
+                        .push_bind(limit)
+                        .push(")")
+                        .push(&order);
+                }
+                Scan::NameWalk(end) => {
+                    if let Some((name, id)) = end {
+                        let op = if sort.descending { " >= " } else { " <= " };
+                        sql.push(format_args!(" AND (i.name, i.id){op}("))
+                            .push_bind(name.clone())
+                            .push(", ")
+                            .push_bind(*id)
+                            .push(")");
                     }
-                    let rest = IdentityQuery {
-                        search: None,
-                        ..query.clone()
-                    };
-                    push_filters!(&mut sql, &rest, now, DIALECT == Dialect::Sqlite);
-                    // SQLite hands the walk's rows on in its order (a co-routine), so
-                    // the limit keeps the first matches without sorting them all;
-                    // PostgreSQL is told the order, which its plan already has.
-                    if DIALECT == Dialect::Postgres {
-                        sql.push(format_args!(" ORDER BY w.name{dir}, w.id{dir}"));
-                    }
-                    sql.push(" LIMIT ").push_bind(limit);
-                    sql.push(format_args!(") s ORDER BY s.name{dir}, s.id{dir}"));
+                    // Walking: the search is a substring test on the index entries,
+                    // and (on SQLite) the other filters are kept off their own indexes.
+                    push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
+                    sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
             }
             sql.build_query_as().fetch_all(pool).await?
@@ -741,6 +827,17 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::like_pattern;
+
+    #[test]
+    fn the_planners_row_estimate_is_read_from_the_plan() {
+        let line = "Bitmap Heap Scan on identities i  (cost=1219.87..42600.66 rows=100718 width=4)";
+        assert_eq!(super::estimated_rows(line), Some(100_718));
+        assert_eq!(
+            super::estimated_rows("Result  (cost=0.00..0.01 rows=1 width=4)"),
+            Some(1)
+        );
+        assert_eq!(super::estimated_rows("no estimate here"), None);
+    }
 
     #[test]
     fn fts_phrases_quote_the_text() {
