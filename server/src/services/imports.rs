@@ -38,7 +38,7 @@ pub const IMPORT_ACTION: &str = "import.apply";
 /// Records compared and written at a time. Memory holds one chunk being compared, one
 /// being parsed and one waiting between them — not the whole file's records — plus a
 /// key per record to find repeats and delegation ends.
-const CHUNK: usize = 1000;
+const CHUNK: usize = 5000;
 
 impl ImportService {
     pub fn new(store: Store, limits: ImportLimits) -> Self {
@@ -315,6 +315,7 @@ impl Plan {
         let mut teams: BTreeSet<String> = BTreeSet::new();
         let mut new_identities: Vec<(Uuid, &ImportedIdentity)> = Vec::new();
         let mut new_credentials: Vec<(Uuid, &ImportedCredential)> = Vec::new();
+        let mut new_signals: Vec<(Uuid, &'static str, String)> = Vec::new();
         for record in records {
             let target = targets.get(&(record.source, record.external_id.clone()));
             if let Some(target) = target {
@@ -406,7 +407,7 @@ impl Plan {
             for signal in &record.signals {
                 if let Some((name, detail)) = signal_row(signal) {
                     if !existing_signals.contains(&(id, name.to_owned(), detail.clone())) {
-                        statements.push(upsert_signal(id, name, &detail, now));
+                        new_signals.push((id, name, detail));
                         self.signals += 1;
                     }
                 }
@@ -438,6 +439,9 @@ impl Plan {
             first.push(insert_credentials(batch, now));
         }
         statements.splice(0..0, first);
+        for batch in new_signals.chunks(SIGNAL_BATCH) {
+            statements.push(upsert_signals(batch, now));
+        }
         Ok(statements)
     }
 
@@ -533,9 +537,10 @@ impl Imports for ImportService {
     }
 }
 
-/// Rows per multi-row INSERT: inside both databases' bind limits (16 and 9 binds a row).
+/// Rows per multi-row INSERT: inside both databases' bind limits (16, 9 and 5 binds a row).
 const IDENTITY_BATCH: usize = 500;
 const CREDENTIAL_BATCH: usize = 1000;
+const SIGNAL_BATCH: usize = 1000;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -715,14 +720,21 @@ fn signal_row(signal: &ImportSignal) -> Option<(&'static str, String)> {
     }
 }
 
-fn upsert_signal(identity: Uuid, signal: &str, detail: &str, now: DateTime<Utc>) -> Statement {
-    Statement::new(
+/// Records signals, many per statement (an identity has each signal once).
+fn upsert_signals(rows: &[(Uuid, &'static str, String)], now: DateTime<Utc>) -> Statement {
+    let statement = Statement::positional(format!(
         "INSERT INTO identity_signals (identity_id, signal, detail, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (identity_id, signal) \
+         VALUES {} ON CONFLICT (identity_id, signal) \
          DO UPDATE SET detail = excluded.detail, last_seen_at = excluded.last_seen_at",
-    )
-    .bind(identity)
-    .bind(signal.to_owned())
-    .bind(detail.to_owned())
-    .bind(now)
+        values(rows.len(), 5)
+    ));
+    rows.iter()
+        .fold(statement, |statement, (identity, signal, detail)| {
+            statement
+                .bind(*identity)
+                .bind(*signal)
+                .bind(detail.clone())
+                .bind(now)
+                .bind(now)
+        })
 }
