@@ -446,12 +446,12 @@ async fn a_file_of_many_chunks_is_still_one_transaction() {
             request
         };
 
-        // Records are compared and written a thousand at a time; a bad last line after
-        // two thousand good ones still leaves nothing behind.
-        let bad = format!("{}broken,robot,prod,sa-x\n", many_accounts(2_500));
+        // Records are compared and written 5,000 at a time; a bad last line after
+        // two full chunks of good ones still leaves nothing behind.
+        let bad = format!("{}broken,robot,prod,sa-x\n", many_accounts(11_000));
         match imports.import(Some(&admin), &csv(false, false), bad.into_bytes()).await {
             Err(DomainError::InvalidInput { message, .. }) => {
-                assert!(message.starts_with("accounts.csv: line 2502, field kind: unknown value 'robot'"), "{message}")
+                assert!(message.starts_with("accounts.csv: line 11002, field kind: unknown value 'robot'"), "{message}")
             }
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -459,39 +459,39 @@ async fn a_file_of_many_chunks_is_still_one_transaction() {
         assert!(imports_audited(&store).await.is_empty());
 
         // A key repeated two chunks apart is found too.
-        let repeated = format!("{}again,service_account,prod,sa-7\n", many_accounts(2_500));
+        let repeated = format!("{}again,service_account,prod,sa-7\n", many_accounts(11_000));
         match imports.import(Some(&admin), &csv(false, false), repeated.into_bytes()).await {
             Err(DomainError::InvalidInput { message, .. }) => assert_eq!(
                 message,
-                "accounts.csv: line 2502: repeats the key manual sa-7 of line 9; each identity may appear once"
+                "accounts.csv: line 11002: repeats the key manual sa-7 of line 9; each identity may appear once"
             ),
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert_eq!(count(&app, "").await, 0);
 
         // The dry run counts every chunk but previews only the first changes.
-        let file = many_accounts(2_500).into_bytes();
+        let file = many_accounts(11_000).into_bytes();
         let preview = imports.import(Some(&admin), &csv(true, false), file.clone()).await.unwrap();
-        assert_eq!((preview.records, preview.created), (2_500, 2_500));
+        assert_eq!((preview.records, preview.created), (11_000, 11_000));
         assert_eq!(preview.changes.len(), steward_domain::import::PREVIEW_CHANGES);
         assert_eq!(preview.changes[0].external_id, "sa-0");
         assert_eq!(count(&app, "").await, 0, "a dry run writes nothing");
 
         let applied = imports.import(Some(&admin), &csv(false, false), file.clone()).await.unwrap();
-        assert_eq!(applied.created, 2_500);
-        assert_eq!(count(&app, "").await, 2_500);
+        assert_eq!(applied.created, 11_000);
+        assert_eq!(count(&app, "").await, 11_000);
         let again = imports.import(Some(&admin), &csv(false, false), file).await.unwrap();
-        assert_eq!((again.unchanged, again.created, again.updated), (2_500, 0, 0));
+        assert_eq!((again.unchanged, again.created, again.updated), (11_000, 0, 0));
 
-        // A full import without the last 1,100: those are marked not seen, in one go.
+        // A full import without the last 5,000: those are marked not seen, in one go.
         let fewer = imports
-            .import(Some(&admin), &csv(false, true), many_accounts(1_400).into_bytes())
+            .import(Some(&admin), &csv(false, true), many_accounts(6_000).into_bytes())
             .await
             .unwrap();
-        assert_eq!((fewer.unchanged, fewer.not_seen), (1_400, 1_100));
+        assert_eq!((fewer.unchanged, fewer.not_seen), (6_000, 5_000));
         let audited = imports_audited(&store).await;
         assert_eq!(audited.len(), 3, "one event per applied import");
-        assert_eq!(audited[0].details["not_seen"], 1_100);
+        assert_eq!(audited[0].details["not_seen"], 5_000);
     })
     .await;
 }
