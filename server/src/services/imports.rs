@@ -214,6 +214,7 @@ fn parse_in_chunks(
 /// What an import does, built chunk by chunk: the counts and preview of the report, and
 /// what must be known across chunks (identities by external id for delegation ends,
 /// the identities seen, teams already written).
+#[derive(Default)]
 struct Plan {
     now: DateTime<Utc>,
     records: u64,
@@ -241,21 +242,7 @@ impl Plan {
     fn new(now: DateTime<Utc>) -> Self {
         Plan {
             now,
-            records: 0,
-            created: 0,
-            updated: 0,
-            unchanged: 0,
-            not_seen: 0,
-            skipped: 0,
-            credentials: 0,
-            delegations: 0,
-            signals: 0,
-            preview: Vec::new(),
-            ids_by_external: HashMap::new(),
-            seen: HashSet::new(),
-            sources: BTreeSet::new(),
-            teams: HashSet::new(),
-            edges: Vec::new(),
+            ..Plan::default()
         }
     }
 
@@ -467,9 +454,9 @@ impl Plan {
         for (external_id, id) in store.machine_ids_by_external_id(&unknown).await? {
             self.ids_by_external.entry(external_id).or_insert(id);
         }
-        let sources: Vec<Uuid> = self.edges.iter().map(|(from, _)| *from).collect();
+        let from_ids: Vec<Uuid> = self.edges.iter().map(|(from, _)| *from).collect();
         let existing_edges: HashSet<(Uuid, Uuid)> = store
-            .delegations_from_many(&sources)
+            .delegations_from_many(&from_ids)
             .await?
             .into_iter()
             .collect();

@@ -220,6 +220,20 @@ macro_rules! push_search_text {
     }};
 }
 
+/// Appends ` AND ($column, i.id) $op (…)`: the rows after (or, with `<=`/`>=`, up to)
+/// a key of a listing's order, `$key` being a `&(CursorValue, Uuid)`.
+macro_rules! push_key_bound {
+    ($sql:expr, $column:expr, $op:expr, $key:expr) => {{
+        let (value, id): &(CursorValue, Uuid) = $key;
+        $sql.push(format_args!(" AND ({}, i.id){}(", $column, $op));
+        match value {
+            CursorValue::Text(text) => $sql.push_bind(text.clone()),
+            CursorValue::Time(at) => $sql.push_bind(*at),
+        };
+        $sql.push(", ").push_bind(*id).push(")");
+    }};
+}
+
 /// Appends the filters of an inventory query (`AND …` clauses on the alias `i`) to a
 /// query builder of either database. None of them needs a join, so counts and bulk
 /// selections read only the identities table and its indexes.
@@ -324,7 +338,6 @@ impl<K> Part<K> {
 }
 
 /// How a part of a listing reads the register.
-#[derive(Clone)]
 enum Scan {
     /// Through the filters' indexes (for a search, the search index).
     Indexes,
@@ -334,7 +347,7 @@ enum Scan {
     /// The name order through its covering index up to a key (inclusive; `None`: to
     /// the end; PostgreSQL counts [`NAME_WALK`] entries instead), the search tested on
     /// the index entries (name order only).
-    NameWalk(Option<(String, Uuid)>),
+    NameWalk(Option<(CursorValue, Uuid)>),
 }
 
 enum CursorValue {
@@ -463,7 +476,7 @@ impl Store {
         &self,
         part: Part<&(CursorValue, Uuid)>,
         descending: bool,
-    ) -> Result<Option<(String, Uuid)>, StoreError> {
+    ) -> Result<Option<(CursorValue, Uuid)>, StoreError> {
         let (op, dir) = if descending {
             (" < ", " DESC")
         } else {
@@ -472,18 +485,15 @@ impl Store {
         Ok(db_run!(self, reader, |pool| {
             let mut sql =
                 QueryBuilder::<Db>::new("SELECT i.name, i.id FROM identities i WHERE 1 = 1");
-            if let Part::Valued(Some((CursorValue::Text(name), id))) = part {
-                sql.push(format_args!(" AND (i.name, i.id){op}("))
-                    .push_bind(name.clone())
-                    .push(", ")
-                    .push_bind(*id)
-                    .push(")");
+            if let Part::Valued(Some(after)) = part {
+                push_key_bound!(sql, "i.name", op, after);
             }
             sql.push(format_args!(
                 " ORDER BY i.name{dir}, i.id{dir} LIMIT 1 OFFSET "
             ))
             .push_bind(NAME_WALK - 1);
-            sql.build_query_as().fetch_optional(pool).await?
+            let end: Option<(String, Uuid)> = sql.build_query_as().fetch_optional(pool).await?;
+            end.map(|(name, id)| (CursorValue::Text(name), id))
         }))
     }
 
@@ -577,13 +587,8 @@ impl Store {
                     if nullable {
                         sql.push(format_args!(" AND {column} IS NOT NULL"));
                     }
-                    if let Some((value, id)) = after {
-                        sql.push(format_args!(" AND ({column}, i.id){op}("));
-                        match value {
-                            CursorValue::Text(text) => sql.push_bind(text.clone()),
-                            CursorValue::Time(at) => sql.push_bind(*at),
-                        };
-                        sql.push(", ").push_bind(*id).push(")");
+                    if let Some(after) = after {
+                        push_key_bound!(sql, column, op, after);
                     }
                 }
                 Part::Null(after) => {
@@ -611,7 +616,6 @@ impl Store {
                     // page's last match. One ILIKE over the three columns joined by a
                     // control character (which a search cannot contain) costs a third
                     // of three.
-                    let dir = if sort.descending { " DESC" } else { " ASC" };
                     let pattern = query
                         .search
                         .as_deref()
@@ -633,13 +637,9 @@ impl Store {
                         .push(&order);
                 }
                 Scan::NameWalk(end) => {
-                    if let Some((name, id)) = end {
+                    if let Some(end) = end {
                         let op = if sort.descending { " >= " } else { " <= " };
-                        sql.push(format_args!(" AND (i.name, i.id){op}("))
-                            .push_bind(name.clone())
-                            .push(", ")
-                            .push_bind(*id)
-                            .push(")");
+                        push_key_bound!(sql, "i.name", op, end);
                     }
                     // Walking: the search is a substring test on the index entries,
                     // and (on SQLite) the other filters are kept off their own indexes.
