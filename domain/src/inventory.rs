@@ -287,6 +287,13 @@ pub struct IdentityQuery {
     pub stale_days: Option<u32>,
     /// Case-insensitive substring of the name, external id or SPIFFE ID.
     pub search: Option<String>,
+    /// Only identities with an open finding of this check (or of any check).
+    pub finding: Option<FindingFilter>,
+    /// Only identities with an open finding against this control of the catalog.
+    pub control: Option<String>,
+    /// Only identities holding an active credential whose secret was last set this
+    /// many days ago: `[from, to)`, `to` open-ended when `None`.
+    pub credential_age: Option<(u32, Option<u32>)>,
     pub sort: Sort,
     pub cursor: Option<Cursor>,
     pub limit: u32,
@@ -299,7 +306,7 @@ impl IdentityQuery {
     pub const MAX_DAYS: u32 = 3650;
     pub const PARAMS: &'static [&'static str] = &[
         "class", "kind", "source", "env", "status", "owner", "team", "orphaned", "expired",
-        "expiring", "stale", "q", "sort", "cursor", "limit",
+        "expiring", "stale", "q", "finding", "control", "cred_age", "sort", "cursor", "limit",
     ];
 
     pub fn new() -> Self {
@@ -355,6 +362,18 @@ impl IdentityQuery {
                     }
                     parsed.search = Some(value);
                 }
+                "finding" => parsed.finding = Some(value.parse()?),
+                "control" => {
+                    let catalog = crate::posture::catalog::Catalog::shipped();
+                    if catalog.control(&value).is_none() {
+                        return Err(DomainError::invalid(
+                            "control",
+                            format!("'{value}' is not a control of the catalog"),
+                        ));
+                    }
+                    parsed.control = Some(value);
+                }
+                "cred_age" => parsed.credential_age = Some(parse_age_range(&value, Self::MAX_DAYS)?),
                 "cursor" => parsed.cursor = Some(Cursor::decode(&value)?),
                 "limit" => parsed.limit = crate::query::parse_limit(&value, Self::MAX_LIMIT)?,
                 _ => {}
@@ -417,6 +436,21 @@ impl IdentityQuery {
         }
         if let Some(search) = &self.search {
             pairs.push(("q", search.clone()));
+        }
+        if let Some(finding) = &self.finding {
+            pairs.push(("finding", finding.to_string()));
+        }
+        if let Some(control) = &self.control {
+            pairs.push(("control", control.clone()));
+        }
+        if let Some((from, to)) = self.credential_age {
+            pairs.push((
+                "cred_age",
+                match to {
+                    Some(to) => format!("{from}-{to}"),
+                    None => format!("{from}-"),
+                },
+            ));
         }
         if self.sort != Sort::default() {
             pairs.push(("sort", self.sort.as_param()));
@@ -505,6 +539,64 @@ impl IdentityQuery {
 }
 
 /// An environment name: lower-case letters, digits, `-` and `_`, 1–40 characters.
+/// Which open findings the `finding` filter asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FindingFilter {
+    /// Any open finding.
+    Any,
+    /// An open finding of this check.
+    Check(String),
+}
+
+impl std::fmt::Display for FindingFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FindingFilter::Any => f.write_str("any"),
+            FindingFilter::Check(check) => f.write_str(check),
+        }
+    }
+}
+
+impl std::str::FromStr for FindingFilter {
+    type Err = DomainError;
+
+    fn from_str(value: &str) -> Result<Self, DomainError> {
+        if value == "any" {
+            return Ok(FindingFilter::Any);
+        }
+        match crate::posture::catalog::Catalog::shipped().check(value) {
+            Some(check) => Ok(FindingFilter::Check(check.id.clone())),
+            None => Err(DomainError::invalid(
+                "finding",
+                format!("'{value}' is not a check of the catalog (or 'any')"),
+            )),
+        }
+    }
+}
+
+/// `90-180` (from 90 up to 180 days) or `365-` (365 days and more).
+pub fn parse_age_range(value: &str, max: u32) -> Result<(u32, Option<u32>), DomainError> {
+    let wrong = || {
+        DomainError::invalid(
+            "cred_age",
+            "expected a range of days such as 90-180, or 365- for 365 days and more",
+        )
+    };
+    let (from, to) = value.split_once('-').ok_or_else(wrong)?;
+    let from: u32 = from.trim().parse().map_err(|_| wrong())?;
+    let to: Option<u32> = match to.trim() {
+        "" => None,
+        to => Some(to.parse().map_err(|_| wrong())?),
+    };
+    if from > max || to.is_some_and(|to| to > max || to <= from) {
+        return Err(DomainError::invalid(
+            "cred_age",
+            format!("the range must be ascending and within {max} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
 pub fn parse_environment(value: &str) -> Result<String, DomainError> {
     let valid = (1..=40).contains(&value.len())
         && value
@@ -735,6 +827,35 @@ mod tests {
     }
 
     #[test]
+    fn posture_filters_round_trip_and_name_what_is_wrong() {
+        let q = IdentityQuery::from_query_string(
+            "finding=no-owner&control=NHI1&cred_age=90-180&class=machine",
+        )
+        .unwrap();
+        assert_eq!(q.finding, Some(FindingFilter::Check("no-owner".into())));
+        assert_eq!(q.control.as_deref(), Some("NHI1"));
+        assert_eq!(q.credential_age, Some((90, Some(180))));
+        assert_eq!(IdentityQuery::from_query_string(&q.to_query_string()).unwrap(), q);
+        assert!(q.is_filtered());
+        let open = IdentityQuery::from_query_string("finding=any&cred_age=365-").unwrap();
+        assert_eq!(open.finding, Some(FindingFilter::Any));
+        assert_eq!(open.credential_age, Some((365, None)));
+        assert_eq!(open.to_query_string(), "finding=any&cred_age=365-");
+        for (bad, field) in [
+            ("finding=no-such-check", "finding"),
+            ("control=NHI99", "control"),
+            ("cred_age=180-90", "cred_age"),
+            ("cred_age=ninety", "cred_age"),
+            ("cred_age=5000-", "cred_age"),
+        ] {
+            match IdentityQuery::from_query_string(bad) {
+                Err(DomainError::InvalidInput { field: f, .. }) => assert_eq!(f, field, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn parses_filters_and_defaults() {
         let q = IdentityQuery::from_query_string("class=ai&q=+deploy+&limit=20").unwrap();
         assert_eq!(q.actor_class, Some(ActorClass::Ai));
@@ -754,7 +875,7 @@ mod tests {
             ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
             ("cursor=%%%", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
-            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, sort, cursor, limit"),
+            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, finding, control, cred_age, sort, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),
             ("q=a%01b", "invalid q: search text must not contain control characters"),
         ];

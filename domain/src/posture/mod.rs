@@ -4,3 +4,5 @@
 
 pub mod catalog;
 pub mod checks;
+pub mod dashboard;
+pub mod findings;
