@@ -552,3 +552,12 @@ mod tests {
         assert_eq!(event_summary(&serde_json::json!({})), None);
     }
 }
+
+/// A chart figure as text: whole numbers without decimals, others with one.
+pub fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}

@@ -18,6 +18,7 @@ use steward_domain::ownership::Assignment;
 
 use crate::error::AppError;
 use crate::format;
+use crate::posture::FindingsSection;
 
 /// An identity as its page shows it, with what the caller may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,9 @@ pub struct IdentityView {
     pub can_manage: bool,
     pub can_assign: bool,
     pub can_suspend: bool,
+    pub findings: Vec<steward_domain::posture::findings::Finding>,
+    /// May accept risks of findings (and reopen them).
+    pub can_accept: bool,
 }
 
 #[server(prefix = "/rpc", endpoint = "identity/get")]
@@ -50,8 +54,14 @@ pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
                 .as_ref()
                 .is_some_and(|o| o.id == p.person_id)
     });
+    let findings = ports
+        .posture
+        .findings_of(principal.as_ref(), detail.summary.id)
+        .await?;
     Ok(IdentityView {
         as_of: Utc::now(),
+        findings,
+        can_accept: can(Action::ManagePosture),
         can_manage: can(Action::ManageIdentities),
         can_assign: can(Action::AssignOwnership),
         can_suspend: can(Action::SuspendIdentity) && owns,
@@ -243,15 +253,25 @@ pub fn IdentityPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let assign = ServerAction::<AssignIdentity>::new();
     let lifecycle = ServerAction::<ChangeLifecycle>::new();
+    let accept = ServerAction::<crate::posture::AcceptFinding>::new();
+    let reopen = ServerAction::<crate::posture::ReopenFinding>::new();
     let identity = Resource::new(
-        move || (id.get(), assign.version().get(), lifecycle.version().get()),
-        |(id, _, _)| get_identity(id),
+        move || {
+            (
+                id.get(),
+                assign.version().get(),
+                lifecycle.version().get(),
+                accept.version().get(),
+                reopen.version().get(),
+            )
+        },
+        |(id, ..)| get_identity(id),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the identity…"</p> }>
             {move || Suspend::new(async move {
                 match identity.await {
-                    Ok(view) => view! { <IdentityDetailView view assign lifecycle /> }.into_any(),
+                    Ok(view) => view! { <IdentityDetailView view assign lifecycle accept reopen /> }.into_any(),
                     Err(error) => {
                         if let AppError::Domain(domain) = &error {
                             crate::response::set_status(domain.http_status());
@@ -276,6 +296,8 @@ fn IdentityDetailView(
     view: IdentityView,
     assign: ServerAction<AssignIdentity>,
     lifecycle: ServerAction<ChangeLifecycle>,
+    accept: ServerAction<crate::posture::AcceptFinding>,
+    reopen: ServerAction<crate::posture::ReopenFinding>,
 ) -> impl IntoView {
     let IdentityView {
         detail,
@@ -283,7 +305,10 @@ fn IdentityDetailView(
         can_manage,
         can_assign,
         can_suspend,
+        findings,
+        can_accept,
     } = view;
+    let findings_id = detail.summary.id.to_string();
     let s = detail.summary.clone();
     let assign_id = s.id.to_string();
     let (suspend_id, reactivate_id, retire_id) =
@@ -393,6 +418,11 @@ fn IdentityDetailView(
             <dl class="attributes">
                 {attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
+        </section>
+
+        <section class="card" id="findings-section">
+            <h2>"Findings"</h2>
+            <FindingsSection id=findings_id findings can_accept as_of accept reopen />
         </section>
 
         <section class="card">

@@ -5,6 +5,8 @@
 //! [`format`] so they are unit-tested without a browser.
 
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod charts;
 pub mod error;
 pub mod format;
 pub mod identity;
@@ -12,6 +14,7 @@ pub mod imports;
 pub mod inventory;
 pub mod login;
 pub mod ownership;
+pub mod posture;
 pub mod response;
 pub mod session;
 
@@ -69,6 +72,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ownership") view=ownership::OwnershipPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=audit::AuditPageView ssr=SsrMode::Async />
+                    <Route path=path!("/posture") view=posture::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/posture/report") view=posture::ReportPage ssr=SsrMode::Async />
+                    <Route path=path!("/controls") view=posture::ControlsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -59,6 +59,8 @@ pub fn SiteHeader() -> impl IntoView {
                 <A href="/inventory">"Inventory"</A>
                 <A href="/inbox">"Inbox"</A>
                 <A href="/ownership">"Ownership"</A>
+                <A href="/posture">"Posture"</A>
+                <A href="/controls">"Controls"</A>
                 {admin.then(|| view! { <A href="/import">"Import"</A> })}
                 {audit.then(|| view! { <A href="/audit">"Audit"</A> })}
             </nav>

@@ -32,6 +32,8 @@ string_enum! {
         InventoryWrite = "inventory:write",
         /// Deactivate people (e.g. from an HR leaver feed).
         PeopleWrite = "people:write",
+        /// Accept risks of findings and start a full posture evaluation.
+        PostureWrite = "posture:write",
     }
 }
 
@@ -56,6 +58,10 @@ pub enum Action {
     AnswerAssignment,
     /// Deactivate a person who has left; their identities go to the orphan queue.
     DeactivatePerson,
+    /// Read findings, the Controls page, the dashboard and the posture report.
+    ReadPosture,
+    /// Accept the risk of a finding (or end an acceptance) and run a full evaluation.
+    ManagePosture,
 }
 
 impl Action {
@@ -71,6 +77,8 @@ impl Action {
         Action::SuspendIdentity,
         Action::AnswerAssignment,
         Action::DeactivatePerson,
+        Action::ReadPosture,
+        Action::ManagePosture,
     ];
 
     /// The roles allowed to perform this action at all.
@@ -87,6 +95,8 @@ impl Action {
             Action::SuspendIdentity => &[Admin, Owner],
             // Anyone named in an assignment answers it (the service checks it is theirs).
             Action::AnswerAssignment => &[Admin, Owner, Viewer, Auditor],
+            Action::ReadPosture => &[Admin, Owner, Viewer, Auditor],
+            Action::ManagePosture => &[Admin],
         }
     }
 
@@ -104,6 +114,8 @@ impl Action {
             | Action::SuspendIdentity
             | Action::AnswerAssignment => Some(Scope::InventoryWrite),
             Action::DeactivatePerson => Some(Scope::PeopleWrite),
+            Action::ReadPosture => Some(Scope::InventoryRead),
+            Action::ManagePosture => Some(Scope::PostureWrite),
         }
     }
 
@@ -120,6 +132,8 @@ impl Action {
             Action::SuspendIdentity => "suspend identities",
             Action::AnswerAssignment => "answer ownership assignments",
             Action::DeactivatePerson => "deactivate people",
+            Action::ReadPosture => "read the compliance posture",
+            Action::ManagePosture => "accept risks or run a posture evaluation",
         }
     }
 }
@@ -215,6 +229,8 @@ mod tests {
             (Action::SuspendIdentity, [true, true, false, false]),
             (Action::AnswerAssignment, [true, true, true, true]),
             (Action::DeactivatePerson, [true, false, false, false]),
+            (Action::ReadPosture, [true, true, true, true]),
+            (Action::ManagePosture, [true, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

@@ -373,7 +373,9 @@ impl IdentityQuery {
                     }
                     parsed.control = Some(value);
                 }
-                "cred_age" => parsed.credential_age = Some(parse_age_range(&value, Self::MAX_DAYS)?),
+                "cred_age" => {
+                    parsed.credential_age = Some(parse_age_range(&value, Self::MAX_DAYS)?)
+                }
                 "cursor" => parsed.cursor = Some(Cursor::decode(&value)?),
                 "limit" => parsed.limit = crate::query::parse_limit(&value, Self::MAX_LIMIT)?,
                 _ => {}
@@ -835,7 +837,10 @@ mod tests {
         assert_eq!(q.finding, Some(FindingFilter::Check("no-owner".into())));
         assert_eq!(q.control.as_deref(), Some("NHI1"));
         assert_eq!(q.credential_age, Some((90, Some(180))));
-        assert_eq!(IdentityQuery::from_query_string(&q.to_query_string()).unwrap(), q);
+        assert_eq!(
+            IdentityQuery::from_query_string(&q.to_query_string()).unwrap(),
+            q
+        );
         assert!(q.is_filtered());
         let open = IdentityQuery::from_query_string("finding=any&cred_age=365-").unwrap();
         assert_eq!(open.finding, Some(FindingFilter::Any));

@@ -20,6 +20,9 @@ use crate::ownership::{
     AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
     DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
+use crate::posture::dashboard::{Dashboard, PostureReport};
+use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// Reading and maintaining the register of identities.
@@ -225,6 +228,51 @@ pub trait Imports: Send + Sync {
     ) -> Result<ImportReport, DomainError>;
 }
 
+/// Findings, risk acceptance, the controls and the managers' dashboard.
+#[async_trait]
+pub trait Posture: Send + Sync {
+    /// Every finding of one identity (resolved ones too), open first.
+    async fn findings_of(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<Vec<Finding>, DomainError>;
+
+    /// Accepts the risk of an open finding until a date (security team).
+    async fn accept_risk(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        check: &str,
+        request: &AcceptRiskRequest,
+    ) -> Result<Finding, DomainError>;
+
+    /// Ends a risk acceptance early: the finding is open again.
+    async fn reopen(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        check: &str,
+        request: &ReopenRequest,
+    ) -> Result<Finding, DomainError>;
+
+    /// Evaluates every identity now and takes the day's snapshot.
+    async fn evaluate(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<EvaluationReport, DomainError>;
+
+    /// The latest snapshot, the trend and every control's status.
+    async fn dashboard(&self, principal: Option<&Principal>) -> Result<Dashboard, DomainError>;
+
+    /// The posture as the snapshot of `day` recorded it.
+    async fn report(
+        &self,
+        principal: Option<&Principal>,
+        day: NaiveDate,
+    ) -> Result<PostureReport, DomainError>;
+}
+
 /// Every port, handed to the UI through context and to the API through state.
 #[derive(Clone)]
 pub struct Ports {
@@ -232,4 +280,5 @@ pub struct Ports {
     pub ownership: Arc<dyn Ownership>,
     pub audit: Arc<dyn AuditTrail>,
     pub imports: Arc<dyn Imports>,
+    pub posture: Arc<dyn Posture>,
 }

@@ -334,7 +334,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 bytes.len()
             ));
             let imports =
-                crate::services::imports::ImportService::new(store.clone(), limits.limits());
+                crate::services::imports::ImportService::new(store.clone(), limits.limits(), None);
             let verb = if dry_run { "checked" } else { "read" };
             let result = imports
                 .run_with_progress(CLI_ACTOR, &request, bytes, &|records| {
@@ -579,12 +579,18 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         session_max_age: chrono::Duration::hours(i64::from(serve.session_max_hours)),
     };
     let options = web::leptos_options(serve.addr, &serve.site_root);
+    let posture = services.posture.clone();
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.addr))?;
     let addr = listener.local_addr()?;
     let cleanup = web::spawn_session_cleanup(&store);
+    let schedule = (serve.posture_interval_minutes > 0).then(|| {
+        posture.spawn_schedule(std::time::Duration::from_secs(
+            u64::from(serve.posture_interval_minutes) * 60,
+        ))
+    });
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
     match banner {
         Some(banner) => print!("{banner}"),
@@ -594,6 +600,9 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     }
     web::serve(listener, app).await?;
     cleanup.abort();
+    if let Some(schedule) = schedule {
+        schedule.abort();
+    }
     store.close().await;
     Ok(())
 }

@@ -137,6 +137,12 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_MAX_EXPIRY_DAYS_AI", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub max_expiry_days_ai: u32,
+    /// Minutes between full posture evaluations (the first runs when the server
+    /// starts); 0 turns the schedule off. Changes made through Steward re-evaluate the
+    /// identities they touch at once either way.
+    #[arg(long, env = "STEWARD_POSTURE_INTERVAL_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(0..=10080))]
+    pub posture_interval_minutes: u32,
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]

@@ -83,6 +83,19 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         ("GET", "/api/v1/audit" | "/api/v1/audit/verify" | "/api/v1/audit/export.csv") => {
             allow(&[Admin, Auditor], StatusCode::OK)
         }
+        ("GET", "/api/v1/identities/{id}/findings") | ("GET", "/api/v1/posture/reports/{day}") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
+        ("GET", "/api/v1/posture/dashboard")
+        | ("GET", "/api/v1/posture/dashboard.csv")
+        | ("GET", "/api/v1/posture/controls") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
+        ("POST", "/api/v1/identities/{id}/findings/{check}/accept")
+        | ("POST", "/api/v1/identities/{id}/findings/{check}/reopen") => {
+            allow(&[Admin], StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/posture/evaluate") => allow(&[Admin], StatusCode::OK),
         other => panic!("{other:?} is not in the authorization matrix"),
     }
 }
@@ -123,6 +136,12 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
         }
         ("POST", "/api/v1/assignments/{id}/accept" | "/api/v1/assignments/{id}/dispute") => {
             r#"{"note":"matrix"}"#.to_owned()
+        }
+        ("POST", "/api/v1/identities/{id}/findings/{check}/accept") => format!(
+            r#"{{"justification":"matrix: compensating control","expires_at":"{expires}"}}"#
+        ),
+        ("POST", "/api/v1/identities/{id}/findings/{check}/reopen") => {
+            r#"{"reason":"matrix"}"#.to_owned()
         }
         _ => return None,
     };
@@ -211,7 +230,9 @@ async fn api_authorization_matrix() {
                     .iter()
                     .fold(path.to_string(), |uri, name| {
                         uri.replace(name, "00000000-0000-4000-8000-000000000000")
-                    });
+                    })
+                    .replace("{check}", "no-owner")
+                    .replace("{day}", "2000-01-01");
                 if *path == "/api/v1/imports" {
                     uri.push_str("?format=steward-csv&dry_run=true");
                 }

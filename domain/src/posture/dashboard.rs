@@ -12,7 +12,7 @@ use super::catalog::Catalog;
 use super::checks::Subject;
 use super::findings::Reconciled;
 use crate::identity::RotationState;
-use crate::inventory::ActorClass;
+use crate::inventory::{ActorClass, FindingFilter, IdentityQuery};
 
 /// Credential age buckets, in days since the secret was last set: `[from, to)`.
 pub const AGE_BUCKETS: &[(u32, Option<u32>)] = &[
@@ -159,7 +159,12 @@ impl Tally {
         if subject.owner_active == Some(true) && subject.expires_at.is_some() && revocable {
             self.governed.add(class);
         }
-        if findings.open.iter().chain(&findings.accepted).any(|c| c == "unused") {
+        if findings
+            .open
+            .iter()
+            .chain(&findings.accepted)
+            .any(|c| c == "unused")
+        {
             self.stale.add(class);
         }
         for check in &findings.open {
@@ -349,6 +354,185 @@ pub struct Dashboard {
     pub controls: Vec<ControlStatus>,
 }
 
+/// The posture of one day, for the printable report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostureReport {
+    pub day: NaiveDate,
+    pub snapshot: Snapshot,
+    pub controls: Vec<ControlStatus>,
+}
+
+/// One number of a snapshot, for the dashboard's tables and its CSV: the chart it
+/// belongs to, what it counts, the value, and the inventory filter that lists the
+/// identities behind it (a URL query string; `None` when no filter can).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figure {
+    pub chart: String,
+    pub label: String,
+    pub value: f64,
+    pub drill_down: Option<String>,
+}
+
+fn drill(query: IdentityQuery) -> Option<String> {
+    Some(query.to_query_string())
+}
+
+/// Every number of the snapshot, chart by chart, with its drill-down.
+pub fn figures(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Figure> {
+    let mut out = Vec::new();
+    let mut push = |chart: &str, label: String, value: f64, drill_down: Option<String>| {
+        out.push(Figure {
+            chart: chart.to_owned(),
+            label,
+            value,
+            drill_down,
+        })
+    };
+    for class in ActorClass::ALL {
+        let base = IdentityQuery {
+            actor_class: Some(*class),
+            ..IdentityQuery::new()
+        };
+        push(
+            "governed",
+            format!("{} identities governed (%)", class.label()),
+            snapshot.governed_percent(Some(*class)),
+            None,
+        );
+        push(
+            "governed",
+            format!("{} identities", class.label()),
+            snapshot.identities.get(*class) as f64,
+            drill(base.clone()),
+        );
+        push(
+            "stale",
+            format!("{} identities unused", class.label()),
+            snapshot.stale.get(*class) as f64,
+            drill(IdentityQuery {
+                finding: Some(FindingFilter::Check("unused".into())),
+                ..base
+            }),
+        );
+    }
+    for framework in &catalog.frameworks {
+        for control in &framework.controls {
+            let open = snapshot.open_for_control(catalog, &control.id);
+            if catalog.checks_for(&control.id).next().is_none() {
+                continue;
+            }
+            out.push(Figure {
+                chart: format!("controls:{}", framework.framework),
+                label: control.id.clone(),
+                value: open as f64,
+                drill_down: drill(IdentityQuery {
+                    control: Some(control.id.clone()),
+                    ..IdentityQuery::new()
+                }),
+            });
+        }
+    }
+    for check in &catalog.checks {
+        out.push(Figure {
+            chart: "checks".into(),
+            label: check.id.clone(),
+            value: snapshot.open_by_check.get(&check.id).copied().unwrap_or(0) as f64,
+            drill_down: drill(IdentityQuery {
+                finding: Some(FindingFilter::Check(check.id.clone())),
+                ..IdentityQuery::new()
+            }),
+        });
+    }
+    for (team, open) in &snapshot.open_by_team {
+        out.push(Figure {
+            chart: "teams".into(),
+            label: if team.is_empty() {
+                "(no team)".into()
+            } else {
+                team.clone()
+            },
+            value: *open as f64,
+            // Identities without a team cannot be filtered for; all with findings are.
+            drill_down: drill(IdentityQuery {
+                team: (!team.is_empty()).then(|| team.clone()),
+                finding: Some(FindingFilter::Any),
+                ..IdentityQuery::new()
+            }),
+        });
+    }
+    for (owner, open) in &snapshot.open_by_owner {
+        out.push(Figure {
+            chart: "owners".into(),
+            label: if owner.is_empty() {
+                "(no owner)".into()
+            } else {
+                owner.clone()
+            },
+            value: *open as f64,
+            drill_down: drill(if owner.is_empty() {
+                IdentityQuery {
+                    finding: Some(FindingFilter::Check("no-owner".into())),
+                    ..IdentityQuery::new()
+                }
+            } else {
+                IdentityQuery {
+                    owner: Some(owner.clone()),
+                    finding: Some(FindingFilter::Any),
+                    ..IdentityQuery::new()
+                }
+            }),
+        });
+    }
+    for (bucket, count) in AGE_BUCKETS.iter().zip(&snapshot.credential_age) {
+        out.push(Figure {
+            chart: "credential_age".into(),
+            label: age_bucket_label(*bucket),
+            value: *count as f64,
+            drill_down: drill(IdentityQuery {
+                credential_age: Some(*bucket),
+                ..IdentityQuery::new()
+            }),
+        });
+    }
+    out
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The header row of [`figures_csv`].
+pub const FIGURES_CSV_HEADER: &str = "taken_at,chart,label,value,drill_down\n";
+
+/// The figures as CSV (`chart,label,value,drill_down`), with the snapshot's time.
+pub fn figures_csv(snapshot: &Snapshot, catalog: &Catalog) -> String {
+    let mut csv = String::from(FIGURES_CSV_HEADER);
+    let taken = snapshot.taken_at.to_rfc3339();
+    for figure in figures(snapshot, catalog) {
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            taken,
+            csv_field(&figure.chart),
+            csv_field(&figure.label),
+            figure.value,
+            csv_field(
+                &figure
+                    .drill_down
+                    .map(|q| format!("/inventory?{q}"))
+                    .unwrap_or_default()
+            )
+        ));
+    }
+    csv
+}
+
 /// Days of trend on the dashboard.
 pub const TREND_DAYS: u32 = 30;
 
@@ -474,7 +658,10 @@ mod tests {
         }
         let snapshot = tally.finish(Catalog::shipped(), now());
         assert_eq!(snapshot.open_by_team.len(), TOP);
-        assert_eq!(snapshot.open_by_team[0], (format!("team-{:02}", TOP + 4), (TOP + 5) as u64));
+        assert_eq!(
+            snapshot.open_by_team[0],
+            (format!("team-{:02}", TOP + 4), (TOP + 5) as u64)
+        );
     }
 
     #[test]
@@ -496,6 +683,46 @@ mod tests {
         assert_eq!(points[1].governed_percent, None);
         assert_eq!(points[2].open, Some(7));
         assert_eq!(points[2].day, snapshot_day(now()));
+    }
+
+    #[test]
+    fn every_figure_drills_down_to_a_valid_inventory_filter_and_the_csv_has_them_all() {
+        let catalog = Catalog::shipped();
+        let mut tally = Tally::default();
+        tally.add(
+            &subject(IdentityKind::ServiceAccount, true, &[200]),
+            Some("pay, \"core\""),
+            Some("ann@example.com"),
+            &findings(&["no-owner", "unused"], &[]),
+            now(),
+        );
+        let snapshot = tally.finish(catalog, now());
+        let all = figures(&snapshot, catalog);
+        for figure in &all {
+            if let Some(query) = &figure.drill_down {
+                IdentityQuery::from_query_string(query)
+                    .unwrap_or_else(|e| panic!("{}/{}: {query}: {e}", figure.chart, figure.label));
+            }
+        }
+        let nhi1 = all.iter().find(|f| f.label == "NHI1").unwrap();
+        assert_eq!(nhi1.value, 2.0);
+        assert_eq!(nhi1.drill_down.as_deref(), Some("control=NHI1"));
+        let aged = all
+            .iter()
+            .find(|f| f.chart == "credential_age" && f.value == 1.0)
+            .unwrap();
+        assert_eq!(aged.drill_down.as_deref(), Some("cred_age=180-365"));
+        let team = all.iter().find(|f| f.chart == "teams").unwrap();
+        assert_eq!(
+            IdentityQuery::from_query_string(team.drill_down.as_deref().unwrap())
+                .unwrap()
+                .team
+                .as_deref(),
+            Some("pay, \"core\"")
+        );
+        let csv = figures_csv(&snapshot, catalog);
+        assert_eq!(csv.lines().count(), all.len() + 1);
+        assert!(csv.contains(",teams,\"pay, \"\"core\"\"\",2,"), "{csv}");
     }
 
     #[test]
@@ -523,6 +750,8 @@ mod tests {
             .iter()
             .any(|c| c.state == ControlState::NotCovered && c.checks.is_empty()));
         let before_any = control_statuses(catalog, None);
-        assert!(before_any.iter().all(|c| c.state != ControlState::Attention));
+        assert!(before_any
+            .iter()
+            .all(|c| c.state != ControlState::Attention));
     }
 }

@@ -102,7 +102,10 @@ pub const MAX_DETAIL_CHARS: usize = 1000;
 pub fn merge_detections(detections: &[Detection]) -> Vec<(&'static str, String)> {
     let mut merged: Vec<(&'static str, String)> = Vec::new();
     for detection in detections {
-        match merged.iter_mut().find(|(check, _)| *check == detection.check) {
+        match merged
+            .iter_mut()
+            .find(|(check, _)| *check == detection.check)
+        {
             Some((_, detail)) => {
                 detail.push_str("; ");
                 detail.push_str(&detection.detail);
@@ -112,7 +115,11 @@ pub fn merge_detections(detections: &[Detection]) -> Vec<(&'static str, String)>
     }
     for (_, detail) in &mut merged {
         if detail.chars().count() > MAX_DETAIL_CHARS {
-            *detail = detail.chars().take(MAX_DETAIL_CHARS - 1).collect::<String>() + "…";
+            *detail = detail
+                .chars()
+                .take(MAX_DETAIL_CHARS - 1)
+                .collect::<String>()
+                + "…";
         }
     }
     merged
@@ -348,7 +355,11 @@ mod tests {
     #[test]
     fn a_changed_reason_updates_the_detail_only() {
         let out = reconcile(
-            &[stored("unused", FindingState::Open, "last used 91 days ago")],
+            &[stored(
+                "unused",
+                FindingState::Open,
+                "last used 91 days ago",
+            )],
             &[detection("unused", "last used 92 days ago")],
             Catalog::shipped(),
             now(),
@@ -393,7 +404,11 @@ mod tests {
     #[test]
     fn a_resolved_finding_failing_again_is_reopened() {
         let out = reconcile(
-            &[stored("no-owner", FindingState::Resolved, "no owner is named")],
+            &[stored(
+                "no-owner",
+                FindingState::Resolved,
+                "no owner is named",
+            )],
             &[detection("no-owner", "no owner is named")],
             Catalog::shipped(),
             now(),

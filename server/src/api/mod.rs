@@ -8,6 +8,7 @@ pub mod audit;
 pub mod identities;
 pub mod imports;
 pub mod ownership;
+pub mod posture;
 pub mod problem;
 pub mod tokens;
 
@@ -154,6 +155,14 @@ impl Modify for BearerAuth {
         audit::list_audit,
         audit::verify_audit,
         audit::export_audit,
+        posture::findings_of,
+        posture::accept_risk,
+        posture::reopen,
+        posture::evaluate,
+        posture::dashboard,
+        posture::dashboard_csv,
+        posture::controls,
+        posture::report,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -165,6 +174,7 @@ impl Modify for BearerAuth {
         (name = "ownership", description = "Owners, sponsors, the owner's inbox, the orphan queue and people"),
         (name = "tokens", description = "API tokens for automation"),
         (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "posture", description = "Findings, risk acceptance, controls and the compliance dashboard"),
     )
 )]
 pub struct ApiDoc;
@@ -219,6 +229,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/assignments/{id}/dispute"),
     ("GET", "/api/v1/orphans"),
     ("GET", "/api/v1/people"),
+    ("GET", "/api/v1/identities/{id}/findings"),
+    ("POST", "/api/v1/identities/{id}/findings/{check}/accept"),
+    ("POST", "/api/v1/identities/{id}/findings/{check}/reopen"),
+    ("POST", "/api/v1/posture/evaluate"),
+    ("GET", "/api/v1/posture/dashboard"),
+    ("GET", "/api/v1/posture/dashboard.csv"),
+    ("GET", "/api/v1/posture/controls"),
+    ("GET", "/api/v1/posture/reports/{day}"),
     ("POST", "/api/v1/people/{id}/deactivate"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
@@ -290,6 +308,20 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/audit", get(audit::list_audit))
         .route("/audit/verify", get(audit::verify_audit))
         .route("/audit/export.csv", get(audit::export_audit))
+        .route("/identities/{id}/findings", get(posture::findings_of))
+        .route(
+            "/identities/{id}/findings/{check}/accept",
+            post(posture::accept_risk),
+        )
+        .route(
+            "/identities/{id}/findings/{check}/reopen",
+            post(posture::reopen),
+        )
+        .route("/posture/evaluate", post(posture::evaluate))
+        .route("/posture/dashboard", get(posture::dashboard))
+        .route("/posture/dashboard.csv", get(posture::dashboard_csv))
+        .route("/posture/controls", get(posture::controls))
+        .route("/posture/reports/{day}", get(posture::report))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -6,6 +6,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
+use super::posture::PostureService;
 use crate::store::imports::{ImportCredential, ImportTarget};
 use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
@@ -30,6 +32,9 @@ use crate::store::Store;
 pub struct ImportService {
     store: Store,
     limits: ImportLimits,
+    /// Re-evaluates findings after an applied import (the command line has none:
+    /// the server evaluates when it starts and on its schedule).
+    posture: Option<Arc<PostureService>>,
 }
 
 /// The audit action of an applied import.
@@ -41,8 +46,12 @@ pub const IMPORT_ACTION: &str = "import.apply";
 const CHUNK: usize = 5000;
 
 impl ImportService {
-    pub fn new(store: Store, limits: ImportLimits) -> Self {
-        ImportService { store, limits }
+    pub fn new(store: Store, limits: ImportLimits, posture: Option<Arc<PostureService>>) -> Self {
+        ImportService {
+            store,
+            limits,
+            posture,
+        }
     }
 
     /// Runs an import as `actor` (already authorized: the web and API callers through
@@ -157,6 +166,11 @@ impl ImportService {
             }),
         );
         write.commit(&[event]).await.map_err(import_write_error)?;
+        // An import can touch every identity of a source: the whole register is
+        // re-evaluated in the background rather than holding up the answer.
+        if let Some(posture) = &self.posture {
+            posture.evaluate_soon();
+        }
         report.dry_run = false;
         Ok(report)
     }

@@ -1,6 +1,8 @@
 //! The inventory port over the store: listing, one identity in full, and every change
 //! to the register — authorized, validated and audited here.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -19,6 +21,7 @@ use steward_domain::ports::Inventory;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
+use super::posture::PostureService;
 use crate::store::audit::AuditFilter;
 use crate::store::register::IdentityExtra;
 use crate::store::write::{Statement, WriteError};
@@ -48,11 +51,17 @@ pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
 pub struct InventoryService {
     store: Store,
     policy: ExpiryPolicy,
+    /// Re-evaluates the findings of what a change touched.
+    posture: Arc<PostureService>,
 }
 
 impl InventoryService {
-    pub fn new(store: Store, policy: ExpiryPolicy) -> Self {
-        InventoryService { store, policy }
+    pub fn new(store: Store, policy: ExpiryPolicy, posture: Arc<PostureService>) -> Self {
+        InventoryService {
+            store,
+            policy,
+            posture,
+        }
     }
 
     /// The identity, or a 404 naming it.
@@ -300,6 +309,7 @@ impl Inventory for InventoryService {
                     "an identity with this external id already exists (manual source)",
                 )
             })?;
+        self.posture.after_change(&[id]).await;
         self.detail(id).await
     }
 
@@ -373,6 +383,7 @@ impl Inventory for InventoryService {
                     "another identity of this source already has this external id",
                 )
             })?;
+        self.posture.after_change(&[id]).await;
         self.detail(id).await
     }
 
@@ -412,6 +423,7 @@ impl Inventory for InventoryService {
             .map_err(|e| {
                 write_error(e, "this identity already has a credential with this key id")
             })?;
+        self.posture.after_change(&[id]).await;
         self.credential(id, credential_id)
             .await?
             .ok_or(DomainError::Internal)
@@ -446,6 +458,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         self.credential(id, credential_id)
             .await?
             .ok_or(DomainError::Internal)
@@ -498,6 +511,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         self.entitlement(id, entitlement_id)
             .await?
             .ok_or(DomainError::Internal)
@@ -532,6 +546,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         self.entitlement(id, entitlement_id)
             .await?
             .ok_or(DomainError::Internal)
@@ -588,6 +603,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| events)
             .await
             .map_err(|e| write_error(e, "this delegation already exists"))?;
+        self.posture.after_change(&[id, delegation.to]).await;
         Ok(())
     }
 
@@ -617,6 +633,7 @@ impl Inventory for InventoryService {
                 }
                 other => other,
             })?;
+        self.posture.after_change(&[from, to]).await;
         Ok(())
     }
 
@@ -655,6 +672,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         self.detail(id).await
     }
 
@@ -686,6 +704,7 @@ impl Inventory for InventoryService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         self.detail(id).await
     }
 
@@ -743,6 +762,7 @@ impl Inventory for InventoryService {
             .write(&statements, actor_event)
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
         Ok(RetirementReport {
             identity_id: id,
             credentials_revoked: counts[0] + counts[3],

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod inventory;
 pub mod oidc;
 pub mod ownership;
+pub mod posture;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use steward_domain::identity::ExpiryPolicy;
 use steward_domain::import::ImportLimits;
 use steward_domain::ports::Ports;
+use steward_domain::posture::checks::CheckSettings;
 
 use crate::store::Store;
 
@@ -29,6 +31,8 @@ pub struct Services {
     pub oidc: Option<oidc::OidcService>,
     /// What one import may hold.
     pub import_limits: ImportLimits,
+    /// The findings engine (also behind `ports.posture`), for the scheduler.
+    pub posture: Arc<posture::PostureService>,
 }
 
 impl Services {
@@ -38,16 +42,33 @@ impl Services {
 
     /// Services whose identities obey `policy` for their expiry.
     pub fn with_policy(store: Store, policy: ExpiryPolicy) -> Self {
+        let posture = Arc::new(posture::PostureService::new(
+            store.clone(),
+            CheckSettings {
+                expiry: policy,
+                ..CheckSettings::default()
+            },
+        ));
         Services {
             ports: Ports {
-                inventory: Arc::new(inventory::InventoryService::new(store.clone(), policy)),
-                ownership: Arc::new(ownership::OwnershipService::new(store.clone())),
+                inventory: Arc::new(inventory::InventoryService::new(
+                    store.clone(),
+                    policy,
+                    posture.clone(),
+                )),
+                ownership: Arc::new(ownership::OwnershipService::new(
+                    store.clone(),
+                    posture.clone(),
+                )),
                 audit: Arc::new(audit::AuditService::new(store.clone())),
                 imports: Arc::new(imports::ImportService::new(
                     store.clone(),
                     ImportLimits::default(),
+                    Some(posture.clone()),
                 )),
+                posture: posture.clone(),
             },
+            posture,
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),
             oidc: None,
@@ -59,7 +80,11 @@ impl Services {
     /// The same services with other limits on imports.
     pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
         self.import_limits = limits;
-        self.ports.imports = Arc::new(imports::ImportService::new(self.store.clone(), limits));
+        self.ports.imports = Arc::new(imports::ImportService::new(
+            self.store.clone(),
+            limits,
+            Some(self.posture.clone()),
+        ));
         self
     }
 

@@ -2,6 +2,7 @@
 //! assignee's answer, the orphan queue and deactivating people who left.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use super::inventory::{
     identity_target, ownership_state_after_answer, refuse_retired, write_error,
 };
+use super::posture::PostureService;
 use crate::store::register::PersonRow;
 use crate::store::write::{Arg, Statement};
 use crate::store::Store;
@@ -32,6 +34,8 @@ const LIST_LIMIT: i64 = 500;
 
 pub struct OwnershipService {
     store: Store,
+    /// Re-evaluates the findings of the identities whose owner or sponsor changed.
+    posture: Arc<PostureService>,
 }
 
 /// `$first, $first+1, …` for `n` parameters.
@@ -49,8 +53,8 @@ struct Target {
 }
 
 impl OwnershipService {
-    pub fn new(store: Store) -> Self {
-        OwnershipService { store }
+    pub fn new(store: Store, posture: Arc<PostureService>) -> Self {
+        OwnershipService { store, posture }
     }
 
     /// The assignee: a person who exists and has not left.
@@ -303,6 +307,7 @@ impl Ownership for OwnershipService {
             .write(&statements, |_| events)
             .await
             .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[identity_id]).await;
         self.store
             .find_assignment(ids[0])
             .await?
@@ -388,6 +393,8 @@ impl Ownership for OwnershipService {
             .write(&statements, |_| events)
             .await
             .map_err(|e| write_error(e, ""))?;
+        let touched: Vec<Uuid> = targets.iter().map(|t| t.id).collect();
+        self.posture.after_change(&touched).await;
         Ok(BulkAssignResult {
             matched: count,
             assigned: targets.len() as u64,
@@ -577,6 +584,8 @@ impl Ownership for OwnershipService {
             .write(&statements, |_| events)
             .await
             .map_err(|e| write_error(e, ""))?;
+        let touched: Vec<Uuid> = held.iter().map(|h| h.id).collect();
+        self.posture.after_change(&touched).await;
         Ok(DeactivationResult {
             person: person.as_ref(),
             orphaned,

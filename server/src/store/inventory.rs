@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::identity::{Autonomy, OwnershipState, Sensitivity};
 use steward_domain::inventory::{
-    page_from_overfetch, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary,
-    Page, PersonRef, SortKey, Source,
+    page_from_overfetch, Facets, FindingFilter, IdentityKind, IdentityQuery, IdentityStatus,
+    IdentitySummary, Page, PersonRef, SortKey, Source,
 };
+use steward_domain::posture::catalog::Catalog;
 use uuid::Uuid;
 
 use super::{db_run, Dialect, Store, StoreError};
@@ -293,6 +294,48 @@ macro_rules! push_filters {
             sql.push(format_args!(" AND ({p}i.last_used_at IS NULL OR {p}i.last_used_at < "))
                 .push_bind(now - chrono::Duration::days(i64::from(days)))
                 .push(")");
+        }
+        if let Some(finding) = &query.finding {
+            match finding {
+                FindingFilter::Any => {
+                    sql.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.identity_id = i.id AND f.state = 'open')");
+                }
+                FindingFilter::Check(check) => {
+                    sql.push(" AND i.id IN (SELECT f.identity_id FROM findings f WHERE f.check_id = ")
+                        .push_bind(check.clone())
+                        .push(" AND f.state = 'open')");
+                }
+            }
+        }
+        if let Some(control) = &query.control {
+            let checks: Vec<String> = Catalog::shipped()
+                .checks_for(control)
+                .map(|c| c.id.clone())
+                .collect();
+            if checks.is_empty() {
+                // No check covers the control: nothing can be found against it.
+                sql.push(" AND 1 = 0");
+            } else {
+                sql.push(" AND i.id IN (SELECT f.identity_id FROM findings f WHERE f.state = 'open' AND f.check_id IN (");
+                let mut list = sql.separated(", ");
+                for check in checks {
+                    list.push_bind(check);
+                }
+                sql.push("))");
+            }
+        }
+        if let Some((from, to)) = query.credential_age {
+            // Active credentials whose secret was last set within the age range.
+            sql.push(" AND EXISTS (SELECT 1 FROM credentials c WHERE c.identity_id = i.id \
+                      AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ")
+                .push_bind(now)
+                .push(") AND COALESCE(c.last_rotated_at, c.created_at) <= ")
+                .push_bind(now - chrono::Duration::days(i64::from(from)));
+            if let Some(to) = to {
+                sql.push(" AND COALESCE(c.last_rotated_at, c.created_at) > ")
+                    .push_bind(now - chrono::Duration::days(i64::from(to)));
+            }
+            sql.push(")");
         }
         if let Some(search) = &query.search {
             match DIALECT {
@@ -658,7 +701,15 @@ impl Store {
     /// of the register (known exactly from `identity_counts`). PostgreSQL's planner
     /// makes this choice well by itself.
     async fn walk_sort_index(&self, query: &IdentityQuery) -> Result<bool, StoreError> {
-        if self.dialect() != Dialect::Sqlite || query.owner.is_some() || query.search.is_some() {
+        // A finding of one check or control is usually rare enough to start from the
+        // findings index.
+        let findings_first =
+            matches!(query.finding, Some(FindingFilter::Check(_))) || query.control.is_some();
+        if self.dialect() != Dialect::Sqlite
+            || query.owner.is_some()
+            || query.search.is_some()
+            || findings_first
+        {
             return Ok(false);
         }
         let dims = query.dimensions_only();

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod imports;
 pub mod inventory;
 pub mod people;
+pub mod posture;
 pub mod register;
 pub mod tokens;
 pub mod users;

@@ -4,7 +4,7 @@
 //! touches another number (the row is gone, or someone changed it first) the whole
 //! transaction is rolled back and the caller gets [`WriteError::Precondition`].
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use steward_domain::audit::NewAuditEvent;
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ pub enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
+    Date(NaiveDate),
 }
 
 impl From<Uuid> for Arg {
@@ -73,6 +74,11 @@ impl From<i64> for Arg {
 impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         Arg::OptInt(v)
+    }
+}
+impl From<NaiveDate> for Arg {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(v)
     }
 }
 impl From<bool> for Arg {
@@ -184,6 +190,7 @@ macro_rules! bind_args {
                 Arg::Int(v) => query.bind(*v),
                 Arg::OptInt(v) => query.bind(*v),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::Date(v) => query.bind(*v),
             };
         }
         query

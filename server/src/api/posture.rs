@@ -1,0 +1,220 @@
+//! `/api/v1/posture` and an identity's findings: the dashboard's numbers (JSON and
+//! CSV), the controls, the report of a day, running an evaluation, and accepting or
+//! reopening the risk of a finding.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use steward_domain::posture::catalog::Catalog;
+use steward_domain::posture::dashboard::{
+    figures_csv, ControlStatus, Dashboard, PostureReport, FIGURES_CSV_HEADER,
+};
+use steward_domain::posture::findings::{
+    AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest,
+};
+use steward_domain::DomainError;
+use uuid::Uuid;
+
+use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
+
+/// Every finding of an identity (resolved ones too), open first.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/findings", tag = "posture",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<Finding>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn findings_of(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<Finding>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .findings_of(caller.principal(), id)
+            .await?,
+    ))
+}
+
+/// Accept the risk of an open finding until a date (security team).
+#[utoipa::path(post, path = "/api/v1/identities/{id}/findings/{check}/accept", tag = "posture",
+    params(("id" = Uuid, Path), ("check" = String, Path, description = "Check id, e.g. `no-expiry`")),
+    request_body = AcceptRiskRequest,
+    responses(
+        (status = 200, body = Finding),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn accept_risk(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((id, check)): ApiPath<(Uuid, String)>,
+    ApiJson(request): ApiJson<AcceptRiskRequest>,
+) -> Result<Json<Finding>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .accept_risk(caller.principal(), id, &check, &request)
+            .await?,
+    ))
+}
+
+/// End a risk acceptance early: the finding is open again.
+#[utoipa::path(post, path = "/api/v1/identities/{id}/findings/{check}/reopen", tag = "posture",
+    params(("id" = Uuid, Path), ("check" = String, Path)),
+    request_body = ReopenRequest,
+    responses(
+        (status = 200, body = Finding),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn reopen(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((id, check)): ApiPath<(Uuid, String)>,
+    ApiJson(request): ApiJson<ReopenRequest>,
+) -> Result<Json<Finding>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .reopen(caller.principal(), id, &check, &request)
+            .await?,
+    ))
+}
+
+/// Evaluate every identity now and take the day's snapshot (security team).
+#[utoipa::path(post, path = "/api/v1/posture/evaluate", tag = "posture",
+    responses(
+        (status = 200, body = EvaluationReport),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn evaluate(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<EvaluationReport>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .evaluate(caller.principal())
+            .await?,
+    ))
+}
+
+/// The latest snapshot, the 30-day trend and every control's status.
+#[utoipa::path(get, path = "/api/v1/posture/dashboard", tag = "posture",
+    responses(
+        (status = 200, body = Dashboard),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dashboard(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Dashboard>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .dashboard(caller.principal())
+            .await?,
+    ))
+}
+
+/// Every number of the latest snapshot as CSV, with the inventory filter behind it.
+#[utoipa::path(get, path = "/api/v1/posture/dashboard.csv", tag = "posture",
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dashboard_csv(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let dashboard = state
+        .services
+        .ports
+        .posture
+        .dashboard(caller.principal())
+        .await?;
+    // Before the first evaluation there are no numbers: the header row alone.
+    let (day, csv) = match &dashboard.snapshot {
+        Some(snapshot) => (
+            snapshot.taken_at.format("%Y-%m-%d").to_string(),
+            figures_csv(snapshot, Catalog::shipped()),
+        ),
+        None => ("none".to_owned(), FIGURES_CSV_HEADER.to_owned()),
+    };
+    let name = format!("attachment; filename=\"steward-posture-{day}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// Every control of the catalog with the checks covering it and its status.
+#[utoipa::path(get, path = "/api/v1/posture/controls", tag = "posture",
+    responses(
+        (status = 200, body = Vec<ControlStatus>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn controls(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<ControlStatus>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .dashboard(caller.principal())
+            .await?
+            .controls,
+    ))
+}
+
+/// The posture as the snapshot of one day recorded it.
+#[utoipa::path(get, path = "/api/v1/posture/reports/{day}", tag = "posture",
+    params(("day" = String, Path, description = "YYYY-MM-DD")),
+    responses(
+        (status = 200, body = PostureReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn report(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(day): ApiPath<String>,
+) -> Result<Json<PostureReport>, ApiError> {
+    let day = parse_day(&day)?;
+    Ok(Json(
+        state
+            .services
+            .ports
+            .posture
+            .report(caller.principal(), day)
+            .await?,
+    ))
+}
+
+/// A `YYYY-MM-DD` date, or an error naming the field.
+pub fn parse_day(text: &str) -> Result<NaiveDate, DomainError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| DomainError::invalid("day", format!("'{text}' is not a date (YYYY-MM-DD)")))
+}

@@ -1,0 +1,609 @@
+//! What the findings engine reads and writes: identities gathered as check subjects
+//! (a contiguous range of ids at a time, so every related table is read by one range
+//! of its index), stored findings, and the daily posture snapshots.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+use steward_domain::delegation::DelegationKind;
+use steward_domain::identity::{CredentialInfo, Entitlement};
+use steward_domain::inventory::IdentityStatus;
+use steward_domain::posture::catalog::Catalog;
+use steward_domain::posture::checks::{AgentLimits, Peer, Subject};
+use steward_domain::posture::dashboard::Snapshot;
+use steward_domain::posture::findings::{
+    Finding, FindingChange, FindingState, RiskAcceptance, StoredFinding,
+};
+use uuid::Uuid;
+
+use super::write::Statement;
+use super::{db_run, Store, StoreError};
+
+/// A check subject with what the dashboard groups it by.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub subject: Subject,
+    pub team: Option<String>,
+    pub owner_email: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubjectRow {
+    id: Uuid,
+    kind: String,
+    environment: String,
+    status: String,
+    owner_id: Option<Uuid>,
+    owner_active: Option<bool>,
+    owner_email: Option<String>,
+    sponsor_active: Option<bool>,
+    purpose: Option<String>,
+    spiffe_id: Option<String>,
+    revocation_path: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    team: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    identity_id: Uuid,
+    id: Uuid,
+    kind: String,
+    key_id: String,
+    created_at: DateTime<Utc>,
+    last_rotated_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    rotation_days: Option<i64>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntitlementRow {
+    identity_id: Uuid,
+    id: Uuid,
+    resource: String,
+    action: String,
+    privilege: String,
+    grant_type: String,
+    created_at: DateTime<Utc>,
+    removed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PeerRow {
+    /// The identity of the batch the edge belongs to.
+    subject_id: Uuid,
+    peer_id: Uuid,
+    delegation: String,
+    kind: String,
+    environment: String,
+    status: String,
+    owned: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    identity_id: Uuid,
+    check_id: String,
+    severity: String,
+    state: String,
+    detail: String,
+    opened_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    accepted_reason: Option<String>,
+    accepted_by: Option<String>,
+    accepted_at: Option<DateTime<Utc>>,
+    accepted_until: Option<DateTime<Utc>>,
+}
+
+fn corrupt(what: &'static str) -> impl Fn(steward_domain::DomainError) -> StoreError {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+const FINDING_COLUMNS: &str = "identity_id, check_id, severity, state, detail, opened_at, \
+     resolved_at, accepted_reason, accepted_by, accepted_at, accepted_until";
+
+/// Which identities a read covers: an id range (a batch of the full evaluation) or a
+/// list of ids (the identities a change touched).
+#[derive(Debug, Clone)]
+pub enum Scope<'a> {
+    Range(Uuid, Uuid),
+    Ids(&'a [Uuid]),
+}
+
+/// ` AND <column> BETWEEN … AND …` or ` AND <column> IN (…)`.
+macro_rules! push_scope {
+    ($sql:expr, $column:expr, $scope:expr) => {{
+        match $scope {
+            Scope::Range(first, last) => {
+                $sql.push(format_args!(" AND {} BETWEEN ", $column))
+                    .push_bind(*first)
+                    .push(" AND ")
+                    .push_bind(*last);
+            }
+            Scope::Ids(ids) => {
+                $sql.push(format_args!(" AND {} IN (", $column));
+                let mut list = $sql.separated(", ");
+                for id in ids.iter() {
+                    list.push_bind(*id);
+                }
+                $sql.push(")");
+            }
+        }
+    }};
+}
+
+impl Store {
+    /// The ids of up to `limit` identities after `after`, in id order: the batches of a
+    /// full evaluation.
+    pub async fn identity_ids_after(
+        &self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new("SELECT id FROM identities WHERE 1 = 1");
+            if let Some(after) = after {
+                sql.push(" AND id > ").push_bind(after);
+            }
+            sql.push(" ORDER BY id LIMIT ").push_bind(limit);
+            sql.build_query_scalar().fetch_all(pool).await?
+        }))
+    }
+
+    /// The identities of `scope` as check subjects, in id order.
+    pub async fn check_subjects(&self, scope: &Scope<'_>) -> Result<Vec<Evaluated>, StoreError> {
+        let (rows, credentials, entitlements, signals, peers, peer_permissions) = db_run!(
+            self,
+            reader,
+            |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT i.id, i.kind, i.environment, i.status, i.owner_id, \
+                     o.active AS owner_active, o.email AS owner_email, s.active AS sponsor_active, \
+                     i.purpose, i.spiffe_id, i.revocation_path, i.created_at, i.expires_at, \
+                     i.last_used_at, i.team \
+                     FROM identities i LEFT JOIN people o ON o.id = i.owner_id \
+                     LEFT JOIN people s ON s.id = i.sponsor_id WHERE 1 = 1",
+                );
+                push_scope!(sql, "i.id", scope);
+                sql.push(" ORDER BY i.id");
+                let rows: Vec<SubjectRow> = sql.build_query_as().fetch_all(pool).await?;
+
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, id, kind, key_id, created_at, last_rotated_at, expires_at, \
+                     last_used_at, rotation_days, revoked_at FROM credentials WHERE 1 = 1",
+                );
+                push_scope!(sql, "identity_id", scope);
+                let credentials: Vec<CredentialRow> = sql.build_query_as().fetch_all(pool).await?;
+
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, id, resource, action, privilege, grant_type, created_at, \
+                     removed_at FROM entitlements WHERE removed_at IS NULL",
+                );
+                push_scope!(sql, "identity_id", scope);
+                let entitlements: Vec<EntitlementRow> =
+                    sql.build_query_as().fetch_all(pool).await?;
+
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, signal, detail FROM identity_signals WHERE 1 = 1",
+                );
+                push_scope!(sql, "identity_id", scope);
+                let signals: Vec<(Uuid, String, String)> =
+                    sql.build_query_as().fetch_all(pool).await?;
+
+                // Both directions of every edge touching the scope, with the far end.
+                let peer_columns = "t.kind, t.environment, t.status, \
+                     (t.owner_id IS NOT NULL AND COALESCE(o.active, FALSE)) AS owned";
+                let mut sql = QueryBuilder::<Db>::new(format!(
+                    "SELECT d.from_id AS subject_id, d.to_id AS peer_id, 'to:' || d.kind AS delegation, \
+                     {peer_columns} FROM delegations d JOIN identities t ON t.id = d.to_id \
+                     LEFT JOIN people o ON o.id = t.owner_id WHERE 1 = 1"
+                ));
+                push_scope!(sql, "d.from_id", scope);
+                sql.push(format_args!(
+                    " UNION ALL SELECT d.to_id AS subject_id, d.from_id AS peer_id, \
+                     'from:' || d.kind AS delegation, {peer_columns} FROM delegations d \
+                     JOIN identities t ON t.id = d.from_id LEFT JOIN people o ON o.id = t.owner_id \
+                     WHERE 1 = 1"
+                ));
+                push_scope!(sql, "d.to_id", scope);
+                let peers: Vec<PeerRow> = sql.build_query_as().fetch_all(pool).await?;
+
+                // What the identities the scope delegates to may do.
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT e.identity_id, e.resource, e.action FROM entitlements e \
+                     WHERE e.removed_at IS NULL AND e.identity_id IN \
+                     (SELECT d.to_id FROM delegations d WHERE 1 = 1",
+                );
+                push_scope!(sql, "d.from_id", scope);
+                sql.push(")");
+                let peer_permissions: Vec<(Uuid, String, String)> =
+                    sql.build_query_as().fetch_all(pool).await?;
+                (
+                    rows,
+                    credentials,
+                    entitlements,
+                    signals,
+                    peers,
+                    peer_permissions,
+                )
+            }
+        );
+
+        let mut credentials_of: BTreeMap<Uuid, Vec<CredentialInfo>> = BTreeMap::new();
+        for r in credentials {
+            credentials_of
+                .entry(r.identity_id)
+                .or_default()
+                .push(CredentialInfo {
+                    id: r.id,
+                    kind: r.kind.parse().map_err(corrupt("credential"))?,
+                    key_id: r.key_id,
+                    created_at: r.created_at,
+                    last_rotated_at: r.last_rotated_at,
+                    expires_at: r.expires_at,
+                    last_used_at: r.last_used_at,
+                    rotation_days: r.rotation_days.and_then(|d| u32::try_from(d).ok()),
+                    revoked_at: r.revoked_at,
+                });
+        }
+        let mut entitlements_of: BTreeMap<Uuid, Vec<Entitlement>> = BTreeMap::new();
+        for r in entitlements {
+            let c = corrupt("entitlement");
+            entitlements_of
+                .entry(r.identity_id)
+                .or_default()
+                .push(Entitlement {
+                    id: r.id,
+                    resource: r.resource,
+                    action: r.action,
+                    privilege: r.privilege.parse().map_err(&c)?,
+                    grant_type: r.grant_type.parse().map_err(&c)?,
+                    created_at: r.created_at,
+                    removed_at: r.removed_at,
+                });
+        }
+        let mut signals_of: BTreeMap<Uuid, Vec<(String, String)>> = BTreeMap::new();
+        for (id, signal, detail) in signals {
+            signals_of.entry(id).or_default().push((signal, detail));
+        }
+        let mut permissions_of: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();
+        for (id, resource, action) in peer_permissions {
+            permissions_of
+                .entry(id)
+                .or_default()
+                .insert(format!("{resource}:{action}"));
+        }
+        let mut to_of: BTreeMap<Uuid, Vec<Peer>> = BTreeMap::new();
+        let mut from_of: BTreeMap<Uuid, Vec<Peer>> = BTreeMap::new();
+        for r in peers {
+            let c = corrupt("delegation");
+            let (direction, kind) = r
+                .delegation
+                .split_once(':')
+                .ok_or_else(|| StoreError::Corrupt("delegation direction".into()))?;
+            let delegation: DelegationKind = kind.parse().map_err(&c)?;
+            let peer = Peer {
+                id: r.peer_id,
+                kind: r.kind.parse().map_err(&c)?,
+                environment: r.environment,
+                status: r.status.parse().map_err(&c)?,
+                owned: r.owned,
+                delegation,
+                permissions: if direction == "to" {
+                    permissions_of.get(&r.peer_id).cloned().unwrap_or_default()
+                } else {
+                    BTreeSet::new()
+                },
+            };
+            if direction == "to" {
+                to_of.entry(r.subject_id).or_default().push(peer);
+            } else {
+                from_of.entry(r.subject_id).or_default().push(peer);
+            }
+        }
+        rows.into_iter()
+            .map(|r| {
+                let c = corrupt("identity");
+                let status: IdentityStatus = r.status.parse().map_err(&c)?;
+                Ok(Evaluated {
+                    subject: Subject {
+                        id: r.id,
+                        kind: r.kind.parse().map_err(&c)?,
+                        environment: r.environment,
+                        status,
+                        owner_active: r.owner_id.map(|_| r.owner_active.unwrap_or(false)),
+                        has_sponsor: r.sponsor_active.unwrap_or(false),
+                        purpose: r.purpose,
+                        spiffe_id: r.spiffe_id,
+                        revocation_path: r.revocation_path,
+                        created_at: r.created_at,
+                        expires_at: r.expires_at,
+                        last_used_at: r.last_used_at,
+                        credentials: credentials_of.remove(&r.id).unwrap_or_default(),
+                        entitlements: entitlements_of.remove(&r.id).unwrap_or_default(),
+                        signals: signals_of.remove(&r.id).unwrap_or_default(),
+                        delegates_to: to_of.remove(&r.id).unwrap_or_default(),
+                        delegated_from: from_of.remove(&r.id).unwrap_or_default(),
+                        // Agent runtime limits are not stored yet (the agent
+                        // authorization work adds them); until then none is set.
+                        agent_limits: AgentLimits::default(),
+                    },
+                    team: r.team,
+                    owner_email: r.owner_email,
+                })
+            })
+            .collect()
+    }
+
+    /// The identities on the other end of delegation edges of `ids`.
+    pub async fn delegation_neighbours(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new("SELECT d.to_id FROM delegations d WHERE 1 = 1");
+            push_scope!(sql, "d.from_id", &Scope::Ids(ids));
+            sql.push(" UNION SELECT d.from_id FROM delegations d WHERE 1 = 1");
+            push_scope!(sql, "d.to_id", &Scope::Ids(ids));
+            sql.build_query_scalar().fetch_all(pool).await?
+        }))
+    }
+
+    /// The stored findings of `scope`, by identity.
+    pub async fn stored_findings(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<BTreeMap<Uuid, Vec<StoredFinding>>, StoreError> {
+        let rows: Vec<(Uuid, String, String, String, Option<DateTime<Utc>>)> =
+            db_run!(self, reader, |pool| {
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, check_id, state, detail, accepted_until FROM findings \
+                     WHERE 1 = 1",
+                );
+                push_scope!(sql, "identity_id", scope);
+                sql.build_query_as().fetch_all(pool).await?
+            });
+        let mut out: BTreeMap<Uuid, Vec<StoredFinding>> = BTreeMap::new();
+        for (id, check, state, detail, accepted_until) in rows {
+            out.entry(id).or_default().push(StoredFinding {
+                check,
+                state: state.parse().map_err(corrupt("finding"))?,
+                detail,
+                accepted_until,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every finding of one identity (resolved ones too), open first, then by severity.
+    pub async fn findings_of(
+        &self,
+        identity_id: Uuid,
+        catalog: &Catalog,
+    ) -> Result<Vec<Finding>, StoreError> {
+        let rows: Vec<FindingRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {FINDING_COLUMNS} FROM findings WHERE identity_id = $1"
+            ))
+            .bind(identity_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut findings = rows
+            .into_iter()
+            .map(|r| finding_from_row(r, catalog))
+            .collect::<Result<Vec<_>, _>>()?;
+        findings.sort_by(|a, b| {
+            let rank = |s: FindingState| match s {
+                FindingState::Open => 0,
+                FindingState::Accepted => 1,
+                FindingState::Resolved => 2,
+            };
+            rank(a.state)
+                .cmp(&rank(b.state))
+                .then(b.severity.cmp(&a.severity))
+                .then(a.check.cmp(&b.check))
+        });
+        Ok(findings)
+    }
+
+    /// One finding of one identity.
+    pub async fn find_finding(
+        &self,
+        identity_id: Uuid,
+        check: &str,
+        catalog: &Catalog,
+    ) -> Result<Option<Finding>, StoreError> {
+        let row: Option<FindingRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {FINDING_COLUMNS} FROM findings WHERE identity_id = $1 AND check_id = $2"
+            ))
+            .bind(identity_id)
+            .bind(check)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| finding_from_row(r, catalog)).transpose()
+    }
+
+    /// The day's snapshots from `since` on, oldest first.
+    pub async fn snapshots_since(&self, since: NaiveDate) -> Result<Vec<Snapshot>, StoreError> {
+        let rows: Vec<String> = db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT data FROM posture_snapshots WHERE day >= $1 ORDER BY day")
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.iter()
+            .map(|data| {
+                serde_json::from_str(data)
+                    .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
+            })
+            .collect()
+    }
+
+    /// The snapshot of one day, if an evaluation ran that day.
+    pub async fn snapshot_of(&self, day: NaiveDate) -> Result<Option<Snapshot>, StoreError> {
+        let row: Option<String> = db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT data FROM posture_snapshots WHERE day = $1")
+                .bind(day)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|data| {
+            serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
+        })
+        .transpose()
+    }
+
+    /// The latest snapshot.
+    pub async fn latest_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
+        let row: Option<String> = db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT data FROM posture_snapshots ORDER BY day DESC LIMIT 1")
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|data| {
+            serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
+        })
+        .transpose()
+    }
+}
+
+fn finding_from_row(r: FindingRow, catalog: &Catalog) -> Result<Finding, StoreError> {
+    let c = corrupt("finding");
+    let check = catalog.check(&r.check_id);
+    let acceptance = match (
+        r.accepted_reason,
+        r.accepted_by,
+        r.accepted_at,
+        r.accepted_until,
+    ) {
+        (Some(justification), Some(approver), Some(accepted_at), Some(expires_at)) => {
+            Some(RiskAcceptance {
+                justification,
+                approver,
+                accepted_at,
+                expires_at,
+            })
+        }
+        _ => None,
+    };
+    Ok(Finding {
+        identity_id: r.identity_id,
+        title: check.map_or_else(|| r.check_id.clone(), |c| c.title.clone()),
+        controls: check.map(|c| c.controls.clone()).unwrap_or_default(),
+        check: r.check_id,
+        severity: r.severity.parse().map_err(&c)?,
+        detail: r.detail,
+        state: r.state.parse().map_err(&c)?,
+        opened_at: r.opened_at,
+        resolved_at: r.resolved_at,
+        acceptance,
+    })
+}
+
+/// Rows per multi-row insert of new findings (7 parameters each).
+const OPEN_BATCH: usize = 500;
+
+/// The statements that apply `changes` (per identity) at `now`.
+pub fn finding_statements(changes: &[(Uuid, FindingChange)], now: DateTime<Utc>) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let opens: Vec<(&Uuid, &String, &str, &String)> = changes
+        .iter()
+        .filter_map(|(id, change)| match change {
+            FindingChange::Open {
+                check,
+                severity,
+                detail,
+            } => Some((id, check, severity.as_str(), detail)),
+            _ => None,
+        })
+        .collect();
+    for chunk in opens.chunks(OPEN_BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO findings (identity_id, check_id, severity, state, detail, opened_at, \
+             resolved_at, accepted_reason, accepted_by, accepted_at, accepted_until) VALUES ",
+        );
+        for n in 0..chunk.len() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, 'open', ?, ?, NULL, NULL, NULL, NULL, NULL)");
+        }
+        // A resolved finding failing again: reopened, its acceptance cleared.
+        sql.push_str(
+            " ON CONFLICT (identity_id, check_id) DO UPDATE SET severity = excluded.severity, \
+             state = 'open', detail = excluded.detail, opened_at = excluded.opened_at, \
+             resolved_at = NULL, accepted_reason = NULL, accepted_by = NULL, accepted_at = NULL, \
+             accepted_until = NULL",
+        );
+        let mut statement = Statement::positional(sql);
+        for (id, check, severity, detail) in chunk {
+            statement = statement
+                .bind(**id)
+                .bind((*check).clone())
+                .bind(*severity)
+                .bind((*detail).clone())
+                .bind(now);
+        }
+        statements.push(statement);
+    }
+    for (id, change) in changes {
+        match change {
+            FindingChange::Open { .. } => {}
+            FindingChange::Detail { check, detail } => statements.push(
+                Statement::new(
+                    "UPDATE findings SET detail = $3 WHERE identity_id = $1 AND check_id = $2",
+                )
+                .bind(*id)
+                .bind(check.clone())
+                .bind(detail.clone()),
+            ),
+            FindingChange::Resolve { check } => statements.push(
+                Statement::new(
+                    "UPDATE findings SET state = 'resolved', resolved_at = $3 \
+                     WHERE identity_id = $1 AND check_id = $2",
+                )
+                .bind(*id)
+                .bind(check.clone())
+                .bind(now),
+            ),
+            // The acceptance stays on record (who accepted, until when); the finding
+            // is open again from now.
+            FindingChange::AcceptanceLapsed { check, detail } => statements.push(
+                Statement::new(
+                    "UPDATE findings SET state = 'open', detail = $3, opened_at = $4 \
+                     WHERE identity_id = $1 AND check_id = $2",
+                )
+                .bind(*id)
+                .bind(check.clone())
+                .bind(detail.clone())
+                .bind(now),
+            ),
+        }
+    }
+    statements
+}
+
+/// Saves `snapshot` as its day's (replacing an earlier one of the same day).
+pub fn snapshot_statement(snapshot: &Snapshot) -> Result<Statement, StoreError> {
+    let data = serde_json::to_string(snapshot)
+        .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))?;
+    Ok(Statement::new(
+        "INSERT INTO posture_snapshots (day, taken_at, data) VALUES ($1, $2, $3) \
+         ON CONFLICT (day) DO UPDATE SET taken_at = excluded.taken_at, data = excluded.data",
+    )
+    .bind(steward_domain::posture::dashboard::snapshot_day(
+        snapshot.taken_at,
+    ))
+    .bind(snapshot.taken_at)
+    .bind(data))
+}
