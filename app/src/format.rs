@@ -410,6 +410,15 @@ pub fn event_summary(details: &serde_json::Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" — "))
 }
 
+/// A chart figure as text: whole numbers without decimals, others with one.
+pub fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,14 +559,5 @@ mod tests {
         let details = serde_json::json!({"person": "a@x.io", "reason": "reorg"});
         assert_eq!(event_summary(&details).unwrap(), "to a@x.io — reorg");
         assert_eq!(event_summary(&serde_json::json!({})), None);
-    }
-}
-
-/// A chart figure as text: whole numbers without decimals, others with one.
-pub fn number_text(value: f64) -> String {
-    if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
     }
 }

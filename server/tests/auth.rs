@@ -356,6 +356,12 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/ownership/answer" => format!("{id}&accept=true"),
                 "/rpc/ownership/overview" => "people=".into(),
                 "/rpc/ownership/deactivate" => format!("{id}&reason=x"),
+                "/rpc/posture/accept" => {
+                    format!("{id}&check=no-owner&justification=compensating+control&until=2030-01-01")
+                }
+                "/rpc/posture/reopen" => format!("{id}&check=no-owner&reason=x"),
+                "/rpc/posture/report" => "day=2026-01-01".into(),
+                "/rpc/posture/dashboard" | "/rpc/posture/evaluate" => String::new(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -407,6 +413,11 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/ownership/deactivate",
             "/rpc/ownership/inbox",
             "/rpc/ownership/overview",
+            "/rpc/posture/accept",
+            "/rpc/posture/dashboard",
+            "/rpc/posture/evaluate",
+            "/rpc/posture/reopen",
+            "/rpc/posture/report",
             "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
         ]

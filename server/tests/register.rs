@@ -381,7 +381,9 @@ async fn creating_and_editing_identities_follows_the_rules() {
         let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
         assert_eq!(created["source"], "manual");
         assert_eq!(created["team"], "Payments");
-        assert_eq!(created["timeline"][0]["action"], "identity.create");
+        // (the engine's findings.update for the new identity comes right after)
+        assert_eq!(created["timeline"][1]["action"], "identity.create");
+        assert_eq!(created["timeline"][0]["action"], "findings.update");
 
         // Editing records what changed.
         let mut edit = draft("payments-api", IdentityKind::Workload, 60);
@@ -635,6 +637,7 @@ async fn owners_answer_assignments_in_their_inbox() {
             .timeline
             .iter()
             .map(|e| e.action.clone())
+            .filter(|action| action != "findings.update")
             .collect();
         assert_eq!(
             actions,
@@ -1007,9 +1010,11 @@ async fn suspending_is_a_kill_switch_and_retiring_offboards_with_evidence() {
             retired.status_reason.as_deref(),
             Some("CHG-1234: token no longer needed")
         );
-        assert_eq!(retired.timeline[0].action, "identity.retire");
+        // Retiring resolves its findings, recorded right after the retirement.
+        assert_eq!(retired.timeline[0].action, "findings.update");
+        assert_eq!(retired.timeline[1].action, "identity.retire");
         assert_eq!(
-            retired.timeline[0].details["checklist"]["entitlements_removed"],
+            retired.timeline[1].details["checklist"]["entitlements_removed"],
             1
         );
         assert_eq!(

@@ -359,15 +359,16 @@ impl Store {
         &self,
         scope: &Scope<'_>,
     ) -> Result<BTreeMap<Uuid, Vec<StoredFinding>>, StoreError> {
-        let rows: Vec<(Uuid, String, String, String, Option<DateTime<Utc>>)> =
-            db_run!(self, reader, |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, check_id, state, detail, accepted_until FROM findings \
+        /// identity, check, state, detail, accepted until
+        type Row = (Uuid, String, String, String, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT identity_id, check_id, state, detail, accepted_until FROM findings \
                      WHERE 1 = 1",
-                );
-                push_scope!(sql, "identity_id", scope);
-                sql.build_query_as().fetch_all(pool).await?
-            });
+            );
+            push_scope!(sql, "identity_id", scope);
+            sql.build_query_as().fetch_all(pool).await?
+        });
         let mut out: BTreeMap<Uuid, Vec<StoredFinding>> = BTreeMap::new();
         for (id, check, state, detail, accepted_until) in rows {
             out.entry(id).or_default().push(StoredFinding {
