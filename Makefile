@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import fuzz clean
+.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -43,7 +43,11 @@ bench-inventory:
 bench-import:
 	scripts/bench-import.sh
 
-bench: bench-inventory bench-import
+## make bench-posture: full findings evaluation and the dashboard on 1M identities into BENCHMARKS.md.
+bench-posture:
+	scripts/bench-posture.sh
+
+bench: bench-inventory bench-import bench-posture
 
 ## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
 fuzz:

@@ -38,6 +38,11 @@ pub struct DashboardView {
     pub can_evaluate: bool,
 }
 
+/// Every chart of the dashboard and the figures behind them (server only: the
+/// benchmark times them with the dashboard).
+#[cfg(feature = "ssr")]
+pub use imp::charts as dashboard_charts;
+
 #[cfg(feature = "ssr")]
 mod imp {
     use steward_domain::posture::catalog::Catalog;

@@ -120,6 +120,90 @@ where
     Ok(samples)
 }
 
+/// What `steward bench --scenarios posture` measured.
+pub struct PostureTimings {
+    pub first: steward_domain::posture::findings::EvaluationReport,
+    pub first_took: Duration,
+    pub again: steward_domain::posture::findings::EvaluationReport,
+    pub again_took: Duration,
+    pub dashboard: Timing,
+}
+
+/// A full evaluation from no findings at all (every finding written), another one
+/// right after (nothing changed: only reads and checks), then the dashboard — its
+/// data and every chart drawn — `runs` times.
+pub async fn measure_posture(
+    store: &Store,
+    services: &crate::services::Services,
+    runs: usize,
+) -> anyhow::Result<PostureTimings> {
+    store.forget_findings().await?;
+    let started = Instant::now();
+    let first = services.posture.evaluate_all("system:bench").await?;
+    let first_took = started.elapsed();
+    let started = Instant::now();
+    let again = services.posture.evaluate_all("system:bench").await?;
+    let again_took = started.elapsed();
+    let principal = reader();
+    let posture = services.ports.posture.clone();
+    let samples = time(runs, || {
+        let posture = posture.clone();
+        let principal = principal.clone();
+        async move {
+            let dashboard = posture.dashboard(Some(&principal)).await?;
+            let (charts, _) = steward_app::posture::dashboard_charts(&dashboard);
+            if charts.is_empty() {
+                return Err(steward_domain::DomainError::Internal);
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(PostureTimings {
+        first,
+        first_took,
+        again,
+        again_took,
+        dashboard: Timing {
+            scenario: "dashboard: snapshot, trend, controls and every chart drawn".into(),
+            goal_ms: 200.0,
+            samples,
+        },
+    })
+}
+
+/// The posture timings as Markdown.
+pub fn posture_markdown(database: &str, identities: i64, runs: usize, t: &PostureTimings) -> String {
+    let mark = |ok: bool| if ok { "✅" } else { "❌" };
+    let mut out = format!(
+        "#### {database} — {identities} identities\n\n\
+         | Scenario | result | goal | |\n|---|---:|---:|---|\n"
+    );
+    out.push_str(&format!(
+        "| full evaluation, no findings before ({} identities, {} findings opened) | {:.1} s | 60 s | {} |\n",
+        t.first.identities,
+        t.first.opened,
+        t.first_took.as_secs_f64(),
+        mark(t.first_took.as_secs_f64() < 60.0)
+    ));
+    out.push_str(&format!(
+        "| full evaluation again, nothing changed ({} open, {} opened, {} resolved) | {:.1} s | 60 s | {} |\n",
+        t.again.open,
+        t.again.opened,
+        t.again.resolved,
+        t.again_took.as_secs_f64(),
+        mark(t.again_took.as_secs_f64() < 60.0)
+    ));
+    out.push_str(&format!(
+        "| {} ({runs} runs) | p50 {:.1} ms, p95 {:.1} ms | 200 ms | {} |\n",
+        t.dashboard.scenario,
+        t.dashboard.p50(),
+        t.dashboard.p95(),
+        mark(t.dashboard.meets_goal())
+    ));
+    out
+}
+
 /// Runs every scenario `runs` times against the register in `store`.
 pub async fn measure_inventory(
     store: &Store,

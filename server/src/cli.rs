@@ -63,6 +63,16 @@ enum Command {
         /// The database's name in the report.
         #[arg(long, default_value = "database")]
         label: String,
+        /// What to measure: `inventory` (listing, search, facets, identity pages) or
+        /// `posture` (full findings evaluation and the dashboard).
+        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture"])]
+        scenarios: String,
+    },
+    /// Evaluate every identity against the posture checks now and take the day's
+    /// snapshot (the server also does this on its schedule).
+    Evaluate {
+        #[command(flatten)]
+        database: DatabaseConfig,
     },
     /// Import an inventory file exported by AWS, Kubernetes, GitHub, Google Cloud,
     /// Entra ID or Steward (matched on source and external id; applied in one
@@ -267,11 +277,29 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Evaluate { database } => {
+            let store = open(&database).await?;
+            let services = Services::new(store.clone());
+            let report = services.posture.evaluate_all(CLI_ACTOR).await?;
+            println!(
+                "Evaluated {} identities in {:.1} s: {} findings open ({} opened, {} resolved, {} acceptances lapsed), {} risk-accepted.",
+                report.identities,
+                (report.finished_at - report.started_at).num_milliseconds() as f64 / 1000.0,
+                report.open,
+                report.opened,
+                report.resolved,
+                report.lapsed,
+                report.accepted
+            );
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             database,
             identities,
             runs,
             label,
+            scenarios,
         } => {
             let store = open(&database).await?;
             if store.count_identities().await? == 0 {
@@ -291,12 +319,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store.analyze().await?;
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
-            let timings =
-                crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
-            print!(
-                "{}",
-                crate::bench::markdown(&label, count, runs.max(1), &timings)
-            );
+            if scenarios == "posture" {
+                let timings =
+                    crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
+                print!(
+                    "{}",
+                    crate::bench::posture_markdown(&label, count, runs.max(1), &timings)
+                );
+            } else {
+                let timings =
+                    crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
+                print!(
+                    "{}",
+                    crate::bench::markdown(&label, count, runs.max(1), &timings)
+                );
+            }
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

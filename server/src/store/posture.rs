@@ -463,6 +463,18 @@ impl Store {
         .transpose()
     }
 
+    /// Deletes every finding and snapshot — for the benchmark's evaluation from
+    /// scratch only (findings are otherwise never deleted; they are resolved).
+    pub async fn forget_findings(&self) -> Result<(), StoreError> {
+        db_run!(self, writer, |pool| {
+            sqlx::query("DELETE FROM findings").execute(pool).await?;
+            sqlx::query("DELETE FROM posture_snapshots")
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The latest snapshot.
     pub async fn latest_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
         let row: Option<String> = db_run!(self, reader, |pool| {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Measures the findings engine and the dashboard on a large demo register (SQLite,
+# and PostgreSQL unless STEWARD_BENCH_SKIP_PG=1) and writes the numbers into
+# BENCHMARKS.md. Shares its databases with scripts/bench-inventory.sh (seeded on first
+# use, kept afterwards).
+#
+#   scripts/bench-posture.sh            1,000,000 identities, 20 dashboard runs
+#   STEWARD_BENCH_IDENTITIES=100000 scripts/bench-posture.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+identities=${STEWARD_BENCH_IDENTITIES:-1000000}
+runs=${STEWARD_BENCH_RUNS:-20}
+pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
+pg_name="steward_bench_${identities}"
+pg_url="${pg_admin%/*}/${pg_name}"
+
+cargo build --release -p steward-server --bin steward --no-default-features
+mkdir -p target/bench
+report=$(mktemp)
+
+{
+  echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
+  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(rustc --version)."
+  echo "\`steward bench --scenarios posture\`: every finding and snapshot is deleted, then the register is evaluated twice (the first run writes every finding, the second finds nothing changed); then the dashboard (its data through the service layer and every chart drawn with plotters) one warm-up and ${runs} timed runs."
+  echo
+} >"${report}"
+
+echo "bench: posture on SQLite, ${identities} identities" >&2
+./target/release/steward bench --database-url "sqlite://target/bench/inventory-${identities}.db" \
+  --identities "${identities}" --runs "${runs}" --label "SQLite" --scenarios posture >>"${report}"
+echo >>"${report}"
+
+if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
+  echo "bench: posture on PostgreSQL, ${identities} identities" >&2
+  psql "${pg_admin}" -qtc "SELECT 1 FROM pg_database WHERE datname = '${pg_name}'" | grep -q 1 \
+    || psql "${pg_admin}" -qc "CREATE DATABASE ${pg_name}"
+  ./target/release/steward bench --database-url "${pg_url}" \
+    --identities "${identities}" --runs "${runs}" --label "PostgreSQL" --scenarios posture >>"${report}"
+fi
+
+[ -f BENCHMARKS.md ] || printf '# Benchmarks\n\nNumbers produced by the commands named in each section; rerun them to check.\n' >BENCHMARKS.md
+python3 - "${report}" <<'PY'
+import re, sys
+report = open(sys.argv[1]).read()
+section = ("<!-- posture:start -->\n## Findings evaluation and the posture dashboard\n\n"
+           "Command: `make bench-posture` (`scripts/bench-posture.sh`). Goals: a full evaluation of 1M identities "
+           "< 60 s on SQLite; the dashboard < 200 ms server time with 1M identities.\n\n" + report + "<!-- posture:end -->")
+text = open("BENCHMARKS.md").read()
+if "<!-- posture:start -->" in text:
+    text = re.sub(r"<!-- posture:start -->.*?<!-- posture:end -->", lambda _: section, text, flags=re.S)
+else:
+    text = text.rstrip() + "\n\n" + section + "\n"
+open("BENCHMARKS.md", "w").write(text)
+PY
+rm -f "${report}"
+echo "bench: wrote BENCHMARKS.md" >&2
