@@ -419,8 +419,69 @@ pub fn number_text(value: f64) -> String {
     }
 }
 
+/// The inventory's finding filter choices: (check id, title).
+pub fn finding_options() -> Vec<(String, String)> {
+    steward_domain::posture::catalog::Catalog::shipped()
+        .checks
+        .iter()
+        .map(|c| (c.id.clone(), c.title.clone()))
+        .collect()
+}
+
+/// The inventory's control filter choices — controls some check covers:
+/// (id, `id — title`).
+pub fn control_options() -> Vec<(String, String)> {
+    let catalog = steward_domain::posture::catalog::Catalog::shipped();
+    catalog
+        .frameworks
+        .iter()
+        .flat_map(|f| f.controls.iter())
+        .filter(|c| catalog.checks_for(&c.id).next().is_some())
+        .map(|c| (c.id.clone(), format!("{} — {}", c.id, c.title)))
+        .collect()
+}
+
+/// The credential age filter choices: (parameter value, label, range).
+pub fn credential_age_options() -> Vec<(String, String, (u32, Option<u32>))> {
+    steward_domain::posture::dashboard::AGE_BUCKETS
+        .iter()
+        .map(|bucket| {
+            let value = match bucket.1 {
+                Some(to) => format!("{}-{to}", bucket.0),
+                None => format!("{}-", bucket.0),
+            };
+            (
+                value,
+                steward_domain::posture::dashboard::age_bucket_label(*bucket),
+                *bucket,
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn posture_filter_choices_are_valid_inventory_filters() {
+        use steward_domain::inventory::IdentityQuery;
+        for (check, _) in super::finding_options() {
+            assert!(IdentityQuery::from_query_string(&format!("finding={check}")).is_ok());
+        }
+        let controls = super::control_options();
+        assert!(controls.iter().any(|(id, _)| id == "NHI1"));
+        for (id, _) in controls {
+            let q = IdentityQuery {
+                control: Some(id),
+                ..IdentityQuery::new()
+            };
+            assert!(IdentityQuery::from_query_string(&q.to_query_string()).is_ok());
+        }
+        for (value, _, range) in super::credential_age_options() {
+            let q = IdentityQuery::from_query_string(&format!("cred_age={value}")).unwrap();
+            assert_eq!(q.credential_age, Some(range));
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
     use steward_domain::inventory::Cursor;

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{
+    FindingFilter,
     ActorClass, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary, Page,
     SortKey, Source,
 };
@@ -235,6 +236,34 @@ fn FilterForm(query: IdentityQuery) -> impl IntoView {
                 <label>"Owner" <input type="text" name="owner" size="16" placeholder="email" value=text(&query.owner) /></label>
                 <label>"Expiring within (days)" <input type="number" name="expiring" min="1" max="3650" value=days(query.expiring_days) /></label>
                 <label>"Unused for (days)" <input type="number" name="stale" min="1" max="3650" value=days(query.stale_days) /></label>
+                <label>"Finding"
+                    <select name="finding">
+                        {option("", "Any or none", query.finding.is_none())}
+                        {option("any", "Any open finding", query.finding == Some(FindingFilter::Any))}
+                        {format::finding_options().into_iter().map(|(value, label)| {
+                            let current = query.finding == Some(FindingFilter::Check(value.clone()));
+                            view! { <option value=value.clone() selected=current>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Control"
+                    <select name="control">
+                        {option("", "Any", query.control.is_none())}
+                        {format::control_options().into_iter().map(|(value, label)| {
+                            let current = query.control.as_deref() == Some(value.as_str());
+                            view! { <option value=value.clone() selected=current>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Credential age"
+                    <select name="cred_age">
+                        {option("", "Any", query.credential_age.is_none())}
+                        {format::credential_age_options().into_iter().map(|(value, label, range)| {
+                            let current = query.credential_age == Some(range);
+                            view! { <option value=value selected=current>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <label class="check"><input type="checkbox" name="orphaned" value="true" checked=query.orphaned />"Orphaned"</label>
                 <label class="check"><input type="checkbox" name="expired" value="true" checked=query.expired />"Expired"</label>
                 <label>"Sort"
