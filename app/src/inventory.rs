@@ -9,9 +9,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::inventory::{
-    FindingFilter,
-    ActorClass, Facets, IdentityKind, IdentityQuery, IdentityStatus, IdentitySummary, Page,
-    SortKey, Source,
+    ActorClass, Facets, FindingFilter, IdentityKind, IdentityQuery, IdentityStatus,
+    IdentitySummary, Page, SortKey, Source,
 };
 use steward_domain::ownership::BulkAssignResult;
 

@@ -173,7 +173,12 @@ pub async fn measure_posture(
 }
 
 /// The posture timings as Markdown.
-pub fn posture_markdown(database: &str, identities: i64, runs: usize, t: &PostureTimings) -> String {
+pub fn posture_markdown(
+    database: &str,
+    identities: i64,
+    runs: usize,
+    t: &PostureTimings,
+) -> String {
     let mark = |ok: bool| if ok { "✅" } else { "❌" };
     let mut out = format!(
         "#### {database} — {identities} identities\n\n\

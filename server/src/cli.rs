@@ -320,8 +320,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
             if scenarios == "posture" {
-                let timings =
-                    crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
+                let timings = crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
                 print!(
                     "{}",
                     crate::bench::posture_markdown(&label, count, runs.max(1), &timings)

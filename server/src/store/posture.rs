@@ -342,16 +342,20 @@ impl Store {
 
     /// The identities on the other end of delegation edges of `ids`.
     pub async fn delegation_neighbours(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::new();
+        // Bounded lists: a bulk change can touch ten thousand identities.
+        for chunk in ids.chunks(1000) {
+            let part: Vec<Uuid> = db_run!(self, reader, |pool| {
+                let mut sql =
+                    QueryBuilder::<Db>::new("SELECT d.to_id FROM delegations d WHERE 1 = 1");
+                push_scope!(sql, "d.from_id", &Scope::Ids(chunk));
+                sql.push(" UNION SELECT d.from_id FROM delegations d WHERE 1 = 1");
+                push_scope!(sql, "d.to_id", &Scope::Ids(chunk));
+                sql.build_query_scalar().fetch_all(pool).await?
+            });
+            found.extend(part);
         }
-        Ok(db_run!(self, reader, |pool| {
-            let mut sql = QueryBuilder::<Db>::new("SELECT d.to_id FROM delegations d WHERE 1 = 1");
-            push_scope!(sql, "d.from_id", &Scope::Ids(ids));
-            sql.push(" UNION SELECT d.from_id FROM delegations d WHERE 1 = 1");
-            push_scope!(sql, "d.to_id", &Scope::Ids(ids));
-            sql.build_query_scalar().fetch_all(pool).await?
-        }))
+        Ok(found)
     }
 
     /// The stored findings of `scope`, by identity.
