@@ -10,6 +10,8 @@
 # measure SQLite only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 identities=${STEWARD_BENCH_IDENTITIES:-1000000}
 runs=${STEWARD_BENCH_RUNS:-20}
@@ -23,7 +25,7 @@ report=$(mktemp)
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
-  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(rustc --version)."
+  bench_machine
   echo "Server time through the service layer (no HTTP), one warm-up run then ${runs} timed runs; identities seeded by \`steward demo\` (seed 42) with credentials, entitlements and delegations in proportion."
   echo
 } >"${report}"
@@ -41,20 +43,6 @@ if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
     --identities "${identities}" --runs "${runs}" --label "PostgreSQL" >>"${report}"
 fi
 
-# Replace the inventory section of BENCHMARKS.md (between its markers), keep the rest.
-[ -f BENCHMARKS.md ] || printf '# Benchmarks\n\nNumbers produced by the commands named in each section; rerun them to check.\n' >BENCHMARKS.md
-python3 - "${report}" <<'PY'
-import re, sys
-report = open(sys.argv[1]).read()
-section = ("<!-- inventory:start -->\n## Inventory on a large register\n\n"
-           "Command: `make bench-inventory` (`scripts/bench-inventory.sh`). Goals: any single filter + sort page "
-           "< 50 ms p95, facet counts < 200 ms, identity page < 50 ms.\n\n" + report + "<!-- inventory:end -->")
-text = open("BENCHMARKS.md").read()
-if "<!-- inventory:start -->" in text:
-    text = re.sub(r"<!-- inventory:start -->.*?<!-- inventory:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + section + "\n"
-open("BENCHMARKS.md", "w").write(text)
-PY
+bench_write_section inventory "Inventory on a large register" "Command: \`make bench-inventory\` (\`scripts/bench-inventory.sh\`). Goals: any single filter + sort page < 50 ms p95, facet counts < 200 ms, identity page < 50 ms." "${report}"
 rm -f "${report}"
 echo "bench: wrote BENCHMARKS.md" >&2

@@ -8,6 +8,8 @@
 #   STEWARD_BENCH_IDENTITIES=100000 scripts/bench-posture.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 identities=${STEWARD_BENCH_IDENTITIES:-1000000}
 runs=${STEWARD_BENCH_RUNS:-20}
@@ -21,7 +23,7 @@ report=$(mktemp)
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
-  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(rustc --version)."
+  bench_machine
   echo "\`steward bench --scenarios posture\`: every finding and snapshot is deleted, then the register is evaluated twice (the first run writes every finding, the second finds nothing changed); then the dashboard (its data through the service layer and every chart drawn with plotters) one warm-up and ${runs} timed runs."
   echo
 } >"${report}"
@@ -39,19 +41,6 @@ if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
     --identities "${identities}" --runs "${runs}" --label "PostgreSQL" --scenarios posture >>"${report}"
 fi
 
-[ -f BENCHMARKS.md ] || printf '# Benchmarks\n\nNumbers produced by the commands named in each section; rerun them to check.\n' >BENCHMARKS.md
-python3 - "${report}" <<'PY'
-import re, sys
-report = open(sys.argv[1]).read()
-section = ("<!-- posture:start -->\n## Findings evaluation and the posture dashboard\n\n"
-           "Command: `make bench-posture` (`scripts/bench-posture.sh`). Goals: a full evaluation of 1M identities "
-           "< 60 s on SQLite; the dashboard < 200 ms server time with 1M identities.\n\n" + report + "<!-- posture:end -->")
-text = open("BENCHMARKS.md").read()
-if "<!-- posture:start -->" in text:
-    text = re.sub(r"<!-- posture:start -->.*?<!-- posture:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + section + "\n"
-open("BENCHMARKS.md", "w").write(text)
-PY
+bench_write_section posture "Findings evaluation and the posture dashboard" "Command: \`make bench-posture\` (\`scripts/bench-posture.sh\`). Goals: a full evaluation of 1M identities < 60 s on SQLite; the dashboard < 200 ms server time with 1M identities." "${report}"
 rm -f "${report}"
 echo "bench: wrote BENCHMARKS.md" >&2

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use steward_domain::audit::{AuditPage, AuditQuery, ChainReport};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorNotice};
 
 #[server(prefix = "/rpc", endpoint = "audit/list")]
 pub async fn list_audit(query: String) -> Result<AuditPage, AppError> {
@@ -103,12 +103,7 @@ pub fn AuditPageView() -> impl IntoView {
             {move || Suspend::new(async move {
                 match events.await {
                     Ok(page) => view! { <AuditTable page query=query.get_untracked() /> }.into_any(),
-                    Err(error) => {
-                        if let AppError::Domain(domain) = &error {
-                            crate::response::set_status(domain.http_status());
-                        }
-                        view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
-                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Transition>

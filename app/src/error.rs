@@ -1,5 +1,6 @@
 //! The typed error of Steward's server functions.
 
+use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -38,4 +39,14 @@ pub fn parse_uuid(what: &str, id: &str) -> Result<uuid::Uuid, AppError> {
     id.trim()
         .parse()
         .map_err(|_| DomainError::not_found(format!("{what} {id}")).into())
+}
+
+/// A page whose data failed to load: the error as an alert, and (on the server) the
+/// response carries the error's HTTP status.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    if let AppError::Domain(domain) = &error {
+        crate::response::set_status(domain.http_status());
+    }
+    view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }
 }

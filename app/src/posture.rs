@@ -16,7 +16,7 @@ use steward_domain::posture::dashboard::{
 };
 use steward_domain::posture::findings::{EvaluationReport, Finding, FindingState};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorNotice};
 
 /// One chart, drawn on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,12 +394,7 @@ pub fn DashboardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Ok(view) => view! { <DashboardBody view evaluate /> }.into_any(),
-                    Err(error) => {
-                        if let AppError::Domain(domain) = &error {
-                            crate::response::set_status(domain.http_status());
-                        }
-                        view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
-                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Transition>
@@ -551,12 +546,7 @@ pub fn ControlsPage() -> impl IntoView {
                             <ControlTables controls=view.dashboard.controls link=true />
                         }.into_any()
                     }
-                    Err(error) => {
-                        if let AppError::Domain(domain) = &error {
-                            crate::response::set_status(domain.http_status());
-                        }
-                        view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
-                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Transition>

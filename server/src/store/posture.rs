@@ -17,6 +17,7 @@ use steward_domain::posture::findings::{
 };
 use uuid::Uuid;
 
+use super::register::{CredentialRow, EntitlementRow};
 use super::write::Statement;
 use super::{db_run, Store, StoreError};
 
@@ -47,30 +48,12 @@ struct SubjectRow {
     team: Option<String>,
 }
 
+/// A stored row with the id of the identity it belongs to.
 #[derive(sqlx::FromRow)]
-struct CredentialRow {
+struct Owned<Stored> {
     identity_id: Uuid,
-    id: Uuid,
-    kind: String,
-    key_id: String,
-    created_at: DateTime<Utc>,
-    last_rotated_at: Option<DateTime<Utc>>,
-    expires_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
-    rotation_days: Option<i64>,
-    revoked_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-struct EntitlementRow {
-    identity_id: Uuid,
-    id: Uuid,
-    resource: String,
-    action: String,
-    privilege: String,
-    grant_type: String,
-    created_at: DateTime<Utc>,
-    removed_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    row: Stored,
 }
 
 #[derive(sqlx::FromRow)]
@@ -178,14 +161,15 @@ impl Store {
                      last_used_at, rotation_days, revoked_at FROM credentials WHERE 1 = 1",
                 );
                 push_scope!(sql, "identity_id", scope);
-                let credentials: Vec<CredentialRow> = sql.build_query_as().fetch_all(pool).await?;
+                let credentials: Vec<Owned<CredentialRow>> =
+                    sql.build_query_as().fetch_all(pool).await?;
 
                 let mut sql = QueryBuilder::<Db>::new(
                     "SELECT identity_id, id, resource, action, privilege, grant_type, created_at, \
                      removed_at FROM entitlements WHERE removed_at IS NULL",
                 );
                 push_scope!(sql, "identity_id", scope);
-                let entitlements: Vec<EntitlementRow> =
+                let entitlements: Vec<Owned<EntitlementRow>> =
                     sql.build_query_as().fetch_all(pool).await?;
 
                 let mut sql = QueryBuilder::<Db>::new(
@@ -235,37 +219,18 @@ impl Store {
         );
 
         let mut credentials_of: BTreeMap<Uuid, Vec<CredentialInfo>> = BTreeMap::new();
-        for r in credentials {
+        for owned in credentials {
             credentials_of
-                .entry(r.identity_id)
+                .entry(owned.identity_id)
                 .or_default()
-                .push(CredentialInfo {
-                    id: r.id,
-                    kind: r.kind.parse().map_err(corrupt("credential"))?,
-                    key_id: r.key_id,
-                    created_at: r.created_at,
-                    last_rotated_at: r.last_rotated_at,
-                    expires_at: r.expires_at,
-                    last_used_at: r.last_used_at,
-                    rotation_days: r.rotation_days.and_then(|d| u32::try_from(d).ok()),
-                    revoked_at: r.revoked_at,
-                });
+                .push(CredentialInfo::try_from(owned.row)?);
         }
         let mut entitlements_of: BTreeMap<Uuid, Vec<Entitlement>> = BTreeMap::new();
-        for r in entitlements {
-            let c = corrupt("entitlement");
+        for owned in entitlements {
             entitlements_of
-                .entry(r.identity_id)
+                .entry(owned.identity_id)
                 .or_default()
-                .push(Entitlement {
-                    id: r.id,
-                    resource: r.resource,
-                    action: r.action,
-                    privilege: r.privilege.parse().map_err(&c)?,
-                    grant_type: r.grant_type.parse().map_err(&c)?,
-                    created_at: r.created_at,
-                    removed_at: r.removed_at,
-                });
+                .push(Entitlement::try_from(owned.row)?);
         }
         let mut signals_of: BTreeMap<Uuid, Vec<(String, String)>> = BTreeMap::new();
         for (id, signal, detail) in signals {
@@ -444,12 +409,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        rows.iter()
-            .map(|data| {
-                serde_json::from_str(data)
-                    .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
-            })
-            .collect()
+        rows.iter().map(|data| parse_snapshot(data)).collect()
     }
 
     /// The snapshot of one day, if an evaluation ran that day.
@@ -460,11 +420,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(|data| {
-            serde_json::from_str(&data)
-                .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
-        })
-        .transpose()
+        row.as_deref().map(parse_snapshot).transpose()
     }
 
     /// Deletes every finding and snapshot — for the benchmark's evaluation from
@@ -486,12 +442,12 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(|data| {
-            serde_json::from_str(&data)
-                .map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
-        })
-        .transpose()
+        row.as_deref().map(parse_snapshot).transpose()
     }
+}
+
+fn parse_snapshot(data: &str) -> Result<Snapshot, StoreError> {
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("posture snapshot: {e}")))
 }
 
 fn finding_from_row(r: FindingRow, catalog: &Catalog) -> Result<Finding, StoreError> {

@@ -47,8 +47,9 @@ impl IdentityExtra {
     }
 }
 
+/// A credential as stored (the findings engine reads it with its identity's id).
 #[derive(sqlx::FromRow)]
-struct CredentialRow {
+pub(crate) struct CredentialRow {
     id: Uuid,
     kind: String,
     key_id: String,
@@ -60,8 +61,9 @@ struct CredentialRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
+/// An entitlement as stored.
 #[derive(sqlx::FromRow)]
-struct EntitlementRow {
+pub(crate) struct EntitlementRow {
     id: Uuid,
     resource: String,
     action: String,
@@ -69,6 +71,41 @@ struct EntitlementRow {
     grant_type: String,
     created_at: DateTime<Utc>,
     removed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CredentialRow> for CredentialInfo {
+    type Error = StoreError;
+
+    fn try_from(r: CredentialRow) -> Result<Self, StoreError> {
+        Ok(CredentialInfo {
+            id: r.id,
+            kind: r.kind.parse().map_err(corrupt("credential"))?,
+            key_id: r.key_id,
+            created_at: r.created_at,
+            last_rotated_at: r.last_rotated_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            rotation_days: r.rotation_days.and_then(|d| u32::try_from(d).ok()),
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+impl TryFrom<EntitlementRow> for Entitlement {
+    type Error = StoreError;
+
+    fn try_from(r: EntitlementRow) -> Result<Self, StoreError> {
+        let c = corrupt("entitlement");
+        Ok(Entitlement {
+            id: r.id,
+            resource: r.resource,
+            action: r.action,
+            privilege: r.privilege.parse().map_err(&c)?,
+            grant_type: r.grant_type.parse().map_err(&c)?,
+            created_at: r.created_at,
+            removed_at: r.removed_at,
+        })
+    }
 }
 
 fn corrupt(what: &str) -> impl Fn(steward_domain::DomainError) -> StoreError + '_ {
@@ -212,21 +249,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(CredentialInfo {
-                    id: r.id,
-                    kind: r.kind.parse().map_err(corrupt("credential"))?,
-                    key_id: r.key_id,
-                    created_at: r.created_at,
-                    last_rotated_at: r.last_rotated_at,
-                    expires_at: r.expires_at,
-                    last_used_at: r.last_used_at,
-                    rotation_days: r.rotation_days.and_then(|d| u32::try_from(d).ok()),
-                    revoked_at: r.revoked_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(CredentialInfo::try_from).collect()
     }
 
     pub async fn entitlements_of(&self, identity_id: Uuid) -> Result<Vec<Entitlement>, StoreError> {
@@ -240,20 +263,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                let c = corrupt("entitlement");
-                Ok(Entitlement {
-                    id: r.id,
-                    resource: r.resource,
-                    action: r.action,
-                    privilege: r.privilege.parse().map_err(&c)?,
-                    grant_type: r.grant_type.parse().map_err(&c)?,
-                    created_at: r.created_at,
-                    removed_at: r.removed_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(Entitlement::try_from).collect()
     }
 
     /// The delegation graph around `focus`: everyone within [`DELEGATION_DEPTH`]
