@@ -265,6 +265,7 @@ fn FilterForm(query: IdentityQuery) -> impl IntoView {
                 </label>
                 <label class="check"><input type="checkbox" name="orphaned" value="true" checked=query.orphaned />"Orphaned"</label>
                 <label class="check"><input type="checkbox" name="expired" value="true" checked=query.expired />"Expired"</label>
+                <label class="check" title="No active owner, no expiry or no revocation path"><input type="checkbox" name="ungoverned" value="true" checked=query.ungoverned />"Not governed"</label>
                 <label>"Sort"
                     <select name="sort">
                         {format::sort_options().into_iter().map(|(value, label)| {

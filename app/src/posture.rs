@@ -81,20 +81,10 @@ mod imp {
             })
         };
 
+        // A bar leads to the identities of its class that are not governed.
         let governed: Vec<Datum> = data(&all, "governed")
             .into_iter()
             .filter(|d| d.label.ends_with("(%)"))
-            .map(|d| Datum {
-                href: Some(format!(
-                    "/inventory?class={}&finding=any",
-                    if d.label.starts_with("AI") {
-                        "ai"
-                    } else {
-                        "machine"
-                    }
-                )),
-                ..d
-            })
             .collect();
         let description = format!(
             "{:.1}% of machine and {:.1}% of AI identities have an active owner, an expiry and a revocation path.",

@@ -281,6 +281,9 @@ pub struct IdentityQuery {
     pub orphaned: bool,
     /// Only identities whose expiry has passed.
     pub expired: bool,
+    /// Only identities missing one of what governs them: an active owner, an expiry
+    /// or a revocation path.
+    pub ungoverned: bool,
     /// Only identities (not yet expired) that expire within this many days.
     pub expiring_days: Option<u32>,
     /// Only identities not used for this many days (or never used).
@@ -305,8 +308,25 @@ impl IdentityQuery {
     pub const MAX_SEARCH_LEN: usize = 200;
     pub const MAX_DAYS: u32 = 3650;
     pub const PARAMS: &'static [&'static str] = &[
-        "class", "kind", "source", "env", "status", "owner", "team", "orphaned", "expired",
-        "expiring", "stale", "q", "finding", "control", "cred_age", "sort", "cursor", "limit",
+        "class",
+        "kind",
+        "source",
+        "env",
+        "status",
+        "owner",
+        "team",
+        "orphaned",
+        "expired",
+        "expiring",
+        "stale",
+        "ungoverned",
+        "q",
+        "finding",
+        "control",
+        "cred_age",
+        "sort",
+        "cursor",
+        "limit",
     ];
 
     pub fn new() -> Self {
@@ -331,6 +351,7 @@ impl IdentityQuery {
                 "sort" => parsed.sort = Sort::parse(&value)?,
                 "orphaned" => parsed.orphaned = crate::query::parse_flag("orphaned", &value)?,
                 "expired" => parsed.expired = crate::query::parse_flag("expired", &value)?,
+                "ungoverned" => parsed.ungoverned = crate::query::parse_flag("ungoverned", &value)?,
                 "expiring" => {
                     parsed.expiring_days = Some(crate::query::parse_days(
                         "expiring",
@@ -432,6 +453,9 @@ impl IdentityQuery {
         }
         if let Some(days) = self.expiring_days {
             pairs.push(("expiring", days.to_string()));
+        }
+        if self.ungoverned {
+            pairs.push(("ungoverned", "true".to_owned()));
         }
         if let Some(days) = self.stale_days {
             pairs.push(("stale", days.to_string()));
@@ -831,7 +855,7 @@ mod tests {
     #[test]
     fn posture_filters_round_trip_and_name_what_is_wrong() {
         let q = IdentityQuery::from_query_string(
-            "finding=no-owner&control=NHI1&cred_age=90-180&class=machine",
+            "finding=no-owner&control=NHI1&cred_age=90-180&class=machine&ungoverned=true",
         )
         .unwrap();
         assert_eq!(q.finding, Some(FindingFilter::Check("no-owner".into())));
@@ -880,7 +904,7 @@ mod tests {
             ("limit=abc", "invalid limit: 'abc' is not a whole number from 1 to 500"),
             ("cursor=%%%", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
             ("cursor=bm90LWpzb24", "invalid cursor: malformed cursor; pass back the next_cursor value of a previous page unchanged"),
-            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, finding, control, cred_age, sort, cursor, limit"),
+            ("clas=ai", "invalid query parameter: unknown parameter 'clas'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, ungoverned, q, finding, control, cred_age, sort, cursor, limit"),
             ("q=a&q=b", "invalid q: given more than once; give it at most once"),
             ("q=a%01b", "invalid q: search text must not contain control characters"),
         ];

@@ -107,7 +107,7 @@ async fn bad_input_is_a_problem_naming_the_parameter() {
         assert_problem(
             &reply,
             StatusCode::BAD_REQUEST,
-            "invalid query parameter: unknown parameter 'order'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, q, finding, control, cred_age, sort, cursor, limit",
+            "invalid query parameter: unknown parameter 'order'; accepted: class, kind, source, env, status, owner, team, orphaned, expired, expiring, stale, ungoverned, q, finding, control, cred_age, sort, cursor, limit",
         );
         let reply = app.get("/api/v1/no-such-thing", &auth).await;
         assert_problem(&reply, StatusCode::NOT_FOUND, "API endpoint not found");

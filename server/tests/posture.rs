@@ -357,6 +357,40 @@ async fn a_full_evaluation_matches_the_register_and_is_idempotent() {
             .controls
             .iter()
             .any(|c| c.id == "NHI1" && c.open > 0));
+        // The governed share's drill-down lists exactly the identities it does not count.
+        for class in ["machine", "ai"] {
+            let class: steward_domain::inventory::ActorClass = class.parse().unwrap();
+            let all = IdentityQuery {
+                actor_class: Some(class),
+                status: None,
+                ..IdentityQuery::new()
+            };
+            let ungoverned = IdentityQuery {
+                ungoverned: true,
+                ..all.clone()
+            };
+            let total = ports.inventory.facets(Some(&viewer), &all).await.unwrap();
+            let retired = total
+                .status
+                .iter()
+                .find(|f| f.value == "retired")
+                .map_or(0, |f| f.count);
+            let missing = ports
+                .inventory
+                .facets(Some(&viewer), &ungoverned)
+                .await
+                .unwrap();
+            let retired_missing = missing
+                .status
+                .iter()
+                .find(|f| f.value == "retired")
+                .map_or(0, |f| f.count);
+            assert_eq!(
+                (total.total - retired) - (missing.total - retired_missing),
+                snapshot.governed.get(class),
+                "{class}"
+            );
+        }
 
         // Nothing changed: a second run writes nothing.
         let second = ports.posture.evaluate(Some(&admin)).await.unwrap();

@@ -399,7 +399,10 @@ pub fn figures(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Figure> {
             "governed",
             format!("{} identities governed (%)", class.label()),
             snapshot.governed_percent(Some(*class)),
-            None,
+            drill(IdentityQuery {
+                ungoverned: true,
+                ..base.clone()
+            }),
         );
         push(
             "governed",

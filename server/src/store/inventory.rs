@@ -295,6 +295,13 @@ macro_rules! push_filters {
                 .push_bind(now - chrono::Duration::days(i64::from(days)))
                 .push(")");
         }
+        if query.ungoverned {
+            // What the dashboard's governed share counts, negated.
+            sql.push(format_args!(
+                " AND ({p}i.owner_id IS NULL OR {p}i.owner_id IN (SELECT id FROM people WHERE active = FALSE) \
+                 OR {p}i.expires_at IS NULL OR {p}i.revocation_path IS NULL OR trim({p}i.revocation_path) = '')"
+            ));
+        }
         if let Some(finding) = &query.finding {
             match finding {
                 FindingFilter::Any => {
