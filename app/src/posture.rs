@@ -471,6 +471,7 @@ fn DashboardBody(
                     })}
                 </section>
             }
+            .into_any()
         })
         .collect_view();
     view! {
@@ -487,7 +488,7 @@ fn DashboardBody(
     .into_any()
 }
 
-fn headline(snapshot: &Snapshot) -> impl IntoView {
+fn headline(snapshot: &Snapshot) -> AnyView {
     use steward_domain::inventory::ActorClass;
     view! {
         <div class="headline" id="posture-headline">
@@ -513,6 +514,7 @@ fn headline(snapshot: &Snapshot) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// `/controls`
