@@ -5,11 +5,13 @@
 //! once (their checks look at it), so its page and the inventory's finding filters are
 //! current without waiting for the schedule.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal};
@@ -21,7 +23,7 @@ use steward_domain::posture::dashboard::{
 };
 use steward_domain::posture::findings::{
     reconcile, AcceptRiskRequest, EvaluationReport, Finding, FindingChange, FindingState,
-    ReopenRequest,
+    ReopenRequest, StoredFinding,
 };
 use steward_domain::DomainError;
 use tokio::sync::Mutex;
@@ -47,6 +49,16 @@ pub struct PostureService {
     running: Arc<Mutex<()>>,
     /// A background full evaluation is queued or running (later requests join it).
     queued: Arc<AtomicBool>,
+    /// Bumped whenever an identity's findings are written outside a full evaluation.
+    generation: Arc<AtomicU64>,
+}
+
+/// What the checks need of some identities, as read at one `generation`.
+struct Batch {
+    subjects: Vec<Evaluated>,
+    stored: BTreeMap<Uuid, Vec<StoredFinding>>,
+    generation: u64,
+    read: Duration,
 }
 
 /// Counts of what an evaluation changed.
@@ -67,22 +79,26 @@ impl PostureService {
             catalog: Catalog::shipped(),
             running: Arc::new(Mutex::new(())),
             queued: Arc::new(AtomicBool::new(false)),
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
     /// Runs the checks over `subjects` and says what to change, counting as it goes;
     /// `tally` (full evaluations) also sums up the dashboard's numbers.
-    async fn plan(
+    fn plan(
         &self,
-        scope: &Scope<'_>,
-        subjects: &[Evaluated],
+        batch: Batch,
         now: DateTime<Utc>,
         mut tally: Option<&mut Tally>,
         counts: &mut Counts,
-    ) -> Result<Vec<(Uuid, FindingChange)>, DomainError> {
-        let mut stored = self.store.stored_findings(scope).await?;
+    ) -> Vec<(Uuid, FindingChange)> {
+        let Batch {
+            subjects,
+            mut stored,
+            ..
+        } = batch;
         let mut changes = Vec::new();
-        for evaluated in subjects {
+        for evaluated in &subjects {
             let subject = &evaluated.subject;
             let detections = evaluate(subject, &self.settings, now);
             let existing = stored.remove(&subject.id).unwrap_or_default();
@@ -108,7 +124,19 @@ impl PostureService {
             }
             changes.extend(reconciled.changes.into_iter().map(|c| (subject.id, c)));
         }
-        Ok(changes)
+        changes
+    }
+
+    /// Reads what the checks need of `scope` and its stored findings.
+    async fn load(&self, scope: &Scope<'_>) -> Result<Batch, DomainError> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let started = Instant::now();
+        Ok(Batch {
+            subjects: self.store.check_subjects(scope).await?,
+            stored: self.store.stored_findings(scope).await?,
+            generation,
+            read: started.elapsed(),
+        })
     }
 
     /// Re-evaluates `ids` and the identities delegating to or from them, now. Errors
@@ -165,10 +193,9 @@ impl PostureService {
         all.dedup();
         let now = Utc::now();
         for chunk in all.chunks(500) {
-            let scope = Scope::Ids(chunk);
-            let subjects = self.store.check_subjects(&scope).await?;
+            let batch = self.load(&Scope::Ids(chunk)).await?;
             let mut counts = Counts::default();
-            let changes = self.plan(&scope, &subjects, now, None, &mut counts).await?;
+            let changes = self.plan(batch, now, None, &mut counts);
             if changes.is_empty() {
                 continue;
             }
@@ -201,6 +228,8 @@ impl PostureService {
                 .write(&statements, |_| events)
                 .await
                 .map_err(|e| write_error(e, ""))?;
+            // A full evaluation's batch read before this must be read again.
+            self.generation.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }
@@ -213,31 +242,69 @@ impl PostureService {
         let mut tally = Tally::default();
         let mut counts = Counts::default();
         let mut identities = 0u64;
-        let mut after = None;
-        loop {
-            let ids = self
-                .store
-                .identity_ids_after(after, EVALUATION_BATCH)
-                .await?;
-            let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied()) else {
-                break;
-            };
-            identities += ids.len() as u64;
-            after = Some(last);
+        let (mut read, mut check, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        // The next batch is read while this one is checked and written (the two cores
+        // each do one); a batch is read again if an identity changed in between.
+        let (batches, mut incoming) = tokio::sync::mpsc::channel(1);
+        let loader = {
+            let engine = self.clone();
+            tokio::spawn(async move {
+                let mut after = None;
+                loop {
+                    let ids = match engine
+                        .store
+                        .identity_ids_after(after, EVALUATION_BATCH)
+                        .await
+                    {
+                        Ok(ids) => ids,
+                        Err(e) => {
+                            let _ = batches.send(Err(DomainError::from(e))).await;
+                            return;
+                        }
+                    };
+                    let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied())
+                    else {
+                        return;
+                    };
+                    after = Some(last);
+                    let batch = engine
+                        .load(&Scope::Range(first, last))
+                        .await
+                        .map(|b| (first, last, ids.len() as u64, b));
+                    if batches.send(batch).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        };
+        while let Some(loaded) = incoming.recv().await {
+            let (first, last, count, mut batch) = loaded?;
+            identities += count;
             let _running = self.running.lock().await;
-            let scope = Scope::Range(first, last);
-            let subjects = self.store.check_subjects(&scope).await?;
-            let changes = self
-                .plan(&scope, &subjects, started_at, Some(&mut tally), &mut counts)
-                .await?;
+            if batch.generation != self.generation.load(Ordering::SeqCst) {
+                batch = self.load(&Scope::Range(first, last)).await?;
+            }
+            read += batch.read;
+            let started = Instant::now();
+            let changes = self.plan(batch, started_at, Some(&mut tally), &mut counts);
+            check += started.elapsed();
             if !changes.is_empty() {
+                let started = Instant::now();
                 let statements = finding_statements(&changes, started_at);
                 self.store
                     .write(&statements, |_| Vec::new())
                     .await
                     .map_err(|e| write_error(e, ""))?;
+                write += started.elapsed();
             }
         }
+        loader.await.map_err(|_| DomainError::Internal)?;
+        tracing::info!(
+            read_s = read.as_secs_f64(),
+            check_s = check.as_secs_f64(),
+            write_s = write.as_secs_f64(),
+            "posture evaluation phases (reading overlaps checking and writing)"
+        );
         let finished_at = Utc::now();
         let snapshot = tally.finish(self.catalog, started_at);
         let report = EvaluationReport {
@@ -402,7 +469,7 @@ impl Posture for PostureService {
     async fn dashboard(&self, principal: Option<&Principal>) -> Result<Dashboard, DomainError> {
         authorize(principal, Action::ReadPosture)?;
         let now = Utc::now();
-        let since = snapshot_day(now) - Duration::days(i64::from(TREND_DAYS) - 1);
+        let since = snapshot_day(now) - chrono::Duration::days(i64::from(TREND_DAYS) - 1);
         let snapshots = self.store.snapshots_since(since).await?;
         let latest = snapshots.last().cloned();
         let snapshot = match latest {
