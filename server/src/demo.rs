@@ -70,6 +70,17 @@ impl Rng {
         bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
+
+    /// A time-ordered id (UUID version 7) whose time is `sequence` milliseconds after a
+    /// fixed start: identities made one after another get ids in the same order, as
+    /// Steward's own ids are (`Uuid::now_v7`).
+    pub fn ordered_uuid(&mut self, sequence: u64) -> Uuid {
+        const START_MS: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        random[8..].copy_from_slice(&self.next_u64().to_le_bytes()[..2]);
+        uuid::Builder::from_unix_timestamp_millis(START_MS + sequence, &random).into_uuid()
+    }
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -349,7 +360,7 @@ pub fn generate_identity(
         (None, None)
     };
     NewIdentity {
-        id: rng.uuid(),
+        id: rng.ordered_uuid(index),
         name,
         kind,
         source,

@@ -333,7 +333,7 @@ impl Plan {
             }
             let id = match target {
                 None => {
-                    let id = Uuid::new_v4();
+                    let id = Uuid::now_v7();
                     new_identities.push((id, record));
                     self.change(
                         ImportAction::Create,

@@ -269,7 +269,7 @@ impl Inventory for InventoryService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let now = Utc::now();
         let d = draft.validated(&self.policy, now)?;
-        let id = Uuid::new_v4();
+        let id = Uuid::now_v7();
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
         statements.push(
             Statement::new(
@@ -398,7 +398,7 @@ impl Inventory for InventoryService {
         let c = credential.validated()?;
         self.changeable(id).await?;
         let now = Utc::now();
-        let credential_id = Uuid::new_v4();
+        let credential_id = Uuid::now_v7();
         let statement = Statement::new(
             "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, expires_at, rotation_days) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -488,7 +488,7 @@ impl Inventory for InventoryService {
                 ),
             });
         }
-        let entitlement_id = Uuid::new_v4();
+        let entitlement_id = Uuid::now_v7();
         let statement = Statement::new(
             "INSERT INTO entitlements (id, identity_id, resource, action, privilege, grant_type, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -5,7 +5,7 @@
 //! once (their checks look at it), so its page and the inventory's finding filters are
 //! current without waiting for the schedule.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +36,10 @@ use crate::store::Store;
 
 /// Identities per batch of a full evaluation.
 pub const EVALUATION_BATCH: i64 = 2000;
+/// Batches a full evaluation reads at the same time.
+const PARALLEL_READS: usize = 2;
+/// A batch as the reader hands it on: its id range, how many identities, what was read.
+type Loaded = Result<(Uuid, Uuid, u64, Batch), DomainError>;
 /// Who the engine's own changes are recorded as.
 pub const POSTURE_ACTOR: &str = "system:posture";
 
@@ -245,33 +249,48 @@ impl PostureService {
         let (mut read, mut check, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         // The next batch is read while this one is checked and written (the two cores
         // each do one); a batch is read again if an identity changed in between.
-        let (batches, mut incoming) = tokio::sync::mpsc::channel(1);
+        let (batches, mut incoming) = tokio::sync::mpsc::channel::<Loaded>(1);
         let loader = {
             let engine = self.clone();
             tokio::spawn(async move {
+                // Two batches are read at once (on two reader connections), and handed
+                // on in order.
+                let mut reading: VecDeque<tokio::task::JoinHandle<Loaded>> = VecDeque::new();
                 let mut after = None;
+                let mut exhausted = false;
                 loop {
-                    let ids = match engine
-                        .store
-                        .identity_ids_after(after, EVALUATION_BATCH)
-                        .await
-                    {
-                        Ok(ids) => ids,
-                        Err(e) => {
-                            let _ = batches.send(Err(DomainError::from(e))).await;
-                            return;
-                        }
-                    };
-                    let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied())
-                    else {
+                    while !exhausted && reading.len() < PARALLEL_READS {
+                        let ids = match engine
+                            .store
+                            .identity_ids_after(after, EVALUATION_BATCH)
+                            .await
+                        {
+                            Ok(ids) => ids,
+                            Err(e) => {
+                                let _ = batches.send(Err(DomainError::from(e))).await;
+                                return;
+                            }
+                        };
+                        let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied())
+                        else {
+                            exhausted = true;
+                            break;
+                        };
+                        after = Some(last);
+                        let count = ids.len() as u64;
+                        let reader = engine.clone();
+                        reading.push_back(tokio::spawn(async move {
+                            reader
+                                .load(&Scope::Range(first, last))
+                                .await
+                                .map(|b| (first, last, count, b))
+                        }));
+                    }
+                    let Some(next) = reading.pop_front() else {
                         return;
                     };
-                    after = Some(last);
-                    let batch = engine
-                        .load(&Scope::Range(first, last))
-                        .await
-                        .map(|b| (first, last, ids.len() as u64, b));
-                    if batches.send(batch).await.is_err() {
+                    let loaded = next.await.unwrap_or(Err(DomainError::Internal));
+                    if batches.send(loaded).await.is_err() {
                         return;
                     }
                 }

@@ -87,7 +87,7 @@ impl TokenService {
             .join(" ");
         let token = NewToken {
             id: Uuid::new_v4(),
-            identity_id: Uuid::new_v4(),
+            identity_id: Uuid::now_v7(),
             user_id: principal.user_id,
             owner_person_id: principal.person_id,
             name: request.name.clone(),

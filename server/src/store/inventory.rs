@@ -45,7 +45,7 @@ impl NewIdentity {
         created_at: DateTime<Utc>,
     ) -> Self {
         NewIdentity {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             name: name.to_owned(),
             kind,
             source: Source::Manual,

@@ -24,6 +24,10 @@ use steward_domain::DomainError;
 
 use crate::config::DatabaseUrl;
 
+/// How much of a SQLite file reader connections map into memory (the pages are the
+/// operating system's file cache, shared by every connection).
+const SQLITE_READER_MMAP_BYTES: u64 = 4 << 30;
+
 /// Failures of the store. The detail is for the log; callers see [`DomainError::Internal`].
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -135,10 +139,16 @@ impl Store {
                     .connect_with(options.clone().pragma("cache_size", "-131072"))
                     .await
                     .map_err(connect_error)?;
-                // Readers are opened after the writer has created the file.
+                // Readers are opened after the writer has created the file. They read
+                // the file through a memory map: a long read (an export, a full posture
+                // evaluation) then costs no system call per page.
                 let reader = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
-                    .connect_with(options.read_only(true))
+                    .connect_with(
+                        options
+                            .read_only(true)
+                            .pragma("mmap_size", SQLITE_READER_MMAP_BYTES.to_string()),
+                    )
                     .await
                     .map_err(connect_error)?;
                 Store::Sqlite(SqliteStore { writer, reader })
