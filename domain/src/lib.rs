@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod delegation;
 pub mod error;
 pub mod identity;

@@ -1,0 +1,662 @@
+//! Access review campaigns: what a campaign is (scope, the controls it evidences, what
+//! is reviewed, who reviews, when, and what happens to undecided items), the templates
+//! that work out of the box, and the pure rules — who reviews an item, which decisions
+//! are acceptable, when reminders and escalations are due, when the next recurrence
+//! starts. Storage, the reviewers' inbox and the evidence pack build on these.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::inventory::{IdentityQuery, PersonRef};
+use crate::posture::catalog::{Catalog, Severity};
+use crate::string_enum::string_enum;
+
+string_enum! {
+    /// What happens to items nobody decided by the time the campaign closes.
+    pub enum ClosePolicy: "close policy" {
+        /// Leave the access as it is (and say so in the evidence).
+        Keep = "keep",
+        /// Revoke what was not certified.
+        Revoke = "revoke",
+    }
+}
+
+string_enum! {
+    /// How often a campaign comes back.
+    pub enum Recurrence: "recurrence" {
+        Once = "once",
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+        Yearly = "yearly",
+    }
+}
+
+string_enum! {
+    /// Who an overdue item goes to.
+    pub enum Escalation: "escalation" {
+        /// The identity's sponsor is asked as well.
+        Sponsor = "sponsor",
+        /// The item moves to the security team.
+        SecurityTeam = "security_team",
+    }
+}
+
+/// What a campaign asks reviewers to look at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reviewed {
+    /// Is the owner right, and is the identity still needed?
+    pub ownership: bool,
+    pub entitlements: bool,
+    pub credentials: bool,
+}
+
+impl Reviewed {
+    pub fn any(&self) -> bool {
+        self.ownership || self.entitlements || self.credentials
+    }
+}
+
+/// A campaign as an admin describes it (or a template proposes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignDraft {
+    pub name: String,
+    /// The identities it covers, as an inventory filter (`class=ai&env=prod`).
+    pub scope: String,
+    /// Ids of the catalog controls it is evidence for.
+    pub controls: Vec<String>,
+    pub reviewed: Reviewed,
+    pub starts_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Days between reminders to a reviewer with undecided items.
+    pub remind_every_days: u32,
+    pub escalation: Escalation,
+    pub close_policy: ClosePolicy,
+    pub recurrence: Recurrence,
+}
+
+/// The longest a campaign may run.
+pub const MAX_CAMPAIGN_DAYS: i64 = 180;
+/// The most days between reminders.
+pub const MAX_REMINDER_DAYS: u32 = 30;
+
+impl CampaignDraft {
+    /// The draft with its scope parsed, or what is wrong with it (the field named).
+    pub fn validated(&self) -> Result<(CampaignDraft, IdentityQuery), DomainError> {
+        let name = crate::identity::required_text("name", &self.name)?;
+        if name.chars().count() > 200 {
+            return Err(DomainError::invalid("name", "at most 200 characters"));
+        }
+        let scope = IdentityQuery::from_query_string(self.scope.trim())
+            .map_err(|e| DomainError::invalid("scope", format!("not an inventory filter: {e}")))?;
+        let catalog = Catalog::shipped();
+        if self.controls.is_empty() {
+            return Err(DomainError::invalid(
+                "controls",
+                "name at least one control the campaign is evidence for",
+            ));
+        }
+        if let Some(unknown) = self.controls.iter().find(|c| catalog.control(c).is_none()) {
+            return Err(DomainError::invalid(
+                "controls",
+                format!("'{unknown}' is not a control of the catalog"),
+            ));
+        }
+        if !self.reviewed.any() {
+            return Err(DomainError::invalid(
+                "reviewed",
+                "review at least one of ownership, entitlements or credentials",
+            ));
+        }
+        if self.due_at <= self.starts_at {
+            return Err(DomainError::invalid(
+                "due_at",
+                "the due date must be after the start",
+            ));
+        }
+        if self.due_at - self.starts_at > Duration::days(MAX_CAMPAIGN_DAYS) {
+            return Err(DomainError::invalid(
+                "due_at",
+                format!("a campaign runs at most {MAX_CAMPAIGN_DAYS} days"),
+            ));
+        }
+        if !(1..=MAX_REMINDER_DAYS).contains(&self.remind_every_days) {
+            return Err(DomainError::invalid(
+                "remind_every_days",
+                format!("between 1 and {MAX_REMINDER_DAYS} days"),
+            ));
+        }
+        Ok((
+            CampaignDraft {
+                name,
+                scope: scope.filter_only().to_query_string(),
+                ..self.clone()
+            },
+            scope,
+        ))
+    }
+
+    /// The next campaign of a recurring one: the same, starting when this one is due
+    /// plus the recurrence's period, lasting as long. `None` for a one-off.
+    pub fn next(&self) -> Option<CampaignDraft> {
+        let months = match self.recurrence {
+            Recurrence::Once => return None,
+            Recurrence::Monthly => 1,
+            Recurrence::Quarterly => 3,
+            Recurrence::Yearly => 12,
+        };
+        let length = self.due_at - self.starts_at;
+        let starts_at = self.starts_at.checked_add_months(Months::new(months))?;
+        Some(CampaignDraft {
+            starts_at,
+            due_at: starts_at + length,
+            ..self.clone()
+        })
+    }
+}
+
+/// A campaign that works out of the box (static data: shown, then turned into a draft).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignTemplate {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub scope: &'static str,
+    pub controls: &'static [&'static str],
+    pub reviewed: Reviewed,
+    pub days: i64,
+    pub close_policy: ClosePolicy,
+    pub recurrence: Recurrence,
+}
+
+/// The templates shipped with Steward.
+pub const TEMPLATES: &[CampaignTemplate] = &[
+    CampaignTemplate {
+        id: "quarterly-ownership",
+        name: "Quarterly NHI ownership attestation",
+        description:
+            "Every active identity's owner confirms they own it and that it is still needed.",
+        scope: "status=active",
+        controls: &["NHI1", "GV.RR-02", "ID.AM-08"],
+        reviewed: Reviewed {
+            ownership: true,
+            entitlements: false,
+            credentials: false,
+        },
+        days: 21,
+        close_policy: ClosePolicy::Keep,
+        recurrence: Recurrence::Quarterly,
+    },
+    CampaignTemplate {
+        id: "privileged-entitlements",
+        name: "Privileged entitlement review",
+        description: "Owners confirm or remove every standing admin entitlement.",
+        scope: "status=active&finding=admin-entitlement",
+        controls: &["NHI5", "PR.AA-05"],
+        reviewed: Reviewed {
+            ownership: false,
+            entitlements: true,
+            credentials: false,
+        },
+        days: 14,
+        close_policy: ClosePolicy::Revoke,
+        recurrence: Recurrence::Quarterly,
+    },
+    CampaignTemplate {
+        id: "agent-tools-delegation",
+        name: "AI agent tool and delegation review",
+        description:
+            "Sponsors and owners review what each AI identity may do and through whom it acts.",
+        scope: "class=ai&status=active",
+        controls: &["ASI02", "ASI03", "GOVERN 3.2"],
+        reviewed: Reviewed {
+            ownership: true,
+            entitlements: true,
+            credentials: false,
+        },
+        days: 14,
+        close_policy: ClosePolicy::Keep,
+        recurrence: Recurrence::Monthly,
+    },
+    CampaignTemplate {
+        id: "long-lived-secrets",
+        name: "Long-lived secrets review",
+        description: "Owners rotate or revoke credentials whose secret is a year old or more.",
+        scope: "status=active&cred_age=365-",
+        controls: &["NHI7"],
+        reviewed: Reviewed {
+            ownership: false,
+            entitlements: false,
+            credentials: true,
+        },
+        days: 30,
+        close_policy: ClosePolicy::Keep,
+        recurrence: Recurrence::Quarterly,
+    },
+];
+
+impl CampaignTemplate {
+    /// A draft of this template starting at `starts_at`.
+    pub fn draft(&self, starts_at: DateTime<Utc>) -> CampaignDraft {
+        CampaignDraft {
+            name: self.name.to_owned(),
+            scope: self.scope.to_owned(),
+            controls: self.controls.iter().map(|c| (*c).to_owned()).collect(),
+            reviewed: self.reviewed,
+            starts_at,
+            due_at: starts_at + Duration::days(self.days),
+            remind_every_days: 7,
+            escalation: Escalation::Sponsor,
+            close_policy: self.close_policy,
+            recurrence: self.recurrence,
+        }
+    }
+}
+
+/// Who reviews an item and why them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Reviewer {
+    Owner(PersonRef),
+    /// The owner is missing or has left.
+    Sponsor(PersonRef),
+    /// Neither an active owner nor an active sponsor.
+    SecurityTeam,
+}
+
+/// The reviewer rule: the active owner, else the active sponsor, else the security team.
+/// `None` or a person who left (`false`) does not review.
+pub fn choose_reviewer(
+    owner: Option<(PersonRef, bool)>,
+    sponsor: Option<(PersonRef, bool)>,
+) -> Reviewer {
+    match (owner, sponsor) {
+        (Some((owner, true)), _) => Reviewer::Owner(owner),
+        (_, Some((sponsor, true))) => Reviewer::Sponsor(sponsor),
+        _ => Reviewer::SecurityTeam,
+    }
+}
+
+/// A reviewer's answer about one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Still needed, rightly owned, access as it is.
+    Certify { comment: Option<String> },
+    /// Not needed: retire the identity (or revoke what is reviewed).
+    Revoke { comment: String },
+    /// Keep the identity, remove these entitlements.
+    Reduce {
+        entitlements: Vec<Uuid>,
+        comment: Option<String>,
+    },
+    /// Someone else should decide.
+    Reassign { to: String, comment: String },
+    /// Keep it until a date, then it expires.
+    Expire {
+        at: DateTime<Utc>,
+        comment: Option<String>,
+    },
+}
+
+/// What the rules need to know about the item a decision is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFacts {
+    /// The worst open finding of the identity, if any.
+    pub worst_finding: Option<Severity>,
+    /// Its active entitlements.
+    pub entitlements: Vec<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn comment_given(comment: &Option<String>) -> bool {
+    comment.as_deref().is_some_and(|c| !c.trim().is_empty())
+}
+
+/// Checks a decision against the item: a comment to certify an identity with a high or
+/// critical finding, a reason to revoke or reassign, entitlements that are the item's
+/// own, an expiry in the future and not later than the current one.
+pub fn check_decision(
+    decision: &Decision,
+    item: &ItemFacts,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    match decision {
+        Decision::Certify { comment } => {
+            if item.worst_finding.is_some_and(|s| s >= Severity::High) && !comment_given(comment) {
+                return Err(DomainError::invalid(
+                    "comment",
+                    "this identity has a high-severity finding: say why it is certified anyway",
+                ));
+            }
+        }
+        Decision::Revoke { comment } | Decision::Reassign { comment, .. } => {
+            if comment.trim().is_empty() {
+                return Err(DomainError::invalid("comment", "say why"));
+            }
+            if let Decision::Reassign { to, .. } = decision {
+                crate::auth::normalize_email(to)
+                    .map_err(|_| DomainError::invalid("to", "the new reviewer's email"))?;
+            }
+        }
+        Decision::Reduce { entitlements, .. } => {
+            if entitlements.is_empty() {
+                return Err(DomainError::invalid(
+                    "entitlements",
+                    "choose the entitlements to remove",
+                ));
+            }
+            if let Some(foreign) = entitlements.iter().find(|e| !item.entitlements.contains(e)) {
+                return Err(DomainError::invalid(
+                    "entitlements",
+                    format!("{foreign} is not an active entitlement of this identity"),
+                ));
+            }
+        }
+        Decision::Expire { at, .. } => {
+            if *at <= now {
+                return Err(DomainError::invalid(
+                    "at",
+                    "the expiry must be in the future",
+                ));
+            }
+            if item.expires_at.is_some_and(|current| *at > current) {
+                return Err(DomainError::invalid(
+                    "at",
+                    "a review can only set or shorten the expiry, not extend it",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a reviewer with undecided items should be reminded now: the campaign has
+/// started, and the last reminder (if any) is at least `remind_every_days` and at least
+/// one day old — never more than one reminder a day.
+pub fn reminder_due(
+    draft: &CampaignDraft,
+    last_reminded: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    if now < draft.starts_at {
+        return false;
+    }
+    let every = Duration::days(i64::from(draft.remind_every_days.max(1)));
+    match last_reminded {
+        None => now >= draft.starts_at + every || now >= draft.due_at - Duration::days(1),
+        Some(last) => now - last >= every.max(Duration::days(1)),
+    }
+}
+
+/// Whether undecided items are overdue and escalate.
+pub fn overdue(draft: &CampaignDraft, now: DateTime<Utc>) -> bool {
+    now > draft.due_at
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-29T09:00:00Z".parse().unwrap()
+    }
+
+    fn person(email: &str) -> PersonRef {
+        PersonRef {
+            id: Uuid::from_u128(email.len() as u128),
+            display_name: email.into(),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn every_template_is_a_valid_campaign_over_catalog_controls() {
+        assert_eq!(TEMPLATES.len(), 4);
+        for template in TEMPLATES {
+            let (draft, scope) = template.draft(now()).validated().unwrap();
+            assert!(scope.is_filtered(), "{}", template.id);
+            assert_eq!(
+                draft.due_at - draft.starts_at,
+                Duration::days(template.days)
+            );
+        }
+        let ownership = &TEMPLATES[0];
+        assert_eq!(ownership.controls, &["NHI1", "GV.RR-02", "ID.AM-08"]);
+    }
+
+    #[test]
+    fn a_draft_names_what_is_wrong() {
+        let good = TEMPLATES[0].draft(now());
+        let cases: Vec<(CampaignDraft, &str)> = vec![
+            (
+                CampaignDraft {
+                    name: " ".into(),
+                    ..good.clone()
+                },
+                "name",
+            ),
+            (
+                CampaignDraft {
+                    scope: "clas=ai".into(),
+                    ..good.clone()
+                },
+                "scope",
+            ),
+            (
+                CampaignDraft {
+                    controls: vec![],
+                    ..good.clone()
+                },
+                "controls",
+            ),
+            (
+                CampaignDraft {
+                    controls: vec!["NHI99".into()],
+                    ..good.clone()
+                },
+                "controls",
+            ),
+            (
+                CampaignDraft {
+                    reviewed: Reviewed::default(),
+                    ..good.clone()
+                },
+                "reviewed",
+            ),
+            (
+                CampaignDraft {
+                    due_at: good.starts_at,
+                    ..good.clone()
+                },
+                "due_at",
+            ),
+            (
+                CampaignDraft {
+                    due_at: good.starts_at + Duration::days(MAX_CAMPAIGN_DAYS + 1),
+                    ..good.clone()
+                },
+                "due_at",
+            ),
+            (
+                CampaignDraft {
+                    remind_every_days: 0,
+                    ..good.clone()
+                },
+                "remind_every_days",
+            ),
+        ];
+        for (draft, field) in cases {
+            match draft.validated() {
+                Err(DomainError::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn recurrence_starts_the_next_campaign_one_period_later_for_as_long() {
+        let quarterly = TEMPLATES[0].draft("2026-01-31T09:00:00Z".parse().unwrap());
+        let next = quarterly.next().unwrap();
+        assert_eq!(
+            next.starts_at,
+            "2026-04-30T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            next.due_at - next.starts_at,
+            quarterly.due_at - quarterly.starts_at
+        );
+        let once = CampaignDraft {
+            recurrence: Recurrence::Once,
+            ..quarterly
+        };
+        assert_eq!(once.next(), None);
+    }
+
+    #[test]
+    fn the_reviewer_is_the_active_owner_then_the_active_sponsor_then_security() {
+        let ann = person("ann@example.com");
+        let bo = person("bo@example.com");
+        assert_eq!(
+            choose_reviewer(Some((ann.clone(), true)), Some((bo.clone(), true))),
+            Reviewer::Owner(ann.clone())
+        );
+        assert_eq!(
+            choose_reviewer(Some((ann.clone(), false)), Some((bo.clone(), true))),
+            Reviewer::Sponsor(bo.clone())
+        );
+        assert_eq!(
+            choose_reviewer(None, Some((bo.clone(), true))),
+            Reviewer::Sponsor(bo.clone())
+        );
+        assert_eq!(
+            choose_reviewer(Some((ann, false)), Some((bo, false))),
+            Reviewer::SecurityTeam
+        );
+        assert_eq!(choose_reviewer(None, None), Reviewer::SecurityTeam);
+    }
+
+    #[test]
+    fn decisions_follow_the_rules() {
+        let kept = Uuid::from_u128(1);
+        let item = ItemFacts {
+            worst_finding: Some(Severity::High),
+            entitlements: vec![kept],
+            expires_at: Some(now() + Duration::days(30)),
+        };
+        let field = |d: Decision| match check_decision(&d, &item, now()) {
+            Err(DomainError::InvalidInput { field, .. }) => field,
+            other => panic!("{d:?}: {other:?}"),
+        };
+        assert_eq!(field(Decision::Certify { comment: None }), "comment");
+        assert!(check_decision(
+            &Decision::Certify {
+                comment: Some("compensating control in place".into())
+            },
+            &item,
+            now()
+        )
+        .is_ok());
+        let clean = ItemFacts {
+            worst_finding: Some(Severity::Medium),
+            ..item.clone()
+        };
+        assert!(check_decision(&Decision::Certify { comment: None }, &clean, now()).is_ok());
+        assert_eq!(
+            field(Decision::Revoke {
+                comment: " ".into()
+            }),
+            "comment"
+        );
+        assert_eq!(
+            field(Decision::Reassign {
+                to: "not an email".into(),
+                comment: "wrong team".into()
+            }),
+            "to"
+        );
+        assert_eq!(
+            field(Decision::Reduce {
+                entitlements: vec![],
+                comment: None
+            }),
+            "entitlements"
+        );
+        assert_eq!(
+            field(Decision::Reduce {
+                entitlements: vec![Uuid::from_u128(9)],
+                comment: None
+            }),
+            "entitlements"
+        );
+        assert!(check_decision(
+            &Decision::Reduce {
+                entitlements: vec![kept],
+                comment: None
+            },
+            &item,
+            now()
+        )
+        .is_ok());
+        assert_eq!(
+            field(Decision::Expire {
+                at: now(),
+                comment: None
+            }),
+            "at"
+        );
+        assert_eq!(
+            field(Decision::Expire {
+                at: now() + Duration::days(31),
+                comment: None
+            }),
+            "at"
+        );
+        assert!(check_decision(
+            &Decision::Expire {
+                at: now() + Duration::days(7),
+                comment: None
+            },
+            &item,
+            now()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn reminders_come_on_schedule_at_most_daily_and_overdue_after_the_due_date() {
+        let draft = CampaignDraft {
+            remind_every_days: 7,
+            ..TEMPLATES[0].draft(now())
+        };
+        assert!(!reminder_due(&draft, None, now() - Duration::hours(1)));
+        assert!(!reminder_due(&draft, None, now() + Duration::days(6)));
+        assert!(reminder_due(&draft, None, now() + Duration::days(7)));
+        let last = now() + Duration::days(7);
+        assert!(!reminder_due(&draft, Some(last), last + Duration::days(6)));
+        assert!(reminder_due(&draft, Some(last), last + Duration::days(7)));
+        // The day before the due date everyone still undecided hears once.
+        let short = CampaignDraft {
+            due_at: now() + Duration::days(3),
+            ..draft.clone()
+        };
+        assert!(reminder_due(&short, None, now() + Duration::days(2)));
+        let daily = CampaignDraft {
+            remind_every_days: 1,
+            ..draft.clone()
+        };
+        assert!(!reminder_due(
+            &daily,
+            Some(now()),
+            now() + Duration::hours(23)
+        ));
+        assert!(!overdue(&draft, draft.due_at));
+        assert!(overdue(&draft, draft.due_at + Duration::seconds(1)));
+    }
+}
