@@ -533,3 +533,73 @@ async fn the_dashboard_api_and_pages_show_the_posture_with_drill_downs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn retiring_an_identity_re_evaluates_those_that_acted_through_it() {
+    use steward_domain::delegation::{DelegationKind, NewDelegation};
+    use steward_domain::identity::{GrantType, NewEntitlement, Privilege, RetireRequest};
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let inventory = &app.services.ports.inventory;
+        let agent_id = inventory
+            .create_identity(Some(&admin), &agent("report-bot"))
+            .await
+            .unwrap()
+            .summary
+            .id;
+        let mut account = agent("reporting-sa");
+        account.kind = IdentityKind::ServiceAccount;
+        let account_id = inventory
+            .create_identity(Some(&admin), &account)
+            .await
+            .unwrap()
+            .summary
+            .id;
+        inventory
+            .add_entitlement(
+                Some(&admin),
+                account_id,
+                &NewEntitlement {
+                    resource: "warehouse".into(),
+                    action: "write".into(),
+                    privilege: Privilege::Write,
+                    grant_type: GrantType::Standing,
+                },
+            )
+            .await
+            .unwrap();
+        inventory
+            .add_delegation(
+                Some(&admin),
+                agent_id,
+                &NewDelegation {
+                    to: account_id,
+                    kind: DelegationKind::ActsAs,
+                },
+            )
+            .await
+            .unwrap();
+        let through = (
+            "agent-privilege-through-delegation".to_owned(),
+            FindingState::Open,
+        );
+        assert!(states(&app, agent_id).await.contains(&through));
+
+        inventory
+            .retire(
+                Some(&admin),
+                account_id,
+                &RetireRequest {
+                    evidence: "CHG-7: reporting moved".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(states(&app, agent_id).await.contains(&(
+            "agent-privilege-through-delegation".to_owned(),
+            FindingState::Resolved
+        )));
+    })
+    .await;
+}

@@ -720,6 +720,9 @@ impl Inventory for InventoryService {
         self.changeable(id).await?;
         let now = Utc::now();
         // The offboarding checklist, in one transaction with the status change.
+        // Its delegation edges go with it: the identities on their other ends are
+        // re-evaluated too (their checks looked at this one).
+        let neighbours = self.store.delegation_neighbours(&[id]).await?;
         let statements = [
             Statement::new("UPDATE credentials SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
                 .bind(id)
@@ -762,7 +765,8 @@ impl Inventory for InventoryService {
             .write(&statements, actor_event)
             .await
             .map_err(|e| write_error(e, ""))?;
-        self.posture.after_change(&[id]).await;
+        let touched: Vec<Uuid> = std::iter::once(id).chain(neighbours).collect();
+        self.posture.after_change(&touched).await;
         Ok(RetirementReport {
             identity_id: id,
             credentials_revoked: counts[0] + counts[3],
