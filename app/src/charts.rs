@@ -7,6 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::format::number_text as number;
+
 /// One bar (or cell, or point) of a chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Datum {
@@ -40,15 +42,6 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// Numbers as people read them: whole when whole, one decimal otherwise.
-pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
 }
 
 /// Turns plotters' SVG into an accessible, linked chart.

@@ -273,6 +273,18 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
     })
 }
 
+/// Every control's status, as of the latest evaluation (when one has run) — the
+/// dashboard's data without its charts.
+#[server(prefix = "/rpc", endpoint = "posture/controls")]
+pub async fn get_controls() -> Result<(Option<DateTime<Utc>>, Vec<ControlStatus>), AppError> {
+    let ports = crate::session::ports()?;
+    let dashboard = ports
+        .posture
+        .dashboard(crate::session::principal().as_ref())
+        .await?;
+    Ok((dashboard.snapshot.map(|s| s.taken_at), dashboard.controls))
+}
+
 #[server(prefix = "/rpc", endpoint = "posture/evaluate")]
 pub async fn evaluate_now() -> Result<EvaluationReport, AppError> {
     let ports = crate::session::ports()?;
@@ -285,7 +297,7 @@ pub async fn evaluate_now() -> Result<EvaluationReport, AppError> {
 #[server(prefix = "/rpc", endpoint = "posture/report")]
 pub async fn get_report(day: String) -> Result<PostureReport, AppError> {
     let ports = crate::session::ports()?;
-    let day = parse_day(&day)?;
+    let day = steward_domain::posture::dashboard::parse_day(&day)?;
     Ok(ports
         .posture
         .report(crate::session::principal().as_ref(), day)
@@ -301,7 +313,7 @@ pub async fn accept_finding(
 ) -> Result<String, AppError> {
     use steward_domain::posture::findings::AcceptRiskRequest;
     let ports = crate::session::ports()?;
-    let until = parse_day(&until).map_err(|_| {
+    let until = steward_domain::posture::dashboard::parse_day(&until).map_err(|_| {
         steward_domain::DomainError::invalid("until", "choose the date the acceptance ends")
     })?;
     let finding = ports
@@ -337,13 +349,6 @@ pub async fn reopen_finding(id: String, check: String, reason: String) -> Result
         )
         .await?;
     Ok(format!("“{}” is open again.", finding.title))
-}
-
-/// `YYYY-MM-DD`, or an error naming the field.
-pub fn parse_day(text: &str) -> Result<NaiveDate, steward_domain::DomainError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        steward_domain::DomainError::invalid("day", format!("'{text}' is not a date (YYYY-MM-DD)"))
-    })
 }
 
 /// The last second of a day (UTC): an acceptance "until the 5th" lasts through it.
@@ -520,22 +525,21 @@ fn headline(snapshot: &Snapshot) -> AnyView {
 /// `/controls`
 #[component]
 pub fn ControlsPage() -> impl IntoView {
-    let dashboard = Resource::new(|| (), |_| get_dashboard());
+    let controls = Resource::new(|| (), |_| get_controls());
     view! {
         <Title text="Controls" />
         <h1>"Controls"</h1>
         <p class="lede">"Every control of the frameworks Steward maps to, the checks that cover it, and how it stands at the latest evaluation."</p>
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the controls…"</p> }>
             {move || Suspend::new(async move {
-                match dashboard.await {
-                    Ok(view) => {
-                        let as_of = view.dashboard.snapshot.as_ref().map(|s| s.taken_at);
+                match controls.await {
+                    Ok((as_of, controls)) => {
                         view! {
                             <p class="muted">{match as_of {
                                 Some(at) => format!("As of the evaluation at {}.", at.format("%Y-%m-%d %H:%M UTC")),
                                 None => "No evaluation has run yet: covered controls show as met until one does.".into(),
                             }}</p>
-                            <ControlTables controls=view.dashboard.controls link=true />
+                            <ControlTables controls link=true />
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
@@ -842,7 +846,7 @@ mod tests {
         assert_eq!(end_of_day(day).to_rfc3339(), "2026-12-05T23:59:59+00:00");
         let now: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
         assert_eq!(default_acceptance_end(now), "2027-02-27");
-        assert!(parse_day("2026-13-01").is_err());
+        assert!(steward_domain::posture::dashboard::parse_day("2026-13-01").is_err());
         assert_eq!(percent(66.666), "66.7%");
     }
 }

@@ -361,7 +361,9 @@ async fn pages_and_server_functions_by_role() {
                 }
                 "/rpc/posture/reopen" => format!("{id}&check=no-owner&reason=x"),
                 "/rpc/posture/report" => "day=2026-01-01".into(),
-                "/rpc/posture/dashboard" | "/rpc/posture/evaluate" => String::new(),
+                "/rpc/posture/dashboard" | "/rpc/posture/evaluate" | "/rpc/posture/controls" => {
+                    String::new()
+                }
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -414,6 +416,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/ownership/inbox",
             "/rpc/ownership/overview",
             "/rpc/posture/accept",
+            "/rpc/posture/controls",
             "/rpc/posture/dashboard",
             "/rpc/posture/evaluate",
             "/rpc/posture/reopen",

@@ -133,7 +133,7 @@ pub struct Tally {
     accepted_by_check: BTreeMap<String, u64>,
     open_by_team: BTreeMap<String, u64>,
     open_by_owner: BTreeMap<String, u64>,
-    credential_age: Vec<u64>,
+    credential_age: [u64; AGE_BUCKETS.len()],
 }
 
 impl Tally {
@@ -184,9 +184,6 @@ impl Tally {
                 .entry(owner_email.unwrap_or_default().to_owned())
                 .or_default() += open;
         }
-        if self.credential_age.is_empty() {
-            self.credential_age = vec![0; AGE_BUCKETS.len()];
-        }
         for credential in &subject.credentials {
             if matches!(
                 credential.rotation_state(now),
@@ -221,11 +218,7 @@ impl Tally {
             accepted_by_check: self.accepted_by_check,
             open_by_team: top(self.open_by_team),
             open_by_owner: top(self.open_by_owner),
-            credential_age: if self.credential_age.is_empty() {
-                vec![0; AGE_BUCKETS.len()]
-            } else {
-                self.credential_age
-            },
+            credential_age: self.credential_age.to_vec(),
         }
     }
 }
@@ -233,6 +226,13 @@ impl Tally {
 /// The day a snapshot taken at `at` counts for (UTC).
 pub fn snapshot_day(at: DateTime<Utc>) -> NaiveDate {
     at.date_naive()
+}
+
+/// A day as `YYYY-MM-DD`, or an error naming the field `day`.
+pub fn parse_day(text: &str) -> Result<NaiveDate, crate::DomainError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        crate::DomainError::invalid("day", format!("'{text}' is not a date (YYYY-MM-DD)"))
+    })
 }
 
 /// One day of the trend; `None` for a day without a snapshot.

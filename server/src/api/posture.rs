@@ -6,15 +6,13 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::NaiveDate;
 use steward_domain::posture::catalog::Catalog;
 use steward_domain::posture::dashboard::{
-    figures_csv, ControlStatus, Dashboard, PostureReport, FIGURES_CSV_HEADER,
+    figures_csv, parse_day, ControlStatus, Dashboard, PostureReport, FIGURES_CSV_HEADER,
 };
 use steward_domain::posture::findings::{
     AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest,
 };
-use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
@@ -211,10 +209,4 @@ pub async fn report(
             .report(caller.principal(), day)
             .await?,
     ))
-}
-
-/// A `YYYY-MM-DD` date, or an error naming the field.
-pub fn parse_day(text: &str) -> Result<NaiveDate, DomainError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| DomainError::invalid("day", format!("'{text}' is not a date (YYYY-MM-DD)")))
 }

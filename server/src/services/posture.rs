@@ -203,30 +203,28 @@ impl PostureService {
             if changes.is_empty() {
                 continue;
             }
-            let mut events = Vec::new();
-            for id in chunk {
-                let mine: Vec<&FindingChange> = changes
-                    .iter()
-                    .filter(|(of, _)| of == id)
-                    .map(|(_, c)| c)
-                    .collect();
-                if mine.is_empty() {
-                    continue;
-                }
-                let pick = |f: fn(&FindingChange) -> Option<&String>| -> Vec<&String> {
-                    mine.iter().filter_map(|c| f(c)).collect()
-                };
-                events.push(NewAuditEvent::new(
-                    POSTURE_ACTOR,
-                    "findings.update",
-                    identity_target(*id),
-                    json!({
-                        "opened": pick(|c| match c { FindingChange::Open { check, .. } => Some(check), _ => None }),
-                        "resolved": pick(|c| match c { FindingChange::Resolve { check } => Some(check), _ => None }),
-                        "acceptance_lapsed": pick(|c| match c { FindingChange::AcceptanceLapsed { check, .. } => Some(check), _ => None }),
-                    }),
-                ));
+            let mut by_identity: BTreeMap<Uuid, Vec<&FindingChange>> = BTreeMap::new();
+            for (id, change) in &changes {
+                by_identity.entry(*id).or_default().push(change);
             }
+            let events: Vec<NewAuditEvent> = by_identity
+                .into_iter()
+                .map(|(id, mine)| {
+                    let pick = |f: fn(&FindingChange) -> Option<&String>| -> Vec<&String> {
+                        mine.iter().filter_map(|c| f(c)).collect()
+                    };
+                    NewAuditEvent::new(
+                        POSTURE_ACTOR,
+                        "findings.update",
+                        identity_target(id),
+                        json!({
+                            "opened": pick(|c| match c { FindingChange::Open { check, .. } => Some(check), _ => None }),
+                            "resolved": pick(|c| match c { FindingChange::Resolve { check } => Some(check), _ => None }),
+                            "acceptance_lapsed": pick(|c| match c { FindingChange::AcceptanceLapsed { check, .. } => Some(check), _ => None }),
+                        }),
+                    )
+                })
+                .collect();
             let statements = finding_statements(&changes, now);
             self.store
                 .write(&statements, |_| events)

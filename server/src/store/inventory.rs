@@ -277,9 +277,7 @@ macro_rules! push_filters {
         }
         if query.orphaned {
             // Nobody answers for it: no owner, or an owner who has left.
-            sql.push(format_args!(
-                " AND ({p}i.owner_id IS NULL OR {p}i.owner_id IN (SELECT id FROM people WHERE active = FALSE))"
-            ));
+            sql.push(format_args!(" AND ({})", orphaned_condition(p)));
         }
         if query.expired {
             sql.push(format_args!(" AND {p}i.expires_at <= ")).push_bind(now);
@@ -298,8 +296,9 @@ macro_rules! push_filters {
         if query.ungoverned {
             // What the dashboard's governed share counts, negated.
             sql.push(format_args!(
-                " AND ({p}i.owner_id IS NULL OR {p}i.owner_id IN (SELECT id FROM people WHERE active = FALSE) \
-                 OR {p}i.expires_at IS NULL OR {p}i.revocation_path IS NULL OR trim({p}i.revocation_path) = '')"
+                " AND ({} OR {p}i.expires_at IS NULL OR {p}i.revocation_path IS NULL \
+                 OR trim({p}i.revocation_path) = '')",
+                orphaned_condition(p)
             ));
         }
         if let Some(finding) = &query.finding {
@@ -357,6 +356,14 @@ macro_rules! push_filters {
             }
         }
     }};
+}
+
+/// Nobody answers for the identity `i`: no owner, or an owner who has left (`p`: the
+/// prefix that keeps the condition off an index while walking).
+fn orphaned_condition(p: &str) -> String {
+    format!(
+        "{p}i.owner_id IS NULL OR {p}i.owner_id IN (SELECT id FROM people WHERE active = FALSE)"
+    )
 }
 
 /// The column a sort orders by.
@@ -787,13 +794,12 @@ impl Store {
                 }
                 groups
             } else {
-                let mut sql = QueryBuilder::<Db>::new(
+                let mut sql = QueryBuilder::<Db>::new(format!(
                     "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, COUNT(*), \
-                     SUM(CASE WHEN i.owner_id IS NULL \
-                         OR i.owner_id IN (SELECT id FROM people WHERE active = FALSE) \
-                         THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN {} THEN 1 ELSE 0 END), \
                      SUM(CASE WHEN i.expires_at <= ",
-                );
+                    orphaned_condition("")
+                ));
                 sql.push_bind(now)
                     .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
                 push_filters!(&mut sql, query, now);

@@ -17,7 +17,7 @@ use steward_domain::posture::findings::{
 };
 use uuid::Uuid;
 
-use super::register::{CredentialRow, EntitlementRow};
+use super::register::{corrupt, CredentialRow, EntitlementRow};
 use super::write::Statement;
 use super::{db_run, Store, StoreError};
 
@@ -81,10 +81,6 @@ struct FindingRow {
     accepted_by: Option<String>,
     accepted_at: Option<DateTime<Utc>>,
     accepted_until: Option<DateTime<Utc>>,
-}
-
-fn corrupt(what: &'static str) -> impl Fn(steward_domain::DomainError) -> StoreError {
-    move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
 const FINDING_COLUMNS: &str = "identity_id, check_id, severity, state, detail, opened_at, \

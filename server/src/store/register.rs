@@ -108,7 +108,8 @@ impl TryFrom<EntitlementRow> for Entitlement {
     }
 }
 
-fn corrupt(what: &str) -> impl Fn(steward_domain::DomainError) -> StoreError + '_ {
+/// Turns a stored value the domain refuses into a store error naming `what`.
+pub(crate) fn corrupt(what: &str) -> impl Fn(steward_domain::DomainError) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
