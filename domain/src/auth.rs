@@ -34,6 +34,10 @@ string_enum! {
         PeopleWrite = "people:write",
         /// Accept risks of findings and start a full posture evaluation.
         PostureWrite = "posture:write",
+        /// Create, launch and close review campaigns.
+        CampaignsWrite = "campaigns:write",
+        /// Decide the review items assigned to the token's creator.
+        ReviewsWrite = "reviews:write",
     }
 }
 
@@ -62,6 +66,14 @@ pub enum Action {
     ReadPosture,
     /// Accept the risk of a finding (or end an acceptance) and run a full evaluation.
     ManagePosture,
+    /// See review campaigns and their progress.
+    ReadCampaigns,
+    /// Create, launch and close review campaigns.
+    ManageCampaigns,
+    /// Decide review items (the service checks the item is the caller's to decide).
+    ReviewAccess,
+    /// Download a campaign's evidence pack.
+    ExportEvidence,
 }
 
 impl Action {
@@ -79,6 +91,10 @@ impl Action {
         Action::DeactivatePerson,
         Action::ReadPosture,
         Action::ManagePosture,
+        Action::ReadCampaigns,
+        Action::ManageCampaigns,
+        Action::ReviewAccess,
+        Action::ExportEvidence,
     ];
 
     /// The roles allowed to perform this action at all.
@@ -97,6 +113,11 @@ impl Action {
             Action::AnswerAssignment => &[Admin, Owner, Viewer, Auditor],
             Action::ReadPosture => &[Admin, Owner, Viewer, Auditor],
             Action::ManagePosture => &[Admin],
+            Action::ReadCampaigns => &[Admin, Owner, Viewer, Auditor],
+            Action::ManageCampaigns => &[Admin],
+            // Whoever an item names reviews it (the service checks it is theirs).
+            Action::ReviewAccess => &[Admin, Owner, Viewer, Auditor],
+            Action::ExportEvidence => &[Admin, Auditor],
         }
     }
 
@@ -116,6 +137,10 @@ impl Action {
             Action::DeactivatePerson => Some(Scope::PeopleWrite),
             Action::ReadPosture => Some(Scope::InventoryRead),
             Action::ManagePosture => Some(Scope::PostureWrite),
+            Action::ReadCampaigns => Some(Scope::InventoryRead),
+            Action::ManageCampaigns => Some(Scope::CampaignsWrite),
+            Action::ReviewAccess => Some(Scope::ReviewsWrite),
+            Action::ExportEvidence => Some(Scope::AuditRead),
         }
     }
 
@@ -134,6 +159,10 @@ impl Action {
             Action::DeactivatePerson => "deactivate people",
             Action::ReadPosture => "read the compliance posture",
             Action::ManagePosture => "accept risks or run a posture evaluation",
+            Action::ReadCampaigns => "see review campaigns",
+            Action::ManageCampaigns => "create, launch or close review campaigns",
+            Action::ReviewAccess => "decide access reviews",
+            Action::ExportEvidence => "download campaign evidence",
         }
     }
 }
@@ -146,6 +175,10 @@ pub enum Credential {
     Session,
     /// An API token with these scopes.
     Token { token_id: Uuid, scopes: Vec<Scope> },
+    /// A reviewer's decision in a review campaign being carried out. The campaign
+    /// service builds this only after checking the item is the reviewer's to decide;
+    /// it may change identities (remove what the reviewer revoked) and nothing else.
+    Review { campaign_id: Uuid },
 }
 
 /// The authenticated caller of an operation.
@@ -165,6 +198,13 @@ impl Principal {
         match &self.credential {
             Credential::Session => format!("user:{}", self.email),
             Credential::Token { token_id, .. } => format!("token:{token_id} (user:{})", self.email),
+            // The scheduler (no user) carrying out a decision after a restart.
+            Credential::Review { campaign_id } if self.user_id.is_nil() => {
+                format!("{} (review campaign:{campaign_id})", self.email)
+            }
+            Credential::Review { campaign_id } => {
+                format!("user:{} (review campaign:{campaign_id})", self.email)
+            }
         }
     }
 
@@ -176,6 +216,15 @@ impl Principal {
 /// Whether `principal` may perform `action`. Anonymous callers may do nothing.
 pub fn authorize(principal: Option<&Principal>, action: Action) -> Result<(), DomainError> {
     let principal = principal.ok_or(DomainError::Unauthenticated)?;
+    if let Credential::Review { .. } = principal.credential {
+        return if action == Action::ManageIdentities {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden {
+                reason: format!("a review decision cannot {}", action.describe()),
+            })
+        };
+    }
     if !action.roles().contains(&principal.role) {
         return Err(DomainError::Forbidden {
             reason: format!("the {} role cannot {}", principal.role, action.describe()),
@@ -231,6 +280,10 @@ mod tests {
             (Action::DeactivatePerson, [true, false, false, false]),
             (Action::ReadPosture, [true, true, true, true]),
             (Action::ManagePosture, [true, false, false, false]),
+            (Action::ReadCampaigns, [true, true, true, true]),
+            (Action::ManageCampaigns, [true, false, false, false]),
+            (Action::ReviewAccess, [true, true, true, true]),
+            (Action::ExportEvidence, [true, false, false, true]),
         ];
         assert_eq!(
             expected.len(),
@@ -270,6 +323,20 @@ mod tests {
         assert!(!viewer.can(Action::ReadAudit));
         // Managing users needs a person, not a token.
         assert!(!token(Role::Admin, Scope::ALL.to_vec()).can(Action::ManageUsers));
+        // A review decision carries out changes to identities, and nothing else.
+        let review = principal(
+            Role::Owner,
+            Credential::Review {
+                campaign_id: Uuid::from_u128(5),
+            },
+        );
+        assert!(review.can(Action::ManageIdentities));
+        assert!(!review.can(Action::ManageCampaigns));
+        assert!(!review.can(Action::ReadAudit));
+        assert_eq!(
+            review.audit_actor(),
+            format!("user:a@example.com (review campaign:{})", Uuid::from_u128(5))
+        );
         assert_eq!(
             reader.audit_actor(),
             format!("token:{} (user:a@example.com)", Uuid::from_u128(9))

@@ -36,7 +36,8 @@ string_enum! {
 string_enum! {
     /// Who an overdue item goes to.
     pub enum Escalation: "escalation" {
-        /// The identity's sponsor is asked as well.
+        /// The item moves to the identity's active sponsor (to the security team when
+        /// there is none, or the sponsor was already the reviewer).
         Sponsor = "sponsor",
         /// The item moves to the security team.
         SecurityTeam = "security_team",
@@ -396,6 +397,549 @@ pub fn reminder_due(
 /// Whether undecided items are overdue and escalate.
 pub fn overdue(draft: &CampaignDraft, now: DateTime<Utc>) -> bool {
     now > draft.due_at
+}
+
+string_enum! {
+    /// Where a campaign is in its life.
+    pub enum CampaignState: "campaign state" {
+        /// Created with a start in the future; launched when it comes.
+        Scheduled = "scheduled",
+        /// Launched: its items are being reviewed.
+        Open = "open",
+        /// Closed: the close policy was applied; the evidence is final.
+        Closed = "closed",
+    }
+}
+
+string_enum! {
+    /// Why an item's reviewer is who it is.
+    pub enum ReviewerKind: "reviewer kind" {
+        Owner = "owner",
+        Sponsor = "sponsor",
+        SecurityTeam = "security_team",
+        /// Someone the previous reviewer (or an admin) handed the item to.
+        Reassigned = "reassigned",
+    }
+}
+
+string_enum! {
+    /// Whether what a decision asks for has been carried out.
+    pub enum Remediation: "remediation" {
+        /// Nothing to change (certified, kept, or not decided yet).
+        NotNeeded = "not_needed",
+        /// Decided; the change is being made (or failed to start and waits for a retry).
+        Pending = "pending",
+        Done = "done",
+        /// The change could not be made; the note says why. It can be retried.
+        Failed = "failed",
+    }
+}
+
+string_enum! {
+    /// What closing did to an item nobody decided.
+    pub enum CloseOutcome: "close outcome" {
+        Kept = "kept",
+        Revoked = "revoked",
+    }
+}
+
+impl Decision {
+    /// The decision's name as stored and shown: certify, revoke, reduce, reassign, expire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Decision::Certify { .. } => "certify",
+            Decision::Revoke { .. } => "revoke",
+            Decision::Reduce { .. } => "reduce",
+            Decision::Reassign { .. } => "reassign",
+            Decision::Expire { .. } => "expire",
+        }
+    }
+
+    pub fn comment(&self) -> Option<&str> {
+        match self {
+            Decision::Certify { comment }
+            | Decision::Reduce { comment, .. }
+            | Decision::Expire { comment, .. } => comment.as_deref(),
+            Decision::Revoke { comment } | Decision::Reassign { comment, .. } => {
+                Some(comment.as_str())
+            }
+        }
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    }
+
+    /// Whether carrying it out changes the register.
+    pub fn changes_access(&self) -> bool {
+        matches!(
+            self,
+            Decision::Revoke { .. } | Decision::Reduce { .. } | Decision::Expire { .. }
+        )
+    }
+}
+
+/// One finding as the reviewer saw it at launch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotFinding {
+    pub check: String,
+    pub title: String,
+    pub severity: Severity,
+}
+
+/// An identity it delegates to, as the reviewer saw it at launch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotPeer {
+    pub id: Uuid,
+    pub name: String,
+    pub delegation: crate::delegation::DelegationKind,
+    /// Its active permissions (`resource:action`).
+    pub permissions: Vec<String>,
+}
+
+/// What a review item shows the reviewer: the identity as it was when the campaign
+/// launched. Later changes to the register do not change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemSnapshot {
+    pub name: String,
+    pub kind: crate::inventory::IdentityKind,
+    pub actor_class: crate::inventory::ActorClass,
+    pub environment: String,
+    pub status: crate::inventory::IdentityStatus,
+    pub team: Option<String>,
+    pub owner: Option<PersonRef>,
+    pub sponsor: Option<PersonRef>,
+    pub purpose: Option<String>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Open findings, worst first.
+    pub findings: Vec<SnapshotFinding>,
+    /// Active entitlements.
+    pub entitlements: Vec<crate::identity::Entitlement>,
+    /// Active credentials.
+    pub credentials: Vec<crate::identity::CredentialInfo>,
+    pub delegates_to: Vec<SnapshotPeer>,
+    /// How many identities act through this one.
+    pub delegated_from: u32,
+}
+
+impl ItemSnapshot {
+    /// The worst open finding's severity.
+    pub fn worst_finding(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Who reviews an item now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemReviewer {
+    pub kind: ReviewerKind,
+    /// `None`: the security team (any admin).
+    pub person: Option<PersonRef>,
+}
+
+impl ItemReviewer {
+    pub fn label(&self) -> String {
+        match &self.person {
+            Some(p) => format!("{} <{}>", p.display_name, p.email),
+            None => "Security team".to_owned(),
+        }
+    }
+}
+
+impl From<Reviewer> for ItemReviewer {
+    fn from(reviewer: Reviewer) -> Self {
+        match reviewer {
+            Reviewer::Owner(p) => ItemReviewer {
+                kind: ReviewerKind::Owner,
+                person: Some(p),
+            },
+            Reviewer::Sponsor(p) => ItemReviewer {
+                kind: ReviewerKind::Sponsor,
+                person: Some(p),
+            },
+            Reviewer::SecurityTeam => ItemReviewer {
+                kind: ReviewerKind::SecurityTeam,
+                person: None,
+            },
+        }
+    }
+}
+
+/// One identity to review in one campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewItem {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    pub due_at: DateTime<Utc>,
+    pub reviewed: Reviewed,
+    pub identity_id: Uuid,
+    pub reviewer: ItemReviewer,
+    /// Who had it before a reassignment or an escalation.
+    pub previous_reviewer: Option<String>,
+    pub snapshot: ItemSnapshot,
+    pub decision: Option<Decision>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub close_outcome: Option<CloseOutcome>,
+    pub remediation: Remediation,
+    pub remediation_note: Option<String>,
+    pub escalated_at: Option<DateTime<Utc>>,
+}
+
+impl ReviewItem {
+    pub fn is_decided(&self) -> bool {
+        self.decision.is_some() || self.close_outcome.is_some()
+    }
+
+    /// Whether `person` (an admin when `admin`) may decide this item: the person it
+    /// names, or any admin for the security team's items.
+    pub fn decidable_by(&self, person: Uuid, admin: bool) -> bool {
+        match &self.reviewer.person {
+            Some(reviewer) => reviewer.id == person,
+            None => admin,
+        }
+    }
+}
+
+/// Items decided out of all items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Progress {
+    pub label: String,
+    pub total: u64,
+    pub decided: u64,
+}
+
+impl Progress {
+    /// Whole percent decided (100 when there is nothing to decide).
+    pub fn percent(&self) -> u64 {
+        if self.total == 0 {
+            100
+        } else {
+            self.decided * 100 / self.total
+        }
+    }
+}
+
+/// A campaign with its counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Campaign {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub draft: CampaignDraft,
+    pub state: CampaignState,
+    /// The template it was made from.
+    pub template: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub launched_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The campaign this one recurs from.
+    pub previous_id: Option<Uuid>,
+    pub items: u64,
+    pub decided: u64,
+    /// Decided items whose change is not made yet (pending or failed).
+    pub remediation_open: u64,
+}
+
+impl Campaign {
+    pub fn progress(&self) -> Progress {
+        Progress {
+            label: self.draft.name.clone(),
+            total: self.items,
+            decided: self.decided,
+        }
+    }
+
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.state == CampaignState::Open && overdue(&self.draft, now) && self.decided < self.items
+    }
+}
+
+/// The campaigns page: every campaign, progress per control over the open ones, and
+/// what is overdue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignOverview {
+    /// Newest first.
+    pub campaigns: Vec<Campaign>,
+    /// Per catalog control evidenced by an open campaign: its items decided of all.
+    pub by_control: Vec<Progress>,
+    /// Undecided items of open campaigns past their due date (the oldest due first).
+    pub overdue: Vec<ReviewItem>,
+}
+
+/// One campaign in full: progress by reviewer and by team, and its overdue items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignDetail {
+    pub campaign: Campaign,
+    pub by_reviewer: Vec<Progress>,
+    pub by_team: Vec<Progress>,
+    pub overdue: Vec<ReviewItem>,
+}
+
+string_enum! {
+    /// Which items of a campaign to list.
+    #[derive(Default)]
+    pub enum ItemFilter: "item filter" {
+        #[default]
+        All = "all",
+        Undecided = "undecided",
+        Decided = "decided",
+        /// Decided, but the change is not made yet.
+        Remediation = "remediation",
+    }
+}
+
+/// A page of a campaign's items, in identity-name order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemPage {
+    pub items: Vec<ReviewItem>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// What a campaign is created from: a draft, optionally naming the template it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateCampaign {
+    #[serde(flatten)]
+    pub draft: CampaignDraft,
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// One decision applied to several items of the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkDecision {
+    pub items: Vec<Uuid>,
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// Must be true: bulk decisions are confirmed.
+    pub confirm: bool,
+}
+
+/// What a bulk decision did, item by item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkOutcome {
+    pub decided: Vec<Uuid>,
+    /// Items not decided, each with the reason.
+    pub refused: Vec<(Uuid, String)>,
+}
+
+/// The most items one bulk decision may cover.
+pub const MAX_BULK_ITEMS: usize = 500;
+
+/// One line of the evidence pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceRow {
+    pub item: ReviewItem,
+    /// The audit event that recorded the outcome (decision, or the close policy).
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
+}
+
+/// Everything an auditor receives about a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Evidence {
+    pub campaign: Campaign,
+    /// `(id, title)` of each control it evidences.
+    pub controls: Vec<(String, String)>,
+    pub rows: Vec<EvidenceRow>,
+    pub generated_at: DateTime<Utc>,
+}
+
+impl Evidence {
+    /// Decided items whose decision was not to certify, and items closed undecided:
+    /// what the report lists as exceptions.
+    pub fn exceptions(&self) -> impl Iterator<Item = &EvidenceRow> {
+        self.rows.iter().filter(|r| {
+            r.item.close_outcome.is_some()
+                || r.item
+                    .decision
+                    .as_ref()
+                    .is_some_and(|d| !matches!(d, Decision::Certify { .. }))
+                || matches!(r.item.remediation, Remediation::Failed | Remediation::Pending)
+        })
+    }
+
+    /// Counts per outcome: certify, revoke, reduce, expire, kept at close, revoked at close, undecided.
+    pub fn outcome_counts(&self) -> Vec<(&'static str, u64)> {
+        let mut counts: Vec<(&'static str, u64)> = [
+            "certify",
+            "revoke",
+            "reduce",
+            "expire",
+            "kept at close",
+            "revoked at close",
+            "undecided",
+        ]
+        .iter()
+        .map(|k| (*k, 0))
+        .collect();
+        for row in &self.rows {
+            let key = match (&row.item.decision, row.item.close_outcome) {
+                (Some(d), _) => d.name(),
+                (None, Some(CloseOutcome::Kept)) => "kept at close",
+                (None, Some(CloseOutcome::Revoked)) => "revoked at close",
+                (None, None) => "undecided",
+            };
+            if let Some(entry) = counts.iter_mut().find(|(k, _)| *k == key) {
+                entry.1 += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The columns of the evidence CSV.
+pub const EVIDENCE_COLUMNS: &[&str] = &[
+    "campaign_id",
+    "campaign",
+    "item_id",
+    "identity_id",
+    "identity",
+    "kind",
+    "environment",
+    "team",
+    "reviewer",
+    "reviewer_kind",
+    "decision",
+    "comment",
+    "entitlements_removed",
+    "new_expiry",
+    "decided_by",
+    "decided_at",
+    "close_outcome",
+    "remediation",
+    "remediation_note",
+    "audit_seq",
+    "audit_hash",
+];
+
+/// One CSV field, quoted when it needs to be, and with a leading `'` on text a
+/// spreadsheet would run as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// The evidence pack's CSV: a header and one line per item.
+pub fn evidence_csv(evidence: &Evidence) -> String {
+    let mut out = EVIDENCE_COLUMNS.join(",");
+    out.push('\n');
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    for row in &evidence.rows {
+        let item = &row.item;
+        let snapshot = &item.snapshot;
+        let (removed, expiry) = match &item.decision {
+            Some(Decision::Reduce { entitlements, .. }) => (
+                snapshot
+                    .entitlements
+                    .iter()
+                    .filter(|e| entitlements.contains(&e.id))
+                    .map(|e| e.permission())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                String::new(),
+            ),
+            Some(Decision::Expire { at, .. }) => (String::new(), at.to_rfc3339()),
+            _ => (String::new(), String::new()),
+        };
+        let fields = [
+            evidence.campaign.id.to_string(),
+            evidence.campaign.draft.name.clone(),
+            item.id.to_string(),
+            item.identity_id.to_string(),
+            snapshot.name.clone(),
+            snapshot.kind.to_string(),
+            snapshot.environment.clone(),
+            snapshot.team.clone().unwrap_or_default(),
+            item.reviewer
+                .person
+                .as_ref()
+                .map_or_else(|| "security team".to_owned(), |p| p.email.clone()),
+            item.reviewer.kind.to_string(),
+            item.decision
+                .as_ref()
+                .map(|d| d.name().to_owned())
+                .unwrap_or_default(),
+            item.decision
+                .as_ref()
+                .and_then(|d| d.comment())
+                .unwrap_or_default()
+                .to_owned(),
+            removed,
+            expiry,
+            item.decided_by.clone().unwrap_or_default(),
+            time(item.decided_at),
+            item.close_outcome
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            item.remediation.to_string(),
+            item.remediation_note.clone().unwrap_or_default(),
+            row.audit_seq.map(|s| s.to_string()).unwrap_or_default(),
+            row.audit_hash.clone().unwrap_or_default(),
+        ];
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+/// Where an overdue item goes under the campaign's escalation rule: the active
+/// sponsor (unless the sponsor already reviews it), else the security team. `None`:
+/// it already is with the security team.
+pub fn escalate(
+    escalation: Escalation,
+    current: &ItemReviewer,
+    sponsor: Option<(PersonRef, bool)>,
+) -> Option<ItemReviewer> {
+    if current.kind == ReviewerKind::SecurityTeam {
+        return None;
+    }
+    if escalation == Escalation::Sponsor {
+        if let Some((sponsor, true)) = sponsor {
+            let already = current.person.as_ref().is_some_and(|p| p.id == sponsor.id);
+            if !already {
+                return Some(ItemReviewer {
+                    kind: ReviewerKind::Sponsor,
+                    person: Some(sponsor),
+                });
+            }
+        }
+    }
+    Some(ItemReviewer {
+        kind: ReviewerKind::SecurityTeam,
+        person: None,
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@ use crate::ownership::{
 };
 use crate::posture::dashboard::{Dashboard, PostureReport};
 use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};
-use chrono::NaiveDate;
+use crate::campaigns::{
+    BulkDecision, BulkOutcome, Campaign, CampaignDetail, CampaignOverview, CreateCampaign,
+    Decision, Evidence, ItemFilter, ItemPage, ReviewItem,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// Reading and maintaining the register of identities.
@@ -125,6 +129,15 @@ pub trait Inventory: Send + Sync {
         principal: Option<&Principal>,
         id: Uuid,
         request: &LifecycleRequest,
+    ) -> Result<IdentityDetail, DomainError>;
+
+    /// Sets or changes the expiry (a review's "let expire"), with the reason.
+    async fn set_expiry(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        expires_at: DateTime<Utc>,
+        reason: &str,
     ) -> Result<IdentityDetail, DomainError>;
 
     /// Offboards: revokes credentials, removes entitlements and delegations, records
@@ -273,6 +286,76 @@ pub trait Posture: Send + Sync {
     ) -> Result<PostureReport, DomainError>;
 }
 
+/// Access review campaigns: running them, deciding their items, and their evidence.
+#[async_trait]
+pub trait Campaigns: Send + Sync {
+    /// Creates a campaign; one whose start has come is launched at once (its scope is
+    /// snapshotted into review items).
+    async fn create(
+        &self,
+        principal: Option<&Principal>,
+        request: &CreateCampaign,
+    ) -> Result<Campaign, DomainError>;
+
+    /// Every campaign, progress per control and the overdue items.
+    async fn overview(&self, principal: Option<&Principal>)
+        -> Result<CampaignOverview, DomainError>;
+
+    /// One campaign with its progress by reviewer and team.
+    async fn detail(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<CampaignDetail, DomainError>;
+
+    /// A page of a campaign's items.
+    async fn items(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        filter: ItemFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<ItemPage, DomainError>;
+
+    /// The caller's undecided items in open campaigns (the Reviews inbox).
+    async fn my_reviews(&self, principal: Option<&Principal>)
+        -> Result<Vec<ReviewItem>, DomainError>;
+
+    /// Decides one item; what it asks for is carried out through the inventory.
+    async fn decide(
+        &self,
+        principal: Option<&Principal>,
+        item_id: Uuid,
+        decision: &Decision,
+    ) -> Result<ReviewItem, DomainError>;
+
+    /// The same decision for several of the caller's items (confirmed).
+    async fn decide_many(
+        &self,
+        principal: Option<&Principal>,
+        request: &BulkDecision,
+    ) -> Result<BulkOutcome, DomainError>;
+
+    /// Tries again to carry out a decided item whose change failed or is pending.
+    async fn retry_remediation(
+        &self,
+        principal: Option<&Principal>,
+        item_id: Uuid,
+    ) -> Result<ReviewItem, DomainError>;
+
+    /// Closes an open campaign: applies its close policy to undecided items.
+    async fn close(&self, principal: Option<&Principal>, id: Uuid)
+        -> Result<Campaign, DomainError>;
+
+    /// The evidence pack: every item with its outcome and audit hash.
+    async fn evidence(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<Evidence, DomainError>;
+}
+
 /// Every port, handed to the UI through context and to the API through state.
 #[derive(Clone)]
 pub struct Ports {
@@ -281,4 +364,5 @@ pub struct Ports {
     pub audit: Arc<dyn AuditTrail>,
     pub imports: Arc<dyn Imports>,
     pub posture: Arc<dyn Posture>,
+    pub campaigns: Arc<dyn Campaigns>,
 }

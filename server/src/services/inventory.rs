@@ -708,6 +708,49 @@ impl Inventory for InventoryService {
         self.detail(id).await
     }
 
+    async fn set_expiry(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        expires_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<IdentityDetail, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let reason = required_text("reason", reason)?;
+        let (before, _) = self.changeable(id).await?;
+        let now = Utc::now();
+        if expires_at <= now {
+            return Err(DomainError::invalid("expires_at", "the expiry must be in the future"));
+        }
+        let max_days = self.policy.max_days(before.kind);
+        if expires_at > now + chrono::Duration::days(i64::from(max_days)) {
+            return Err(DomainError::invalid(
+                "expires_at",
+                format!("at most {max_days} days ahead for {} identities", before.actor_class),
+            ));
+        }
+        let statement = Statement::new(
+            "UPDATE identities SET expires_at = $2, updated_at = $3 WHERE id = $1 AND status <> 'retired'",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .bind(now)
+        .expect(1, "the identity was retired meanwhile; it cannot be changed");
+        let event = Self::event(
+            principal,
+            "identity.expiry",
+            id,
+            json!({ "reason": reason, "changes": { "expires_at": { "before": before.expires_at, "after": expires_at } } }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        self.posture.after_change(&[id]).await;
+        self.detail(id).await
+    }
+
     async fn retire(
         &self,
         principal: Option<&Principal>,

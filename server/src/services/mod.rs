@@ -4,8 +4,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod imports;
 pub mod inventory;
+pub mod notify;
 pub mod oidc;
 pub mod ownership;
 pub mod posture;
@@ -31,8 +33,12 @@ pub struct Services {
     pub oidc: Option<oidc::OidcService>,
     /// What one import may hold.
     pub import_limits: ImportLimits,
+    /// The expiry policy identities obey.
+    pub policy: ExpiryPolicy,
     /// The findings engine (also behind `ports.posture`), for the scheduler.
     pub posture: Arc<posture::PostureService>,
+    /// Review campaigns (also behind `ports.campaigns`), for the scheduler.
+    pub campaigns: Arc<campaigns::CampaignService>,
 }
 
 impl Services {
@@ -49,13 +55,40 @@ impl Services {
                 ..CheckSettings::default()
             },
         ));
+        Self::assemble(store, policy, posture, notify::WebhookConfig::default())
+    }
+
+    /// The same services announcing campaign events to these webhooks.
+    pub fn with_webhooks(self, webhooks: notify::WebhookConfig) -> Self {
+        let policy = self.policy;
+        let rebuilt = Self::assemble(self.store.clone(), policy, self.posture.clone(), webhooks);
         Services {
             ports: Ports {
-                inventory: Arc::new(inventory::InventoryService::new(
-                    store.clone(),
-                    policy,
-                    posture.clone(),
-                )),
+                campaigns: rebuilt.ports.campaigns,
+                ..self.ports
+            },
+            campaigns: rebuilt.campaigns,
+            ..self
+        }
+    }
+
+    fn assemble(
+        store: Store,
+        policy: ExpiryPolicy,
+        posture: Arc<posture::PostureService>,
+        webhooks: notify::WebhookConfig,
+    ) -> Self {
+        let inventory: Arc<inventory::InventoryService> = Arc::new(
+            inventory::InventoryService::new(store.clone(), policy, posture.clone()),
+        );
+        let campaigns = Arc::new(campaigns::CampaignService::new(
+            store.clone(),
+            inventory.clone(),
+            notify::Webhooks::new(webhooks),
+        ));
+        Services {
+            ports: Ports {
+                inventory,
                 ownership: Arc::new(ownership::OwnershipService::new(
                     store.clone(),
                     posture.clone(),
@@ -67,8 +100,11 @@ impl Services {
                     Some(posture.clone()),
                 )),
                 posture: posture.clone(),
+                campaigns: campaigns.clone(),
             },
             posture,
+            campaigns,
+            policy,
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),
             oidc: None,

@@ -115,6 +115,7 @@ macro_rules! push_scope {
         }
     }};
 }
+pub(crate) use push_scope;
 
 impl Store {
     /// The ids of up to `limit` identities after `after`, in id order: the batches of a
