@@ -335,7 +335,10 @@ mod tests {
         assert!(!review.can(Action::ReadAudit));
         assert_eq!(
             review.audit_actor(),
-            format!("user:a@example.com (review campaign:{})", Uuid::from_u128(5))
+            format!(
+                "user:a@example.com (review campaign:{})",
+                Uuid::from_u128(5)
+            )
         );
         assert_eq!(
             reader.audit_actor(),

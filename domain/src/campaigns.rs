@@ -772,7 +772,10 @@ impl Evidence {
                     .decision
                     .as_ref()
                     .is_some_and(|d| !matches!(d, Decision::Certify { .. }))
-                || matches!(r.item.remediation, Remediation::Failed | Remediation::Pending)
+                || matches!(
+                    r.item.remediation,
+                    Remediation::Failed | Remediation::Pending
+                )
         })
     }
 
@@ -912,6 +915,65 @@ pub fn evidence_csv(evidence: &Evidence) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A decision from a form's fields: the decision's name, the comment, the new
+/// reviewer's email (reassign), the expiry date `YYYY-MM-DD` (expire, at 00:00 UTC) and
+/// the ids of the entitlements to remove (reduce).
+pub fn decision_from_form(
+    kind: &str,
+    comment: Option<String>,
+    to: Option<String>,
+    at: Option<&str>,
+    entitlements: &[String],
+) -> Result<Decision, DomainError> {
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    Ok(match kind {
+        "certify" => Decision::Certify { comment },
+        "revoke" => Decision::Revoke {
+            comment: comment.unwrap_or_default(),
+        },
+        "reduce" => Decision::Reduce {
+            entitlements: entitlements
+                .iter()
+                .map(|e| {
+                    e.trim().parse().map_err(|_| {
+                        DomainError::invalid(
+                            "entitlements",
+                            format!("'{e}' is not an entitlement id"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            comment,
+        },
+        "reassign" => Decision::Reassign {
+            to: to.unwrap_or_default().trim().to_owned(),
+            comment: comment.unwrap_or_default(),
+        },
+        "expire" => {
+            let day = at
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .ok_or_else(|| DomainError::invalid("at", "choose the date it expires"))?;
+            let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                DomainError::invalid("at", format!("'{day}' is not a date (YYYY-MM-DD)"))
+            })?;
+            Decision::Expire {
+                at: day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                comment,
+            }
+        }
+        other => {
+            return Err(DomainError::unknown_value(
+                "decision",
+                other,
+                &["certify", "revoke", "reduce", "reassign", "expire"],
+            ))
+        }
+    })
 }
 
 /// Where an overdue item goes under the campaign's escalation rule: the active
@@ -1202,5 +1264,198 @@ mod tests {
         ));
         assert!(!overdue(&draft, draft.due_at));
         assert!(overdue(&draft, draft.due_at + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn form_fields_become_decisions() {
+        assert_eq!(
+            decision_from_form("certify", Some("  ".into()), None, None, &[]).unwrap(),
+            Decision::Certify { comment: None }
+        );
+        let e = Uuid::from_u128(3);
+        assert_eq!(
+            decision_from_form("reduce", None, None, None, &[e.to_string()]).unwrap(),
+            Decision::Reduce {
+                entitlements: vec![e],
+                comment: None
+            }
+        );
+        assert_eq!(
+            decision_from_form(
+                "expire",
+                Some("project ends".into()),
+                None,
+                Some("2027-01-31"),
+                &[]
+            )
+            .unwrap(),
+            Decision::Expire {
+                at: "2027-01-31T00:00:00Z".parse().unwrap(),
+                comment: Some("project ends".into())
+            }
+        );
+        let field = |r: Result<Decision, DomainError>| match r {
+            Err(DomainError::InvalidInput { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(decision_from_form("expire", None, None, None, &[])),
+            "at"
+        );
+        assert_eq!(
+            field(decision_from_form(
+                "expire",
+                None,
+                None,
+                Some("31/01/2027"),
+                &[]
+            )),
+            "at"
+        );
+        assert_eq!(
+            field(decision_from_form(
+                "reduce",
+                None,
+                None,
+                None,
+                &["x".into()]
+            )),
+            "entitlements"
+        );
+        assert_eq!(
+            field(decision_from_form("approve", None, None, None, &[])),
+            "decision"
+        );
+    }
+
+    #[test]
+    fn escalation_goes_to_the_active_sponsor_then_the_security_team() {
+        let ann = person("ann@example.com");
+        let sponsor = person("sponsor@example.com");
+        let owner = ItemReviewer {
+            kind: ReviewerKind::Owner,
+            person: Some(ann),
+        };
+        let to = escalate(Escalation::Sponsor, &owner, Some((sponsor.clone(), true))).unwrap();
+        assert_eq!(to.kind, ReviewerKind::Sponsor);
+        assert_eq!(to.person, Some(sponsor.clone()));
+        // A sponsor who left, or a sponsor already reviewing: the security team.
+        let team = escalate(Escalation::Sponsor, &owner, Some((sponsor.clone(), false))).unwrap();
+        assert_eq!(team.kind, ReviewerKind::SecurityTeam);
+        assert_eq!(
+            escalate(Escalation::Sponsor, &to, Some((sponsor, true)))
+                .unwrap()
+                .kind,
+            ReviewerKind::SecurityTeam
+        );
+        assert_eq!(
+            escalate(Escalation::SecurityTeam, &owner, None)
+                .unwrap()
+                .person,
+            None
+        );
+        assert_eq!(escalate(Escalation::Sponsor, &team, None), None);
+    }
+
+    #[test]
+    fn evidence_csv_has_a_line_per_item_with_its_hash_and_defuses_formulas() {
+        let ann = person("ann@example.com");
+        let kept = Uuid::from_u128(11);
+        let entitlement = crate::identity::Entitlement {
+            id: kept,
+            resource: "billing-db".into(),
+            action: "admin".into(),
+            privilege: crate::identity::Privilege::Admin,
+            grant_type: crate::identity::GrantType::Standing,
+            created_at: now(),
+            removed_at: None,
+        };
+        let snapshot = ItemSnapshot {
+            name: "=cmd|calc".into(),
+            kind: crate::inventory::IdentityKind::ServiceAccount,
+            actor_class: crate::inventory::ActorClass::Machine,
+            environment: "prod".into(),
+            status: crate::inventory::IdentityStatus::Active,
+            team: Some("payments".into()),
+            owner: Some(ann.clone()),
+            sponsor: None,
+            purpose: None,
+            last_used_at: None,
+            expires_at: None,
+            findings: vec![],
+            entitlements: vec![entitlement],
+            credentials: vec![],
+            delegates_to: vec![],
+            delegated_from: 0,
+        };
+        let item = ReviewItem {
+            id: Uuid::from_u128(21),
+            campaign_id: Uuid::from_u128(20),
+            campaign_name: "Q4".into(),
+            due_at: now(),
+            reviewed: Reviewed {
+                ownership: false,
+                entitlements: true,
+                credentials: false,
+            },
+            identity_id: Uuid::from_u128(22),
+            reviewer: ItemReviewer {
+                kind: ReviewerKind::Owner,
+                person: Some(ann),
+            },
+            previous_reviewer: None,
+            snapshot,
+            decision: Some(Decision::Reduce {
+                entitlements: vec![kept],
+                comment: Some("not needed, \"really\"".into()),
+            }),
+            decided_by: Some("user:ann@example.com".into()),
+            decided_at: Some(now()),
+            close_outcome: None,
+            remediation: Remediation::Done,
+            remediation_note: Some("removed billing-db:admin".into()),
+            escalated_at: None,
+        };
+        let campaign = Campaign {
+            id: Uuid::from_u128(20),
+            draft: TEMPLATES[1].draft(now()),
+            state: CampaignState::Closed,
+            template: Some("privileged-entitlements".into()),
+            created_by: "user:admin@example.com".into(),
+            created_at: now(),
+            launched_at: Some(now()),
+            closed_at: Some(now()),
+            previous_id: None,
+            items: 1,
+            decided: 1,
+            remediation_open: 0,
+        };
+        let evidence = Evidence {
+            campaign,
+            controls: vec![],
+            rows: vec![EvidenceRow {
+                item,
+                audit_seq: Some(42),
+                audit_hash: Some("abc123".into()),
+            }],
+            generated_at: now(),
+        };
+        let csv = evidence_csv(&evidence);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], EVIDENCE_COLUMNS.join(","));
+        assert!(lines[1].contains(",'=cmd|calc,"), "{}", lines[1]);
+        assert!(
+            lines[1].contains(",reduce,\"not needed, \"\"really\"\"\",billing-db:admin,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].ends_with(",done,removed billing-db:admin,42,abc123"),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(evidence.exceptions().count(), 1);
+        assert!(evidence.outcome_counts().contains(&("reduce", 1)));
     }
 }

@@ -8,6 +8,10 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditPage, AuditQuery, ChainReport};
 use crate::auth::Principal;
+use crate::campaigns::{
+    BulkDecision, BulkOutcome, Campaign, CampaignDetail, CampaignOverview, CreateCampaign,
+    Decision, Evidence, ItemFilter, ItemPage, ReviewItem,
+};
 use crate::delegation::NewDelegation;
 use crate::error::DomainError;
 use crate::identity::{
@@ -22,10 +26,6 @@ use crate::ownership::{
 };
 use crate::posture::dashboard::{Dashboard, PostureReport};
 use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};
-use crate::campaigns::{
-    BulkDecision, BulkOutcome, Campaign, CampaignDetail, CampaignOverview, CreateCampaign,
-    Decision, Evidence, ItemFilter, ItemPage, ReviewItem,
-};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -298,8 +298,10 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<Campaign, DomainError>;
 
     /// Every campaign, progress per control and the overdue items.
-    async fn overview(&self, principal: Option<&Principal>)
-        -> Result<CampaignOverview, DomainError>;
+    async fn overview(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<CampaignOverview, DomainError>;
 
     /// One campaign with its progress by reviewer and team.
     async fn detail(
@@ -319,8 +321,10 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<ItemPage, DomainError>;
 
     /// The caller's undecided items in open campaigns (the Reviews inbox).
-    async fn my_reviews(&self, principal: Option<&Principal>)
-        -> Result<Vec<ReviewItem>, DomainError>;
+    async fn my_reviews(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<ReviewItem>, DomainError>;
 
     /// Decides one item; what it asks for is carried out through the inventory.
     async fn decide(

@@ -579,7 +579,13 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     }
     let store = open(&database).await?;
     let mut services = Services::with_policy(store.clone(), serve.expiry_policy())
-        .with_import_limits(serve.imports.limits());
+        .with_import_limits(serve.imports.limits())
+        .with_webhooks(
+            serve
+                .webhooks
+                .config(Some(public_url.clone()))
+                .map_err(anyhow::Error::msg)?,
+        );
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);
     }
@@ -616,6 +622,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     };
     let options = web::leptos_options(serve.addr, &serve.site_root);
     let posture = services.posture.clone();
+    let campaigns = services.campaigns.clone();
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
@@ -627,6 +634,11 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             u64::from(serve.posture_interval_minutes) * 60,
         ))
     });
+    let campaign_schedule = (serve.campaign_interval_minutes > 0).then(|| {
+        campaigns.spawn_schedule(std::time::Duration::from_secs(
+            u64::from(serve.campaign_interval_minutes) * 60,
+        ))
+    });
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
     match banner {
         Some(banner) => print!("{banner}"),
@@ -636,7 +648,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     }
     web::serve(listener, app).await?;
     cleanup.abort();
-    if let Some(schedule) = schedule {
+    for schedule in schedule.into_iter().chain(campaign_schedule) {
         schedule.abort();
     }
     store.close().await;

@@ -143,10 +143,57 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_POSTURE_INTERVAL_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(0..=10080))]
     pub posture_interval_minutes: u32,
+    /// Minutes between runs of the campaign scheduler (launch campaigns whose start
+    /// came, remind reviewers, escalate overdue items, send webhooks); 0 turns it off.
+    #[arg(long, env = "STEWARD_CAMPAIGN_INTERVAL_MINUTES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=1440))]
+    pub campaign_interval_minutes: u32,
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
     pub oidc: OidcArgs,
+}
+
+/// Where campaign reminders, escalations and reassignments are announced.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhookArgs {
+    /// Receives every announcement as Steward's JSON (`event`, `id`, `text`, `data`).
+    #[arg(long = "webhook-url", env = "STEWARD_WEBHOOK_URL")]
+    pub json_url: Option<String>,
+    /// Receives every announcement as a Slack incoming-webhook payload.
+    #[arg(long = "slack-webhook-url", env = "STEWARD_SLACK_WEBHOOK_URL")]
+    pub slack_url: Option<String>,
+    /// Signs every delivery (HMAC-SHA256); required when a webhook URL is set.
+    #[arg(
+        long = "webhook-secret",
+        env = "STEWARD_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub secret: Option<String>,
+}
+
+impl WebhookArgs {
+    pub fn config(
+        &self,
+        public_url: Option<String>,
+    ) -> Result<crate::services::notify::WebhookConfig, String> {
+        use crate::services::notify::{WebhookConfig, WebhookFormat};
+        let mut targets = Vec::new();
+        if let Some(url) = self.json_url.clone().filter(|u| !u.trim().is_empty()) {
+            targets.push((WebhookFormat::Json, url));
+        }
+        if let Some(url) = self.slack_url.clone().filter(|u| !u.trim().is_empty()) {
+            targets.push((WebhookFormat::Slack, url));
+        }
+        WebhookConfig {
+            targets,
+            secret: self.secret.clone().filter(|s| !s.is_empty()),
+            public_url,
+        }
+        .validated()
+    }
 }
 
 impl ServeConfig {

@@ -5,6 +5,7 @@
 //! from this code at `/api/v1/openapi.json`.
 
 pub mod audit;
+pub mod campaigns;
 pub mod identities;
 pub mod imports;
 pub mod ownership;
@@ -163,6 +164,18 @@ impl Modify for BearerAuth {
         posture::dashboard_csv,
         posture::controls,
         posture::report,
+        campaigns::overview,
+        campaigns::create,
+        campaigns::from_template,
+        campaigns::detail,
+        campaigns::items,
+        campaigns::close,
+        campaigns::evidence,
+        campaigns::evidence_csv_file,
+        campaigns::my_reviews,
+        campaigns::decide,
+        campaigns::decide_many,
+        campaigns::retry,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -175,6 +188,7 @@ impl Modify for BearerAuth {
         (name = "tokens", description = "API tokens for automation"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "posture", description = "Findings, risk acceptance, controls and the compliance dashboard"),
+        (name = "campaigns", description = "Access review campaigns, review decisions and evidence packs"),
     )
 )]
 pub struct ApiDoc;
@@ -237,6 +251,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/posture/dashboard.csv"),
     ("GET", "/api/v1/posture/controls"),
     ("GET", "/api/v1/posture/reports/{day}"),
+    ("GET", "/api/v1/campaigns"),
+    ("POST", "/api/v1/campaigns"),
+    ("POST", "/api/v1/campaigns/from-template/{template}"),
+    ("GET", "/api/v1/campaigns/{id}"),
+    ("GET", "/api/v1/campaigns/{id}/items"),
+    ("POST", "/api/v1/campaigns/{id}/close"),
+    ("GET", "/api/v1/campaigns/{id}/evidence"),
+    ("GET", "/api/v1/campaigns/{id}/evidence.csv"),
+    ("GET", "/api/v1/reviews"),
+    ("POST", "/api/v1/reviews/bulk"),
+    ("POST", "/api/v1/reviews/{id}/decision"),
+    ("POST", "/api/v1/reviews/{id}/retry"),
     ("POST", "/api/v1/people/{id}/deactivate"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
@@ -322,6 +348,26 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/posture/dashboard.csv", get(posture::dashboard_csv))
         .route("/posture/controls", get(posture::controls))
         .route("/posture/reports/{day}", get(posture::report))
+        .route(
+            "/campaigns",
+            get(campaigns::overview).post(campaigns::create),
+        )
+        .route(
+            "/campaigns/from-template/{template}",
+            post(campaigns::from_template),
+        )
+        .route("/campaigns/{id}", get(campaigns::detail))
+        .route("/campaigns/{id}/items", get(campaigns::items))
+        .route("/campaigns/{id}/close", post(campaigns::close))
+        .route("/campaigns/{id}/evidence", get(campaigns::evidence))
+        .route(
+            "/campaigns/{id}/evidence.csv",
+            get(campaigns::evidence_csv_file),
+        )
+        .route("/reviews", get(campaigns::my_reviews))
+        .route("/reviews/bulk", post(campaigns::decide_many))
+        .route("/reviews/{id}/decision", post(campaigns::decide))
+        .route("/reviews/{id}/retry", post(campaigns::retry))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

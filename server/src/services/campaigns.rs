@@ -14,9 +14,9 @@ use steward_domain::auth::{authorize, normalize_email, Action, Credential, Princ
 use steward_domain::campaigns::{
     check_decision, choose_reviewer, escalate, overdue, reminder_due, BulkDecision, BulkOutcome,
     Campaign, CampaignDetail, CampaignOverview, CampaignState, CloseOutcome, ClosePolicy,
-    CreateCampaign, Decision, Evidence, EvidenceRow, ItemFacts, ItemFilter, ItemPage,
-    ItemReviewer, ItemSnapshot, Progress, Remediation, ReviewItem, ReviewerKind, SnapshotFinding,
-    SnapshotPeer, MAX_BULK_ITEMS, TEMPLATES,
+    CreateCampaign, Decision, Evidence, EvidenceRow, ItemFacts, ItemFilter, ItemPage, ItemReviewer,
+    ItemSnapshot, Progress, Remediation, ReviewItem, ReviewerKind, SnapshotFinding, SnapshotPeer,
+    MAX_BULK_ITEMS, TEMPLATES,
 };
 use steward_domain::identity::RetireRequest;
 use steward_domain::inventory::{IdentityQuery, IdentityStatus, IdentitySummary};
@@ -187,7 +187,10 @@ impl CampaignService {
                     .iter()
                     .map(|p| SnapshotPeer {
                         id: p.id,
-                        name: names.get(&p.id).cloned().unwrap_or_else(|| p.id.to_string()),
+                        name: names
+                            .get(&p.id)
+                            .cloned()
+                            .unwrap_or_else(|| p.id.to_string()),
                         delegation: p.delegation,
                         permissions: p.permissions.iter().cloned().collect(),
                     })
@@ -214,7 +217,10 @@ impl CampaignService {
         let campaign = self.campaign(id).await?;
         if campaign.state != CampaignState::Scheduled {
             return Err(DomainError::Conflict {
-                message: format!("campaign '{}' is already {}", campaign.draft.name, campaign.state),
+                message: format!(
+                    "campaign '{}' is already {}",
+                    campaign.draft.name, campaign.state
+                ),
             });
         }
         let mut query = IdentityQuery::from_query_string(&campaign.draft.scope)?;
@@ -234,7 +240,13 @@ impl CampaignService {
             let page = self.store.list_identities_at(&query, now).await?;
             let mut statements = Vec::with_capacity(page.items.len());
             for (identity, snapshot, reviewer) in self.snapshots(&page.items).await? {
-                statements.push(insert_item(Uuid::now_v7(), id, identity, &snapshot, &reviewer)?);
+                statements.push(insert_item(
+                    Uuid::now_v7(),
+                    id,
+                    identity,
+                    &snapshot,
+                    &reviewer,
+                )?);
             }
             items += statements.len() as u64;
             tx.run(&statements).await.map_err(fail)?;
@@ -344,12 +356,18 @@ impl CampaignService {
         to: &str,
         comment: &str,
     ) -> Result<ReviewItem, DomainError> {
-        let email = normalize_email(to).map_err(|_| DomainError::invalid("to", "the new reviewer's email"))?;
+        let email = normalize_email(to)
+            .map_err(|_| DomainError::invalid("to", "the new reviewer's email"))?;
         let person = self
             .store
             .find_person_by_email(&email)
             .await?
-            .ok_or_else(|| DomainError::invalid("to", format!("nobody with the email {email} is in the directory")))?;
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "to",
+                    format!("nobody with the email {email} is in the directory"),
+                )
+            })?;
         if !person.active {
             return Err(DomainError::invalid("to", format!("{email} has left")));
         }
@@ -364,8 +382,16 @@ impl CampaignService {
                 format!("{email} has no Steward account to review with"),
             ));
         }
-        if item.reviewer.person.as_ref().is_some_and(|p| p.id == person.id) {
-            return Err(DomainError::invalid("to", format!("{email} already reviews this item")));
+        if item
+            .reviewer
+            .person
+            .as_ref()
+            .is_some_and(|p| p.id == person.id)
+        {
+            return Err(DomainError::invalid(
+                "to",
+                format!("{email} already reviews this item"),
+            ));
         }
         let now = Utc::now();
         let update = reviewer_condition(
@@ -388,7 +414,10 @@ impl CampaignService {
             item.due_at.format("%Y-%m-%d"),
             comment.trim()
         );
-        let mut statements = vec![update, notification(person.id, Some(item.identity_id), &message, now)];
+        let mut statements = vec![
+            update,
+            notification(person.id, Some(item.identity_id), &message, now),
+        ];
         statements.extend(self.webhooks.outbox(
             &Announcement {
                 event: "campaign.reassigned",
@@ -502,7 +531,9 @@ impl CampaignService {
                 if item.reviewed.entitlements {
                     for e in self.store.entitlements_of(id).await? {
                         if e.removed_at.is_none() {
-                            inventory.remove_entitlement(Some(reviewer), id, e.id).await?;
+                            inventory
+                                .remove_entitlement(Some(reviewer), id, e.id)
+                                .await?;
                             done.push(format!("removed {}", e.permission()));
                         }
                     }
@@ -510,7 +541,9 @@ impl CampaignService {
                 if item.reviewed.credentials {
                     for c in self.store.credentials_of(id).await? {
                         if c.revoked_at.is_none() {
-                            inventory.revoke_credential(Some(reviewer), id, c.id).await?;
+                            inventory
+                                .revoke_credential(Some(reviewer), id, c.id)
+                                .await?;
                             done.push(format!("revoked credential {}", c.key_id));
                         }
                     }
@@ -525,7 +558,9 @@ impl CampaignService {
                 let mut done = Vec::new();
                 for e in self.store.entitlements_of(id).await? {
                     if entitlements.contains(&e.id) && e.removed_at.is_none() {
-                        inventory.remove_entitlement(Some(reviewer), id, e.id).await?;
+                        inventory
+                            .remove_entitlement(Some(reviewer), id, e.id)
+                            .await?;
                         done.push(format!("removed {}", e.permission()));
                     }
                 }
@@ -539,9 +574,14 @@ impl CampaignService {
                 let reason = format!(
                     "access review \"{}\"{}",
                     item.campaign_name,
-                    comment.as_deref().map(|c| format!(": {}", c.trim())).unwrap_or_default()
+                    comment
+                        .as_deref()
+                        .map(|c| format!(": {}", c.trim()))
+                        .unwrap_or_default()
                 );
-                inventory.set_expiry(Some(reviewer), id, *at, &reason).await?;
+                inventory
+                    .set_expiry(Some(reviewer), id, *at, &reason)
+                    .await?;
                 Ok(format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")))
             }
             Decision::Certify { .. } | Decision::Reassign { .. } => Ok("nothing to change".into()),
@@ -558,7 +598,9 @@ impl CampaignService {
                 Ok(_) => report.launched += 1,
                 // Another replica launched it first.
                 Err(DomainError::Conflict { .. }) => {}
-                Err(error) => tracing::error!(campaign = %id, %error, "launching a campaign failed"),
+                Err(error) => {
+                    tracing::error!(campaign = %id, %error, "launching a campaign failed")
+                }
             }
         }
         let admins = self.store.security_team().await?;
@@ -571,7 +613,8 @@ impl CampaignService {
         }
         let stale = now - Duration::minutes(STALE_REMEDIATION_MINUTES);
         for item in self.store.stale_remediations(stale, 100).await? {
-            self.remediate(&item, &system_principal(item.campaign_id)).await?;
+            self.remediate(&item, &system_principal(item.campaign_id))
+                .await?;
             report.remediated += 1;
         }
         report.webhooks_delivered = self.webhooks.deliver_due(&self.store, now).await?;
@@ -618,7 +661,11 @@ impl CampaignService {
                 None => admins.to_vec(),
             };
             let mut statements = vec![claim];
-            statements.extend(recipients.iter().map(|r| notification(*r, None, &message, now)));
+            statements.extend(
+                recipients
+                    .iter()
+                    .map(|r| notification(*r, None, &message, now)),
+            );
             statements.extend(self.webhooks.outbox(
                 &Announcement {
                     event: "campaign.reminder",
@@ -686,7 +733,9 @@ impl CampaignService {
                     .bind(now),
                     &item.reviewer,
                 ));
-                let to_label = to.as_ref().map_or_else(|| "Security team".to_owned(), ItemReviewer::label);
+                let to_label = to
+                    .as_ref()
+                    .map_or_else(|| "Security team".to_owned(), ItemReviewer::label);
                 *per_recipient.entry(person).or_default() += 1;
                 moved.push(json!({ "item_id": item.id, "identity": item.snapshot.name,
                                    "from": item.reviewer.label(), "to": to_label }));
@@ -697,7 +746,11 @@ impl CampaignService {
                     if *count == 1 { "" } else { "s" },
                     campaign.draft.name,
                     if *count == 1 { "was" } else { "were" },
-                    if recipient.is_some() { "you" } else { "the security team" }
+                    if recipient.is_some() {
+                        "you"
+                    } else {
+                        "the security team"
+                    }
                 );
                 let people: Vec<Uuid> = match recipient {
                     Some(p) => vec![*p],
@@ -798,7 +851,10 @@ impl Campaigns for CampaignService {
         let (draft, _) = request.draft.validated()?;
         let now = Utc::now();
         if draft.due_at <= now {
-            return Err(DomainError::invalid("due_at", "the due date has already passed"));
+            return Err(DomainError::invalid(
+                "due_at",
+                "the due date has already passed",
+            ));
         }
         if let Some(template) = &request.template {
             if !TEMPLATES.iter().any(|t| t.id == template) {
@@ -880,10 +936,7 @@ impl Campaigns for CampaignService {
         authorize(principal, Action::ReadCampaigns)?;
         self.campaign(id).await?;
         let limit = limit.clamp(1, 200);
-        let (items, total) = self
-            .store
-            .campaign_items(id, filter, offset, limit)
-            .await?;
+        let (items, total) = self.store.campaign_items(id, filter, offset, limit).await?;
         Ok(ItemPage {
             items,
             total,
@@ -900,7 +953,11 @@ impl Campaigns for CampaignService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         Ok(self
             .store
-            .reviews_for(principal.person_id, principal.role == Role::Admin, INBOX_LIMIT)
+            .reviews_for(
+                principal.person_id,
+                principal.role == Role::Admin,
+                INBOX_LIMIT,
+            )
             .await?)
     }
 

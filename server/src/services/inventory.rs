@@ -721,13 +721,19 @@ impl Inventory for InventoryService {
         let (before, _) = self.changeable(id).await?;
         let now = Utc::now();
         if expires_at <= now {
-            return Err(DomainError::invalid("expires_at", "the expiry must be in the future"));
+            return Err(DomainError::invalid(
+                "expires_at",
+                "the expiry must be in the future",
+            ));
         }
         let max_days = self.policy.max_days(before.kind);
         if expires_at > now + chrono::Duration::days(i64::from(max_days)) {
             return Err(DomainError::invalid(
                 "expires_at",
-                format!("at most {max_days} days ahead for {} identities", before.actor_class),
+                format!(
+                    "at most {max_days} days ahead for {} identities",
+                    before.actor_class
+                ),
             ));
         }
         let statement = Statement::new(

@@ -244,12 +244,10 @@ impl Store {
 
     pub async fn find_campaign(&self, id: Uuid) -> Result<Option<Campaign>, StoreError> {
         let row: Option<CampaignRow> = db_run!(self, reader, |pool| {
-            sqlx::query_as(&format!(
-                "{CAMPAIGN_COLUMNS} WHERE c.id = $1 GROUP BY c.id"
-            ))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
+            sqlx::query_as(&format!("{CAMPAIGN_COLUMNS} WHERE c.id = $1 GROUP BY c.id"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         });
         row.map(Campaign::try_from).transpose()
     }
@@ -321,7 +319,10 @@ impl Store {
     }
 
     /// Every item of a campaign, in identity-name order (the evidence pack).
-    pub async fn all_campaign_items(&self, campaign_id: Uuid) -> Result<Vec<ReviewItem>, StoreError> {
+    pub async fn all_campaign_items(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
         let rows: Vec<ItemRow> = db_run!(self, reader, |pool| {
             sqlx::query_as(&format!(
                 "{ITEM_COLUMNS} WHERE r.campaign_id = $1 ORDER BY r.identity_name, r.id"
@@ -437,7 +438,10 @@ impl Store {
     }
 
     /// Items of a campaign closed by the close policy whose change is pending.
-    pub async fn pending_close_items(&self, campaign_id: Uuid) -> Result<Vec<ReviewItem>, StoreError> {
+    pub async fn pending_close_items(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
         let rows: Vec<ItemRow> = db_run!(self, reader, |pool| {
             sqlx::query_as(&format!(
                 "{ITEM_COLUMNS} WHERE r.campaign_id = $1 AND r.close_outcome IS NOT NULL \
@@ -451,7 +455,10 @@ impl Store {
     }
 
     /// Items decided of all, per reviewer of a campaign (the security team's as one).
-    pub async fn progress_by_reviewer(&self, campaign_id: Uuid) -> Result<Vec<Progress>, StoreError> {
+    pub async fn progress_by_reviewer(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Vec<Progress>, StoreError> {
         type Row = (Option<String>, Option<String>, i64, i64);
         let rows: Vec<Row> = db_run!(self, reader, |pool| {
             sqlx::query_as(
