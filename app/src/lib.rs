@@ -5,6 +5,7 @@
 //! [`format`] so they are unit-tested without a browser.
 
 pub mod audit;
+pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod charts;
 pub mod error;
@@ -76,6 +77,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/posture") view=posture::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/posture/report") view=posture::ReportPage ssr=SsrMode::Async />
                     <Route path=path!("/controls") view=posture::ControlsPage ssr=SsrMode::Async />
+                    <Route path=path!("/reviews") view=campaigns::ReviewsPage ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns/:id/evidence") view=campaigns::EvidencePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -58,6 +58,8 @@ pub fn SiteHeader() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/inventory">"Inventory"</A>
                 <A href="/inbox">"Inbox"</A>
+                <A href="/reviews">"Reviews"</A>
+                <A href="/campaigns">"Campaigns"</A>
                 <A href="/ownership">"Ownership"</A>
                 <A href="/posture">"Posture"</A>
                 <A href="/controls">"Controls"</A>

@@ -66,7 +66,7 @@ CREATE TABLE webhook_outbox (
     format          TEXT NOT NULL CHECK (format IN ('json', 'slack')),
     body            TEXT NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     delivered_at    TIMESTAMPTZ,
     last_error      TEXT

@@ -96,6 +96,26 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
             allow(&[Admin], StatusCode::NOT_FOUND)
         }
         ("POST", "/api/v1/posture/evaluate") => allow(&[Admin], StatusCode::OK),
+        ("GET", "/api/v1/campaigns" | "/api/v1/reviews") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
+        ("POST", "/api/v1/campaigns" | "/api/v1/campaigns/from-template/{template}") => {
+            allow(&[Admin], StatusCode::CREATED)
+        }
+        ("GET", "/api/v1/campaigns/{id}" | "/api/v1/campaigns/{id}/items") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/campaigns/{id}/close") | ("POST", "/api/v1/reviews/{id}/retry") => {
+            allow(&[Admin], StatusCode::NOT_FOUND)
+        }
+        ("GET", "/api/v1/campaigns/{id}/evidence" | "/api/v1/campaigns/{id}/evidence.csv") => {
+            allow(&[Admin, Auditor], StatusCode::NOT_FOUND)
+        }
+        // An unknown item: refused in the outcome, the request itself succeeds.
+        ("POST", "/api/v1/reviews/bulk") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
+        ("POST", "/api/v1/reviews/{id}/decision") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
         other => panic!("{other:?} is not in the authorization matrix"),
     }
 }
@@ -143,6 +163,19 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
         ("POST", "/api/v1/identities/{id}/findings/{check}/reopen") => {
             r#"{"reason":"matrix"}"#.to_owned()
         }
+        ("POST", "/api/v1/campaigns") => {
+            let now = chrono::Utc::now();
+            format!(
+                r#"{{"name":"matrix","scope":"q=matches-nothing","controls":["NHI1"],"reviewed":{{"ownership":true,"entitlements":false,"credentials":false}},"starts_at":"{}","due_at":"{}","remind_every_days":7,"escalation":"sponsor","close_policy":"keep","recurrence":"once"}}"#,
+                now.to_rfc3339(),
+                (now + chrono::Duration::days(14)).to_rfc3339()
+            )
+        }
+        ("POST", "/api/v1/reviews/bulk") => {
+            r#"{"items":["00000000-0000-4000-8000-000000000000"],"decision":"certify","confirm":true}"#
+                .to_owned()
+        }
+        ("POST", "/api/v1/reviews/{id}/decision") => r#"{"decision":"certify"}"#.to_owned(),
         _ => return None,
     };
     Some(body)
@@ -167,6 +200,7 @@ fn scopes_for(role: Role) -> Vec<Scope> {
             Scope::InventoryRead,
             Scope::TokensWrite,
             Scope::InventoryWrite,
+            Scope::ReviewsWrite,
         ],
         Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
     }
@@ -232,6 +266,7 @@ async fn api_authorization_matrix() {
                         uri.replace(name, "00000000-0000-4000-8000-000000000000")
                     })
                     .replace("{check}", "no-owner")
+                    .replace("{template}", "quarterly-ownership")
                     .replace("{day}", "2000-01-01");
                 if *path == "/api/v1/imports" {
                     uri.push_str("?format=steward-csv&dry_run=true");
@@ -302,7 +337,7 @@ async fn pages_and_server_functions_by_role() {
                 *role == Role::Admin,
                 "{role}: only admins are offered New identity"
             );
-            for page in ["/inbox", "/ownership"] {
+            for page in ["/inbox", "/ownership", "/reviews", "/campaigns"] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
                     StatusCode::OK,
@@ -364,6 +399,13 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/posture/dashboard" | "/rpc/posture/evaluate" | "/rpc/posture/controls" => {
                     String::new()
                 }
+                "/rpc/campaigns/overview" | "/rpc/reviews/mine" => String::new(),
+                "/rpc/campaigns/launch" => "template=quarterly-ownership".into(),
+                "/rpc/campaigns/create" => "name=x&scope=env%3Dprod&controls=NHI1&starts_on=2030-01-01&due_on=2030-01-20&remind_every_days=7&escalation=sponsor&close_policy=keep&recurrence=once&review_ownership=on".into(),
+                "/rpc/campaigns/detail" => format!("{id}&filter=&offset=0"),
+                "/rpc/campaigns/close" | "/rpc/campaigns/retry" | "/rpc/campaigns/evidence" => id.into(),
+                "/rpc/reviews/decide" => format!("{id}&decision=certify"),
+                "/rpc/reviews/bulk" => "decision=certify&items%5B%5D=00000000-0000-4000-8000-000000000000&confirm=yes".into(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -403,6 +445,13 @@ async fn pages_and_server_functions_by_role() {
         let known: BTreeSet<String> = [
             "/rpc/audit/list",
             "/rpc/audit/verify",
+            "/rpc/campaigns/close",
+            "/rpc/campaigns/create",
+            "/rpc/campaigns/detail",
+            "/rpc/campaigns/evidence",
+            "/rpc/campaigns/launch",
+            "/rpc/campaigns/overview",
+            "/rpc/campaigns/retry",
             "/rpc/identity/assign",
             "/rpc/identity/get",
             "/rpc/identity/lifecycle",
@@ -421,6 +470,9 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/posture/evaluate",
             "/rpc/posture/reopen",
             "/rpc/posture/report",
+            "/rpc/reviews/bulk",
+            "/rpc/reviews/decide",
+            "/rpc/reviews/mine",
             "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
         ]
