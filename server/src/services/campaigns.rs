@@ -124,6 +124,9 @@ impl CampaignService {
         &self,
         page: &[IdentitySummary],
     ) -> Result<Vec<(Uuid, ItemSnapshot, ItemReviewer)>, DomainError> {
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
         let ids: Vec<Uuid> = page.iter().map(|s| s.id).collect();
         let mut subjects: BTreeMap<Uuid, _> = self
             .store
