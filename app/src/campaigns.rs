@@ -590,6 +590,7 @@ fn CampaignsView(
             {overdue_table(overview.overdue)}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -632,6 +633,7 @@ fn NewCampaignForm(create: ServerAction<CreateCampaign>) -> impl IntoView {
             <button type="submit">"Create campaign"</button>
         </ActionForm>
     }
+    .into_any()
 }
 
 #[component]
@@ -834,6 +836,7 @@ fn CampaignView(
             {pager}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -921,6 +924,7 @@ fn EvidenceView(evidence: Evidence) -> impl IntoView {
             </section>
         </article>
     }
+    .into_any()
 }
 
 #[component]
@@ -1021,7 +1025,7 @@ fn ReviewsView(
         </section>
         <p class="muted">{format!("{count} item{} to review.", if count == 1 { "" } else { "s" })}</p>
         <ol class="review-list">
-            {items.into_iter().map(|item| view! { <li><ReviewCard item decide now /></li> }).collect_view()}
+            {items.into_iter().map(|item| view! { <li><ReviewCard item decide now /></li> }.into_any()).collect_view()}
         </ol>
     }
     .into_any()
@@ -1065,7 +1069,8 @@ fn ReviewCard(
                 </li>
             }).collect_view()}
         </ul>
-    };
+    }
+    .into_any();
     let credentials = view! {
         <ul class="credentials">
             {if s.credentials.is_empty() { Some(view! { <li class="muted">"No active credentials."</li> }) } else { None }}
@@ -1074,13 +1079,14 @@ fn ReviewCard(
                 view! { <li><code>{c.key_id.clone()}</code>" "<span class="sub">{format!("{} · secret set {} ({} days ago) · last used {}", c.kind, format::date(Some(set)), (now - set).num_days(), format::date(c.last_used_at))}</span></li> }
             }).collect_view()}
         </ul>
-    };
+    }
+    .into_any();
     let delegation = (!s.delegates_to.is_empty() || s.delegated_from > 0).then(|| view! {
         <p class="sub">
             {s.delegates_to.iter().map(|p| format!("{} {} ({})", p.delegation, p.name, if p.permissions.is_empty() { "no permissions".to_owned() } else { p.permissions.join(", ") })).collect::<Vec<_>>().join("; ")}
             {(s.delegated_from > 0).then(|| format!(" · {} identities act through it", s.delegated_from))}
         </p>
-    });
+    }.into_any());
     let choices: Vec<(&str, &str)> = [
         Some(("certify", "Certify: still needed, access is right")),
         Some((
@@ -1143,4 +1149,5 @@ fn ReviewCard(
             </ActionForm>
         </article>
     }
+    .into_any()
 }

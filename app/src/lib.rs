@@ -4,6 +4,10 @@
 //! them and map the error; formatting and link building are plain functions in
 //! [`format`] so they are unit-tested without a browser.
 
+// Deeply nested views have deep types: the browser build computes their layout
+// through more query levels than the default limit of 128 allows.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod campaigns;
 #[cfg(feature = "ssr")]

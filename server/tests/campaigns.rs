@@ -605,6 +605,10 @@ async fn the_api_decides_reviews_and_reminders_reach_signed_webhooks() {
         let reviews = app.get("/reviews", &owner).await;
         assert_eq!(reviews.status, StatusCode::OK);
         assert!(reviews.body.contains("other-sync"), "the owner's undecided item is listed");
+        // The forms the item's checkboxes belong to (by their `form` attribute) exist.
+        assert!(reviews.body.contains(r#"id="bulk-form""#), "{}", reviews.body);
+        let other_form = format!(r#"id="decide-{}""#, other_item.as_str().unwrap());
+        assert!(reviews.body.contains(&other_form), "{}", reviews.body);
         let page = app.get(&format!("/campaigns/{campaign}"), &Auth::Cookie(app.login(Role::Admin).await)).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("1 of 2 decided (50%)"), "{}", page.body);
