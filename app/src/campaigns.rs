@@ -70,6 +70,8 @@ mod imp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignsData {
     pub overview: CampaignOverview,
+    /// The server's clock (the browser build has none): for overdue marks and dates.
+    pub now: chrono::DateTime<chrono::Utc>,
     pub control_chart: Option<ProgressChart>,
     pub can_manage: bool,
 }
@@ -81,6 +83,7 @@ pub async fn campaigns_overview() -> Result<CampaignsData, AppError> {
     let principal = crate::session::principal();
     let overview = ports.campaigns.overview(principal.as_ref()).await?;
     Ok(CampaignsData {
+        now: chrono::Utc::now(),
         control_chart: imp::progress_chart(
             "chart-controls-progress",
             "Review progress by control",
@@ -113,79 +116,89 @@ pub async fn launch_template(template: String) -> Result<Campaign, AppError> {
         .await?)
 }
 
-/// Creates a campaign from the form: dates are days (`YYYY-MM-DD`, UTC); a start of
-/// today or earlier launches it now.
-#[allow(clippy::too_many_arguments)]
-#[server(prefix = "/rpc", endpoint = "campaigns/create")]
-pub async fn create_campaign(
-    name: String,
-    scope: String,
-    controls: String,
-    starts_on: String,
-    due_on: String,
-    remind_every_days: String,
-    escalation: String,
-    close_policy: String,
-    recurrence: String,
-    review_ownership: Option<String>,
-    review_entitlements: Option<String>,
-    review_credentials: Option<String>,
-) -> Result<Campaign, AppError> {
-    use chrono::{NaiveTime, Utc};
-    use steward_domain::campaigns::{CampaignDraft, CreateCampaign, Reviewed};
-    use steward_domain::DomainError;
-    let ports = crate::session::ports()?;
-    let now = Utc::now();
-    let day = |field: &str, text: &str| {
-        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-            DomainError::invalid(field, format!("'{text}' is not a date (YYYY-MM-DD)"))
-        })
-    };
-    let starts = day("starts_at", &starts_on)?;
-    let starts_at = if starts <= now.date_naive() {
-        now
-    } else {
-        starts.and_time(NaiveTime::MIN).and_utc()
-    };
-    let due_at = day("due_at", &due_on)?
-        .and_hms_opt(23, 59, 59)
-        .map(|t| t.and_utc())
-        .ok_or_else(|| DomainError::invalid("due_at", "not a date"))?;
-    let draft = CampaignDraft {
-        name,
-        scope,
-        controls: controls
-            .split([',', ' '])
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        reviewed: Reviewed {
-            ownership: review_ownership.is_some(),
-            entitlements: review_entitlements.is_some(),
-            credentials: review_credentials.is_some(),
-        },
-        starts_at,
-        due_at,
-        remind_every_days: remind_every_days
-            .trim()
-            .parse()
-            .map_err(|_| DomainError::invalid("remind_every_days", "a whole number of days"))?,
-        escalation: escalation.parse()?,
-        close_policy: close_policy.parse()?,
-        recurrence: recurrence.parse()?,
-    };
-    Ok(ports
-        .campaigns
-        .create(
-            crate::session::principal().as_ref(),
-            &CreateCampaign {
-                draft,
-                template: None,
+/// The custom-campaign form's server function: one argument per field of the form.
+mod create_form {
+    #![allow(clippy::too_many_arguments)]
+    use leptos::prelude::*;
+    use steward_domain::campaigns::Campaign;
+
+    use crate::error::AppError;
+
+    /// Creates a campaign from the form: dates are days (`YYYY-MM-DD`, UTC); a start of
+    /// today or earlier launches it now.
+    #[server(prefix = "/rpc", endpoint = "campaigns/create")]
+    pub async fn create_campaign(
+        name: String,
+        scope: String,
+        controls: String,
+        starts_on: String,
+        due_on: String,
+        remind_every_days: String,
+        escalation: String,
+        close_policy: String,
+        recurrence: String,
+        review_ownership: Option<String>,
+        review_entitlements: Option<String>,
+        review_credentials: Option<String>,
+    ) -> Result<Campaign, AppError> {
+        use chrono::{NaiveTime, Utc};
+        use steward_domain::campaigns::{CampaignDraft, CreateCampaign, Reviewed};
+        use steward_domain::DomainError;
+        let ports = crate::session::ports()?;
+        let now = Utc::now();
+        let day = |field: &str, text: &str| {
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                DomainError::invalid(field, format!("'{text}' is not a date (YYYY-MM-DD)"))
+            })
+        };
+        let starts = day("starts_at", &starts_on)?;
+        let starts_at = if starts <= now.date_naive() {
+            now
+        } else {
+            starts.and_time(NaiveTime::MIN).and_utc()
+        };
+        let due_at = day("due_at", &due_on)?
+            .and_hms_opt(23, 59, 59)
+            .map(|t| t.and_utc())
+            .ok_or_else(|| DomainError::invalid("due_at", "not a date"))?;
+        let draft = CampaignDraft {
+            name,
+            scope,
+            controls: controls
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            reviewed: Reviewed {
+                ownership: review_ownership.is_some(),
+                entitlements: review_entitlements.is_some(),
+                credentials: review_credentials.is_some(),
             },
-        )
-        .await?)
+            starts_at,
+            due_at,
+            remind_every_days: remind_every_days
+                .trim()
+                .parse()
+                .map_err(|_| DomainError::invalid("remind_every_days", "a whole number of days"))?,
+            escalation: escalation.parse()?,
+            close_policy: close_policy.parse()?,
+            recurrence: recurrence.parse()?,
+        };
+        Ok(ports
+            .campaigns
+            .create(
+                crate::session::principal().as_ref(),
+                &CreateCampaign {
+                    draft,
+                    template: None,
+                },
+            )
+            .await?)
+    }
 }
+
+pub use create_form::{create_campaign, CreateCampaign};
 
 /// What one campaign's page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,13 +292,23 @@ pub async fn campaign_evidence(id: String) -> Result<Evidence, AppError> {
         .await?)
 }
 
+/// The Reviews inbox: the caller's undecided items, and the server's clock (for ages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewsData {
+    pub items: Vec<ReviewItem>,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
 #[server(prefix = "/rpc", endpoint = "reviews/mine")]
-pub async fn my_reviews() -> Result<Vec<ReviewItem>, AppError> {
+pub async fn my_reviews() -> Result<ReviewsData, AppError> {
     let ports = crate::session::ports()?;
-    Ok(ports
-        .campaigns
-        .my_reviews(crate::session::principal().as_ref())
-        .await?)
+    Ok(ReviewsData {
+        items: ports
+            .campaigns
+            .my_reviews(crate::session::principal().as_ref())
+            .await?,
+        now: chrono::Utc::now(),
+    })
 }
 
 /// Decides one item from its form.
@@ -504,10 +527,10 @@ fn CampaignsView(
 ) -> impl IntoView {
     let CampaignsData {
         overview,
+        now,
         control_chart,
         can_manage,
     } = data;
-    let now = chrono::Utc::now();
     let templates = can_manage.then(|| {
         view! {
             <section>
@@ -528,7 +551,7 @@ fn CampaignsView(
                 </div>
                 <details class="card">
                     <summary>"Custom campaign…"</summary>
-                    <NewCampaignForm create />
+                    <NewCampaignForm create today=now.date_naive() />
                 </details>
             </section>
         }
@@ -594,8 +617,10 @@ fn CampaignsView(
 }
 
 #[component]
-fn NewCampaignForm(create: ServerAction<CreateCampaign>) -> impl IntoView {
-    let today = chrono::Utc::now().date_naive();
+fn NewCampaignForm(
+    create: ServerAction<CreateCampaign>,
+    today: chrono::NaiveDate,
+) -> impl IntoView {
     let due = today + chrono::Duration::days(21);
     view! {
         <ActionForm action=create attr:class="stacked" attr:id="new-campaign">
@@ -888,7 +913,7 @@ fn EvidenceView(evidence: Evidence) -> impl IntoView {
             <nav class="breadcrumbs no-print" aria-label="Breadcrumbs"><a href="/campaigns">"Access reviews"</a>" › "<a href=format!("/campaigns/{}", campaign.id)>{draft.name.clone()}</a>" › Evidence"</nav>
             <h1>{format!("Evidence: {}", draft.name)}</h1>
             <p class="muted">{format!("Generated {} · campaign {} · {}", evidence.generated_at.format("%Y-%m-%d %H:%M UTC"), campaign.id, campaign.state)}
-                {(campaign.state != CampaignState::Closed).then(|| " · the campaign is not closed: this is an interim report")}</p>
+                {(campaign.state != CampaignState::Closed).then_some(" · the campaign is not closed: this is an interim report")}</p>
             <p class="no-print"><a href=format!("/api/v1/campaigns/{}/evidence.csv", campaign.id)>"Download the CSV"</a>" · print this page for a PDF."</p>
             <section>
                 <h2>"Scope and controls"</h2>
@@ -986,7 +1011,7 @@ pub fn ReviewsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading your reviews…"</p> }>
             {move || Suspend::new(async move {
                 match reviews.await {
-                    Ok(items) => view! { <ReviewsView items decide bulk /> }.into_any(),
+                    Ok(data) => view! { <ReviewsView items=data.items now=data.now decide bulk /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -997,6 +1022,7 @@ pub fn ReviewsPage() -> impl IntoView {
 #[component]
 fn ReviewsView(
     items: Vec<ReviewItem>,
+    now: chrono::DateTime<chrono::Utc>,
     decide: ServerAction<DecideItem>,
     bulk: ServerAction<DecideSelected>,
 ) -> impl IntoView {
@@ -1007,7 +1033,6 @@ fn ReviewsView(
         .into_any();
     }
     let count = items.len();
-    let now = chrono::Utc::now();
     view! {
         <section class="card" aria-labelledby="bulk-h">
             <h2 id="bulk-h">"Decide several at once"</h2>

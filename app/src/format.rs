@@ -383,6 +383,7 @@ pub fn describe_event(action: &str) -> String {
         "credential.revoke" => "Credential revoked".into(),
         "entitlement.add" => "Entitlement granted".into(),
         "entitlement.remove" => "Entitlement removed".into(),
+        "identity.expiry" => "Expiry changed".into(),
         "delegation.add" => "Delegation added".into(),
         "delegation.remove" => "Delegation removed".into(),
         other => other.to_owned(),

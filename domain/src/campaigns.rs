@@ -618,11 +618,7 @@ pub struct Progress {
 impl Progress {
     /// Whole percent decided (100 when there is nothing to decide).
     pub fn percent(&self) -> u64 {
-        if self.total == 0 {
-            100
-        } else {
-            self.decided * 100 / self.total
-        }
+        (self.decided * 100).checked_div(self.total).unwrap_or(100)
     }
 }
 

@@ -78,7 +78,7 @@ test("admin launches a template → the owner revokes → the entitlement is gon
   await page.goto(`/identities/${identity.id}`);
   const row = page.locator("#entitlements tbody tr", { hasText: "payments-db" });
   await expect(row).toHaveClass(/removed/);
-  await expect(page.locator("#timeline")).toContainText("entitlement.remove");
+  await expect(page.locator("#timeline")).toContainText("Entitlement removed by user:owner@steward.local (review campaign:");
 
   // The evidence report shows the decision, who made it and its audit hash.
   await page.context().clearCookies();

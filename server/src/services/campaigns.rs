@@ -328,7 +328,8 @@ impl CampaignService {
         reassigning: bool,
     ) -> Result<(), DomainError> {
         let admin = principal.role == Role::Admin;
-        if !item.decidable_by(principal.person_id, admin) && !(reassigning && admin) {
+        let allowed = item.decidable_by(principal.person_id, admin) || (reassigning && admin);
+        if !allowed {
             return Err(DomainError::Forbidden {
                 reason: format!(
                     "this item is for {} to review, not you",
