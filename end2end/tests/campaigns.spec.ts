@@ -58,9 +58,14 @@ test("admin launches a template → the owner revokes → the entitlement is gon
   const campaignUrl = page.url();
   await expect(page.locator("#campaign-progress")).toContainText("0 of");
 
-  // The owner reviews: the item shows its context; revoking needs a reason.
+  // The owner accepts the ownership (leaving their inbox as it was), then reviews: the
+  // item shows its context; revoking needs a reason.
   await page.context().clearCookies();
-  await signIn(page, "owner", "/reviews");
+  await signIn(page, "owner", "/inbox");
+  await hydrated(page);
+  await page.getByRole("button", { name: `Accept ${name}` }).click();
+  await expect(page.getByRole("status")).toContainText(`You accepted owner of ${name}`);
+  await page.goto("/reviews");
   await hydrated(page);
   const card = page.locator(`#review-${identity.id}`);
   await expect(card).toBeVisible();
