@@ -53,6 +53,7 @@ export default defineConfig({
       STEWARD_SITE_ROOT: "../target/site",
       STEWARD_DEMO_IF_EMPTY: "300",
       STEWARD_DEMO_PASSWORD: "end-to-end demo password",
+      STEWARD_GRANT_EXPIRY_SECONDS: "2",
       STEWARD_LOG: "warn",
       STEWARD_OIDC_ISSUER: issuer,
       STEWARD_OIDC_CLIENT_ID: "steward-e2e",

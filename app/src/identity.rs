@@ -18,6 +18,7 @@ use steward_domain::ownership::Assignment;
 
 use crate::error::AppError;
 use crate::format;
+use crate::grants::JitSection;
 use crate::posture::FindingsSection;
 
 /// An identity as its page shows it, with what the caller may do.
@@ -31,6 +32,8 @@ pub struct IdentityView {
     pub findings: Vec<steward_domain::posture::findings::Finding>,
     /// May accept risks of findings (and reopen them).
     pub can_accept: bool,
+    /// Just-in-time entitlements a policy makes requestable, with their open grants.
+    pub eligible: Vec<steward_domain::grants::EligibleEntitlement>,
 }
 
 #[server(prefix = "/rpc", endpoint = "identity/get")]
@@ -58,8 +61,13 @@ pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
         .posture
         .findings_of(principal.as_ref(), detail.summary.id)
         .await?;
+    let eligible = ports
+        .grants
+        .eligible(principal.as_ref(), detail.summary.id)
+        .await?;
     Ok(IdentityView {
         as_of: Utc::now(),
+        eligible,
         findings,
         can_accept: can(Action::ManagePosture),
         can_manage: can(Action::ManageIdentities),
@@ -255,10 +263,12 @@ pub fn IdentityPage() -> impl IntoView {
     let lifecycle = ServerAction::<ChangeLifecycle>::new();
     let accept = ServerAction::<crate::posture::AcceptFinding>::new();
     let reopen = ServerAction::<crate::posture::ReopenFinding>::new();
+    let request = ServerAction::<crate::grants::RequestGrant>::new();
     let identity = Resource::new(
         move || {
             (
                 id.get(),
+                request.version().get(),
                 assign.version().get(),
                 lifecycle.version().get(),
                 accept.version().get(),
@@ -271,7 +281,7 @@ pub fn IdentityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the identity…"</p> }>
             {move || Suspend::new(async move {
                 match identity.await {
-                    Ok(view) => view! { <IdentityDetailView view assign lifecycle accept reopen /> }.into_any(),
+                    Ok(view) => view! { <IdentityDetailView view assign lifecycle accept reopen request /> }.into_any(),
                     Err(error) => {
                         if let AppError::Domain(domain) = &error {
                             crate::response::set_status(domain.http_status());
@@ -298,8 +308,10 @@ fn IdentityDetailView(
     lifecycle: ServerAction<ChangeLifecycle>,
     accept: ServerAction<crate::posture::AcceptFinding>,
     reopen: ServerAction<crate::posture::ReopenFinding>,
+    request: ServerAction<crate::grants::RequestGrant>,
 ) -> impl IntoView {
     let IdentityView {
+        eligible,
         detail,
         as_of,
         can_manage,
@@ -433,6 +445,11 @@ fn IdentityDetailView(
         <section class="card">
             <h2>"Entitlements"</h2>
             <EntitlementTable entitlements=detail.entitlements.clone() />
+        </section>
+
+        <section class="card" id="jit">
+            <h2>"Just-in-time access"</h2>
+            <JitSection identity_id=s.id eligible request now=as_of />
         </section>
 
         <section class="card">

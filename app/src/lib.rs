@@ -14,6 +14,7 @@ pub mod campaigns;
 pub mod charts;
 pub mod error;
 pub mod format;
+pub mod grants;
 pub mod identity;
 pub mod imports;
 pub mod inventory;
@@ -82,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/posture/report") view=posture::ReportPage ssr=SsrMode::Async />
                     <Route path=path!("/controls") view=posture::ControlsPage ssr=SsrMode::Async />
                     <Route path=path!("/reviews") view=campaigns::ReviewsPage ssr=SsrMode::Async />
+                    <Route path=path!("/grants") view=grants::GrantsPage ssr=SsrMode::Async />
+                    <Route path=path!("/grants/policies") view=grants::PoliciesPage ssr=SsrMode::Async />
+                    <Route path=path!("/grants/:id") view=grants::GrantPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns/:id/evidence") view=campaigns::EvidencePage ssr=SsrMode::Async />

@@ -38,6 +38,10 @@ string_enum! {
         CampaignsWrite = "campaigns:write",
         /// Decide the review items assigned to the token's creator.
         ReviewsWrite = "reviews:write",
+        /// Request, approve, deny, extend and revoke just-in-time grants.
+        GrantsWrite = "grants:write",
+        /// Create, change and delete grant eligibility policies.
+        GrantsAdmin = "grants:admin",
     }
 }
 
@@ -74,6 +78,13 @@ pub enum Action {
     ReviewAccess,
     /// Download a campaign's evidence pack.
     ExportEvidence,
+    /// See grants and eligibility policies.
+    ReadGrants,
+    /// Request, approve, deny, cancel, extend or revoke grants (the service checks the
+    /// caller's part in each).
+    RequestGrant,
+    /// Create, change and delete grant eligibility policies.
+    ManageGrantPolicies,
 }
 
 impl Action {
@@ -95,6 +106,9 @@ impl Action {
         Action::ManageCampaigns,
         Action::ReviewAccess,
         Action::ExportEvidence,
+        Action::ReadGrants,
+        Action::RequestGrant,
+        Action::ManageGrantPolicies,
     ];
 
     /// The roles allowed to perform this action at all.
@@ -118,6 +132,8 @@ impl Action {
             // Whoever an item names reviews it (the service checks it is theirs).
             Action::ReviewAccess => &[Admin, Owner, Viewer, Auditor],
             Action::ExportEvidence => &[Admin, Auditor],
+            Action::ReadGrants | Action::RequestGrant => &[Admin, Owner, Viewer, Auditor],
+            Action::ManageGrantPolicies => &[Admin],
         }
     }
 
@@ -141,6 +157,9 @@ impl Action {
             Action::ManageCampaigns => Some(Scope::CampaignsWrite),
             Action::ReviewAccess => Some(Scope::ReviewsWrite),
             Action::ExportEvidence => Some(Scope::AuditRead),
+            Action::ReadGrants => Some(Scope::InventoryRead),
+            Action::RequestGrant => Some(Scope::GrantsWrite),
+            Action::ManageGrantPolicies => Some(Scope::GrantsAdmin),
         }
     }
 
@@ -163,6 +182,9 @@ impl Action {
             Action::ManageCampaigns => "create, launch or close review campaigns",
             Action::ReviewAccess => "decide access reviews",
             Action::ExportEvidence => "download campaign evidence",
+            Action::ReadGrants => "see just-in-time grants",
+            Action::RequestGrant => "request or decide just-in-time grants",
+            Action::ManageGrantPolicies => "manage grant eligibility policies",
         }
     }
 }
@@ -284,6 +306,9 @@ mod tests {
             (Action::ManageCampaigns, [true, false, false, false]),
             (Action::ReviewAccess, [true, true, true, true]),
             (Action::ExportEvidence, [true, false, false, true]),
+            (Action::ReadGrants, [true, true, true, true]),
+            (Action::RequestGrant, [true, true, true, true]),
+            (Action::ManageGrantPolicies, [true, false, false, false]),
         ];
         assert_eq!(
             expected.len(),

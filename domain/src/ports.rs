@@ -14,6 +14,10 @@ use crate::campaigns::{
 };
 use crate::delegation::NewDelegation;
 use crate::error::DomainError;
+use crate::grants::{
+    EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest, GrantView,
+    Policy, PolicyDraft,
+};
 use crate::identity::{
     CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
     NewEntitlement, RetireRequest, RetirementReport,
@@ -360,6 +364,86 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<Evidence, DomainError>;
 }
 
+/// Just-in-time grants: eligibility policies, requests, approvals and their end.
+#[async_trait]
+pub trait Grants: Send + Sync {
+    /// Active eligibility policies.
+    async fn policies(&self, principal: Option<&Principal>) -> Result<Vec<Policy>, DomainError>;
+
+    async fn create_policy(
+        &self,
+        principal: Option<&Principal>,
+        draft: &PolicyDraft,
+    ) -> Result<Policy, DomainError>;
+
+    async fn update_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        draft: &PolicyDraft,
+    ) -> Result<Policy, DomainError>;
+
+    /// Stops new requests under a policy (kept for the grants made under it).
+    async fn delete_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<(), DomainError>;
+
+    /// The identity's just-in-time entitlements a policy makes requestable.
+    async fn eligible(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<Vec<EligibleEntitlement>, DomainError>;
+
+    /// Requests a grant; active at once when its policy approves automatically.
+    async fn request(
+        &self,
+        principal: Option<&Principal>,
+        request: &GrantRequest,
+    ) -> Result<Grant, DomainError>;
+
+    /// Approves a pending grant; the approval that completes it starts its clock.
+    async fn approve(&self, principal: Option<&Principal>, id: Uuid) -> Result<Grant, DomainError>;
+
+    async fn deny(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &EndRequest,
+    ) -> Result<Grant, DomainError>;
+
+    /// Withdraws one's own pending request.
+    async fn cancel(&self, principal: Option<&Principal>, id: Uuid) -> Result<Grant, DomainError>;
+
+    /// Gives an active grant more time, within its policy's maximum from approval.
+    async fn extend(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &ExtendRequest,
+    ) -> Result<Grant, DomainError>;
+
+    /// Ends an active grant now.
+    async fn revoke(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        request: &EndRequest,
+    ) -> Result<Grant, DomainError>;
+
+    /// One grant with its timeline.
+    async fn view(&self, principal: Option<&Principal>, id: Uuid)
+        -> Result<GrantView, DomainError>;
+
+    async fn list(
+        &self,
+        principal: Option<&Principal>,
+        list: GrantList,
+    ) -> Result<Vec<Grant>, DomainError>;
+}
+
 /// Every port, handed to the UI through context and to the API through state.
 #[derive(Clone)]
 pub struct Ports {
@@ -369,4 +453,5 @@ pub struct Ports {
     pub imports: Arc<dyn Imports>,
     pub posture: Arc<dyn Posture>,
     pub campaigns: Arc<dyn Campaigns>,
+    pub grants: Arc<dyn Grants>,
 }

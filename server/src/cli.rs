@@ -625,6 +625,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     let options = web::leptos_options(serve.addr, &serve.site_root);
     let posture = services.posture.clone();
     let campaigns = services.campaigns.clone();
+    let grants = services.grants.clone();
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
@@ -641,6 +642,11 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             u64::from(serve.campaign_interval_minutes) * 60,
         ))
     });
+    let expiry = (serve.grant_expiry_seconds > 0).then(|| {
+        grants.spawn_expiry(std::time::Duration::from_secs(u64::from(
+            serve.grant_expiry_seconds,
+        )))
+    });
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
     match banner {
         Some(banner) => print!("{banner}"),
@@ -650,7 +656,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     }
     web::serve(listener, app).await?;
     cleanup.abort();
-    for schedule in schedule.into_iter().chain(campaign_schedule) {
+    for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
         schedule.abort();
     }
     store.close().await;

@@ -148,6 +148,11 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_CAMPAIGN_INTERVAL_MINUTES", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(0..=1440))]
     pub campaign_interval_minutes: u32,
+    /// Seconds between runs of the grant expiry worker; 0 turns it off (grants past
+    /// their expiry are refused either way).
+    #[arg(long, env = "STEWARD_GRANT_EXPIRY_SECONDS", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub grant_expiry_seconds: u32,
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]

@@ -116,6 +116,21 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         ("POST", "/api/v1/reviews/{id}/decision") => {
             allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
         }
+        ("GET", "/api/v1/grant-policies") | ("GET", "/api/v1/grants") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
+        ("POST", "/api/v1/grant-policies") => allow(&[Admin], StatusCode::CREATED),
+        ("PUT" | "DELETE", "/api/v1/grant-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/identities/{id}/eligible" | "/api/v1/grants/{id}")
+        | ("POST", "/api/v1/grants")
+        | (
+            "POST",
+            "/api/v1/grants/{id}/approve"
+            | "/api/v1/grants/{id}/deny"
+            | "/api/v1/grants/{id}/cancel"
+            | "/api/v1/grants/{id}/extend"
+            | "/api/v1/grants/{id}/revoke",
+        ) => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND),
         other => panic!("{other:?} is not in the authorization matrix"),
     }
 }
@@ -176,6 +191,16 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
                 .to_owned()
         }
         ("POST", "/api/v1/reviews/{id}/decision") => r#"{"decision":"certify"}"#.to_owned(),
+        ("POST", "/api/v1/grant-policies") | ("PUT", "/api/v1/grant-policies/{id}") => {
+            r#"{"name":"matrix","resource":"matrix-db","action":"admin","requesters":"owners","approval":"owner","max_minutes":60}"#.to_owned()
+        }
+        ("POST", "/api/v1/grants") => {
+            r#"{"identity_id":"00000000-0000-4000-8000-000000000000","entitlement_id":"00000000-0000-4000-8000-000000000000"}"#.to_owned()
+        }
+        ("POST", "/api/v1/grants/{id}/deny" | "/api/v1/grants/{id}/revoke") => {
+            r#"{"reason":"matrix"}"#.to_owned()
+        }
+        ("POST", "/api/v1/grants/{id}/extend") => r#"{"minutes":5}"#.to_owned(),
         _ => return None,
     };
     Some(body)
@@ -201,6 +226,7 @@ fn scopes_for(role: Role) -> Vec<Scope> {
             Scope::TokensWrite,
             Scope::InventoryWrite,
             Scope::ReviewsWrite,
+            Scope::GrantsWrite,
         ],
         Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
     }
@@ -337,7 +363,7 @@ async fn pages_and_server_functions_by_role() {
                 *role == Role::Admin,
                 "{role}: only admins are offered New identity"
             );
-            for page in ["/inbox", "/ownership", "/reviews", "/campaigns"] {
+            for page in ["/inbox", "/ownership", "/reviews", "/campaigns", "/grants", "/grants/policies"] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
                     StatusCode::OK,
@@ -399,7 +425,12 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/posture/dashboard" | "/rpc/posture/evaluate" | "/rpc/posture/controls" => {
                     String::new()
                 }
-                "/rpc/campaigns/overview" | "/rpc/reviews/mine" => String::new(),
+                "/rpc/campaigns/overview" | "/rpc/reviews/mine" | "/rpc/grants/policies" => String::new(),
+                "/rpc/grants/request" => "identity_id=00000000-0000-4000-8000-000000000000&entitlement_id=00000000-0000-4000-8000-000000000000".into(),
+                "/rpc/grants/change" => format!("{id}&change=approve"),
+                "/rpc/grants/list" => "list=&owner=&expiring=".into(),
+                "/rpc/grants/view" | "/rpc/grants/policy_delete" => id.into(),
+                "/rpc/grants/policy_create" => "name=x&resource=x-db&action=admin&scope=&requesters=owners&approval=owner&max_minutes=60&windows=".into(),
                 "/rpc/campaigns/launch" => "template=quarterly-ownership".into(),
                 "/rpc/campaigns/create" => "name=x&scope=env%3Dprod&controls=NHI1&starts_on=2030-01-01&due_on=2030-01-20&remind_every_days=7&escalation=sponsor&close_policy=keep&recurrence=once&review_ownership=on".into(),
                 "/rpc/campaigns/detail" => format!("{id}&filter=&offset=0"),
@@ -452,6 +483,13 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/campaigns/launch",
             "/rpc/campaigns/overview",
             "/rpc/campaigns/retry",
+            "/rpc/grants/change",
+            "/rpc/grants/list",
+            "/rpc/grants/policies",
+            "/rpc/grants/policy_create",
+            "/rpc/grants/policy_delete",
+            "/rpc/grants/request",
+            "/rpc/grants/view",
             "/rpc/identity/assign",
             "/rpc/identity/get",
             "/rpc/identity/lifecycle",

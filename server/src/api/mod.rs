@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod campaigns;
+pub mod grants;
 pub mod identities;
 pub mod imports;
 pub mod ownership;
@@ -15,7 +16,7 @@ pub mod tokens;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use steward_domain::auth::{CurrentPrincipal, Principal};
@@ -176,6 +177,19 @@ impl Modify for BearerAuth {
         campaigns::decide,
         campaigns::decide_many,
         campaigns::retry,
+        grants::policies,
+        grants::create_policy,
+        grants::update_policy,
+        grants::delete_policy,
+        grants::eligible,
+        grants::list,
+        grants::request,
+        grants::view,
+        grants::approve,
+        grants::deny,
+        grants::cancel,
+        grants::extend,
+        grants::revoke,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -189,6 +203,7 @@ impl Modify for BearerAuth {
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "posture", description = "Findings, risk acceptance, controls and the compliance dashboard"),
         (name = "campaigns", description = "Access review campaigns, review decisions and evidence packs"),
+        (name = "grants", description = "Just-in-time grants and their eligibility policies"),
     )
 )]
 pub struct ApiDoc;
@@ -263,6 +278,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/reviews/bulk"),
     ("POST", "/api/v1/reviews/{id}/decision"),
     ("POST", "/api/v1/reviews/{id}/retry"),
+    ("GET", "/api/v1/grant-policies"),
+    ("POST", "/api/v1/grant-policies"),
+    ("PUT", "/api/v1/grant-policies/{id}"),
+    ("DELETE", "/api/v1/grant-policies/{id}"),
+    ("GET", "/api/v1/identities/{id}/eligible"),
+    ("GET", "/api/v1/grants"),
+    ("POST", "/api/v1/grants"),
+    ("GET", "/api/v1/grants/{id}"),
+    ("POST", "/api/v1/grants/{id}/approve"),
+    ("POST", "/api/v1/grants/{id}/deny"),
+    ("POST", "/api/v1/grants/{id}/cancel"),
+    ("POST", "/api/v1/grants/{id}/extend"),
+    ("POST", "/api/v1/grants/{id}/revoke"),
     ("POST", "/api/v1/people/{id}/deactivate"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
@@ -368,6 +396,22 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/reviews/bulk", post(campaigns::decide_many))
         .route("/reviews/{id}/decision", post(campaigns::decide))
         .route("/reviews/{id}/retry", post(campaigns::retry))
+        .route(
+            "/grant-policies",
+            get(grants::policies).post(grants::create_policy),
+        )
+        .route(
+            "/grant-policies/{id}",
+            put(grants::update_policy).delete(grants::delete_policy),
+        )
+        .route("/identities/{id}/eligible", get(grants::eligible))
+        .route("/grants", get(grants::list).post(grants::request))
+        .route("/grants/{id}", get(grants::view))
+        .route("/grants/{id}/approve", post(grants::approve))
+        .route("/grants/{id}/deny", post(grants::deny))
+        .route("/grants/{id}/cancel", post(grants::cancel))
+        .route("/grants/{id}/extend", post(grants::extend))
+        .route("/grants/{id}/revoke", post(grants::revoke))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

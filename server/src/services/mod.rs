@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod grants;
 pub mod imports;
 pub mod inventory;
 pub mod notify;
@@ -39,6 +40,8 @@ pub struct Services {
     pub posture: Arc<posture::PostureService>,
     /// Review campaigns (also behind `ports.campaigns`), for the scheduler.
     pub campaigns: Arc<campaigns::CampaignService>,
+    /// Just-in-time grants (also behind `ports.grants`), for the expiry worker.
+    pub grants: Arc<grants::GrantService>,
 }
 
 impl Services {
@@ -65,9 +68,11 @@ impl Services {
         Services {
             ports: Ports {
                 campaigns: rebuilt.ports.campaigns,
+                grants: rebuilt.ports.grants,
                 ..self.ports
             },
             campaigns: rebuilt.campaigns,
+            grants: rebuilt.grants,
             ..self
         }
     }
@@ -81,11 +86,13 @@ impl Services {
         let inventory: Arc<inventory::InventoryService> = Arc::new(
             inventory::InventoryService::new(store.clone(), policy, posture.clone()),
         );
+        let webhooks = notify::Webhooks::new(webhooks);
         let campaigns = Arc::new(campaigns::CampaignService::new(
             store.clone(),
             inventory.clone(),
-            notify::Webhooks::new(webhooks),
+            webhooks.clone(),
         ));
+        let grants = Arc::new(grants::GrantService::new(store.clone(), webhooks));
         Services {
             ports: Ports {
                 inventory,
@@ -101,9 +108,11 @@ impl Services {
                 )),
                 posture: posture.clone(),
                 campaigns: campaigns.clone(),
+                grants: grants.clone(),
             },
             posture,
             campaigns,
+            grants,
             policy,
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod campaigns;
+pub mod grants;
 pub mod imports;
 pub mod inventory;
 pub mod people;

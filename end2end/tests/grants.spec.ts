@@ -1,0 +1,90 @@
+import { test, expect, type Page } from "@playwright/test";
+import { signIn } from "./helpers";
+import { baseURL } from "../playwright.config";
+
+// Just-in-time access in a real browser: the owner clicks Grant on an identity's page,
+// the security team approves in its inbox, the grant is listed active, and the expiry
+// worker ends it when its minute is up.
+
+async function hydrated(page: Page) {
+  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
+}
+
+async function api(page: Page, method: "POST" | "GET", path: string, data?: unknown) {
+  const response = await page.request.fetch(path, {
+    method,
+    data,
+    headers: { Origin: baseURL, "Content-Type": "application/json" },
+  });
+  expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+test("owner clicks Grant → the security team approves → active → expires", async ({ page }) => {
+  test.setTimeout(150_000);
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+
+  await signIn(page, "admin", "/grants");
+  const name = `e2e-jit-${Date.now()}`;
+  const identity = await api(page, "POST", "/api/v1/identities", {
+    name,
+    kind: "service_account",
+    environment: "prod",
+    revocation_path: "delete the service account",
+    expires_at: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+  });
+  await api(page, "POST", `/api/v1/identities/${identity.id}/entitlements`, {
+    resource: "e2e-vault",
+    action: "admin",
+    privilege: "admin",
+    grant_type: "just_in_time",
+  });
+  await api(page, "POST", `/api/v1/identities/${identity.id}/assignments`, {
+    role: "owner",
+    person: "owner@steward.local",
+    reason: "e2e grants",
+  });
+  await api(page, "POST", "/api/v1/grant-policies", {
+    name: "e2e vault break-glass",
+    resource: "e2e-*",
+    action: "admin",
+    requesters: "owners",
+    approval: "security_team",
+    max_minutes: 1,
+    reason_required: true,
+  });
+
+  // The owner asks for it from the identity's page.
+  await page.context().clearCookies();
+  await signIn(page, "owner", `/identities/${identity.id}`);
+  await hydrated(page);
+  const jit = page.locator("#jit");
+  await jit.getByLabel("Reason").fill("rotate the vault root token, INC-7");
+  await jit.getByRole("button", { name: "Grant e2e-vault:admin" }).click();
+  await expect(jit.getByRole("status")).toContainText("Requested: e2e-vault:admin waits for approval");
+  await expect(jit.locator("#eligible")).toContainText("pending");
+
+  // The security team approves with one click; the clock starts now.
+  await page.context().clearCookies();
+  await signIn(page, "admin", "/grants?list=to_approve");
+  await hydrated(page);
+  await page.getByRole("button", { name: `Approve e2e-vault:admin for ${name}` }).click();
+  await expect(page.getByRole("status")).toContainText(`e2e-vault:admin of ${name}: active.`);
+
+  // Listed among the active grants, with its time left.
+  await page.goto("/grants");
+  const row = page.locator("#grants tbody tr", { hasText: name });
+  await expect(row).toContainText("active");
+  await expect(row).toContainText("min left");
+  await row.getByRole("link", { name: "e2e-vault:admin" }).click();
+  await expect(page.locator("#timeline")).toContainText("grant.activate");
+
+  // The worker expires it once its minute is up.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator("h1 .badge")).toHaveText("expired", { timeout: 1_000 });
+  }).toPass({ timeout: 120_000, intervals: [5_000] });
+  await expect(page.locator("#timeline")).toContainText("grant.expire by system:grants");
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,285 @@
+//! `/api/v1/grants` and `/api/v1/grant-policies`: just-in-time grants for people,
+//! agents and pipelines (with their own API token), and their eligibility policies.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use steward_domain::grants::{
+    EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest, GrantView,
+    Policy, PolicyDraft,
+};
+use steward_domain::DomainError;
+use uuid::Uuid;
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+
+/// Active eligibility policies.
+#[utoipa::path(get, path = "/api/v1/grant-policies", tag = "grants",
+    responses((status = 200, body = Vec<Policy>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn policies(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<Policy>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .policies(caller.principal())
+            .await?,
+    ))
+}
+
+/// Create an eligibility policy (security team).
+#[utoipa::path(post, path = "/api/v1/grant-policies", tag = "grants", request_body = PolicyDraft,
+    responses((status = 201, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(draft): ApiJson<PolicyDraft>,
+) -> Result<(StatusCode, Json<Policy>), ApiError> {
+    let created = state
+        .services
+        .ports
+        .grants
+        .create_policy(caller.principal(), &draft)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Replace a policy (security team).
+#[utoipa::path(put, path = "/api/v1/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)), request_body = PolicyDraft,
+    responses((status = 200, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<PolicyDraft>,
+) -> Result<Json<Policy>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .update_policy(caller.principal(), id, &draft)
+            .await?,
+    ))
+}
+
+/// Delete a policy: no new requests under it (its grants are kept).
+#[utoipa::path(delete, path = "/api/v1/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .ports
+        .grants
+        .delete_policy(caller.principal(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The identity's just-in-time entitlements a policy makes requestable.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/eligible", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<EligibleEntitlement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn eligible(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<EligibleEntitlement>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .eligible(caller.principal(), id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsQuery {
+    /// `active` (default), `mine` or `to_approve`.
+    pub list: Option<String>,
+    /// Active grants of this identity.
+    pub identity: Option<Uuid>,
+    /// Active grants of identities this person (email) owns or sponsors.
+    pub owner: Option<String>,
+    /// Active grants expiring within this many minutes.
+    pub expiring_minutes: Option<u32>,
+}
+
+/// Grants: the active ones (filtered), the caller's requests, or those the caller can approve.
+#[utoipa::path(get, path = "/api/v1/grants", tag = "grants", params(GrantsQuery),
+    responses((status = 200, body = Vec<Grant>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<GrantsQuery>,
+) -> Result<Json<Vec<Grant>>, ApiError> {
+    let list = match query.list.as_deref().unwrap_or("active") {
+        "active" => GrantList::Active {
+            identity: query.identity,
+            owner: query.owner,
+            expiring_minutes: query.expiring_minutes,
+        },
+        "mine" => GrantList::Mine,
+        "to_approve" => GrantList::ToApprove,
+        other => {
+            return Err(DomainError::unknown_value(
+                "list",
+                other,
+                &["active", "mine", "to_approve"],
+            )
+            .into())
+        }
+    };
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .list(caller.principal(), list)
+            .await?,
+    ))
+}
+
+/// Request a grant of a just-in-time entitlement; `201` with the grant, active at once
+/// when its policy approves automatically.
+#[utoipa::path(post, path = "/api/v1/grants", tag = "grants", request_body = GrantRequest,
+    responses((status = 201, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn request(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<(StatusCode, Json<Grant>), ApiError> {
+    let grant = state
+        .services
+        .ports
+        .grants
+        .request(caller.principal(), &request)
+        .await?;
+    Ok((StatusCode::CREATED, Json(grant)))
+}
+
+/// One grant with its timeline.
+#[utoipa::path(get, path = "/api/v1/grants/{id}", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 200, body = GrantView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn view(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<GrantView>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .view(caller.principal(), id)
+            .await?,
+    ))
+}
+
+/// Approve a pending grant.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/approve", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn approve(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .approve(caller.principal(), id)
+            .await?,
+    ))
+}
+
+/// Deny a pending grant, with the reason.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/deny", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
+    responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn deny(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<EndRequest>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .deny(caller.principal(), id, &request)
+            .await?,
+    ))
+}
+
+/// Withdraw one's own pending request.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/cancel", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .cancel(caller.principal(), id)
+            .await?,
+    ))
+}
+
+/// Give an active grant more minutes, within its policy's maximum from approval.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/extend", tag = "grants", params(("id" = Uuid, Path)), request_body = ExtendRequest,
+    responses((status = 200, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn extend(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<ExtendRequest>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .extend(caller.principal(), id, &request)
+            .await?,
+    ))
+}
+
+/// End an active grant now, with the reason.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
+    responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<EndRequest>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .revoke(caller.principal(), id, &request)
+            .await?,
+    ))
+}
