@@ -177,18 +177,16 @@ impl Store {
 
     /// One policy (deleted ones too: grants keep pointing at them).
     pub async fn find_policy(&self, id: Uuid) -> Result<Option<(Policy, bool)>, StoreError> {
-        let row: Option<(String, String, DateTime<Utc>, DateTime<Utc>, bool)> = db_run!(
-            self,
-            reader,
-            |pool| {
-                sqlx::query_as(
-                    "SELECT draft, created_by, created_at, updated_at, active FROM grant_policies WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-            }
-        );
+        /// draft, created by, created at, updated at, active
+        type Row = (String, String, DateTime<Utc>, DateTime<Utc>, bool);
+        let row: Option<Row> = db_run!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT draft, created_by, created_at, updated_at, active FROM grant_policies WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
         row.map(|(draft, created_by, created_at, updated_at, active)| {
             Ok((
                 Policy::try_from(PolicyRow {
