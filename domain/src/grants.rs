@@ -466,6 +466,50 @@ pub enum GrantList {
     ToApprove,
 }
 
+/// A short-lived credential for an active grant (a signed JWT).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuedCredential {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    pub expires_at: DateTime<Utc>,
+    pub scope: String,
+    pub jti: Uuid,
+}
+
+/// What token introspection (RFC 7662) says of a credential. An inactive one says
+/// nothing else.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// The grant the credential stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<Uuid>,
+}
+
+/// The longest a credential lives (it never outlives its grant either).
+pub const CREDENTIAL_MINUTES: i64 = 15;
+
 /// How many approvals a mode needs.
 pub fn approvals_needed(mode: ApprovalMode) -> usize {
     match mode {

@@ -16,7 +16,7 @@ use crate::delegation::NewDelegation;
 use crate::error::DomainError;
 use crate::grants::{
     EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest, GrantView,
-    Policy, PolicyDraft,
+    Introspection, IssuedCredential, Policy, PolicyDraft,
 };
 use crate::identity::{
     CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
@@ -442,6 +442,30 @@ pub trait Grants: Send + Sync {
         principal: Option<&Principal>,
         list: GrantList,
     ) -> Result<Vec<Grant>, DomainError>;
+
+    /// A signed short-lived credential for an active grant (requester, owner, security team).
+    async fn credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<IssuedCredential, DomainError>;
+
+    /// Token introspection (RFC 7662): whether a credential is active now.
+    async fn introspect(
+        &self,
+        principal: Option<&Principal>,
+        token: &str,
+    ) -> Result<Introspection, DomainError>;
+
+    /// Token revocation (RFC 7009): the credential stops being active at once.
+    async fn revoke_credential(
+        &self,
+        principal: Option<&Principal>,
+        token: &str,
+    ) -> Result<(), DomainError>;
+
+    /// The public keys credentials are signed with (JWKS), for anyone to verify them.
+    fn jwks(&self) -> serde_json::Value;
 }
 
 /// Every port, handed to the UI through context and to the API through state.

@@ -42,3 +42,15 @@ CREATE INDEX grants_expiring ON grants (expires_at) WHERE state = 'active';
 CREATE INDEX grants_by_identity ON grants (identity_id, requested_at);
 CREATE INDEX grants_by_state ON grants (state, requested_at);
 CREATE INDEX grants_by_requester ON grants (requester_person_id, requested_at);
+
+-- The short-lived credentials issued for grants: their ids (never the tokens), so a
+-- credential can be revoked before it expires and introspection can say so.
+CREATE TABLE grant_credentials (
+    jti        BLOB PRIMARY KEY NOT NULL,
+    grant_id   BLOB NOT NULL REFERENCES grants (id),
+    issued_by  TEXT NOT NULL,
+    issued_at  TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX grant_credentials_by_grant ON grant_credentials (grant_id);

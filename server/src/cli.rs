@@ -70,6 +70,13 @@ enum Command {
         #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture"])]
         scenarios: String,
     },
+    /// Add a new key for signing grant credentials (the newest signs; the others keep
+    /// verifying for the overlap window). Restart the servers to use it.
+    RotateSigningKey {
+        /// The key directory (`STEWARD_SIGNING_KEY_DIR`).
+        #[arg(long, env = "STEWARD_SIGNING_KEY_DIR", default_value = "data/keys")]
+        dir: std::path::PathBuf,
+    },
     /// Evaluate every identity against the posture checks now and take the day's
     /// snapshot (the server also does this on its schedule).
     Evaluate {
@@ -277,6 +284,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if !created.is_empty() {
                 print!("{}", demo::credentials_banner(&created, &password));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RotateSigningKey { dir } => {
+            let mut keys =
+                crate::services::keys::SigningKeys::load(&dir, chrono::Duration::hours(24))?;
+            let key = keys.rotate(chrono::Utc::now())?;
+            println!(
+                "New signing key {} in {}; restart the servers to sign with it (earlier keys keep verifying for STEWARD_SIGNING_KEY_OVERLAP_HOURS).",
+                key.kid,
+                dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Evaluate { database } => {
@@ -587,6 +605,13 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
                 .webhooks
                 .config(Some(public_url.clone()))
                 .map_err(anyhow::Error::msg)?,
+        )
+        .with_credentials(
+            std::sync::Arc::new(crate::services::keys::SigningKeys::load(
+                &serve.signing_key_dir,
+                chrono::Duration::hours(i64::from(serve.signing_key_overlap_hours)),
+            )?),
+            public_url.trim_end_matches('/').to_owned(),
         );
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);

@@ -153,6 +153,14 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_GRANT_EXPIRY_SECONDS", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(0..=3600))]
     pub grant_expiry_seconds: u32,
+    /// Where the private keys that sign grant credentials are kept (created on first
+    /// start, directory mode 0700, files 0600). Share it between replicas.
+    #[arg(long, env = "STEWARD_SIGNING_KEY_DIR", default_value = "data/keys")]
+    pub signing_key_dir: std::path::PathBuf,
+    /// Hours a replaced signing key still verifies after `steward keys rotate`.
+    #[arg(long, env = "STEWARD_SIGNING_KEY_OVERLAP_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub signing_key_overlap_hours: u32,
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]

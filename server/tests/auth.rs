@@ -120,6 +120,10 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
             allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
         }
         ("POST", "/api/v1/grant-policies") => allow(&[Admin], StatusCode::CREATED),
+        // An unknown token: inactive (introspection), nothing to revoke (RFC 7009).
+        ("POST", "/api/v1/oauth/introspect" | "/api/v1/oauth/revoke") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
         ("PUT" | "DELETE", "/api/v1/grant-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
         ("GET", "/api/v1/identities/{id}/eligible" | "/api/v1/grants/{id}")
         | ("POST", "/api/v1/grants")
@@ -129,7 +133,8 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
             | "/api/v1/grants/{id}/deny"
             | "/api/v1/grants/{id}/cancel"
             | "/api/v1/grants/{id}/extend"
-            | "/api/v1/grants/{id}/revoke",
+            | "/api/v1/grants/{id}/revoke"
+            | "/api/v1/grants/{id}/credential",
         ) => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND),
         other => panic!("{other:?} is not in the authorization matrix"),
     }
@@ -300,6 +305,12 @@ async fn api_authorization_matrix() {
                 let mut request = auth.apply(Request::builder().method(*method).uri(&uri));
                 request = request.header(header::ORIGIN, ORIGIN);
                 let body = match valid_body(method, path) {
+                    // The OAuth endpoints take forms (RFC 7662, RFC 7009).
+                    Some(_) | None if path.starts_with("/api/v1/oauth/") => {
+                        request = request
+                            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                        Body::from("token=unknown")
+                    }
                     Some(json) => {
                         request = request.header(header::CONTENT_TYPE, "application/json");
                         Body::from(json)

@@ -349,3 +349,198 @@ async fn the_grants_api() {
     })
     .await;
 }
+
+async fn form(app: &TestApp, uri: &str, auth: &Auth, body: &str) -> common::Reply {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    app.send(
+        auth.apply(Request::post(uri))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, common::ORIGIN)
+            .body(Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn credentials_are_signed_published_introspected_and_revoked() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let owner = app.principal(Role::Owner).await;
+        let ports = &app.services.ports;
+        ports
+            .grants
+            .create_policy(
+                Some(&admin),
+                &policy(
+                    "auto",
+                    "ledger-*",
+                    ApprovalMode::Automatic,
+                    Requesters::Owners,
+                ),
+            )
+            .await
+            .unwrap();
+        let (id, ent) = account_with_jit(&app, "jwt-sync", "ledger-db").await;
+        let grant = ports
+            .grants
+            .request(
+                Some(&owner),
+                &GrantRequest {
+                    identity_id: id,
+                    entitlement_id: ent,
+                    minutes: Some(5),
+                    reason: Some("x".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let owner_auth = Auth::Bearer(
+            app.token(Role::Owner, &[Scope::InventoryRead, Scope::GrantsWrite])
+                .await,
+        );
+        let issued = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/grants/{}/credential", grant.id),
+                &owner_auth,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+        let issued = issued.json();
+        let token = issued["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(issued["scope"], "ledger-db:admin");
+        assert!(
+            issued["expires_in"].as_i64().unwrap() <= 300,
+            "never beyond the grant"
+        );
+        // Its id is recorded (never the token).
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM grant_credentials").await,
+            1
+        );
+
+        // The public keys are published to anyone.
+        let jwks = app.get("/.well-known/jwks.json", &Auth::None).await;
+        assert_eq!(jwks.status, StatusCode::OK);
+        let key = &jwks.json()["keys"][0];
+        assert_eq!(key["kty"], "OKP");
+        assert_eq!(key["crv"], "Ed25519");
+        assert_eq!(key["alg"], "EdDSA");
+
+        // Introspection: active, with its claims, while the grant is active.
+        let reader = Auth::Bearer(
+            app.token(Role::Admin, &[Scope::InventoryRead, Scope::GrantsWrite])
+                .await,
+        );
+        let active = form(
+            &app,
+            "/api/v1/oauth/introspect",
+            &reader,
+            &format!("token={token}"),
+        )
+        .await;
+        assert_eq!(active.status, StatusCode::OK, "{}", active.body);
+        let active = active.json();
+        assert_eq!(active["active"], true);
+        assert_eq!(active["scope"], "ledger-db:admin");
+        assert_eq!(active["sub"], format!("steward:identity:{id}"));
+        assert_eq!(active["grant_id"], grant.id.to_string());
+        let junk = form(&app, "/api/v1/oauth/introspect", &reader, "token=not-a-jwt").await;
+        assert_eq!(junk.json(), json!({ "active": false }));
+        assert_eq!(
+            form(
+                &app,
+                "/api/v1/oauth/introspect",
+                &Auth::None,
+                &format!("token={token}")
+            )
+            .await
+            .status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Revoking the credential: inactive at once; a new one for the same grant works.
+        let revoked = form(
+            &app,
+            "/api/v1/oauth/revoke",
+            &owner_auth,
+            &format!("token={token}"),
+        )
+        .await;
+        assert_eq!(revoked.status, StatusCode::OK);
+        assert_eq!(
+            form(
+                &app,
+                "/api/v1/oauth/introspect",
+                &reader,
+                &format!("token={token}")
+            )
+            .await
+            .json()["active"],
+            false
+        );
+        let second = ports
+            .grants
+            .credential(Some(&owner), grant.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            ports
+                .grants
+                .introspect(Some(&admin), &second.access_token)
+                .await
+                .unwrap()
+                .active,
+            true
+        );
+        // Revoking the grant ends every credential of it at once.
+        ports
+            .grants
+            .revoke(
+                Some(&admin),
+                grant.id,
+                &EndRequest {
+                    reason: "incident over".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            !ports
+                .grants
+                .introspect(Some(&admin), &second.access_token)
+                .await
+                .unwrap()
+                .active
+        );
+        assert!(matches!(
+            ports.grants.credential(Some(&owner), grant.id).await,
+            Err(DomainError::Conflict { .. })
+        ));
+        // Only the requester, the owner or the security team takes a credential.
+        let viewer = app.principal(Role::Viewer).await;
+        let (id2, ent2) = account_with_jit(&app, "jwt-sync-2", "ledger-db2").await;
+        let other = ports
+            .grants
+            .request(
+                Some(&owner),
+                &GrantRequest {
+                    identity_id: id2,
+                    entitlement_id: ent2,
+                    minutes: Some(5),
+                    reason: Some("x".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            ports.grants.credential(Some(&viewer), other.id).await,
+            Err(DomainError::Forbidden { .. })
+        ));
+    })
+    .await;
+}

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use steward_domain::grants::{
     EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest, GrantView,
-    Policy, PolicyDraft,
+    Introspection, IssuedCredential, Policy, PolicyDraft,
 };
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -282,4 +282,74 @@ pub async fn revoke(
             .revoke(caller.principal(), id, &request)
             .await?,
     ))
+}
+
+/// A signed short-lived credential (EdDSA JWT) for an active grant: `sub` is the
+/// identity's SPIFFE ID (or `steward:identity:<id>`), `scope` the entitlement, `exp` at
+/// most 15 minutes away and never after the grant ends. Verify it with
+/// `/.well-known/jwks.json`.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/credential", tag = "grants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = IssuedCredential), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn credential(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<(StatusCode, Json<IssuedCredential>), ApiError> {
+    let issued = state
+        .services
+        .ports
+        .grants
+        .credential(caller.principal(), id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// A form with the token (RFC 7662 and RFC 7009 requests).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenForm {
+    pub token: String,
+    /// Accepted and ignored (there is one kind of token).
+    pub token_type_hint: Option<String>,
+}
+
+/// Token introspection (RFC 7662): `{"active": true, …}` while the credential's grant is
+/// active and the credential was not revoked; `{"active": false}` otherwise.
+#[utoipa::path(post, path = "/api/v1/oauth/introspect", tag = "grants",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Introspection), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn introspect(
+    State(state): State<ApiState>,
+    caller: Caller,
+    form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Json<Introspection>, ApiError> {
+    let axum::Form(form) = form.map_err(|e| DomainError::invalid("token", e.body_text()))?;
+    Ok(Json(
+        state
+            .services
+            .ports
+            .grants
+            .introspect(caller.principal(), &form.token)
+            .await?,
+    ))
+}
+
+/// Token revocation (RFC 7009): the credential is inactive at once. Unknown tokens are
+/// not an error.
+#[utoipa::path(post, path = "/api/v1/oauth/revoke", tag = "grants",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_credential(
+    State(state): State<ApiState>,
+    caller: Caller,
+    form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Result<StatusCode, ApiError> {
+    let axum::Form(form) = form.map_err(|e| DomainError::invalid("token", e.body_text()))?;
+    state
+        .services
+        .ports
+        .grants
+        .revoke_credential(caller.principal(), &form.token)
+        .await?;
+    Ok(StatusCode::OK)
 }

@@ -190,6 +190,9 @@ impl Modify for BearerAuth {
         grants::cancel,
         grants::extend,
         grants::revoke,
+        grants::credential,
+        grants::introspect,
+        grants::revoke_credential,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -291,6 +294,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/grants/{id}/cancel"),
     ("POST", "/api/v1/grants/{id}/extend"),
     ("POST", "/api/v1/grants/{id}/revoke"),
+    ("POST", "/api/v1/grants/{id}/credential"),
+    ("POST", "/api/v1/oauth/introspect"),
+    ("POST", "/api/v1/oauth/revoke"),
     ("POST", "/api/v1/people/{id}/deactivate"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
@@ -412,6 +418,9 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/grants/{id}/cancel", post(grants::cancel))
         .route("/grants/{id}/extend", post(grants::extend))
         .route("/grants/{id}/revoke", post(grants::revoke))
+        .route("/grants/{id}/credential", post(grants::credential))
+        .route("/oauth/introspect", post(grants::introspect))
+        .route("/oauth/revoke", post(grants::revoke_credential))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

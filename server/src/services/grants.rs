@@ -14,7 +14,8 @@ use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::grants::{
     approval_capacity, approvals_needed, check_request, extended_expiry, in_scope, may_request,
     Actor, Approval, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList,
-    GrantRequest, GrantState, GrantView, Policy, PolicyDraft,
+    GrantRequest, GrantState, GrantView, Introspection, IssuedCredential, Policy, PolicyDraft,
+    CREDENTIAL_MINUTES,
 };
 use steward_domain::identity::GrantType;
 use steward_domain::inventory::{IdentityQuery, IdentityStatus, IdentitySummary};
@@ -23,6 +24,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
+use super::keys::{GrantClaims, SigningKeys, AUDIENCE};
 use super::notify::{notification, Announcement, Webhooks};
 use crate::store::grants::{approvals_json, insert_policy, update_policy, GrantFilter};
 use crate::store::register::IdentityExtra;
@@ -43,11 +45,39 @@ fn policy_target(id: Uuid) -> String {
 pub struct GrantService {
     store: Store,
     webhooks: Webhooks,
+    keys: Arc<SigningKeys>,
+    /// The `iss` of the credentials: Steward's public URL.
+    issuer: String,
 }
 
 impl GrantService {
-    pub fn new(store: Store, webhooks: Webhooks) -> Self {
-        GrantService { store, webhooks }
+    pub fn new(store: Store, webhooks: Webhooks, keys: Arc<SigningKeys>, issuer: String) -> Self {
+        GrantService {
+            store,
+            webhooks,
+            keys,
+            issuer,
+        }
+    }
+
+    /// The credential's claims if its signature, issuer, audience and times check out,
+    /// its grant is active now and it was not revoked.
+    async fn active_claims(&self, token: &str) -> Result<Option<GrantClaims>, DomainError> {
+        let now = Utc::now();
+        let Some(claims) = self.keys.verify(token, &self.issuer, now) else {
+            return Ok(None);
+        };
+        let (Ok(jti), Ok(grant_id)) = (claims.jti.parse::<Uuid>(), claims.grant.parse::<Uuid>())
+        else {
+            return Ok(None);
+        };
+        let Some(grant) = self.store.find_grant(grant_id).await? else {
+            return Ok(None);
+        };
+        if !grant.is_usable(now) || self.store.credential_revoked(jti).await? != Some(false) {
+            return Ok(None);
+        }
+        Ok(Some(claims))
     }
 
     async fn identity(&self, id: Uuid) -> Result<(IdentitySummary, IdentityExtra), DomainError> {
@@ -855,5 +885,146 @@ impl Grants for GrantService {
                     .await?
             }
         })
+    }
+
+    async fn credential(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<IssuedCredential, DomainError> {
+        authorize(principal, Action::RequestGrant)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let grant = self.grant(id).await?;
+        let (identity, extra) = self.identity(grant.identity_id).await?;
+        let actor = self.actor(principal, &identity, &extra).await?;
+        if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
+        {
+            return Err(DomainError::Forbidden {
+                reason: "the requester, the identity's owner or the security team takes a grant's credential".into(),
+            });
+        }
+        let now = Utc::now();
+        let Some(grant_expires) = grant.expires_at.filter(|_| grant.is_usable(now)) else {
+            return Err(DomainError::Conflict {
+                message: format!(
+                    "the grant is {}; only an active grant yields a credential",
+                    grant.state
+                ),
+            });
+        };
+        let expires = grant_expires.min(now + Duration::minutes(CREDENTIAL_MINUTES));
+        let jti = Uuid::now_v7();
+        let claims = GrantClaims {
+            iss: self.issuer.clone(),
+            sub: identity
+                .spiffe_id
+                .clone()
+                .unwrap_or_else(|| format!("steward:identity:{}", identity.id)),
+            aud: AUDIENCE.to_owned(),
+            scope: grant.scope(),
+            exp: expires.timestamp(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            jti: jti.to_string(),
+            grant: grant.id.to_string(),
+        };
+        let token = self.keys.sign(&claims).map_err(|error| {
+            tracing::error!(%error, "signing a credential failed");
+            DomainError::Internal
+        })?;
+        let record = Statement::new(
+            "INSERT INTO grant_credentials (jti, grant_id, issued_by, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(jti)
+        .bind(grant.id)
+        .bind(principal.audit_actor())
+        .bind(now)
+        .bind(expires);
+        // The credential's id and expiry are recorded; the token itself is not stored.
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            "grant.credential",
+            grant_target(id),
+            json!({ "jti": jti, "sub": claims.sub, "expires_at": expires, "kid": self.keys.current().kid }),
+        );
+        self.store
+            .write(&[record], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(IssuedCredential {
+            access_token: token,
+            token_type: "Bearer".into(),
+            expires_in: (expires - now).num_seconds(),
+            expires_at: expires,
+            scope: grant.scope(),
+            jti,
+        })
+    }
+
+    async fn introspect(
+        &self,
+        principal: Option<&Principal>,
+        token: &str,
+    ) -> Result<Introspection, DomainError> {
+        authorize(principal, Action::ReadGrants)?;
+        Ok(match self.active_claims(token.trim()).await? {
+            None => Introspection::default(),
+            Some(claims) => Introspection {
+                active: true,
+                scope: Some(claims.scope),
+                sub: Some(claims.sub),
+                aud: Some(claims.aud),
+                iss: Some(claims.iss),
+                exp: Some(claims.exp),
+                iat: Some(claims.iat),
+                grant_id: claims.grant.parse().ok(),
+                jti: Some(claims.jti),
+                token_type: Some("Bearer".into()),
+            },
+        })
+    }
+
+    async fn revoke_credential(
+        &self,
+        principal: Option<&Principal>,
+        token: &str,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::RequestGrant)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        // RFC 7009: an invalid or unknown token is not an error; there is nothing to revoke.
+        let Some(claims) = self.keys.verify(token.trim(), &self.issuer, Utc::now()) else {
+            return Ok(());
+        };
+        let (Ok(jti), Ok(grant_id)) = (claims.jti.parse::<Uuid>(), claims.grant.parse::<Uuid>())
+        else {
+            return Ok(());
+        };
+        let statement = Statement::new(
+            "UPDATE grant_credentials SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
+        )
+        .bind(jti)
+        .bind(Utc::now());
+        let actor = principal.audit_actor();
+        self.store
+            .write(&[statement], |counts| {
+                if counts[0] == 0 {
+                    Vec::new()
+                } else {
+                    vec![NewAuditEvent::new(
+                        actor,
+                        "grant.credential_revoke",
+                        grant_target(grant_id),
+                        json!({ "jti": jti }),
+                    )]
+                }
+            })
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(())
+    }
+
+    fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks(Utc::now())
     }
 }

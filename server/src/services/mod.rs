@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod grants;
 pub mod imports;
 pub mod inventory;
+pub mod keys;
 pub mod notify;
 pub mod oidc;
 pub mod ownership;
@@ -42,6 +43,17 @@ pub struct Services {
     pub campaigns: Arc<campaigns::CampaignService>,
     /// Just-in-time grants (also behind `ports.grants`), for the expiry worker.
     pub grants: Arc<grants::GrantService>,
+    /// Where campaign and grant events are announced.
+    pub webhook_config: notify::WebhookConfig,
+    /// How grant credentials are signed.
+    pub credentials: Credentials,
+}
+
+/// The keys grant credentials are signed with, and their issuer (Steward's public URL).
+#[derive(Clone)]
+pub struct Credentials {
+    pub keys: Arc<keys::SigningKeys>,
+    pub issuer: String,
 }
 
 impl Services {
@@ -58,13 +70,32 @@ impl Services {
                 ..CheckSettings::default()
             },
         ));
-        Self::assemble(store, policy, posture, notify::WebhookConfig::default())
+        let keys = Arc::new(
+            keys::SigningKeys::ephemeral(chrono::Duration::hours(24))
+                .unwrap_or_else(|error| panic!("no random source for a signing key: {error}")),
+        );
+        Self::assemble(
+            store,
+            policy,
+            posture,
+            notify::WebhookConfig::default(),
+            Credentials {
+                keys,
+                issuer: "http://127.0.0.1:3000".into(),
+            },
+        )
     }
 
     /// The same services announcing campaign events to these webhooks.
     pub fn with_webhooks(self, webhooks: notify::WebhookConfig) -> Self {
         let policy = self.policy;
-        let rebuilt = Self::assemble(self.store.clone(), policy, self.posture.clone(), webhooks);
+        let rebuilt = Self::assemble(
+            self.store.clone(),
+            policy,
+            self.posture.clone(),
+            webhooks,
+            self.credentials.clone(),
+        );
         Services {
             ports: Ports {
                 campaigns: rebuilt.ports.campaigns,
@@ -73,6 +104,28 @@ impl Services {
             },
             campaigns: rebuilt.campaigns,
             grants: rebuilt.grants,
+            webhook_config: rebuilt.webhook_config,
+            ..self
+        }
+    }
+
+    /// The same services signing grant credentials with `keys` as `issuer`.
+    pub fn with_credentials(self, keys: Arc<keys::SigningKeys>, issuer: String) -> Self {
+        let credentials = Credentials { keys, issuer };
+        let rebuilt = Self::assemble(
+            self.store.clone(),
+            self.policy,
+            self.posture.clone(),
+            self.webhook_config.clone(),
+            credentials.clone(),
+        );
+        Services {
+            ports: Ports {
+                grants: rebuilt.ports.grants,
+                ..self.ports
+            },
+            grants: rebuilt.grants,
+            credentials,
             ..self
         }
     }
@@ -81,18 +134,24 @@ impl Services {
         store: Store,
         policy: ExpiryPolicy,
         posture: Arc<posture::PostureService>,
-        webhooks: notify::WebhookConfig,
+        webhook_config: notify::WebhookConfig,
+        credentials: Credentials,
     ) -> Self {
         let inventory: Arc<inventory::InventoryService> = Arc::new(
             inventory::InventoryService::new(store.clone(), policy, posture.clone()),
         );
-        let webhooks = notify::Webhooks::new(webhooks);
+        let webhooks = notify::Webhooks::new(webhook_config.clone());
         let campaigns = Arc::new(campaigns::CampaignService::new(
             store.clone(),
             inventory.clone(),
             webhooks.clone(),
         ));
-        let grants = Arc::new(grants::GrantService::new(store.clone(), webhooks));
+        let grants = Arc::new(grants::GrantService::new(
+            store.clone(),
+            webhooks,
+            credentials.keys.clone(),
+            credentials.issuer.clone(),
+        ));
         Services {
             ports: Ports {
                 inventory,
@@ -114,6 +173,8 @@ impl Services {
             campaigns,
             grants,
             policy,
+            webhook_config,
+            credentials,
             auth: auth::AuthService::new(store.clone()),
             tokens: tokens::TokenService::new(store.clone()),
             oidc: None,

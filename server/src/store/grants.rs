@@ -270,6 +270,17 @@ impl Store {
         rows.into_iter().map(Grant::try_from).collect()
     }
 
+    /// Whether a credential was revoked (`None`: Steward never issued it).
+    pub async fn credential_revoked(&self, jti: Uuid) -> Result<Option<bool>, StoreError> {
+        let row: Option<Option<DateTime<Utc>>> = db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT revoked_at FROM grant_credentials WHERE jti = $1")
+                .bind(jti)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|revoked| revoked.is_some()))
+    }
+
     /// Expires up to `batch` active grants whose time ran out by `now`, each exactly
     /// once, with one audit event per grant in the same transaction. Returns them.
     /// On PostgreSQL the batch is claimed with `FOR UPDATE SKIP LOCKED`: replicas

@@ -141,11 +141,15 @@ pub fn same_origin(request: &Request, public_origin: &str) -> Result<(), String>
 }
 
 /// Paths anyone may open without signing in.
+/// Where the public keys of grant credentials are published (anyone may read them).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 fn is_public_path(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.ico"
+        || path == JWKS_PATH
         || ["/auth/", "/api/", "/rpc/", "/pkg/"]
             .iter()
             .any(|p| path.starts_with(p))

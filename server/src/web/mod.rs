@@ -47,10 +47,19 @@ pub fn leptos_options(addr: SocketAddr, site_root: &Path) -> LeptosOptions {
 #[derive(Clone)]
 struct Health {
     store: Store,
+    grants: std::sync::Arc<dyn steward_domain::ports::Grants>,
 }
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The public keys of grant credentials (JWKS), cacheable for a few minutes.
+async fn jwks(State(health): State<Health>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(health.grants.jwks()),
+    )
 }
 
 async fn readyz(State(health): State<Health>) -> impl IntoResponse {
@@ -75,8 +84,10 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
     let health = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(auth::JWKS_PATH, get(jwks))
         .with_state(Health {
             store: services.store.clone(),
+            grants: services.ports.grants.clone(),
         });
     let auth_state = AuthState {
         services: services.clone(),
@@ -173,9 +184,17 @@ const PAGE_ATTEMPTS: usize = 3;
 fn is_page_request(request: &Request<axum::body::Body>) -> bool {
     let path = request.uri().path();
     request.method() == axum::http::Method::GET
-        && !["/api/", "/auth/", "/rpc/", "/pkg/", "/healthz", "/readyz"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+        && ![
+            "/api/",
+            "/auth/",
+            "/rpc/",
+            "/pkg/",
+            "/healthz",
+            "/readyz",
+            "/.well-known/",
+        ]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 /// Renders a page, and renders it again if an attempt stalls.
