@@ -1,6 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import { signIn } from "./helpers";
 import { baseURL } from "../playwright.config";
+import { createLocalJWKSet, jwtVerify } from "jose";
 
 // Just-in-time access in a real browser: the owner clicks Grant on an identity's page,
 // the security team approves in its inbox, the grant is listed active, and the expiry
@@ -72,6 +73,27 @@ test("owner clicks Grant → the security team approves → active → expires",
   await page.getByRole("button", { name: `Approve e2e-vault:admin for ${name}` }).click();
   await expect(page.getByRole("status")).toContainText(`e2e-vault:admin of ${name}: active.`);
 
+  // The active grant yields a short-lived credential that an independent JWT library
+  // (jose) verifies against the published keys, and that introspection calls active.
+  const mine = await api(page, "GET", `/api/v1/grants?list=active&identity=${identity.id}`);
+  expect(mine).toHaveLength(1);
+  const issued = await api(page, "POST", `/api/v1/grants/${mine[0].id}/credential`, {});
+  const jwks = await (await page.request.get("/.well-known/jwks.json")).json();
+  const { payload, protectedHeader } = await jwtVerify(issued.access_token, createLocalJWKSet(jwks), {
+    issuer: baseURL,
+    audience: "steward-grants",
+    algorithms: ["EdDSA"],
+  });
+  expect(protectedHeader.alg).toBe("EdDSA");
+  expect(payload.sub).toBe(`steward:identity:${identity.id}`);
+  expect(payload.scope).toBe("e2e-vault:admin");
+  expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60);
+  const introspected = await page.request.post("/api/v1/oauth/introspect", {
+    form: { token: issued.access_token },
+    headers: { Origin: baseURL },
+  });
+  expect((await introspected.json()).active).toBe(true);
+
   // Listed among the active grants, with its time left.
   await page.goto("/grants");
   const row = page.locator("#grants tbody tr", { hasText: name });
@@ -86,5 +108,11 @@ test("owner clicks Grant → the security team approves → active → expires",
     await expect(page.locator("h1 .badge")).toHaveText("expired", { timeout: 1_000 });
   }).toPass({ timeout: 120_000, intervals: [5_000] });
   await expect(page.locator("#timeline")).toContainText("grant.expire by system:grants");
+  // Its credential is no longer active.
+  const after = await page.request.post("/api/v1/oauth/introspect", {
+    form: { token: issued.access_token },
+    headers: { Origin: baseURL },
+  });
+  expect(await after.json()).toEqual({ active: false });
   expect(errors).toEqual([]);
 });

@@ -488,14 +488,13 @@ async fn credentials_are_signed_published_introspected_and_revoked() {
             .credential(Some(&owner), grant.id)
             .await
             .unwrap();
-        assert_eq!(
+        assert!(
             ports
                 .grants
                 .introspect(Some(&admin), &second.access_token)
                 .await
                 .unwrap()
-                .active,
-            true
+                .active
         );
         // Revoking the grant ends every credential of it at once.
         ports
