@@ -54,6 +54,7 @@ export default defineConfig({
       STEWARD_DEMO_IF_EMPTY: "300",
       STEWARD_DEMO_PASSWORD: "end-to-end demo password",
       STEWARD_GRANT_EXPIRY_SECONDS: "2",
+      STEWARD_SIGNING_KEY_DIR: "../target/e2e/keys",
       STEWARD_LOG: "warn",
       STEWARD_OIDC_ISSUER: issuer,
       STEWARD_OIDC_CLIENT_ID: "steward-e2e",

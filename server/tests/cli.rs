@@ -136,6 +136,7 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
         .env("STEWARD_ADDR", "127.0.0.1:0")
         .env("STEWARD_DEMO_IF_EMPTY", "25")
         .env("STEWARD_DEMO_PASSWORD", "demo password for the test")
+        .env("STEWARD_SIGNING_KEY_DIR", dir.path().join("keys"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -294,4 +295,34 @@ fn import_previews_applies_and_names_a_bad_line() {
         String::from_utf8_lossy(&refused.stderr).trim(),
         "steward import: invalid file: bad.csv: line 5, field user_creation_time: 'soon' is not an ISO 8601 time (like 2026-01-31T12:00:00Z)"
     );
+}
+
+#[test]
+fn rotating_the_signing_key_adds_a_private_key_file_only_its_owner_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    for expected in [2, 3] {
+        let out = steward()
+            .args(["rotate-signing-key", "--dir"])
+            .arg(&keys)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("New signing key "));
+        // The first run also creates the initial key.
+        let files: Vec<_> = std::fs::read_dir(&keys)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), expected);
+        #[cfg(unix)]
+        for file in files {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{file:?}"
+            );
+        }
+    }
 }
