@@ -1,25 +1,11 @@
 import { test, expect, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
-import { baseURL } from "../playwright.config";
+import { signIn, hydrated, api } from "./helpers";
 
 // An access review in a real browser: the security team launches a template campaign,
 // the owner reviews and revokes in their Reviews inbox, the entitlement is gone from
 // the identity, and the evidence report shows the decision with its audit hash.
 
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
-}
 
-/** JSON to the API with the browser's session (same origin, as a page would send it). */
-async function api(page: Page, method: "POST" | "GET", path: string, data?: unknown) {
-  const response = await page.request.fetch(path, {
-    method,
-    data,
-    headers: { Origin: baseURL, "Content-Type": "application/json" },
-  });
-  expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
 
 test("admin launches a template → the owner revokes → the entitlement is gone and the evidence shows it", async ({ page }) => {
   const errors: string[] = [];

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signIn, hydrated, api } from "./helpers";
 import { baseURL } from "../playwright.config";
 import { createLocalJWKSet, jwtVerify } from "jose";
 
@@ -7,19 +7,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 // the security team approves in its inbox, the grant is listed active, and the expiry
 // worker ends it when its minute is up.
 
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
-}
 
-async function api(page: Page, method: "POST" | "GET", path: string, data?: unknown) {
-  const response = await page.request.fetch(path, {
-    method,
-    data,
-    headers: { Origin: baseURL, "Content-Type": "application/json" },
-  });
-  expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
 
 test("owner clicks Grant → the security team approves → active → expires", async ({ page }) => {
   test.setTimeout(150_000);

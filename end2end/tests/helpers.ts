@@ -1,4 +1,5 @@
 import { expect, type Page } from "@playwright/test";
+import { baseURL } from "../playwright.config";
 
 export const DEMO_PASSWORD = "end-to-end demo password";
 
@@ -9,4 +10,20 @@ export async function signIn(page: Page, role: "admin" | "owner" | "viewer" | "a
   await page.getByLabel("Password").fill(DEMO_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${next.replace(/[?]/g, "\\?")}$`));
+}
+
+/** Waits until the page has hydrated (the app marks the body). */
+export async function hydrated(page: Page) {
+  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
+}
+
+/** JSON to the API with the browser's session, from the app's own origin. */
+export async function api(page: Page, method: "POST" | "GET", path: string, data?: unknown) {
+  const response = await page.request.fetch(path, {
+    method,
+    data,
+    headers: { Origin: baseURL, "Content-Type": "application/json" },
+  });
+  expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBeTruthy();
+  return response.json();
 }

@@ -1,12 +1,9 @@
 import { test, expect, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signIn, hydrated } from "./helpers";
 
 // Importing in a real browser: choose a file, preview what it would change, apply it,
 // find the identities in the inventory; the same file again changes nothing.
 
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
-}
 
 const REPORT = `user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
 <root_account>,arn:aws:iam::210987654321:root,2019-02-01T10:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A

@@ -1,13 +1,10 @@
 import { test, expect, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signIn, hydrated } from "./helpers";
 
 // The managers' dashboard in a real browser: an evaluation, charts drawn on the
 // server whose bars and cells lead to the inventory filtered to the identities behind
 // them, the controls, the printable report, and accepting a finding's risk.
 
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated=true]", { timeout: 15_000 });
-}
 
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];

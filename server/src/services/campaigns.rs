@@ -106,19 +106,6 @@ impl CampaignService {
             .ok_or_else(|| DomainError::not_found(format!("review item {id}")))
     }
 
-    /// Sends queued webhooks in the background (after a change that announced something).
-    fn deliver_soon(&self) {
-        if self.webhooks.config().targets.is_empty() {
-            return;
-        }
-        let (webhooks, store) = (self.webhooks.clone(), self.store.clone());
-        tokio::spawn(async move {
-            if let Err(error) = webhooks.deliver_due(&store, Utc::now()).await {
-                tracing::error!(%error, "webhook delivery failed");
-            }
-        });
-    }
-
     /// The review items of one page of identities: what each shows and who reviews it.
     async fn snapshots(
         &self,
@@ -444,7 +431,7 @@ impl CampaignService {
             Err(WriteError::Precondition(_)) => return Err(self.lost_race(item.id).await),
             Err(e) => return Err(write_error(e, "")),
         }
-        self.deliver_soon();
+        self.webhooks.deliver_soon(&self.store);
         self.item(item.id).await
     }
 

@@ -185,18 +185,6 @@ impl GrantService {
         statements
     }
 
-    fn deliver_soon(&self) {
-        if self.webhooks.config().targets.is_empty() {
-            return;
-        }
-        let (webhooks, store) = (self.webhooks.clone(), self.store.clone());
-        tokio::spawn(async move {
-            if let Err(error) = webhooks.deliver_due(&store, Utc::now()).await {
-                tracing::error!(%error, "webhook delivery failed");
-            }
-        });
-    }
-
     /// Expires every grant whose time ran out by `now`, in batches; returns how many.
     pub async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
         let mut expired = 0;
@@ -243,7 +231,7 @@ impl GrantService {
             .write(&statements, |_| vec![event])
             .await
             .map_err(|e| write_error(e, "this entitlement already has an open grant"))?;
-        self.deliver_soon();
+        self.webhooks.deliver_soon(&self.store);
         Ok(())
     }
 }

@@ -180,6 +180,20 @@ impl Webhooks {
             .collect()
     }
 
+    /// Sends queued deliveries in the background (after a change that announced
+    /// something); nothing when no webhook is configured.
+    pub fn deliver_soon(&self, store: &Store) {
+        if self.config.targets.is_empty() {
+            return;
+        }
+        let (webhooks, store) = (self.clone(), store.clone());
+        tokio::spawn(async move {
+            if let Err(error) = webhooks.deliver_due(&store, Utc::now()).await {
+                tracing::error!(%error, "webhook delivery failed");
+            }
+        });
+    }
+
     /// Sends the deliveries that are due; returns how many were delivered.
     pub async fn deliver_due(&self, store: &Store, now: DateTime<Utc>) -> Result<u64, DomainError> {
         let Some(secret) = self.config.secret.clone() else {
