@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture fuzz clean
+.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture bench-grants fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -47,7 +47,11 @@ bench-import:
 bench-posture:
 	scripts/bench-posture.sh
 
-bench: bench-inventory bench-import bench-posture
+## make bench-grants: a 100,000-grant expiry burst and API grant requests (SQLite and PostgreSQL) into BENCHMARKS.md.
+bench-grants:
+	scripts/bench-grants.sh
+
+bench: bench-inventory bench-import bench-posture bench-grants
 
 ## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
 fuzz:

@@ -65,9 +65,10 @@ enum Command {
         /// The database's name in the report.
         #[arg(long, default_value = "database")]
         label: String,
-        /// What to measure: `inventory` (listing, search, facets, identity pages) or
-        /// `posture` (full findings evaluation and the dashboard).
-        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture"])]
+        /// What to measure: `inventory` (listing, search, facets, identity pages),
+        /// `posture` (full findings evaluation and the dashboard) or `grants` (an expiry
+        /// burst of one grant per identity, and grant requests through the API).
+        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants"])]
         scenarios: String,
     },
     /// Add a new key for signing grant credentials (the newest signs; the others keep
@@ -339,7 +340,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store.analyze().await?;
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
-            if scenarios == "posture" {
+            if scenarios == "grants" {
+                let burst = u64::try_from(count).unwrap_or(0).min(identities);
+                let timings = crate::bench_grants::measure_grants(
+                    &store,
+                    &services,
+                    burst,
+                    burst.min(20_000),
+                )
+                .await?;
+                print!(
+                    "{}",
+                    crate::bench_grants::grants_markdown(&label, count, &timings)
+                );
+            } else if scenarios == "posture" {
                 let timings = crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
                 print!(
                     "{}",
