@@ -41,13 +41,13 @@ fn store_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// One entitlement of each of up to `limit` identities, made a just-in-time
+/// One entitlement of each of up to `limit` active identities, made a just-in-time
 /// `bench-db:admin` entitlement (so one policy covers them all).
 async fn bench_entitlements(store: &Store, limit: i64) -> anyhow::Result<Vec<(Uuid, Uuid)>> {
     let all: Vec<(Uuid, Uuid)> = db_run!(store, reader, |pool| {
         sqlx::query_as(
-            "SELECT identity_id, id FROM entitlements WHERE removed_at IS NULL \
-             ORDER BY identity_id, id",
+            "SELECT e.identity_id, e.id FROM entitlements e JOIN identities i ON i.id = e.identity_id \
+             WHERE e.removed_at IS NULL AND i.status = 'active' ORDER BY e.identity_id, e.id",
         )
         .fetch_all(pool)
         .await
