@@ -41,33 +41,33 @@ fn store_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// One entitlement of each of up to `limit` active identities, made a just-in-time
-/// `bench-db:admin` entitlement (so one policy covers them all).
-async fn bench_entitlements(store: &Store, limit: i64) -> anyhow::Result<Vec<(Uuid, Uuid)>> {
-    let all: Vec<(Uuid, Uuid)> = db_run!(store, reader, |pool| {
+/// The first entitlement of each identity, made a just-in-time `bench-db:admin`
+/// entitlement (so one policy covers them all), with whether the identity is active
+/// (only active identities get grants).
+async fn bench_entitlements(store: &Store) -> anyhow::Result<Vec<(Uuid, Uuid, bool)>> {
+    let all: Vec<(Uuid, Uuid, String)> = db_run!(store, reader, |pool| {
         sqlx::query_as(
-            "SELECT e.identity_id, e.id FROM entitlements e JOIN identities i ON i.id = e.identity_id \
-             WHERE e.removed_at IS NULL AND i.status = 'active' ORDER BY e.identity_id, e.id",
+            "SELECT e.identity_id, e.id, i.status FROM entitlements e \
+             JOIN identities i ON i.id = e.identity_id \
+             WHERE e.removed_at IS NULL ORDER BY e.identity_id, e.id",
         )
         .fetch_all(pool)
         .await
         .map_err(StoreError::from)?
     });
-    // The first entitlement of each identity.
-    let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
-    for (identity, entitlement) in all {
-        if pairs.last().is_none_or(|(last, _)| *last != identity) {
-            pairs.push((identity, entitlement));
+    let mut pairs: Vec<(Uuid, Uuid, bool)> = Vec::new();
+    for (identity, entitlement, status) in all {
+        if pairs.last().is_none_or(|(last, _, _)| *last != identity) {
+            pairs.push((identity, entitlement, status == "active"));
         }
     }
-    pairs.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     for chunk in pairs.chunks(1000) {
         let list = vec!["?"; chunk.len()].join(", ");
         let mut statement = Statement::positional(format!(
             "UPDATE entitlements SET resource = 'bench-db', action = 'admin', \
              grant_type = 'just_in_time' WHERE id IN ({list})"
         ));
-        for (_, entitlement) in chunk {
+        for (_, entitlement, _) in chunk {
             statement = statement.bind(*entitlement);
         }
         store
@@ -147,12 +147,14 @@ pub async fn measure_grants(
         )
         .await
         .map_err(store_error)?;
-    let pairs = bench_entitlements(store, burst.max(requests) as i64).await?;
-    anyhow::ensure!(
-        pairs.len() as u64 >= burst.max(requests),
-        "the register has {} identities with entitlements; seed more (--identities)",
-        pairs.len()
-    );
+    let pairs = bench_entitlements(store).await?;
+    let active: Vec<(Uuid, Uuid)> = pairs
+        .iter()
+        .filter(|(_, _, active)| *active)
+        .map(|(i, e, _)| (*i, *e))
+        .collect();
+    let burst = burst.min(pairs.len() as u64);
+    let requests = requests.min(active.len() as u64);
 
     // 1. The burst: active grants all expiring at the same moment, written directly.
     let at = Utc::now() - chrono::Duration::seconds(1);
@@ -162,7 +164,7 @@ pub async fn measure_grants(
             "INSERT INTO grants (id, identity_id, entitlement_id, policy_id, resource, action, privilege, \
              approval_mode, minutes, requested_by, requested_at, state, starts_at, expires_at) VALUES {rows}"
         ));
-        for (identity, entitlement) in chunk {
+        for (identity, entitlement, _) in chunk {
             statement = statement
                 .bind(Uuid::now_v7())
                 .bind(*identity)
@@ -215,7 +217,7 @@ pub async fn measure_grants(
         .pool_max_idle_per_host(CONCURRENCY)
         .build()?;
     let url = format!("http://{addr}/api/v1/grants");
-    let work: Arc<Vec<(Uuid, Uuid)>> = Arc::new(pairs[..requests as usize].to_vec());
+    let work: Arc<Vec<(Uuid, Uuid)>> = Arc::new(active[..requests as usize].to_vec());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
