@@ -94,6 +94,27 @@ impl GrantService {
             .ok_or_else(|| DomainError::not_found(format!("grant {id}")))
     }
 
+    /// A grant and its identity, for someone who may act on an existing grant: its
+    /// requester, the identity's owner or sponsor, or the security team. `what` names
+    /// the act in the refusal.
+    async fn managed(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        what: &str,
+    ) -> Result<(Grant, IdentitySummary), DomainError> {
+        let grant = self.grant(id).await?;
+        let (identity, extra) = self.identity(grant.identity_id).await?;
+        let actor = self.actor(principal, &identity, &extra).await?;
+        if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
+        {
+            return Err(DomainError::Forbidden {
+                reason: format!("the requester, the identity's owner or the security team {what}"),
+            });
+        }
+        Ok((grant, identity))
+    }
+
     /// What the rules know about `principal` with respect to an identity.
     async fn actor(
         &self,
@@ -710,16 +731,7 @@ impl Grants for GrantService {
     ) -> Result<Grant, DomainError> {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let grant = self.grant(id).await?;
-        let (identity, extra) = self.identity(grant.identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
-        if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
-        {
-            return Err(DomainError::Forbidden {
-                reason: "the requester, the identity's owner or the security team extends a grant"
-                    .into(),
-            });
-        }
+        let (grant, _) = self.managed(principal, id, "extends a grant").await?;
         let (policy, _) = self
             .store
             .find_policy(grant.policy_id)
@@ -753,16 +765,7 @@ impl Grants for GrantService {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let reason = steward_domain::identity::required_text("reason", &request.reason)?;
-        let grant = self.grant(id).await?;
-        let (identity, extra) = self.identity(grant.identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
-        if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
-        {
-            return Err(DomainError::Forbidden {
-                reason: "the requester, the identity's owner or the security team revokes a grant"
-                    .into(),
-            });
-        }
+        let (grant, _) = self.managed(principal, id, "revokes a grant").await?;
         let now = Utc::now();
         let statement = Statement::new(
             "UPDATE grants SET state = 'revoked', ended_by = $2, end_reason = $3, ended_at = $4 \
@@ -882,15 +885,9 @@ impl Grants for GrantService {
     ) -> Result<IssuedCredential, DomainError> {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let grant = self.grant(id).await?;
-        let (identity, extra) = self.identity(grant.identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
-        if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
-        {
-            return Err(DomainError::Forbidden {
-                reason: "the requester, the identity's owner or the security team takes a grant's credential".into(),
-            });
-        }
+        let (grant, identity) = self
+            .managed(principal, id, "takes a grant's credential")
+            .await?;
         let now = Utc::now();
         let Some(grant_expires) = grant.expires_at.filter(|_| grant.is_usable(now)) else {
             return Err(DomainError::Conflict {
