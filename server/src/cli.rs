@@ -686,6 +686,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             serve.grant_expiry_seconds,
         )))
     });
+    let serving = web::serve(listener, app);
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
     match banner {
         Some(banner) => print!("{banner}"),
@@ -693,7 +694,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             "Sign in with an account made by `steward demo` or `steward user add --email … --role admin`."
         ),
     }
-    web::serve(listener, app).await?;
+    serving.await?;
     cleanup.abort();
     for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
         schedule.abort();

@@ -243,36 +243,49 @@ pub fn spawn_session_cleanup(store: &Store) -> tokio::task::JoinHandle<()> {
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+    // The SIGTERM handler is installed now, before the caller says the server runs:
+    // installed on the shutdown future's first poll, a SIGTERM sent right after start
+    // could come first and kill the process without a graceful stop.
+    let shutdown = shutdown_signal();
+    async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down: finishing requests in flight");
+        // Give a stuck request at most this long before the process exits anyway.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            tracing::warn!("requests still running after 20 s; exiting");
+            std::process::exit(0);
+        });
     }
-    tracing::info!("shutting down: finishing requests in flight");
-    // Give a stuck request at most this long before the process exits anyway.
-    tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        tracing::warn!("requests still running after 20 s; exiting");
-        std::process::exit(0);
-    });
 }
