@@ -2,7 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -324,5 +327,200 @@ fn rotating_the_signing_key_adds_a_private_key_file_only_its_owner_reads() {
                 "{file:?}"
             );
         }
+    }
+}
+
+/// Starts `steward serve` on `url` with the grant expiry worker running every second;
+/// returns once it listens.
+fn serve_replica(url: &str, keys: &Path) -> KillOnDrop {
+    let child = steward()
+        .env("DATABASE_URL", url)
+        .env("STEWARD_ADDR", "127.0.0.1:0")
+        .env("STEWARD_GRANT_EXPIRY_SECONDS", "1")
+        .env("STEWARD_SIGNING_KEY_DIR", keys)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("Steward is running at "), "{line}");
+    // The rest is read (and dropped) so the server never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    child
+}
+
+/// Stops a server with SIGTERM and waits for its graceful exit.
+fn stop(mut child: KillOnDrop) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "steward did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Two `steward serve` processes on one database, both running the expiry worker every
+/// second: every grant expires, each exactly once (one state change, one audit event).
+async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
+    use chrono::Utc;
+    use steward_domain::auth::Role;
+    use steward_domain::grants::{ApprovalMode, GrantRequest, GrantState, PolicyDraft, Requesters};
+    use steward_domain::identity::{GrantType, IdentityDraft, NewEntitlement, Privilege};
+    use steward_domain::inventory::IdentityKind;
+    use steward_server::store::audit::AuditFilter;
+    use steward_server::store::write::Statement;
+    use steward_server::store::Store;
+
+    const GRANTS: usize = 60;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let admin = app.principal(Role::Admin).await;
+    let ports = &app.services.ports;
+    ports
+        .grants
+        .create_policy(
+            Some(&admin),
+            &PolicyDraft {
+                name: "replicas".into(),
+                resource: "replica-*".into(),
+                action: "admin".into(),
+                scope: String::new(),
+                requesters: Requesters::Anyone,
+                approval: ApprovalMode::Automatic,
+                max_minutes: 60,
+                reason_required: false,
+                windows: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut grants = Vec::new();
+    for n in 0..GRANTS {
+        let id = ports
+            .inventory
+            .create_identity(
+                Some(&admin),
+                &IdentityDraft {
+                    name: format!("replica-{n}"),
+                    kind: IdentityKind::ServiceAccount,
+                    external_id: None,
+                    environment: "prod".into(),
+                    team: None,
+                    purpose: None,
+                    autonomy: None,
+                    sensitivity_ceiling: None,
+                    spiffe_id: None,
+                    revocation_path: Some("runbook".into()),
+                    expires_at: Some(Utc::now() + chrono::Duration::days(30)),
+                },
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
+        let entitlement = ports
+            .inventory
+            .add_entitlement(
+                Some(&admin),
+                id,
+                &NewEntitlement {
+                    resource: format!("replica-{n}"),
+                    action: "admin".into(),
+                    privilege: Privilege::Admin,
+                    grant_type: GrantType::JustInTime,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let grant = ports
+            .grants
+            .request(
+                Some(&admin),
+                &GrantRequest {
+                    identity_id: id,
+                    entitlement_id: entitlement,
+                    minutes: Some(30),
+                    reason: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(grant.state, GrantState::Active);
+        grants.push(format!("grant:{}", grant.id));
+    }
+
+    let keys = dir.join("keys");
+    let first = serve_replica(url, &keys);
+    let second = serve_replica(url, &keys);
+    // Both workers are running: every grant now runs out at the same moment.
+    store
+        .write(
+            &[
+                Statement::new("UPDATE grants SET expires_at = $1 WHERE state = 'active'")
+                    .bind(Utc::now() + chrono::Duration::seconds(2)),
+            ],
+            |_| Vec::new(),
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        // The state column, not the listing (which hides run-out grants at once).
+        let sql = "SELECT COUNT(*) FROM grants WHERE state = 'active'";
+        let active: i64 = match &store {
+            Store::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
+            Store::Postgres(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
+        };
+        if active == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{active} grants never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Another second of both workers running finds nothing more to do.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop(first);
+    stop(second);
+
+    let mut expired: Vec<String> = store
+        .list_audit(&AuditFilter {
+            action: Some("grant.expire".into()),
+            limit: 10_000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.target)
+        .collect();
+    expired.sort();
+    grants.sort();
+    assert_eq!(expired, grants, "one expiry event per grant");
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_expire_each_grant_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    two_replicas_expire_grants_once(&url, dir.path()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        two_replicas_expire_grants_once(&pg.url, dir.path()).await;
+        pg.drop_database().await;
     }
 }

@@ -166,6 +166,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
         ));
         let auto = ports.grants.request(Some(&owner), &request(auto_id, auto_ent, 30)).await.unwrap();
         assert_eq!(auto.state, GrantState::Active);
+        assert_eq!(Some(&auto), store.find_grant(auto.id).await.unwrap().as_ref(), "the grant returned is the one stored");
         let starts = auto.starts_at.unwrap();
         assert_eq!(auto.expires_at.unwrap() - starts, Duration::minutes(30));
         // One open grant per entitlement.
@@ -228,6 +229,38 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
             .unwrap();
         assert_eq!(denied.state, GrantState::Denied);
 
+        // A policy open to the identity's team: its members may request, others not.
+        let (team_id, team_ent) = account_with_jit(&app, "team-sync", "team-db").await;
+        ports
+            .grants
+            .create_policy(Some(&admin), &policy("team", "team-db", ApprovalMode::Automatic, Requesters::Team))
+            .await
+            .unwrap();
+        assert!(matches!(
+            ports.grants.request(Some(&viewer), &request(team_id, team_ent, 10)).await,
+            Err(DomainError::Forbidden { .. })
+        ), "not in the team");
+        let auditor = app.principal(Role::Auditor).await;
+        assert!(matches!(
+            ports.grants.request(Some(&auditor), &request(team_id, team_ent, 10)).await,
+            Err(DomainError::Forbidden { .. })
+        ));
+        store
+            .write(
+                &[steward_server::store::write::Statement::new("UPDATE people SET team = 'Payments' WHERE email = $1")
+                    .bind(email_of(Role::Viewer))],
+                |_| Vec::new(),
+            )
+            .await
+            .unwrap();
+        let by_team = ports.grants.request(Some(&viewer), &request(team_id, team_ent, 10)).await.unwrap();
+        assert_eq!(by_team.state, GrantState::Active);
+        ports
+            .grants
+            .revoke(Some(&viewer), by_team.id, &EndRequest { reason: "done".into() })
+            .await
+            .unwrap();
+
         // Expiry with an injected clock: exactly the grants whose time ran out, once.
         let service = &app.services.grants;
         assert_eq!(service.expire_due(starts + Duration::minutes(29)).await.unwrap(), 0);
@@ -239,7 +272,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
         assert_eq!(actions, vec!["grant.expire", "grant.activate"]);
         assert_eq!(service.expire_due(Utc::now() + Duration::hours(3)).await.unwrap(), 1, "the extended one");
         // History is kept: every grant is still there.
-        assert_eq!(count(&store, "SELECT COUNT(*) FROM grants").await, 4);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM grants").await, 5);
         assert_eq!(app.services.ports.audit.verify(Some(&admin)).await.unwrap().first_broken, None);
     })
     .await;

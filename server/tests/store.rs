@@ -353,3 +353,108 @@ async fn every_search_path_finds_exactly_the_matching_rows_in_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
+    use steward_domain::audit::NewAuditEvent;
+    use steward_server::store::audit::AuditFilter;
+    use steward_server::store::write::{Statement, WriteError};
+
+    for_each_store(|store| async move {
+        let now = Utc::now();
+        let person = |name: String, email: String| {
+            Statement::new(
+                "INSERT INTO people (id, display_name, email, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(name)
+            .bind(email)
+            .bind(now)
+        };
+        // 120 changes at once, each adding two people. Every fifth repeats, in its second
+        // statement, the email change 0 added (a duplicate key); every seventh also demands
+        // a person who does not exist (a failed precondition). Those must leave nothing
+        // behind, not even their first person, and must not disturb the others.
+        let fails_duplicate = |i: usize| i % 5 == 4;
+        let fails_precondition = |i: usize| i % 7 == 6;
+        let changes = (0..120usize).map(|i| {
+            let second = if fails_duplicate(i) {
+                "p0-a@example.test".to_owned()
+            } else {
+                format!("p{i}-b@example.test")
+            };
+            let mut statements = vec![
+                person(format!("A {i}"), format!("p{i}-a@example.test")),
+                person(format!("B {i}"), second),
+            ];
+            if fails_precondition(i) {
+                statements.push(
+                    Statement::new("UPDATE people SET team = 'x' WHERE email = $1")
+                        .bind("nobody@example.test")
+                        .expect(1, "no such person"),
+                );
+            }
+            let events = vec![NewAuditEvent::new(
+                "test",
+                "test.change",
+                format!("change:{i}"),
+                serde_json::json!({ "i": i }),
+            )];
+            let store = store.clone();
+            async move { store.write_grouped(statements, events).await }
+        });
+        let results = futures_util::future::join_all(changes).await;
+
+        let mut written = Vec::new();
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(counts) => {
+                    assert!(
+                        !fails_duplicate(i) && !fails_precondition(i),
+                        "change {i} was written"
+                    );
+                    assert_eq!(counts, vec![1, 1]);
+                    written.push(format!("change:{i}"));
+                }
+                Err(WriteError::Duplicate) => assert!(fails_duplicate(i), "change {i}: duplicate"),
+                Err(WriteError::Precondition(message)) => {
+                    assert!(fails_precondition(i) && !fails_duplicate(i), "change {i}");
+                    assert_eq!(message, "no such person");
+                }
+                Err(other) => panic!("change {i}: {other}"),
+            }
+        }
+        let expected = (0..120)
+            .filter(|i| !fails_duplicate(*i) && !fails_precondition(*i))
+            .count();
+        assert_eq!(written.len(), expected);
+        assert_eq!(store.count_people().await.unwrap(), 2 * expected as i64);
+
+        // One audit event per written change, none for the others; the chain holds.
+        let mut audited: Vec<String> = store
+            .list_audit(&AuditFilter {
+                action: Some("test.change".into()),
+                limit: 1000,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.target)
+            .collect();
+        audited.sort();
+        written.sort();
+        assert_eq!(audited, written);
+        let report = store.verify_audit().await.unwrap();
+        assert_eq!(report.first_broken, None);
+
+        // The changes shared commits.
+        let (transactions, changes) = store.group_queue().counts();
+        assert_eq!(changes, 120);
+        assert!(
+            transactions < changes,
+            "{transactions} transactions for {changes} changes"
+        );
+    })
+    .await;
+}

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
@@ -15,7 +15,7 @@ use steward_domain::grants::{
     approval_capacity, approvals_needed, check_request, extended_expiry, in_scope, may_request,
     Actor, Approval, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList,
     GrantRequest, GrantState, GrantView, Introspection, IssuedCredential, Policy, PolicyDraft,
-    CREDENTIAL_MINUTES,
+    Requesters, CREDENTIAL_MINUTES,
 };
 use steward_domain::identity::GrantType;
 use steward_domain::inventory::{IdentityQuery, IdentityStatus, IdentitySummary};
@@ -105,7 +105,7 @@ impl GrantService {
     ) -> Result<(Grant, IdentitySummary), DomainError> {
         let grant = self.grant(id).await?;
         let (identity, extra) = self.identity(grant.identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
+        let actor = self.actor(principal, &identity, &extra, false).await?;
         if grant.requester_person_id != Some(principal.person_id) && !actor.owns && !actor.security
         {
             return Err(DomainError::Forbidden {
@@ -115,17 +115,20 @@ impl GrantService {
         Ok((grant, identity))
     }
 
-    /// What the rules know about `principal` with respect to an identity.
+    /// What the rules know about `principal` with respect to an identity. Whether they
+    /// are in its team costs a read, so it is looked up only when `team_matters` (a
+    /// policy open to the team); otherwise `in_team` is false.
     async fn actor(
         &self,
         principal: &Principal,
         identity: &IdentitySummary,
         extra: &IdentityExtra,
+        team_matters: bool,
     ) -> Result<Actor, DomainError> {
         let me = principal.person_id;
         let owns = identity.owner.as_ref().is_some_and(|o| o.id == me)
             || extra.sponsor().is_some_and(|s| s.id == me);
-        let in_team = match &identity.team {
+        let in_team = match identity.team.as_ref().filter(|_| team_matters) {
             Some(team) => self
                 .store
                 .find_person(me)
@@ -249,7 +252,7 @@ impl GrantService {
         let mut statements = vec![statement];
         statements.extend(notices);
         self.store
-            .write(&statements, |_| vec![event])
+            .write_grouped(statements, vec![event])
             .await
             .map_err(|e| write_error(e, "this entitlement already has an open grant"))?;
         self.webhooks.deliver_soon(&self.store);
@@ -371,7 +374,7 @@ impl Grants for GrantService {
         authorize(principal, Action::ReadGrants)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let (identity, extra) = self.identity(identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
+        let actor = self.actor(principal, &identity, &extra, true).await?;
         let policies = self.store.list_policies().await?;
         let open = self
             .store
@@ -449,7 +452,8 @@ impl Grants for GrantService {
                 ),
             ));
         }
-        let now = Utc::now();
+        // Microseconds, as both databases store them: the grant returned is the one stored.
+        let now = Utc::now().trunc_subsecs(6);
         let policies = self.store.list_policies().await?;
         let policy = Self::covering(
             &policies,
@@ -467,7 +471,14 @@ impl Grants for GrantService {
         })?;
         may_request(
             policy.draft.requesters,
-            &self.actor(principal, &identity, &extra).await?,
+            &self
+                .actor(
+                    principal,
+                    &identity,
+                    &extra,
+                    policy.draft.requesters == Requesters::Team,
+                )
+                .await?,
         )?;
         let minutes = check_request(&policy.draft, request, now)?;
         let automatic = approvals_needed(policy.draft.approval) == 0;
@@ -570,7 +581,7 @@ impl Grants for GrantService {
                 self.tell(&people, &grant, "grant.requested", &message, now)
             };
         self.change(insert, event, notices).await?;
-        self.grant(id).await
+        Ok(grant)
     }
 
     async fn approve(&self, principal: Option<&Principal>, id: Uuid) -> Result<Grant, DomainError> {
@@ -578,7 +589,7 @@ impl Grants for GrantService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let grant = self.grant(id).await?;
         let (identity, extra) = self.identity(grant.identity_id).await?;
-        let actor = self.actor(principal, &identity, &extra).await?;
+        let actor = self.actor(principal, &identity, &extra, false).await?;
         let capacity = approval_capacity(&grant, &actor)?;
         let now = Utc::now();
         let mut approvals = grant.approvals.clone();
@@ -656,7 +667,10 @@ impl Grants for GrantService {
         let grant = self.grant(id).await?;
         let (identity, extra) = self.identity(grant.identity_id).await?;
         // Whoever could approve it may deny it.
-        approval_capacity(&grant, &self.actor(principal, &identity, &extra).await?)?;
+        approval_capacity(
+            &grant,
+            &self.actor(principal, &identity, &extra, false).await?,
+        )?;
         let now = Utc::now();
         let statement = Statement::new(
             "UPDATE grants SET state = 'denied', ended_by = $2, end_reason = $3, ended_at = $4 \
@@ -934,7 +948,7 @@ impl Grants for GrantService {
             json!({ "jti": jti, "sub": claims.sub, "expires_at": expires, "kid": self.keys.current().kid }),
         );
         self.store
-            .write(&[record], |_| vec![event])
+            .write_grouped(vec![record], vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
         Ok(IssuedCredential {

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod grants;
+pub mod group;
 pub mod imports;
 pub mod inventory;
 pub mod people;
@@ -43,6 +44,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Config(String),
+    /// A grouped change was not written because the transaction it shared failed.
+    #[error("{0}")]
+    GroupCommit(String),
 }
 
 impl From<StoreError> for DomainError {
@@ -65,12 +69,16 @@ pub struct SqliteStore {
     /// pool is cheaper and fairer than `SQLITE_BUSY` retries.
     pub writer: SqlitePool,
     pub reader: SqlitePool,
+    /// Changes waiting for a group commit ([`group`]).
+    pub group: std::sync::Arc<group::GroupQueue>,
 }
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub writer: PgPool,
     pub reader: PgPool,
+    /// Changes waiting for a group commit ([`group`]).
+    pub group: std::sync::Arc<group::GroupQueue>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,7 +161,11 @@ impl Store {
                     )
                     .await
                     .map_err(connect_error)?;
-                Store::Sqlite(SqliteStore { writer, reader })
+                Store::Sqlite(SqliteStore {
+                    writer,
+                    reader,
+                    group: group::GroupQueue::new(),
+                })
             }
             DatabaseUrl::Postgres { url } => {
                 let options =
@@ -173,6 +185,7 @@ impl Store {
                 Store::Postgres(PgStore {
                     writer: pool.clone(),
                     reader: pool,
+                    group: group::GroupQueue::new(),
                 })
             }
         };

@@ -3,7 +3,7 @@
 //! inbox. Changes go through [`Store::write`](super::write).
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{FromRow, QueryBuilder};
 use steward_domain::delegation::{DelegationEdge, DelegationGraph, DelegationNode};
 use steward_domain::identity::{CredentialInfo, Entitlement};
 use steward_domain::inventory::{IdentitySummary, PersonRef};
@@ -208,27 +208,21 @@ impl Store {
         &self,
         id: Uuid,
     ) -> Result<Option<(IdentitySummary, IdentityExtra)>, StoreError> {
+        // One query for both halves: the identity page and every grant request read this.
         let found: Option<(IdentityRow, IdentityExtra)> = db_run!(self, reader, |pool| {
-            let row: Option<IdentityRow> = sqlx::query_as(&format!(
-                "{SUMMARY_COLUMNS} FROM identities i{OWNER_JOIN} WHERE i.id = $1"
+            let row = sqlx::query(&format!(
+                "{SUMMARY_COLUMNS}, i.sponsor_id, s.display_name AS sponsor_name, \
+                 s.email AS sponsor_email, s.active AS sponsor_active, i.purpose, i.autonomy, \
+                 i.sensitivity_ceiling, i.revocation_path, i.ownership_state, i.status_reason, \
+                 i.updated_at FROM identities i{OWNER_JOIN} \
+                 LEFT JOIN people s ON s.id = i.sponsor_id WHERE i.id = $1"
             ))
             .bind(id)
             .fetch_optional(pool)
             .await?;
             match row {
                 None => None,
-                Some(row) => {
-                    let extra: IdentityExtra = sqlx::query_as(
-                        "SELECT i.sponsor_id, s.display_name AS sponsor_name, s.email AS sponsor_email, \
-                         s.active AS sponsor_active, i.purpose, i.autonomy, i.sensitivity_ceiling, \
-                         i.revocation_path, i.ownership_state, i.status_reason, i.updated_at \
-                         FROM identities i LEFT JOIN people s ON s.id = i.sponsor_id WHERE i.id = $1",
-                    )
-                    .bind(id)
-                    .fetch_one(pool)
-                    .await?;
-                    Some((row, extra))
-                }
+                Some(row) => Some((IdentityRow::from_row(&row)?, IdentityExtra::from_row(&row)?)),
             }
         });
         found

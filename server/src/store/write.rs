@@ -262,6 +262,29 @@ impl WriteTx {
         })
     }
 
+    /// Marks where [`rollback_to_savepoint`](WriteTx::rollback_to_savepoint) returns to
+    /// (one level: the group commit's per-change savepoint).
+    pub async fn savepoint(&mut self) -> Result<(), WriteError> {
+        self.execute("SAVEPOINT steward_change").await
+    }
+
+    pub async fn release_savepoint(&mut self) -> Result<(), WriteError> {
+        self.execute("RELEASE SAVEPOINT steward_change").await
+    }
+
+    /// Undoes everything since [`savepoint`](WriteTx::savepoint); the transaction goes on.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), WriteError> {
+        self.execute("ROLLBACK TO SAVEPOINT steward_change").await?;
+        self.release_savepoint().await
+    }
+
+    async fn execute(&mut self, sql: &'static str) -> Result<(), WriteError> {
+        tx_run!(self, |tx| {
+            sqlx::query::<Db>(sql).execute(&mut **tx).await?;
+            Ok(())
+        })
+    }
+
     /// Appends `events` to the audit trail and commits everything.
     pub async fn commit(self, events: &[NewAuditEvent]) -> Result<(), WriteError> {
         tx_run!(self, |tx| {
