@@ -121,24 +121,19 @@ impl TokenService {
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(invalid());
         }
-        let record = self
+        let (record, user) = self
             .store
-            .find_token_by_hash(&token_hash(bearer))
+            .find_token_with_user(&token_hash(bearer))
             .await?
             .ok_or_else(invalid)?;
         let now = Utc::now();
         if record.revoked_at.is_some()
             || record.expires_at <= now
             || record.identity_status != IdentityStatus::Active.as_str()
+            || !user.active
         {
             return Err(invalid());
         }
-        let user = self
-            .store
-            .find_user(record.user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(invalid)?;
         self.store.touch_token(&record, now).await?;
         Ok(Principal {
             user_id: user.id,

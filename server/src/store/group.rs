@@ -4,12 +4,14 @@
 //! PostgreSQL) and the audit trail's hash chain from its first statement to its commit,
 //! so changes are applied one after another, each paying a whole commit. Under load
 //! (many grant requests at once) that serial commit, not the work, limits the rate.
-//! Here a writer task takes every change waiting in its queue, runs each inside its own
-//! savepoint of one transaction, appends their audit events in order and commits once.
+//! Here a writer task takes every change waiting in its queue, runs them one after
+//! another in one transaction, appends their audit events in order and commits once.
 //!
-//! Each change keeps its own all-or-nothing guarantee: a change whose statement fails
-//! (a precondition, a duplicate key) is rolled back to its savepoint and its caller gets
-//! the error, while the others go on. A caller is answered only after the commit, so an
+//! Each change keeps its own all-or-nothing guarantee. When a change's statement fails
+//! (a precondition, a duplicate key) the transaction is rolled back and the batch is run
+//! again with each change in its own savepoint: the failing one is undone alone and its
+//! caller gets the error, while the others go on. (Savepoints cost round trips, so the
+//! first run, which almost always succeeds, goes without them.) A caller is answered only after the commit, so an
 //! answered change is durable. When the shared commit itself fails, every change in it
 //! gets the error and none is written.
 
@@ -167,13 +169,71 @@ fn shared_failure(error: &dyn std::fmt::Display) -> WriteError {
     )))
 }
 
+/// How a batch run without savepoints ended.
+enum Straight {
+    /// Committed; the rows each change's statements touched.
+    Committed(Vec<Vec<u64>>),
+    /// A change failed; nothing was written (the transaction is rolled back).
+    ChangeFailed(usize, WriteError),
+    /// The shared transaction failed (opening, the audit append, the commit).
+    Shared(WriteError),
+}
+
+/// Runs every change of the batch straight, one after another, and commits — the fast
+/// path, taken when no change fails (the usual case).
+async fn run_straight(store: &Store, batch: &[Job]) -> Straight {
+    let mut tx = match store.begin_write().await {
+        Ok(tx) => tx,
+        Err(error) => return Straight::Shared(error),
+    };
+    let mut counts = Vec::with_capacity(batch.len());
+    for (index, job) in batch.iter().enumerate() {
+        match tx.run(&job.statements).await {
+            Ok(c) => counts.push(c),
+            Err(error) => return Straight::ChangeFailed(index, error),
+        }
+    }
+    let events: Vec<NewAuditEvent> = batch
+        .iter()
+        .flat_map(|job| job.events.iter().cloned())
+        .collect();
+    match tx.commit(&events).await {
+        Ok(()) => Straight::Committed(counts),
+        Err(error) => Straight::Shared(error),
+    }
+}
+
 async fn run_batch(store: &Store, batch: Vec<Job>) {
     // A caller that stopped waiting (its request was cancelled) gets nothing written,
     // as when its own transaction would have been dropped.
-    let batch: Vec<Job> = batch.into_iter().filter(|j| !j.reply.is_closed()).collect();
+    let mut batch: Vec<Job> = batch.into_iter().filter(|j| !j.reply.is_closed()).collect();
     if batch.is_empty() {
         return;
     }
+    match run_straight(store, &batch).await {
+        Straight::Committed(counts) => {
+            for (job, counts) in batch.into_iter().zip(counts) {
+                let _ = job.reply.send(Ok(counts));
+            }
+        }
+        Straight::ChangeFailed(index, error) if batch.len() == 1 => {
+            let _ = batch.swap_remove(index).reply.send(Err(error));
+        }
+        // Which changes can be written is known only by isolating each: run the batch
+        // again, each change in its own savepoint.
+        Straight::ChangeFailed(..) => run_isolated(store, batch).await,
+        Straight::Shared(error) => {
+            tracing::error!(%error, "the shared write transaction failed");
+            for job in batch {
+                let _ = job.reply.send(Err(shared_failure(&error)));
+            }
+        }
+    }
+}
+
+/// Runs each change of the batch in its own savepoint: a failing change is undone alone
+/// and its caller told; the others are committed together.
+async fn run_isolated(store: &Store, batch: Vec<Job>) {
     let mut tx = match store.begin_write().await {
         Ok(tx) => tx,
         Err(error) => {

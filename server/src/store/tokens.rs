@@ -8,6 +8,15 @@ use uuid::Uuid;
 use super::audit::AuditTx;
 use super::{db_run, Store, StoreError};
 
+/// The user columns of [`Store::find_token_with_user`].
+#[derive(sqlx::FromRow)]
+struct UserColumns {
+    user_person_id: Uuid,
+    user_display_name: String,
+    user_role: String,
+    user_active: bool,
+}
+
 /// A token as listed (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenRecord {
@@ -89,16 +98,51 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_token_by_hash(
+    /// The token with this hash and the user it acts for, in one read (every API call
+    /// authenticates this way).
+    pub async fn find_token_with_user(
         &self,
         token_hash: &str,
-    ) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(db_run!(self, reader, |pool| {
-            sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.token_hash = $1"))
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?
-        }))
+    ) -> Result<Option<(TokenRecord, super::users::UserRecord)>, StoreError> {
+        let row: Option<(TokenRecord, UserColumns)> = db_run!(self, reader, |pool| {
+            let row = sqlx::query(&format!(
+                "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
+                 t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
+                 i.status AS identity_status, u.person_id AS user_person_id, \
+                 up.display_name AS user_display_name, u.role AS user_role, \
+                 u.active AND up.active AS user_active \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 JOIN people up ON up.id = u.person_id \
+                 JOIN identities i ON i.id = t.identity_id WHERE t.token_hash = $1"
+            ))
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                None => None,
+                Some(row) => {
+                    use sqlx::FromRow;
+                    Some((TokenRecord::from_row(&row)?, UserColumns::from_row(&row)?))
+                }
+            }
+        });
+        row.map(|(token, user)| {
+            let role = user
+                .user_role
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", token.user_id)))?;
+            let user = super::users::UserRecord {
+                id: token.user_id,
+                person_id: user.user_person_id,
+                email: token.owner_email.clone(),
+                display_name: user.user_display_name,
+                role,
+                password_hash: None,
+                active: user.user_active,
+            };
+            Ok((token, user))
+        })
+        .transpose()
     }
 
     pub async fn find_token(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
