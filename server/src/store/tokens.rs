@@ -105,7 +105,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(TokenRecord, super::users::UserRecord)>, StoreError> {
         let row: Option<(TokenRecord, UserColumns)> = db_run!(self, reader, |pool| {
-            let row = sqlx::query(&format!(
+            let row = sqlx::query(
                 "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
                  t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
                  i.status AS identity_status, u.person_id AS user_person_id, \
@@ -113,8 +113,8 @@ impl Store {
                  u.active AND up.active AS user_active \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  JOIN people up ON up.id = u.person_id \
-                 JOIN identities i ON i.id = t.identity_id WHERE t.token_hash = $1"
-            ))
+                 JOIN identities i ON i.id = t.identity_id WHERE t.token_hash = $1",
+            )
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
