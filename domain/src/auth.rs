@@ -42,6 +42,8 @@ string_enum! {
         GrantsWrite = "grants:write",
         /// Create, change and delete grant eligibility policies.
         GrantsAdmin = "grants:admin",
+        /// Ask for runtime authorization decisions (a token made for an agent).
+        AuthzDecide = "authz:decide",
     }
 }
 
@@ -85,6 +87,8 @@ pub enum Action {
     RequestGrant,
     /// Create, change and delete grant eligibility policies.
     ManageGrantPolicies,
+    /// Ask whether an agent may act now (with a token made for the agent).
+    DecideAuthz,
 }
 
 impl Action {
@@ -109,6 +113,7 @@ impl Action {
         Action::ReadGrants,
         Action::RequestGrant,
         Action::ManageGrantPolicies,
+        Action::DecideAuthz,
     ];
 
     /// The roles allowed to perform this action at all.
@@ -134,6 +139,7 @@ impl Action {
             Action::ExportEvidence => &[Admin, Auditor],
             Action::ReadGrants | Action::RequestGrant => &[Admin, Owner, Viewer, Auditor],
             Action::ManageGrantPolicies => &[Admin],
+            Action::DecideAuthz => &[Admin, Owner],
         }
     }
 
@@ -160,6 +166,7 @@ impl Action {
             Action::ReadGrants => Some(Scope::InventoryRead),
             Action::RequestGrant => Some(Scope::GrantsWrite),
             Action::ManageGrantPolicies => Some(Scope::GrantsAdmin),
+            Action::DecideAuthz => Some(Scope::AuthzDecide),
         }
     }
 
@@ -185,6 +192,7 @@ impl Action {
             Action::ReadGrants => "see just-in-time grants",
             Action::RequestGrant => "request or decide just-in-time grants",
             Action::ManageGrantPolicies => "manage grant eligibility policies",
+            Action::DecideAuthz => "ask for runtime authorization decisions",
         }
     }
 }
@@ -309,6 +317,7 @@ mod tests {
             (Action::ReadGrants, [true, true, true, true]),
             (Action::RequestGrant, [true, true, true, true]),
             (Action::ManageGrantPolicies, [true, false, false, false]),
+            (Action::DecideAuthz, [true, true, false, false]),
         ];
         assert_eq!(
             expected.len(),

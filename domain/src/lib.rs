@@ -12,6 +12,7 @@ pub mod identity;
 pub mod import;
 pub mod inventory;
 pub mod ownership;
+pub mod policy;
 pub mod ports;
 pub mod posture;
 pub mod query;

@@ -28,6 +28,10 @@ use crate::ownership::{
     AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
     DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
+use crate::policy::{
+    AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
+    CompiledPolicy, DecisionRecord,
+};
 use crate::posture::dashboard::{Dashboard, PostureReport};
 use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -468,6 +472,76 @@ pub trait Grants: Send + Sync {
     fn jwks(&self) -> serde_json::Value;
 }
 
+/// Runtime authorization of agents: limits, admin Cedar policies, decisions.
+#[async_trait]
+pub trait Authz: Send + Sync {
+    /// The limits set on an identity (none set: the defaults).
+    async fn limits(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<AgentLimits, DomainError>;
+
+    /// Replaces an identity's limits (security team); audited.
+    async fn set_limits(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        limits: &AgentLimits,
+    ) -> Result<AgentLimits, DomainError>;
+
+    /// Every policy the identity is decided with, with its id and text.
+    async fn compiled(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<Vec<CompiledPolicy>, DomainError>;
+
+    /// The admin Cedar policies.
+    async fn policies(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<AuthzPolicy>, DomainError>;
+
+    /// Creates (`id` none) or replaces a Cedar policy, validated against the schema.
+    async fn save_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Option<Uuid>,
+        draft: &AuthzPolicyDraft,
+    ) -> Result<AuthzPolicy, DomainError>;
+
+    async fn delete_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<(), DomainError>;
+
+    /// Evaluates a hypothetical request (not counted, not logged) and says which
+    /// policies decided.
+    async fn test_bench(
+        &self,
+        principal: Option<&Principal>,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeResponse, DomainError>;
+
+    /// Decides a request of the agent the caller's token acts for; counted in its
+    /// session and logged.
+    async fn authorize(
+        &self,
+        principal: Option<&Principal>,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeResponse, DomainError>;
+
+    /// An identity's logged decisions, newest first.
+    async fn decisions(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<DecisionRecord>, DomainError>;
+}
+
 /// Every port, handed to the UI through context and to the API through state.
 #[derive(Clone)]
 pub struct Ports {
@@ -478,4 +552,5 @@ pub struct Ports {
     pub posture: Arc<dyn Posture>,
     pub campaigns: Arc<dyn Campaigns>,
     pub grants: Arc<dyn Grants>,
+    pub authz: Arc<dyn Authz>,
 }

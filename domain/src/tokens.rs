@@ -21,6 +21,10 @@ pub struct NewTokenRequest {
     pub scopes: Vec<Scope>,
     /// Lifetime in days, 1–365. Required: tokens always expire.
     pub expires_in_days: u32,
+    /// The agent (an identity) this token acts for at runtime: with scope
+    /// `authz:decide` it asks `POST /api/v1/authorize` for that agent's decisions.
+    #[serde(default)]
+    pub agent_id: Option<Uuid>,
 }
 
 impl NewTokenRequest {
@@ -61,6 +65,7 @@ impl NewTokenRequest {
             name: name.to_owned(),
             scopes,
             expires_in_days: self.expires_in_days,
+            agent_id: self.agent_id,
         })
     }
 }
@@ -109,6 +114,7 @@ mod tests {
             name: " ci-sync ".into(),
             scopes: vec![Scope::InventoryRead, Scope::InventoryRead],
             expires_in_days: 30,
+            agent_id: None,
         };
         let v = ok.validated().unwrap();
         assert_eq!(v.name, "ci-sync");

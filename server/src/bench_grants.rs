@@ -197,6 +197,7 @@ pub async fn measure_grants(
                 name: format!("bench-{}", Uuid::now_v7()),
                 scopes: Scope::ALL.to_vec(),
                 expires_in_days: 1,
+                agent_id: None,
             },
         )
         .await

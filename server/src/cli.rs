@@ -480,6 +480,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     name,
                     scopes: steward_domain::tokens::parse_scopes(&scopes)?,
                     expires_in_days: days,
+                    agent_id: None,
                 };
                 services.tokens.create(Some(&principal), &request).await
             }
@@ -665,6 +666,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     let posture = services.posture.clone();
     let campaigns = services.campaigns.clone();
     let grants = services.grants.clone();
+    let authz = services.authz.clone();
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
@@ -699,6 +701,8 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
         schedule.abort();
     }
+    // Every decision answered is in the log before the database closes.
+    authz.flush().await;
     store.close().await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! from this code at `/api/v1/openapi.json`.
 
 pub mod audit;
+pub mod authz;
 pub mod campaigns;
 pub mod grants;
 pub mod identities;
@@ -193,6 +194,16 @@ impl Modify for BearerAuth {
         grants::credential,
         grants::introspect,
         grants::revoke_credential,
+        authz::authorize,
+        authz::test_bench,
+        authz::limits,
+        authz::set_limits,
+        authz::compiled,
+        authz::decisions,
+        authz::policies,
+        authz::create_policy,
+        authz::update_policy,
+        authz::delete_policy,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -207,6 +218,7 @@ impl Modify for BearerAuth {
         (name = "posture", description = "Findings, risk acceptance, controls and the compliance dashboard"),
         (name = "campaigns", description = "Access review campaigns, review decisions and evidence packs"),
         (name = "grants", description = "Just-in-time grants and their eligibility policies"),
+        (name = "authorization", description = "Runtime authorization of agents: decisions, limits, Cedar policies and the decision log"),
     )
 )]
 pub struct ApiDoc;
@@ -305,6 +317,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/audit/export.csv"),
     ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/authorize"),
+    ("POST", "/api/v1/authz/test-bench"),
+    ("GET", "/api/v1/identities/{id}/limits"),
+    ("PUT", "/api/v1/identities/{id}/limits"),
+    ("GET", "/api/v1/identities/{id}/authz-policies"),
+    ("GET", "/api/v1/identities/{id}/decisions"),
+    ("GET", "/api/v1/authz-policies"),
+    ("POST", "/api/v1/authz-policies"),
+    ("PUT", "/api/v1/authz-policies/{id}"),
+    ("DELETE", "/api/v1/authz-policies/{id}"),
 ];
 
 /// Routes relative to `/api/v1`.
@@ -421,6 +443,22 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/grants/{id}/credential", post(grants::credential))
         .route("/oauth/introspect", post(grants::introspect))
         .route("/oauth/revoke", post(grants::revoke_credential))
+        .route("/authorize", post(authz::authorize))
+        .route("/authz/test-bench", post(authz::test_bench))
+        .route(
+            "/identities/{id}/limits",
+            get(authz::limits).put(authz::set_limits),
+        )
+        .route("/identities/{id}/authz-policies", get(authz::compiled))
+        .route("/identities/{id}/decisions", get(authz::decisions))
+        .route(
+            "/authz-policies",
+            get(authz::policies).post(authz::create_policy),
+        )
+        .route(
+            "/authz-policies/{id}",
+            put(authz::update_policy).delete(authz::delete_policy),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

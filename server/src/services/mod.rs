@@ -4,7 +4,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod campaigns;
+pub mod cedar;
 pub mod grants;
 pub mod imports;
 pub mod inventory;
@@ -43,6 +45,9 @@ pub struct Services {
     pub campaigns: Arc<campaigns::CampaignService>,
     /// Just-in-time grants (also behind `ports.grants`), for the expiry worker.
     pub grants: Arc<grants::GrantService>,
+    /// Runtime authorization (also behind `ports.authz`), for flushing its decision
+    /// log on shutdown.
+    pub authz: Arc<authz::AuthzService>,
     /// Where campaign and grant events are announced.
     pub webhook_config: notify::WebhookConfig,
     /// How grant credentials are signed.
@@ -152,6 +157,7 @@ impl Services {
             credentials.keys.clone(),
             credentials.issuer.clone(),
         ));
+        let authz = Arc::new(authz::AuthzService::new(store.clone()));
         Services {
             ports: Ports {
                 inventory,
@@ -168,10 +174,12 @@ impl Services {
                 posture: posture.clone(),
                 campaigns: campaigns.clone(),
                 grants: grants.clone(),
+                authz: authz.clone(),
             },
             posture,
             campaigns,
             grants,
+            authz,
             policy,
             webhook_config,
             credentials,

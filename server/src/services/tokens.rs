@@ -77,6 +77,32 @@ impl TokenService {
                 ));
             }
         }
+        if let Some(agent) = request.agent_id {
+            // A token acting for an agent: the agent must be there, and the caller the
+            // security team or the agent's owner.
+            let (identity, _) =
+                self.store.find_identity(agent).await?.ok_or_else(|| {
+                    DomainError::invalid("agent_id", format!("no identity {agent}"))
+                })?;
+            let owns = identity
+                .owner
+                .as_ref()
+                .is_some_and(|o| o.id == principal.person_id);
+            if principal.role != Role::Admin && !owns {
+                return Err(DomainError::Forbidden {
+                    reason: format!(
+                        "only the security team or the owner of {} makes tokens for it",
+                        identity.name
+                    ),
+                });
+            }
+            if identity.status == IdentityStatus::Retired {
+                return Err(DomainError::invalid(
+                    "agent_id",
+                    format!("{} is retired", identity.name),
+                ));
+            }
+        }
         let secret = new_secret()?;
         let now = Utc::now();
         let scopes = request
@@ -95,13 +121,14 @@ impl TokenService {
             scopes: scopes.clone(),
             created_at: now,
             expires_at: now + Duration::days(i64::from(request.expires_in_days)),
+            agent_id: request.agent_id,
         };
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
             "token.create",
             format!("token:{}", token.id),
             json!({ "after": { "name": token.name, "scopes": scopes, "expires_at": token.expires_at,
-                               "identity_id": token.identity_id } }),
+                               "identity_id": token.identity_id, "agent_id": token.agent_id } }),
         );
         self.store.create_token(&token, &audit).await?;
         let record = self

@@ -5,6 +5,7 @@
 //! [`db_run!`]; only SQL text that differs between the dialects is kept per dialect.
 
 pub mod audit;
+pub mod authz;
 pub mod campaigns;
 pub mod grants;
 pub mod group;

@@ -53,9 +53,22 @@ pub struct NewToken {
     pub scopes: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The agent the token acts for at runtime, if any.
+    pub agent_id: Option<Uuid>,
 }
 
 impl Store {
+    /// The agent a token acts for at runtime, if any.
+    pub async fn token_agent(&self, token_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let agent: Option<Option<Uuid>> = db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT agent_id FROM api_tokens WHERE id = $1")
+                .bind(token_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(agent.flatten())
+    }
+
     /// Stores the token, its identity in the register and the audit event, atomically.
     pub async fn create_token(
         &self,
@@ -79,8 +92,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at, agent_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(token.id)
             .bind(token.identity_id)
@@ -90,6 +103,7 @@ impl Store {
             .bind(&token.scopes)
             .bind(token.created_at)
             .bind(token.expires_at)
+            .bind(token.agent_id)
             .execute(&mut *tx)
             .await?;
             tx.append_audit(audit).await?;

@@ -176,6 +176,7 @@ impl TestApp {
                     name: format!("test-{role}"),
                     scopes: scopes.to_vec(),
                     expires_in_days: 1,
+                    agent_id: None,
                 },
             )
             .await

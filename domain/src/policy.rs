@@ -1,0 +1,683 @@
+//! Runtime authorization of agents: the Cedar schema Steward decides with, the per-agent
+//! limits people set in the UI and the Cedar policies they compile to, and the shapes of
+//! a decision request and its answer.
+//!
+//! The policy engine itself (`cedar-policy`) runs on the server; this module is plain
+//! data and text so the browser build can show and check the same things.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::identity::{Privilege, Sensitivity};
+use crate::inventory::{parse_environment, IdentityKind};
+use crate::string_enum::string_enum;
+
+string_enum! {
+    /// What an agent asks to do.
+    pub enum AuthzAction: "action" {
+        CallTool = "call_tool",
+        ReadData = "read_data",
+        WriteData = "write_data",
+        /// Act through an execution identity (a registered `acts_as` delegation).
+        Delegate = "delegate",
+        /// Hand work to a sub-agent (a registered `sub_agent` delegation).
+        SpawnSubagent = "spawn_subagent",
+    }
+}
+
+string_enum! {
+    /// The kinds of resource an action is on.
+    pub enum ResourceType: "resource type" {
+        Tool = "Tool",
+        Dataset = "Dataset",
+        /// Another identity (for `delegate` and `spawn_subagent`).
+        Identity = "Identity",
+    }
+}
+
+impl AuthzAction {
+    /// The resource type the action applies to.
+    pub fn resource_type(self) -> ResourceType {
+        match self {
+            AuthzAction::CallTool => ResourceType::Tool,
+            AuthzAction::ReadData | AuthzAction::WriteData => ResourceType::Dataset,
+            AuthzAction::Delegate | AuthzAction::SpawnSubagent => ResourceType::Identity,
+        }
+    }
+}
+
+/// The Cedar entity type of an identity of this kind.
+pub fn entity_type(kind: IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::ServiceAccount => "ServiceAccount",
+        IdentityKind::Workload => "Workload",
+        IdentityKind::CiRunner => "CiRunner",
+        IdentityKind::Integration => "Integration",
+        IdentityKind::ApiClient => "ApiClient",
+        IdentityKind::Agent => "Agent",
+        IdentityKind::Orchestrator => "Orchestrator",
+        IdentityKind::LlmApp => "LlmApp",
+        IdentityKind::AssistantSession => "AssistantSession",
+    }
+}
+
+/// Data sensitivity as the number policies compare: public 0 … restricted 3.
+pub fn sensitivity_level(sensitivity: Sensitivity) -> i64 {
+    match sensitivity {
+        Sensitivity::Public => 0,
+        Sensitivity::Internal => 1,
+        Sensitivity::Confidential => 2,
+        Sensitivity::Restricted => 3,
+    }
+}
+
+/// The schema every policy is validated against. Principals are inventory identities,
+/// one entity type per kind, members of their team; resources are tools, datasets and
+/// other identities. Steward fills the whole context itself (the caller's values for
+/// `session`, `delegation`, `grant` and `now` are never trusted).
+pub const SCHEMA: &str = r#"// Steward's authorization schema.
+entity Team;
+entity ServiceAccount, Workload, CiRunner, Integration, ApiClient,
+       Agent, Orchestrator, LlmApp, AssistantSession in [Team] = {
+  name: String,
+  environment: String,
+  status: String,
+  // 0 public, 1 internal, 2 confidential, 3 restricted (3 when no ceiling is set).
+  sensitivity_ceiling: Long,
+};
+entity Tool;
+entity Dataset;
+
+type Session = {
+  id: String,
+  age_seconds: Long,
+  calls: Long,
+};
+type Delegation = {
+  // Identities between the originator and this principal, the principal included.
+  depth: Long,
+  chain: Set<String>,
+};
+type Grant = {
+  // The principal holds a just-in-time entitlement on this resource and action…
+  required: Bool,
+  // …and a grant on it is active now.
+  active: Bool,
+};
+type RequestContext = {
+  task: String,
+  environment: String,
+  data_sensitivity: Long,
+  session: Session,
+  delegation: Delegation,
+  grant: Grant,
+  // Seconds since the Unix epoch.
+  now: Long,
+};
+
+action call_tool appliesTo {
+  principal: [ServiceAccount, Workload, CiRunner, Integration, ApiClient,
+              Agent, Orchestrator, LlmApp, AssistantSession],
+  resource: [Tool],
+  context: RequestContext,
+};
+action read_data, write_data appliesTo {
+  principal: [ServiceAccount, Workload, CiRunner, Integration, ApiClient,
+              Agent, Orchestrator, LlmApp, AssistantSession],
+  resource: [Dataset],
+  context: RequestContext,
+};
+action delegate, spawn_subagent appliesTo {
+  principal: [ServiceAccount, Workload, CiRunner, Integration, ApiClient,
+              Agent, Orchestrator, LlmApp, AssistantSession],
+  resource: [ServiceAccount, Workload, CiRunner, Integration, ApiClient,
+             Agent, Orchestrator, LlmApp, AssistantSession],
+  context: RequestContext,
+};
+"#;
+
+/// Policies every decision is made with, whatever the agent: the kill switch, the
+/// just-in-time rule and the sensitivity ceiling. Forbids, so no permit overrides them.
+pub const BUILT_IN_POLICIES: &[(&str, &str)] = &[
+    (
+        "steward-active-only",
+        "// A suspended or retired identity is denied everything (the kill switch).\n\
+         forbid(principal, action, resource) unless { principal.status == \"active\" };",
+    ),
+    (
+        "steward-just-in-time",
+        "// What needs a just-in-time grant is allowed only while one is active.\n\
+         forbid(principal, action, resource) when { context.grant.required && !context.grant.active };",
+    ),
+    (
+        "steward-sensitivity-ceiling",
+        "// No identity touches data above its sensitivity ceiling.\n\
+         forbid(principal, action, resource) when { context.data_sensitivity > principal.sensitivity_ceiling };",
+    ),
+];
+
+/// The limits set on one agent in the UI. Empty lists and `None` mean "no limit" except
+/// for tools: an agent calls only the tools on its allowlist.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AgentLimits {
+    /// Tools the agent may call (`Tool` ids such as `github.create_pr`).
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Environments the agent may act in; empty: any.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Longest session, in minutes.
+    #[serde(default)]
+    pub max_session_minutes: Option<u32>,
+    /// Most calls in one session.
+    #[serde(default)]
+    pub max_calls: Option<u32>,
+    /// Most identities in a delegation chain ending at this agent (1: no delegation).
+    #[serde(default)]
+    pub max_delegation_depth: Option<u32>,
+}
+
+/// Most tools on one allowlist.
+pub const MAX_TOOLS: usize = 500;
+
+/// A tool, dataset or other resource id: 1–200 characters, letters, digits and
+/// `. _ - : / @`, so it is safe inside a Cedar string literal.
+pub fn parse_resource_id(field: &'static str, value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    let valid = (1..=200).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:/@".contains(c));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("'{value}' is not a valid id (1–200 letters, digits and . _ - : / @)"),
+        ))
+    }
+}
+
+impl AgentLimits {
+    /// Checks and normalises (trimmed, sorted, without repeats) the limits.
+    pub fn validated(&self) -> Result<AgentLimits, DomainError> {
+        let mut tools = self
+            .tools
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| parse_resource_id("tools", t))
+            .collect::<Result<Vec<_>, _>>()?;
+        tools.sort();
+        tools.dedup();
+        if tools.len() > MAX_TOOLS {
+            return Err(DomainError::invalid(
+                "tools",
+                format!("at most {MAX_TOOLS} tools on one allowlist"),
+            ));
+        }
+        let mut environments = self
+            .environments
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(|e| parse_environment(e).map_err(|_| DomainError::invalid("environments", format!("'{e}' is not an environment name (lower-case letters, digits, '-', '_')"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        environments.sort();
+        environments.dedup();
+        let positive = |field: &'static str, value: Option<u32>, max: u32| match value {
+            Some(v) if v == 0 || v > max => Err(DomainError::invalid(
+                field,
+                format!("must be between 1 and {max}"),
+            )),
+            v => Ok(v),
+        };
+        Ok(AgentLimits {
+            tools,
+            environments,
+            max_session_minutes: positive(
+                "max_session_minutes",
+                self.max_session_minutes,
+                7 * 24 * 60,
+            )?,
+            max_calls: positive("max_calls", self.max_calls, 10_000_000)?,
+            max_delegation_depth: positive("max_delegation_depth", self.max_delegation_depth, 10)?,
+        })
+    }
+}
+
+/// A Cedar entity reference, `Type::"id"` (ids are checked to need no escaping).
+pub fn entity_ref(entity_type: &str, id: &str) -> String {
+    format!(
+        "{entity_type}::\"{}\"",
+        id.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+/// A Cedar string literal.
+fn string_literal(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One policy Steward generated, with the id shown in decision reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompiledPolicy {
+    pub id: String,
+    pub text: String,
+}
+
+/// The Cedar policies one agent's limits compile to. Ids are `agent-<id>-<limit>`.
+pub fn compile_limits(id: Uuid, kind: IdentityKind, limits: &AgentLimits) -> Vec<CompiledPolicy> {
+    let me = entity_ref(entity_type(kind), &id.to_string());
+    let mut out = Vec::new();
+    let mut push = |suffix: &str, text: String| {
+        out.push(CompiledPolicy {
+            id: format!("agent-{id}-{suffix}"),
+            text,
+        })
+    };
+    if !limits.tools.is_empty() {
+        let tools: Vec<String> = limits.tools.iter().map(|t| entity_ref("Tool", t)).collect();
+        push(
+            "tools",
+            format!(
+                "// Tool allowlist.\npermit(principal == {me}, action == Action::\"call_tool\", resource)\n  when {{ [{}].contains(resource) }};",
+                tools.join(", ")
+            ),
+        );
+    }
+    if !limits.environments.is_empty() {
+        let envs: Vec<String> = limits
+            .environments
+            .iter()
+            .map(|e| string_literal(e))
+            .collect();
+        push(
+            "environments",
+            format!(
+                "// Allowed environments.\nforbid(principal == {me}, action, resource)\n  unless {{ [{}].contains(context.environment) }};",
+                envs.join(", ")
+            ),
+        );
+    }
+    if let Some(minutes) = limits.max_session_minutes {
+        push(
+            "session-duration",
+            format!(
+                "// Longest session: {minutes} minutes.\nforbid(principal == {me}, action, resource)\n  when {{ context.session.age_seconds > {} }};",
+                i64::from(minutes) * 60
+            ),
+        );
+    }
+    if let Some(calls) = limits.max_calls {
+        push(
+            "session-calls",
+            format!(
+                "// Most calls in one session: {calls}.\nforbid(principal == {me}, action, resource)\n  when {{ context.session.calls > {calls} }};"
+            ),
+        );
+    }
+    if let Some(depth) = limits.max_delegation_depth {
+        push(
+            "delegation-depth",
+            format!(
+                "// Longest delegation chain: {depth}.\nforbid(principal == {me}, action, resource)\n  when {{ context.delegation.depth > {depth} }};"
+            ),
+        );
+    }
+    out
+}
+
+/// The Cedar actions an entitlement's privilege allows on its dataset.
+pub fn data_actions(privilege: Privilege) -> &'static [AuthzAction] {
+    match privilege {
+        Privilege::Read => &[AuthzAction::ReadData],
+        Privilege::Write | Privilege::Admin => &[AuthzAction::ReadData, AuthzAction::WriteData],
+    }
+}
+
+/// The permit an entitlement compiles to: its privilege's data actions on the dataset
+/// named by its resource. A just-in-time entitlement permits only while its grant is
+/// active (and the built-in `steward-just-in-time` forbid holds that line against any
+/// broader permit).
+pub fn compile_entitlement(
+    identity: Uuid,
+    kind: IdentityKind,
+    entitlement: Uuid,
+    resource: &str,
+    privilege: Privilege,
+    just_in_time: bool,
+) -> CompiledPolicy {
+    let me = entity_ref(entity_type(kind), &identity.to_string());
+    let actions: Vec<String> = data_actions(privilege)
+        .iter()
+        .map(|a| entity_ref("Action", a.as_str()))
+        .collect();
+    let condition = if just_in_time {
+        "\n  when { context.grant.active }"
+    } else {
+        ""
+    };
+    CompiledPolicy {
+        id: format!("entitlement-{entitlement}"),
+        text: format!(
+            "// Entitlement {resource} ({privilege}{}).\npermit(principal == {me}, action in [{}], resource == {}){condition};",
+            if just_in_time { ", just-in-time" } else { "" },
+            actions.join(", "),
+            entity_ref("Dataset", resource),
+        ),
+    }
+}
+
+/// The permit a registered delegation compiles to: `acts_as` allows `delegate`,
+/// `sub_agent` allows `spawn_subagent`, each to exactly that identity.
+pub fn compile_delegation(
+    from: (Uuid, IdentityKind),
+    to: (Uuid, IdentityKind),
+    sub_agent: bool,
+) -> CompiledPolicy {
+    let action = if sub_agent {
+        AuthzAction::SpawnSubagent
+    } else {
+        AuthzAction::Delegate
+    };
+    CompiledPolicy {
+        id: format!("delegation-{}-{}", from.0, to.0),
+        text: format!(
+            "// Registered delegation.\npermit(principal == {}, action == {}, resource == {});",
+            entity_ref(entity_type(from.1), &from.0.to_string()),
+            entity_ref("Action", action.as_str()),
+            entity_ref(entity_type(to.1), &to.0.to_string()),
+        ),
+    }
+}
+
+/// The context a caller supplies; Steward adds session, delegation, grant and time.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RequestContext {
+    /// What the agent is doing (free text, for policies and the log).
+    #[serde(default)]
+    pub task: String,
+    /// Where the agent acts (`prod`, `staging`, …).
+    #[serde(default)]
+    pub environment: String,
+    /// How sensitive the data touched is.
+    #[serde(default)]
+    pub data_sensitivity: Option<Sensitivity>,
+    /// The agent's session (limits count per session); none: a session of one call.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// The identities the work was delegated through, from the originator to the one
+    /// just before the principal. Each link must be a registered delegation; the
+    /// decision is allowed only if every one of them would be allowed too.
+    #[serde(default)]
+    pub delegation_chain: Vec<Uuid>,
+}
+
+/// A resource reference in a decision request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub id: String,
+}
+
+/// `POST /api/v1/authorize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeRequest {
+    /// The identity acting; must be the caller's own identity.
+    pub principal: Uuid,
+    pub action: String,
+    pub resource: ResourceRef,
+    #[serde(default)]
+    pub context: RequestContext,
+}
+
+string_enum! {
+    pub enum Decision: "decision" {
+        Allow = "allow",
+        Deny = "deny",
+    }
+}
+
+/// The answer: the decision, the ids of the policies that decided it (the permits that
+/// allowed, or the forbids that denied; none for a default deny) and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizeResponse {
+    pub decision: Decision,
+    pub reasons: Vec<String>,
+    pub diagnostics: Vec<String>,
+}
+
+/// A Cedar policy an admin wrote, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthzPolicy {
+    pub id: Uuid,
+    pub draft: AuthzPolicyDraft,
+    /// The identity the policy names (`principal == …`); none: it applies to everyone.
+    pub principal_id: Option<Uuid>,
+    pub updated_by: String,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl AuthzPolicy {
+    /// The id decisions name it by.
+    pub fn cedar_id(&self) -> String {
+        format!("custom-{}", self.draft.name)
+    }
+}
+
+/// What an admin writes: a name (the policy's id in decision reasons is
+/// `custom-<name>`), what it is for, the Cedar text, and whether it is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AuthzPolicyDraft {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub body: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+impl AuthzPolicyDraft {
+    /// Trimmed, with a name of 1–64 lower-case letters, digits and `-`, and a body of at
+    /// most 20,000 characters. (Whether the body is valid Cedar is checked on the server.)
+    pub fn validated(&self) -> Result<AuthzPolicyDraft, DomainError> {
+        let name = self.name.trim().to_owned();
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !name_ok {
+            return Err(DomainError::invalid(
+                "name",
+                format!("'{name}' is not a policy name (1–64 lower-case letters, digits and '-')"),
+            ));
+        }
+        let body = self.body.trim().to_owned();
+        if body.is_empty() || body.len() > 20_000 {
+            return Err(DomainError::invalid(
+                "body",
+                "a policy is one Cedar permit or forbid, up to 20,000 characters",
+            ));
+        }
+        let description = self.description.trim().to_owned();
+        if description.len() > 500 {
+            return Err(DomainError::invalid(
+                "description",
+                "at most 500 characters",
+            ));
+        }
+        Ok(AuthzPolicyDraft {
+            name,
+            description,
+            body,
+            enabled: self.enabled,
+        })
+    }
+}
+
+/// One logged decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionRecord {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub identity_id: Uuid,
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    pub reasons: Vec<String>,
+    pub diagnostics: Vec<String>,
+    pub session_id: Option<String>,
+    pub task: String,
+    pub environment: String,
+    pub delegation_chain: Vec<Uuid>,
+    /// How the caller proved who it is (`token:<id>`).
+    pub credential: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn limits_are_normalised_and_bad_ones_named() {
+        let limits = AgentLimits {
+            tools: vec![
+                " github.create_pr ".into(),
+                "jira.search".into(),
+                "github.create_pr".into(),
+                "".into(),
+            ],
+            environments: vec!["prod".into(), "prod".into()],
+            max_calls: Some(50),
+            ..AgentLimits::default()
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(limits.tools, vec!["github.create_pr", "jira.search"]);
+        assert_eq!(limits.environments, vec!["prod"]);
+
+        let bad_tool = AgentLimits {
+            tools: vec!["rm -rf".into()],
+            ..AgentLimits::default()
+        };
+        assert!(
+            matches!(bad_tool.validated(), Err(DomainError::InvalidInput { field, .. }) if field == "tools")
+        );
+        let quote = AgentLimits {
+            tools: vec!["a\"b".into()],
+            ..AgentLimits::default()
+        };
+        assert!(
+            quote.validated().is_err(),
+            "a quote could break out of the Cedar literal"
+        );
+        let env = AgentLimits {
+            environments: vec!["Prod!".into()],
+            ..AgentLimits::default()
+        };
+        assert!(
+            matches!(env.validated(), Err(DomainError::InvalidInput { field, .. }) if field == "environments")
+        );
+        let zero = AgentLimits {
+            max_calls: Some(0),
+            ..AgentLimits::default()
+        };
+        assert!(
+            matches!(zero.validated(), Err(DomainError::InvalidInput { field, .. }) if field == "max_calls")
+        );
+    }
+
+    #[test]
+    fn limits_compile_to_one_policy_each() {
+        let id = Uuid::nil();
+        let limits = AgentLimits {
+            tools: vec!["github.create_pr".into()],
+            environments: vec!["prod".into()],
+            max_session_minutes: Some(30),
+            max_calls: Some(100),
+            max_delegation_depth: Some(2),
+        };
+        let compiled = compile_limits(id, IdentityKind::Agent, &limits);
+        let ids: Vec<&str> = compiled.iter().map(|p| p.id.as_str()).collect();
+        let prefix = format!("agent-{id}-");
+        assert_eq!(
+            ids,
+            [
+                "tools",
+                "environments",
+                "session-duration",
+                "session-calls",
+                "delegation-depth"
+            ]
+            .map(|s| format!("{prefix}{s}"))
+        );
+        assert!(compiled[0].text.contains(r#"permit(principal == Agent::"00000000-0000-0000-0000-000000000000", action == Action::"call_tool""#));
+        assert!(compiled[0]
+            .text
+            .contains(r#"[Tool::"github.create_pr"].contains(resource)"#));
+        assert!(compiled[2]
+            .text
+            .contains("context.session.age_seconds > 1800"));
+        // No limits, no policies: without a tool allowlist nothing permits a tool call.
+        assert!(compile_limits(id, IdentityKind::Agent, &AgentLimits::default()).is_empty());
+    }
+
+    #[test]
+    fn entitlements_and_delegations_compile_to_narrow_permits() {
+        let (a, e) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let standing = compile_entitlement(
+            a,
+            IdentityKind::ServiceAccount,
+            e,
+            "payments-db",
+            Privilege::Read,
+            false,
+        );
+        assert!(standing
+            .text
+            .contains(r#"action in [Action::"read_data"], resource == Dataset::"payments-db")"#));
+        assert!(!standing.text.contains("when"));
+        let jit = compile_entitlement(
+            a,
+            IdentityKind::Agent,
+            e,
+            "payments-db",
+            Privilege::Admin,
+            true,
+        );
+        assert!(jit
+            .text
+            .contains(r#"[Action::"read_data", Action::"write_data"]"#));
+        assert!(jit.text.contains("when { context.grant.active }"));
+        let edge = compile_delegation(
+            (a, IdentityKind::Orchestrator),
+            (e, IdentityKind::Agent),
+            true,
+        );
+        assert!(edge
+            .text
+            .contains(r#"action == Action::"spawn_subagent", resource == Agent::"#));
+    }
+}

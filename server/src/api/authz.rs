@@ -1,0 +1,210 @@
+//! Runtime authorization: `POST /api/v1/authorize` for agents (with their own API
+//! token), agent limits, admin Cedar policies, the test bench and the decision log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use steward_domain::policy::{
+    AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
+    CompiledPolicy, DecisionRecord,
+};
+use uuid::Uuid;
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+
+/// Decide whether an agent may do something now. Ask with a token made for the agent
+/// (scope `authz:decide`); `principal` must be that agent.
+#[utoipa::path(post, path = "/api/v1/authorize", tag = "authorization", request_body = AuthorizeRequest,
+    responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn authorize(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<AuthorizeRequest>,
+) -> Result<Json<AuthorizeResponse>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .authorize(caller.principal(), &request)
+            .await?,
+    ))
+}
+
+/// Evaluate a hypothetical request without counting or logging it.
+#[utoipa::path(post, path = "/api/v1/authz/test-bench", tag = "authorization", request_body = AuthorizeRequest,
+    responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn test_bench(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<AuthorizeRequest>,
+) -> Result<Json<AuthorizeResponse>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .test_bench(caller.principal(), &request)
+            .await?,
+    ))
+}
+
+/// The limits set on an identity.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentLimits), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn limits(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentLimits>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .limits(caller.principal(), id)
+            .await?,
+    ))
+}
+
+/// Replace the limits of an identity (security team).
+#[utoipa::path(put, path = "/api/v1/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)), request_body = AgentLimits,
+    responses((status = 200, body = AgentLimits), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_limits(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(limits): ApiJson<AgentLimits>,
+) -> Result<Json<AgentLimits>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .set_limits(caller.principal(), id, &limits)
+            .await?,
+    ))
+}
+
+/// Every policy an identity is decided with: built-in, compiled from its limits,
+/// entitlements and delegations, and the admin policies that apply to it.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/authz-policies", tag = "authorization", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CompiledPolicy>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn compiled(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<CompiledPolicy>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .compiled(caller.principal(), id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsQuery {
+    /// Only decisions before this time (the next page).
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// An identity's decisions, newest first (100 a page).
+#[utoipa::path(get, path = "/api/v1/identities/{id}/decisions", tag = "authorization", params(("id" = Uuid, Path), DecisionsQuery),
+    responses((status = 200, body = Vec<DecisionRecord>)))]
+pub async fn decisions(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<DecisionsQuery>,
+) -> Result<Json<Vec<DecisionRecord>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .decisions(caller.principal(), id, query.before)
+            .await?,
+    ))
+}
+
+/// Admin Cedar policies.
+#[utoipa::path(get, path = "/api/v1/authz-policies", tag = "authorization",
+    responses((status = 200, body = Vec<AuthzPolicy>)))]
+pub async fn policies(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<AuthzPolicy>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .policies(caller.principal())
+            .await?,
+    ))
+}
+
+/// Add a Cedar policy (security team); validated against the schema.
+#[utoipa::path(post, path = "/api/v1/authz-policies", tag = "authorization", request_body = AuthzPolicyDraft,
+    responses((status = 201, body = AuthzPolicy), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(draft): ApiJson<AuthzPolicyDraft>,
+) -> Result<(StatusCode, Json<AuthzPolicy>), ApiError> {
+    let created = state
+        .services
+        .ports
+        .authz
+        .save_policy(caller.principal(), None, &draft)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Replace a Cedar policy (security team).
+#[utoipa::path(put, path = "/api/v1/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)), request_body = AuthzPolicyDraft,
+    responses((status = 200, body = AuthzPolicy), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<AuthzPolicyDraft>,
+) -> Result<Json<AuthzPolicy>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .save_policy(caller.principal(), Some(id), &draft)
+            .await?,
+    ))
+}
+
+/// Delete a Cedar policy (security team).
+#[utoipa::path(delete, path = "/api/v1/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_policy(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .ports
+        .authz
+        .delete_policy(caller.principal(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

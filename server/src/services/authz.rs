@@ -1,0 +1,748 @@
+//! Runtime authorization of agents: per-agent limits and admin Cedar policies (checked,
+//! audited), the decision API, the test bench and the decision log.
+//!
+//! Each identity's decision state (its facts, its compiled policy set, its entities,
+//! its just-in-time entitlements, active grants and registered delegations) is built
+//! from the store on first use and cached. Before each decision the cache reads the
+//! change feed (`authz_changes`, written by database triggers on every table that
+//! matters) and drops what changed, so a change made through any replica — suspending
+//! an agent, revoking a grant — holds from the next request on.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use cedar_policy::{Entities, PolicySet};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use steward_domain::audit::NewAuditEvent;
+use steward_domain::auth::{authorize, Action, Credential, Principal, Role};
+use steward_domain::identity::{GrantType, Privilege, Sensitivity};
+use steward_domain::policy::{
+    compile_delegation, compile_entitlement, compile_limits, data_actions, entity_ref, entity_type,
+    parse_resource_id, sensitivity_level, AgentLimits, AuthorizeRequest, AuthorizeResponse,
+    AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy, Decision, DecisionRecord,
+    ResourceType, BUILT_IN_POLICIES,
+};
+use steward_domain::ports::Authz;
+use steward_domain::DomainError;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
+use super::inventory::write_error;
+use crate::store::write::Statement;
+use crate::store::Store;
+
+/// Changes read from the feed at once; more means "drop everything".
+const FEED_BATCH: i64 = 1000;
+
+/// One identity's decision state.
+struct AgentState {
+    facts: PrincipalFacts,
+    policies: PolicySet,
+    compiled: Vec<CompiledPolicy>,
+    entities: Entities,
+    /// Just-in-time entitlements: dataset → the data actions a grant would allow.
+    just_in_time: Vec<(String, Privilege)>,
+    /// Active grants: dataset → until when.
+    grants: Vec<(String, DateTime<Utc>)>,
+    /// Registered delegations from this identity: to → sub-agent (else acts-as).
+    delegations: HashMap<Uuid, bool>,
+}
+
+impl AgentState {
+    fn grant_context(
+        &self,
+        action: AuthzAction,
+        resource_id: &str,
+        now: DateTime<Utc>,
+    ) -> (bool, bool) {
+        if !matches!(action, AuthzAction::ReadData | AuthzAction::WriteData) {
+            return (false, false);
+        }
+        let required = self.just_in_time.iter().any(|(dataset, privilege)| {
+            dataset == resource_id && data_actions(*privilege).contains(&action)
+        });
+        let active = self
+            .grants
+            .iter()
+            .any(|(dataset, until)| dataset == resource_id && *until > now);
+        (required, active)
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    /// The change feed position the cache is current with; `None`: not read yet.
+    seq: Option<i64>,
+    agents: HashMap<Uuid, Arc<AgentState>>,
+    /// Which agent a token acts for (fixed when the token is made).
+    token_agents: HashMap<Uuid, Option<Uuid>>,
+}
+
+/// Decisions waiting to be written, and the task writing them in batches.
+struct DecisionLog {
+    sender: Mutex<Option<mpsc::UnboundedSender<DecisionRecord>>>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+pub struct AuthzService {
+    store: Store,
+    engine: Arc<Engine>,
+    cache: Mutex<Cache>,
+    log: DecisionLog,
+}
+
+fn cedar_error(error: CedarError, field: &'static str) -> DomainError {
+    match error {
+        CedarError::Invalid(problems) => DomainError::invalid(field, problems.join("\n")),
+        CedarError::Internal(detail) => {
+            tracing::error!(%detail, "policy engine failure");
+            DomainError::Internal
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AuthzService {
+    pub fn new(store: Store) -> Self {
+        let engine =
+            Engine::new().unwrap_or_else(|e| panic!("the built-in Cedar schema is broken: {e}"));
+        AuthzService {
+            store,
+            engine: Arc::new(engine),
+            cache: Mutex::new(Cache::default()),
+            log: DecisionLog {
+                sender: Mutex::new(None),
+                task: Mutex::new(None),
+            },
+        }
+    }
+
+    /// Drops the cached state of whatever changed since the cache last looked.
+    async fn refresh(&self) -> Result<(), DomainError> {
+        let seq = lock(&self.cache).seq;
+        let Some(seq) = seq else {
+            let now = self.store.authz_change_seq().await?;
+            let mut cache = lock(&self.cache);
+            cache.seq = Some(now);
+            cache.agents.clear();
+            return Ok(());
+        };
+        let changes = self.store.authz_changes_since(seq, FEED_BATCH).await?;
+        let Some(last) = changes.last().map(|c| c.0) else {
+            return Ok(());
+        };
+        let mut cache = lock(&self.cache);
+        if changes.len() as i64 >= FEED_BATCH || changes.iter().any(|c| c.1.is_none()) {
+            cache.agents.clear();
+            cache.seq = None;
+            return Ok(());
+        }
+        for (_, identity) in &changes {
+            if let Some(identity) = identity {
+                cache.agents.remove(identity);
+            }
+        }
+        cache.seq = Some(cache.seq.map_or(last, |s| s.max(last)));
+        Ok(())
+    }
+
+    /// The decision state of an identity, from the cache or built from the store.
+    async fn state(&self, id: Uuid) -> Result<Arc<AgentState>, DomainError> {
+        if let Some(state) = lock(&self.cache).agents.get(&id) {
+            return Ok(state.clone());
+        }
+        let state = Arc::new(self.build_state(id).await?);
+        lock(&self.cache).agents.insert(id, state.clone());
+        Ok(state)
+    }
+
+    async fn build_state(&self, id: Uuid) -> Result<AgentState, DomainError> {
+        let (identity, extra) = self
+            .store
+            .find_identity(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {id}")))?;
+        let facts = PrincipalFacts {
+            id,
+            kind: identity.kind,
+            name: identity.name.clone(),
+            environment: identity.environment.clone(),
+            status: identity.status,
+            team: identity.team.clone(),
+            sensitivity_ceiling: extra
+                .sensitivity_ceiling
+                .as_deref()
+                .and_then(|s| s.parse::<Sensitivity>().ok()),
+        };
+        let limits = self.store.agent_limits(id).await?.unwrap_or_default();
+        let mut compiled = compile_limits(id, identity.kind, &limits);
+        let mut just_in_time = Vec::new();
+        for entitlement in self.store.entitlements_of(id).await? {
+            if entitlement.removed_at.is_some()
+                || parse_resource_id("resource", &entitlement.resource).is_err()
+            {
+                continue;
+            }
+            let jit = entitlement.grant_type == GrantType::JustInTime;
+            if jit {
+                just_in_time.push((entitlement.resource.clone(), entitlement.privilege));
+            }
+            compiled.push(compile_entitlement(
+                id,
+                identity.kind,
+                entitlement.id,
+                &entitlement.resource,
+                entitlement.privilege,
+                jit,
+            ));
+        }
+        let mut delegations = HashMap::new();
+        for (to, kind, sub_agent) in self.store.delegations_from(id).await? {
+            delegations.insert(to, sub_agent);
+            compiled.push(compile_delegation(
+                (id, identity.kind),
+                (to, kind),
+                sub_agent,
+            ));
+        }
+        let custom = self.store.authz_policies_for(id).await?;
+        let policies = self
+            .engine
+            .policy_set(
+                compiled
+                    .iter()
+                    .map(|p| (p.id.clone(), p.text.clone()))
+                    .chain(custom.iter().map(|p| (p.cedar_id(), p.draft.body.clone()))),
+            )
+            .map_err(|e| cedar_error(e, "policy"))?;
+        let grants = self
+            .store
+            .active_grants_of(id)
+            .await?
+            .into_iter()
+            .map(|(resource, _, until)| (resource, until))
+            .collect();
+        let entities = self
+            .engine
+            .entities(&facts)
+            .map_err(|e| cedar_error(e, "principal"))?;
+        Ok(AgentState {
+            facts,
+            policies,
+            compiled,
+            entities,
+            just_in_time,
+            grants,
+            delegations,
+        })
+    }
+
+    /// The agent a token acts for.
+    async fn token_agent(&self, token_id: Uuid) -> Result<Option<Uuid>, DomainError> {
+        if let Some(agent) = lock(&self.cache).token_agents.get(&token_id) {
+            return Ok(*agent);
+        }
+        let agent = self.store.token_agent(token_id).await?;
+        lock(&self.cache).token_agents.insert(token_id, agent);
+        Ok(agent)
+    }
+
+    /// The Cedar reference of a request's resource, checked against its action.
+    async fn resource(
+        &self,
+        action: AuthzAction,
+        request: &AuthorizeRequest,
+    ) -> Result<String, DomainError> {
+        let expected = action.resource_type();
+        let given = &request.resource.resource_type;
+        let wanted = match expected {
+            ResourceType::Identity => "Identity",
+            other => other.as_str(),
+        };
+        if given != wanted {
+            return Err(DomainError::invalid(
+                "resource.type",
+                format!("{action} is on a {wanted}, not a {given}"),
+            ));
+        }
+        let id = parse_resource_id("resource.id", &request.resource.id)?;
+        Ok(match expected {
+            ResourceType::Identity => {
+                let target: Uuid = id.parse().map_err(|_| {
+                    DomainError::invalid("resource.id", format!("'{id}' is not an identity id"))
+                })?;
+                let state = self.state(target).await?;
+                entity_ref(entity_type(state.facts.kind), &target.to_string())
+            }
+            other => entity_ref(other.as_str(), &id),
+        })
+    }
+
+    /// Decides a request along its whole delegation chain: each link must be a
+    /// registered delegation, and every identity on the chain must be allowed.
+    async fn decide(
+        &self,
+        request: &AuthorizeRequest,
+        session: (i64, i64),
+        now: DateTime<Utc>,
+    ) -> Result<(Evaluation, Vec<String>), DomainError> {
+        let action: AuthzAction = request.action.parse().map_err(|_| {
+            DomainError::invalid(
+                "action",
+                format!(
+                    "'{}' is not one of call_tool, read_data, write_data, delegate, spawn_subagent",
+                    request.action
+                ),
+            )
+        })?;
+        let resource = self.resource(action, request).await?;
+        let mut chain: Vec<Uuid> = request.context.delegation_chain.clone();
+        chain.push(request.principal);
+        let mut seen = HashSet::new();
+        if !chain.iter().all(|id| seen.insert(*id)) {
+            return Err(DomainError::invalid(
+                "context.delegation_chain",
+                "an identity appears twice in the chain",
+            ));
+        }
+        let mut states = Vec::with_capacity(chain.len());
+        for id in &chain {
+            states.push(self.state(*id).await?);
+        }
+        for pair in states.windows(2) {
+            if !pair[0].delegations.contains_key(&pair[1].facts.id) {
+                return Ok((
+                    Evaluation {
+                        decision: Decision::Deny,
+                        reasons: vec!["steward-registered-delegation".into()],
+                        diagnostics: vec![format!(
+                            "{} has no registered delegation to {}",
+                            pair[0].facts.name, pair[1].facts.name
+                        )],
+                    },
+                    chain.iter().map(Uuid::to_string).collect(),
+                ));
+            }
+        }
+        let chain_text: Vec<String> = chain.iter().map(Uuid::to_string).collect();
+        let base = EvalContext {
+            task: request.context.task.clone(),
+            environment: request.context.environment.clone(),
+            data_sensitivity: request
+                .context
+                .data_sensitivity
+                .map_or(0, sensitivity_level),
+            session_id: request.context.session_id.clone().unwrap_or_default(),
+            session_age_seconds: session.0,
+            session_calls: session.1,
+            delegation_depth: chain.len() as i64,
+            delegation_chain: chain_text.clone(),
+            now: now.timestamp(),
+            ..EvalContext::default()
+        };
+        // The principal last: its own decision is the one reported when all allow.
+        let mut decided = None;
+        for state in &states {
+            let (required, active) = state.grant_context(action, &request.resource.id, now);
+            let context = EvalContext {
+                grant_required: required,
+                grant_active: active,
+                ..base.clone()
+            };
+            let mut evaluation = self
+                .engine
+                .evaluate(
+                    &state.policies,
+                    &state.entities,
+                    &state.facts,
+                    action,
+                    &resource,
+                    &context,
+                )
+                .map_err(|e| cedar_error(e, "request"))?;
+            if evaluation.decision == Decision::Deny {
+                if evaluation.reasons.is_empty() {
+                    evaluation.diagnostics.insert(
+                        0,
+                        format!(
+                            "no policy permits {} to {action} {resource}",
+                            state.facts.name
+                        ),
+                    );
+                } else if state.facts.id != request.principal {
+                    evaluation.diagnostics.insert(
+                        0,
+                        format!("denied for {} on the delegation chain", state.facts.name),
+                    );
+                }
+                return Ok((evaluation, chain_text));
+            }
+            decided = Some(evaluation);
+        }
+        Ok((decided.ok_or(DomainError::Internal)?, chain_text))
+    }
+
+    /// Queues a decision for the log (written in batches by a background task).
+    fn log(&self, record: DecisionRecord) {
+        let mut sender = lock(&self.log.sender);
+        let live = match sender.as_ref() {
+            Some(s) if !s.is_closed() => s.clone(),
+            _ => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let task = tokio::spawn(write_decisions(self.store.clone(), rx));
+                *lock(&self.log.task) = Some(task);
+                *sender = Some(tx.clone());
+                tx
+            }
+        };
+        if live.send(record).is_err() {
+            tracing::error!("the decision log is closed; a decision was not logged");
+        }
+    }
+
+    /// Writes every queued decision and stops the log writer (graceful shutdown).
+    pub async fn flush(&self) {
+        let sender = lock(&self.log.sender).take();
+        drop(sender);
+        let task = lock(&self.log.task).take();
+        if let Some(task) = task {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "the decision log writer failed");
+            }
+        }
+    }
+
+    fn may_manage(&self, principal: &Principal) -> Result<(), DomainError> {
+        if principal.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden {
+                reason: "only the security team changes runtime authorization".into(),
+            })
+        }
+    }
+
+    /// The identity a policy text names with `principal == …`, if any (it is then
+    /// evaluated only for that identity).
+    fn named_principal(&self, name: &str, body: &str) -> Result<Option<Uuid>, DomainError> {
+        let policy = self
+            .engine
+            .check(&format!("custom-{name}"), body)
+            .map_err(|e| cedar_error(e, "body"))?;
+        Ok(match policy.principal_constraint() {
+            cedar_policy::PrincipalConstraint::Eq(uid) => uid.id().unescaped().parse().ok(),
+            _ => None,
+        })
+    }
+}
+
+async fn write_decisions(store: Store, mut queue: mpsc::UnboundedReceiver<DecisionRecord>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 1000 {
+            match queue.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(_) => break,
+            }
+        }
+        // A failed write is retried a few times; the decisions were already answered.
+        let mut attempt = 0;
+        while let Err(error) = store.insert_decisions(&batch).await {
+            attempt += 1;
+            tracing::error!(%error, attempt, "writing the decision log failed");
+            if attempt == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Authz for AuthzService {
+    async fn limits(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<AgentLimits, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        self.store
+            .find_identity(identity_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
+        Ok(self
+            .store
+            .agent_limits(identity_id)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn set_limits(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        limits: &AgentLimits,
+    ) -> Result<AgentLimits, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let limits = limits.validated()?;
+        let (identity, _) = self
+            .store
+            .find_identity(identity_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
+        let before = self.store.agent_limits(identity_id).await?;
+        let now = Utc::now();
+        let statement = Statement::new(
+            "INSERT INTO agent_limits (identity_id, tools, environments, max_session_minutes, max_calls, \
+             max_delegation_depth, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (identity_id) DO UPDATE SET tools = excluded.tools, environments = excluded.environments, \
+             max_session_minutes = excluded.max_session_minutes, max_calls = excluded.max_calls, \
+             max_delegation_depth = excluded.max_delegation_depth, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(identity_id)
+        .bind(serde_json::to_string(&limits.tools).map_err(|_| DomainError::Internal)?)
+        .bind(serde_json::to_string(&limits.environments).map_err(|_| DomainError::Internal)?)
+        .bind(limits.max_session_minutes.map(i64::from))
+        .bind(limits.max_calls.map(i64::from))
+        .bind(limits.max_delegation_depth.map(i64::from))
+        .bind(principal.audit_actor())
+        .bind(now);
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            "authz.limits",
+            format!("identity:{identity_id}"),
+            json!({ "identity": identity.name, "before": before, "after": limits }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(limits)
+    }
+
+    async fn compiled(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<Vec<CompiledPolicy>, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        self.refresh().await?;
+        let state = self.state(identity_id).await?;
+        let mut out: Vec<CompiledPolicy> = BUILT_IN_POLICIES
+            .iter()
+            .map(|(id, text)| CompiledPolicy {
+                id: (*id).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect();
+        out.extend(state.compiled.iter().cloned());
+        for policy in self.store.authz_policies_for(identity_id).await? {
+            out.push(CompiledPolicy {
+                id: policy.cedar_id(),
+                text: policy.draft.body,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn policies(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<AuthzPolicy>, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        Ok(self.store.list_authz_policies().await?)
+    }
+
+    async fn save_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Option<Uuid>,
+        draft: &AuthzPolicyDraft,
+    ) -> Result<AuthzPolicy, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        self.may_manage(principal)?;
+        let draft = draft.validated()?;
+        let named = self.named_principal(&draft.name, &draft.body)?;
+        let now = Utc::now();
+        let before = match id {
+            Some(id) => Some(
+                self.store
+                    .find_authz_policy(id)
+                    .await?
+                    .ok_or_else(|| DomainError::not_found(format!("policy {id}")))?,
+            ),
+            None => None,
+        };
+        let id = id.unwrap_or_else(Uuid::now_v7);
+        let statement = match &before {
+            None => Statement::new(
+                "INSERT INTO authz_policies (id, name, description, body, enabled, principal_id, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            ),
+            Some(_) => Statement::new(
+                "UPDATE authz_policies SET name = $2, description = $3, body = $4, enabled = $5, \
+                 principal_id = $6, updated_by = $7, updated_at = $8 WHERE id = $1",
+            )
+            .expect(1, "the policy was deleted meanwhile"),
+        }
+        .bind(id)
+        .bind(draft.name.clone())
+        .bind(draft.description.clone())
+        .bind(draft.body.clone())
+        .bind(draft.enabled)
+        .bind(named)
+        .bind(principal.audit_actor())
+        .bind(now);
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            if before.is_some() {
+                "authz.policy_update"
+            } else {
+                "authz.policy_create"
+            },
+            format!("authz-policy:{id}"),
+            json!({ "before": before.as_ref().map(|b| &b.draft), "after": draft }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, "a policy with this name already exists"))?;
+        self.store
+            .find_authz_policy(id)
+            .await?
+            .ok_or(DomainError::Internal)
+    }
+
+    async fn delete_policy(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        self.may_manage(principal)?;
+        let before = self
+            .store
+            .find_authz_policy(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("policy {id}")))?;
+        let statement = Statement::new("DELETE FROM authz_policies WHERE id = $1")
+            .bind(id)
+            .expect(1, "the policy was deleted meanwhile");
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            "authz.policy_delete",
+            format!("authz-policy:{id}"),
+            json!({ "before": before.draft }),
+        );
+        self.store
+            .write(&[statement], |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(())
+    }
+
+    async fn test_bench(
+        &self,
+        principal: Option<&Principal>,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeResponse, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        self.refresh().await?;
+        let (evaluation, _) = self.decide(request, (0, 1), Utc::now()).await?;
+        Ok(AuthorizeResponse {
+            decision: evaluation.decision,
+            reasons: evaluation.reasons,
+            diagnostics: evaluation.diagnostics,
+        })
+    }
+
+    async fn authorize(
+        &self,
+        principal: Option<&Principal>,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeResponse, DomainError> {
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let Credential::Token { token_id, .. } = &principal.credential else {
+            return Err(DomainError::Forbidden {
+                reason: "decisions are asked with the agent's own API token".into(),
+            });
+        };
+        let agent = self.token_agent(*token_id).await?;
+        if agent != Some(request.principal) {
+            return Err(DomainError::Forbidden {
+                reason: format!(
+                    "this token does not act for identity {}; ask with a token made for it",
+                    request.principal
+                ),
+            });
+        }
+        self.refresh().await?;
+        let now = Utc::now();
+        let session = match request
+            .context
+            .session_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(session) => {
+                if session.len() > 200 {
+                    return Err(DomainError::invalid(
+                        "context.session_id",
+                        "at most 200 characters",
+                    ));
+                }
+                let (started, calls) = self
+                    .store
+                    .count_session_call(request.principal, session, now)
+                    .await?;
+                ((now - started).num_seconds().max(0), calls)
+            }
+            None => (0, 1),
+        };
+        let (evaluation, _) = self.decide(request, session, now).await?;
+        self.log(DecisionRecord {
+            id: Uuid::now_v7(),
+            at: now,
+            identity_id: request.principal,
+            action: request.action.clone(),
+            resource: format!(
+                "{}::{}",
+                request.resource.resource_type, request.resource.id
+            ),
+            decision: evaluation.decision,
+            reasons: evaluation.reasons.clone(),
+            diagnostics: evaluation.diagnostics.clone(),
+            session_id: request.context.session_id.clone(),
+            task: request.context.task.clone(),
+            environment: request.context.environment.clone(),
+            delegation_chain: request.context.delegation_chain.clone(),
+            credential: format!("token:{token_id}"),
+        });
+        Ok(AuthorizeResponse {
+            decision: evaluation.decision,
+            reasons: evaluation.reasons,
+            diagnostics: evaluation.diagnostics,
+        })
+    }
+
+    async fn decisions(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<DecisionRecord>, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        Ok(self.store.decisions_of(identity_id, before, 100).await?)
+    }
+}
