@@ -64,7 +64,7 @@ pub fn event_hash(
     details: &serde_json::Value,
     prev_hash: &str,
 ) -> String {
-    let canonical = serde_json::json!([
+    let whole = serde_json::json!([
         seq,
         at.to_rfc3339_opts(SecondsFormat::Micros, true),
         actor,
@@ -73,9 +73,43 @@ pub fn event_hash(
         details,
         prev_hash
     ]);
-    // serde_json's map keeps keys sorted (no `preserve_order`), so this is canonical.
-    let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-    hex(&Sha256::digest(bytes))
+    let mut canonical = String::new();
+    write_canonical(&whole, &mut canonical);
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// Compact JSON with every object's keys in sorted order, whatever order the value
+/// holds them in (a dependency may turn on serde_json's `preserve_order`). The same
+/// bytes serde_json writes for sorted maps, so hashes made before stay valid.
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// Hex encoding of bytes.
@@ -248,6 +282,16 @@ mod tests {
         let broken = verify(&events).first_broken.unwrap();
         assert_eq!(broken.seq, 3);
         assert!(broken.reason.contains("previous-hash"));
+    }
+
+    #[test]
+    fn canonical_bytes_sort_keys_at_every_level() {
+        // The bytes serde_json wrote for sorted maps, so events stored before still verify.
+        let details: serde_json::Value =
+            serde_json::from_str(r#"{"b":{"z":[1,"x\"y"],"a":null},"a":true}"#).unwrap();
+        let mut canonical = String::new();
+        write_canonical(&details, &mut canonical);
+        assert_eq!(canonical, r#"{"a":true,"b":{"a":null,"z":[1,"x\"y"]}}"#);
     }
 
     #[test]

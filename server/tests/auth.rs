@@ -136,6 +136,23 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
             | "/api/v1/grants/{id}/revoke"
             | "/api/v1/grants/{id}/credential",
         ) => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND),
+        // Decisions are asked only with a token made for the agent: no caller here has one.
+        ("POST", "/api/v1/authorize") => match who {
+            Who::Anonymous | Who::ExpiredToken => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::FORBIDDEN,
+        },
+        ("POST", "/api/v1/authz/test-bench")
+        | ("GET", "/api/v1/identities/{id}/limits")
+        | ("GET", "/api/v1/identities/{id}/authz-policies")
+        | ("GET", "/api/v1/identities/{id}/decisions") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
+        ("PUT", "/api/v1/identities/{id}/limits") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/authz-policies") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
+        ("POST", "/api/v1/authz-policies") => allow(&[Admin], StatusCode::CREATED),
+        ("PUT" | "DELETE", "/api/v1/authz-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
         other => panic!("{other:?} is not in the authorization matrix"),
     }
 }
@@ -206,6 +223,15 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
             r#"{"reason":"matrix"}"#.to_owned()
         }
         ("POST", "/api/v1/grants/{id}/extend") => r#"{"minutes":5}"#.to_owned(),
+        ("POST", "/api/v1/authorize" | "/api/v1/authz/test-bench") => {
+            r#"{"principal":"00000000-0000-4000-8000-000000000000","action":"call_tool","resource":{"type":"Tool","id":"matrix"}}"#.to_owned()
+        }
+        ("PUT", "/api/v1/identities/{id}/limits") => r#"{"tools":["matrix.tool"]}"#.to_owned(),
+        // Names are unique: each call its own.
+        ("POST", "/api/v1/authz-policies") | ("PUT", "/api/v1/authz-policies/{id}") => format!(
+            r#"{{"name":"matrix-{}","body":"forbid(principal, action, resource) when {{ context.task == \"matrix\" }};"}}"#,
+            uuid::Uuid::new_v4().simple()
+        ),
         _ => return None,
     };
     Some(body)
@@ -232,6 +258,7 @@ fn scopes_for(role: Role) -> Vec<Scope> {
             Scope::InventoryWrite,
             Scope::ReviewsWrite,
             Scope::GrantsWrite,
+            Scope::AuthzDecide,
         ],
         Role::Viewer | Role::Auditor => unreachable!("only admins and owners hold tokens"),
     }

@@ -671,6 +671,7 @@ impl Authz for AuthzService {
         principal: Option<&Principal>,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError> {
+        authorize(principal, Action::DecideAuthz)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let Credential::Token { token_id, .. } = &principal.credential else {
             return Err(DomainError::Forbidden {
@@ -743,6 +744,10 @@ impl Authz for AuthzService {
         before: Option<DateTime<Utc>>,
     ) -> Result<Vec<DecisionRecord>, DomainError> {
         authorize(principal, Action::ReadInventory)?;
+        self.store
+            .find_identity(identity_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
         Ok(self.store.decisions_of(identity_id, before, 100).await?)
     }
 }
