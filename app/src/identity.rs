@@ -16,6 +16,7 @@ use steward_domain::identity::{Autonomy, IdentityDetail, IdentityDraft, Sensitiv
 use steward_domain::inventory::{IdentityKind, IdentityStatus};
 use steward_domain::ownership::Assignment;
 
+use crate::authz::AuthzSection;
 use crate::error::AppError;
 use crate::format;
 use crate::grants::JitSection;
@@ -455,6 +456,11 @@ fn IdentityDetailView(
         <section class="card">
             <h2>"Delegation"</h2>
             <DelegationDiagram graph=detail.delegation.clone() />
+        </section>
+
+        <section class="card" id="runtime">
+            <h2>"Runtime authorization"</h2>
+            <AuthzSection identity_id=s.id environment=s.environment.clone() />
         </section>
 
         {(!retired && (can_suspend || can_manage)).then(|| view! {

@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod audit;
+pub mod authz;
 pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod charts;

@@ -475,6 +475,9 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/campaigns/close" | "/rpc/campaigns/retry" | "/rpc/campaigns/evidence" => id.into(),
                 "/rpc/reviews/decide" => format!("{id}&decision=certify"),
                 "/rpc/reviews/bulk" => "decision=certify&items%5B%5D=00000000-0000-4000-8000-000000000000&confirm=yes".into(),
+                "/rpc/authz/overview" => "identity_id=00000000-0000-4000-8000-000000000000".into(),
+                "/rpc/authz/save_limits" => "identity_id=00000000-0000-4000-8000-000000000000&tools=&environments=&max_session_minutes=&max_calls=&max_delegation_depth=".into(),
+                "/rpc/authz/test" => "identity_id=00000000-0000-4000-8000-000000000000&action=call_tool&resource=x&environment=prod&task=&data_sensitivity=".into(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -514,6 +517,9 @@ async fn pages_and_server_functions_by_role() {
         let known: BTreeSet<String> = [
             "/rpc/audit/list",
             "/rpc/audit/verify",
+            "/rpc/authz/overview",
+            "/rpc/authz/save_limits",
+            "/rpc/authz/test",
             "/rpc/campaigns/close",
             "/rpc/campaigns/create",
             "/rpc/campaigns/detail",

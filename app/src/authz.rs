@@ -1,0 +1,302 @@
+//! The identity page's runtime authorization section: the agent's limits (the security
+//! team edits them), a test bench that evaluates a hypothetical request and names the
+//! policies that decided, the policies in force, and the agent's recent decisions.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use steward_domain::policy::{
+    AgentLimits, AuthorizeResponse, AuthzAction, CompiledPolicy, Decision, DecisionRecord,
+    ResourceType,
+};
+
+use crate::error::{AppError, ErrorNotice};
+
+/// What the section shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthzData {
+    pub limits: AgentLimits,
+    pub policies: Vec<CompiledPolicy>,
+    pub decisions: Vec<DecisionRecord>,
+    pub can_manage: bool,
+}
+
+/// Items of a list typed into a text field: separated by commas, spaces or new lines.
+pub fn parse_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An optional whole number typed into a field; empty means none.
+pub fn parse_limit(
+    field: &'static str,
+    text: &str,
+) -> Result<Option<u32>, steward_domain::DomainError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        steward_domain::DomainError::invalid(field, format!("'{text}' is not a whole number"))
+    })
+}
+
+/// The resource type an action is on, as the decision API names it.
+pub fn resource_type_of(action: AuthzAction) -> &'static str {
+    match action.resource_type() {
+        ResourceType::Identity => "Identity",
+        other => other.as_str(),
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "authz/overview")]
+pub async fn authz_overview(identity_id: String) -> Result<AuthzData, AppError> {
+    let ports = crate::session::ports()?;
+    let principal = crate::session::principal();
+    let id = crate::error::parse_uuid("identity", &identity_id)?;
+    let limits = ports.authz.limits(principal.as_ref(), id).await?;
+    let policies = ports.authz.compiled(principal.as_ref(), id).await?;
+    let decisions = ports.authz.decisions(principal.as_ref(), id, None).await?;
+    Ok(AuthzData {
+        limits,
+        policies,
+        decisions,
+        can_manage: principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "authz/save_limits")]
+pub async fn save_limits(
+    identity_id: String,
+    tools: String,
+    environments: String,
+    max_session_minutes: String,
+    max_calls: String,
+    max_delegation_depth: String,
+) -> Result<AgentLimits, AppError> {
+    let ports = crate::session::ports()?;
+    let id = crate::error::parse_uuid("identity", &identity_id)?;
+    let limits = AgentLimits {
+        tools: parse_list(&tools),
+        environments: parse_list(&environments),
+        max_session_minutes: parse_limit("max_session_minutes", &max_session_minutes)?,
+        max_calls: parse_limit("max_calls", &max_calls)?,
+        max_delegation_depth: parse_limit("max_delegation_depth", &max_delegation_depth)?,
+    };
+    Ok(ports
+        .authz
+        .set_limits(crate::session::principal().as_ref(), id, &limits)
+        .await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "authz/test")]
+pub async fn test_authz(
+    identity_id: String,
+    action: String,
+    resource: String,
+    environment: String,
+    task: String,
+    data_sensitivity: String,
+) -> Result<AuthorizeResponse, AppError> {
+    use steward_domain::policy::{AuthorizeRequest, RequestContext, ResourceRef};
+    use steward_domain::DomainError;
+    let ports = crate::session::ports()?;
+    let id = crate::error::parse_uuid("identity", &identity_id)?;
+    let parsed: AuthzAction = action
+        .parse()
+        .map_err(|_| DomainError::invalid("action", format!("'{action}' is not an action")))?;
+    let data_sensitivity = match data_sensitivity.trim() {
+        "" => None,
+        s => Some(s.parse().map_err(|_| {
+            DomainError::invalid("data_sensitivity", format!("'{s}' is not a sensitivity"))
+        })?),
+    };
+    let request = AuthorizeRequest {
+        principal: id,
+        action: parsed.as_str().to_owned(),
+        resource: ResourceRef {
+            resource_type: resource_type_of(parsed).to_owned(),
+            id: resource.trim().to_owned(),
+        },
+        context: RequestContext {
+            task,
+            environment,
+            data_sensitivity,
+            ..RequestContext::default()
+        },
+    };
+    Ok(ports
+        .authz
+        .test_bench(crate::session::principal().as_ref(), &request)
+        .await?)
+}
+
+fn decision_badge(decision: Decision) -> impl IntoView {
+    view! { <span class=format!("badge decision-{decision}")>{decision.as_str()}</span> }
+}
+
+/// The identity page's runtime authorization section.
+#[component]
+pub fn AuthzSection(identity_id: uuid::Uuid, environment: String) -> impl IntoView {
+    let save = ServerAction::<SaveLimits>::new();
+    let test = ServerAction::<TestAuthz>::new();
+    let id = identity_id.to_string();
+    let data = Resource::new(
+        move || save.version().get(),
+        move |_| authz_overview(identity_id.to_string()),
+    );
+    let saved = move || {
+        save.value().get().map(|r| match r {
+            Ok(_) => view! { <p class="notice" role="status">"Limits saved; they apply from the next decision."</p> }.into_any(),
+            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    let tested = move || {
+        test.value().get().map(|r| match r {
+            Ok(answer) => view! {
+                <div class="notice" role="status" id="bench-result">
+                    <p>"Decision: "{decision_badge(answer.decision)}</p>
+                    <p>{if answer.reasons.is_empty() { "Decided by: no policy (default deny)".to_owned() } else { format!("Decided by: {}", answer.reasons.join(", ")) }}</p>
+                    {(!answer.diagnostics.is_empty()).then(|| view! {
+                        <ul>{answer.diagnostics.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+                    })}
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading runtime authorization…"</p> }>
+            {move || {
+                let id = id.clone();
+                let environment = environment.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(overview) => view! { <AuthzView overview id environment save test /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+        {saved}
+        {tested}
+    }
+}
+
+#[component]
+fn AuthzView(
+    overview: AuthzData,
+    id: String,
+    environment: String,
+    save: ServerAction<SaveLimits>,
+    test: ServerAction<TestAuthz>,
+) -> impl IntoView {
+    let AuthzData {
+        limits,
+        policies,
+        decisions,
+        can_manage,
+    } = overview;
+    let number = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let tools_text = limits.tools.join(", ");
+    let summary_text = if limits.tools.is_empty() {
+        "No tool allowlist: the agent may call no tool.".to_owned()
+    } else {
+        format!("Tools: {tools_text}")
+    };
+    let form_id = id.clone();
+    let limits_form = can_manage.then(move || {
+        view! {
+            <ActionForm action=save attr:class="limits-form" attr:id="limits-form">
+                <input type="hidden" name="identity_id" value=form_id />
+                <label>"Tool allowlist (comma or space separated)"
+                    <textarea name="tools" rows="2">{tools_text}</textarea></label>
+                <label>"Allowed environments (empty: any)"
+                    <input type="text" name="environments" value=limits.environments.join(", ") /></label>
+                <label>"Longest session (minutes)"
+                    <input type="number" min="1" name="max_session_minutes" value=number(limits.max_session_minutes) /></label>
+                <label>"Most calls per session"
+                    <input type="number" min="1" name="max_calls" value=number(limits.max_calls) /></label>
+                <label>"Longest delegation chain"
+                    <input type="number" min="1" max="10" name="max_delegation_depth" value=number(limits.max_delegation_depth) /></label>
+                <button type="submit">"Save limits"</button>
+            </ActionForm>
+        }
+    });
+    let summary = (!can_manage).then(move || view! { <p>{summary_text}</p> });
+    view! {
+        <h3>"Limits"</h3>
+        {limits_form}
+        {summary}
+        <h3>"Test bench"</h3>
+        <p class="muted">"Evaluate a hypothetical request with the policies in force; nothing is counted or logged."</p>
+        <ActionForm action=test attr:class="bench-form" attr:id="bench-form">
+            <input type="hidden" name="identity_id" value=id />
+            <label>"Action"
+                <select name="action">
+                    {AuthzAction::ALL.iter().map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> }).collect_view()}
+                </select></label>
+            <label>"Resource id (tool, dataset or identity id)" <input type="text" name="resource" required=true maxlength="200" /></label>
+            <label>"Environment" <input type="text" name="environment" value=environment /></label>
+            <label>"Task" <input type="text" name="task" maxlength="500" /></label>
+            <label>"Data sensitivity"
+                <select name="data_sensitivity">
+                    <option value="">"(none)"</option>
+                    {steward_domain::identity::Sensitivity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                </select></label>
+            <button type="submit">"Evaluate"</button>
+        </ActionForm>
+        <details>
+            <summary>{format!("Policies in force ({})", policies.len())}</summary>
+            <ul class="policy-list">
+                {policies.into_iter().map(|p| view! { <li><code>{p.id}</code><pre>{p.text}</pre></li> }).collect_view()}
+            </ul>
+        </details>
+        <h3>"Recent decisions"</h3>
+        {if decisions.is_empty() {
+            view! { <p class="muted">"No decision asked yet. Agents ask with POST /api/v1/authorize and a token made for them."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data-table" id="decisions">
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Decision"</th><th scope="col">"Why"</th></tr></thead>
+                        <tbody>
+                            {decisions.into_iter().map(|d| view! {
+                                <tr>
+                                    <td>{d.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                                    <td>{d.action}</td>
+                                    <td><code>{d.resource}</code></td>
+                                    <td>{decision_badge(d.decision)}</td>
+                                    <td>{if d.reasons.is_empty() { "default deny".to_owned() } else { d.reasons.join(", ") }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_limits_parse_from_form_fields() {
+        assert_eq!(
+            parse_list(" github.create_pr, jira.search\nslack.post "),
+            vec!["github.create_pr", "jira.search", "slack.post"]
+        );
+        assert!(parse_list(" , ").is_empty());
+        assert_eq!(parse_limit("max_calls", " 50 ").unwrap(), Some(50));
+        assert_eq!(parse_limit("max_calls", "").unwrap(), None);
+        assert!(parse_limit("max_calls", "many").is_err());
+        assert_eq!(resource_type_of(AuthzAction::CallTool), "Tool");
+        assert_eq!(resource_type_of(AuthzAction::SpawnSubagent), "Identity");
+    }
+}
