@@ -181,20 +181,7 @@ fn serve_seeds_an_empty_database_prints_its_url_and_stops_on_sigterm() {
     assert_eq!(status, 401, "{body}");
 
     // Graceful shutdown on SIGTERM: the process exits by itself, successfully.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            assert!(status.success(), "{status:?}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "steward did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    stop(child);
 }
 
 /// Kills the server if the test fails before stopping it.
