@@ -696,7 +696,9 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             "Sign in with an account made by `steward demo` or `steward user add --email … --role admin`."
         ),
     }
+    let authz_maintenance = authz.spawn_maintenance(std::time::Duration::from_secs(600));
     serving.await?;
+    authz_maintenance.abort();
     cleanup.abort();
     for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
         schedule.abort();

@@ -492,3 +492,48 @@ async fn delegation_attenuates_and_just_in_time_needs_an_active_grant() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_change_feed_is_pruned_by_age() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let authz = &app.services.ports.authz;
+        let agent = identity(&app, "pruned-bot", IdentityKind::Agent).await;
+        let limits = AgentLimits {
+            tools: vec!["jira.search".into()],
+            ..AgentLimits::default()
+        };
+        authz
+            .set_limits(Some(&admin), agent, &limits)
+            .await
+            .unwrap();
+        // Recent rows are kept; rows older than the cutoff go.
+        assert_eq!(
+            store
+                .prune_authz_changes(Utc::now() - Duration::hours(1))
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(
+            !store.authz_changes_since(0, 100).await.unwrap().is_empty(),
+            "the limits wrote a row"
+        );
+        assert!(
+            store
+                .prune_authz_changes(Utc::now() + Duration::minutes(1))
+                .await
+                .unwrap()
+                >= 1
+        );
+        assert!(store.authz_changes_since(0, 100).await.unwrap().is_empty());
+        // Decisions go on after the feed was emptied.
+        let decided = authz
+            .test_bench(Some(&admin), &call_tool(agent, "jira.search", None))
+            .await
+            .unwrap();
+        assert_eq!(decided.decision, Decision::Allow);
+    })
+    .await;
+}

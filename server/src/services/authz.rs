@@ -2,11 +2,12 @@
 //! audited), the decision API, the test bench and the decision log.
 //!
 //! Each identity's decision state (its facts, its compiled policy set, its entities,
-//! its just-in-time entitlements, active grants and registered delegations) is built
+//! its just-in-time entitlements and registered delegations) is built
 //! from the store on first use and cached. Before each decision the cache reads the
-//! change feed (`authz_changes`, written by database triggers on every table that
-//! matters) and drops what changed, so a change made through any replica — suspending
-//! an agent, revoking a grant — holds from the next request on.
+//! change feed (`authz_changes`, written by database triggers on identities,
+//! entitlements, delegations, limits and admin policies) and drops what changed, so a
+//! change made through any replica — suspending an agent — holds from the next request
+//! on. Grants change too often to cache: a request that needs one reads them live.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,37 +46,31 @@ struct AgentState {
     entities: Entities,
     /// Just-in-time entitlements: dataset → the data actions a grant would allow.
     just_in_time: Vec<(String, Privilege)>,
-    /// Active grants: dataset → until when.
-    grants: Vec<(String, DateTime<Utc>)>,
     /// Registered delegations from this identity: to → sub-agent (else acts-as).
     delegations: HashMap<Uuid, bool>,
 }
 
 impl AgentState {
-    fn grant_context(
-        &self,
-        action: AuthzAction,
-        resource_id: &str,
-        now: DateTime<Utc>,
-    ) -> (bool, bool) {
-        if !matches!(action, AuthzAction::ReadData | AuthzAction::WriteData) {
-            return (false, false);
-        }
-        let required = self.just_in_time.iter().any(|(dataset, privilege)| {
-            dataset == resource_id && data_actions(*privilege).contains(&action)
-        });
-        let active = self
-            .grants
-            .iter()
-            .any(|(dataset, until)| dataset == resource_id && *until > now);
-        (required, active)
+    /// Whether `action` on `resource_id` needs a just-in-time grant of this identity.
+    fn needs_grant(&self, action: AuthzAction, resource_id: &str) -> bool {
+        matches!(action, AuthzAction::ReadData | AuthzAction::WriteData)
+            && self.just_in_time.iter().any(|(dataset, privilege)| {
+                dataset == resource_id && data_actions(*privilege).contains(&action)
+            })
     }
 }
+
+/// How long the change feed is kept, and how long a cache may go without reading it
+/// before it starts over (well within the feed's age, so it never misses a change).
+const FEED_KEPT: chrono::Duration = chrono::Duration::hours(1);
+const CACHE_IDLE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 #[derive(Default)]
 struct Cache {
     /// The change feed position the cache is current with; `None`: not read yet.
     seq: Option<i64>,
+    /// When the feed was last read.
+    refreshed: Option<std::time::Instant>,
     agents: HashMap<Uuid, Arc<AgentState>>,
     /// Which agent a token acts for (fixed when the token is made).
     token_agents: HashMap<Uuid, Option<Uuid>>,
@@ -125,7 +120,16 @@ impl AuthzService {
 
     /// Drops the cached state of whatever changed since the cache last looked.
     async fn refresh(&self) -> Result<(), DomainError> {
-        let seq = lock(&self.cache).seq;
+        let seq = {
+            let mut cache = lock(&self.cache);
+            let idle = cache.refreshed.is_none_or(|at| at.elapsed() > CACHE_IDLE);
+            if idle {
+                // The feed may have been pruned past this cache's position.
+                cache.seq = None;
+            }
+            cache.refreshed = Some(std::time::Instant::now());
+            cache.seq
+        };
         let Some(seq) = seq else {
             let now = self.store.authz_change_seq().await?;
             let mut cache = lock(&self.cache);
@@ -221,13 +225,6 @@ impl AuthzService {
                     .chain(custom.iter().map(|p| (p.cedar_id(), p.draft.body.clone()))),
             )
             .map_err(|e| cedar_error(e, "policy"))?;
-        let grants = self
-            .store
-            .active_grants_of(id)
-            .await?
-            .into_iter()
-            .map(|(resource, _, until)| (resource, until))
-            .collect();
         let entities = self
             .engine
             .entities(&facts)
@@ -238,7 +235,6 @@ impl AuthzService {
             compiled,
             entities,
             just_in_time,
-            grants,
             delegations,
         })
     }
@@ -349,7 +345,15 @@ impl AuthzService {
         // The principal last: its own decision is the one reported when all allow.
         let mut decided = None;
         for state in &states {
-            let (required, active) = state.grant_context(action, &request.resource.id, now);
+            // Grants change too often to cache: read live, and only when one is needed.
+            let required = state.needs_grant(action, &request.resource.id);
+            let active = required
+                && self
+                    .store
+                    .active_grants_of(state.facts.id)
+                    .await?
+                    .iter()
+                    .any(|(dataset, _, until)| *dataset == request.resource.id && *until > now);
             let context = EvalContext {
                 grant_required: required,
                 grant_active: active,
@@ -386,6 +390,25 @@ impl AuthzService {
             decided = Some(evaluation);
         }
         Ok((decided.ok_or(DomainError::Internal)?, chain_text))
+    }
+
+    /// Prunes the change feed every `interval`, for as long as the server runs.
+    pub fn spawn_maintenance(
+        self: &Arc<Self>,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            loop {
+                ticks.tick().await;
+                match store.prune_authz_changes(Utc::now() - FEED_KEPT).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "authorization change feed pruned"),
+                    Err(error) => tracing::error!(%error, "pruning the change feed failed"),
+                }
+            }
+        })
     }
 
     /// Queues a decision for the log (written in batches by a background task).

@@ -295,6 +295,22 @@ impl Store {
         Ok(seq.unwrap_or(0))
     }
 
+    /// Deletes change feed rows written before `before`; returns how many. (Caches idle
+    /// longer than the feed is kept start over instead of reading it.)
+    pub async fn prune_authz_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(db_run!(self, writer, |pool| {
+            let query = sqlx::query("DELETE FROM authz_changes WHERE at < $1");
+            // SQLite stores the trigger's own time text (`…T…Z`), compared as text.
+            let query = match DIALECT {
+                super::Dialect::Sqlite => {
+                    query.bind(before.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                }
+                super::Dialect::Postgres => query.bind(before),
+            };
+            query.execute(pool).await?.rows_affected()
+        }))
+    }
+
     /// Changes after `seq`, oldest first, at most `limit`: (seq, identity or everyone).
     pub async fn authz_changes_since(
         &self,
