@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture bench-grants fuzz clean
+.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -51,7 +51,11 @@ bench-posture:
 bench-grants:
 	scripts/bench-grants.sh
 
-bench: bench-inventory bench-import bench-posture bench-grants
+## make bench-authz: decisions with 10,000 agents, in process and through /api/v1/authorize under wrk, into BENCHMARKS.md.
+bench-authz:
+	scripts/bench-authz.sh
+
+bench: bench-inventory bench-import bench-posture bench-grants bench-authz
 
 ## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
 fuzz:

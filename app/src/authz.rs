@@ -1,12 +1,16 @@
-//! The identity page's runtime authorization section: the agent's limits (the security
-//! team edits them), a test bench that evaluates a hypothetical request and names the
-//! policies that decided, the policies in force, and the agent's recent decisions.
+//! Runtime authorization in the UI. The identity page's section: the agent's limits
+//! (the security team edits them), a test bench that evaluates a hypothetical request
+//! and names the policies that decided, the policies in force, and the agent's recent
+//! decisions with the drift they showed. The agent policies page: the built-in
+//! policies, the Cedar policies admins write (checked against the schema on save, the
+//! problems named by line and column) and the schema itself.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 use steward_domain::policy::{
-    AgentLimits, AuthorizeResponse, AuthzAction, CompiledPolicy, Decision, DecisionRecord,
-    ResourceType,
+    AgentLimits, AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy,
+    Decision, DecisionRecord, DriftKind, ResourceType, BUILT_IN_POLICIES, SCHEMA,
 };
 
 use crate::error::{AppError, ErrorNotice};
@@ -131,6 +135,243 @@ pub async fn test_authz(
         .authz
         .test_bench(crate::session::principal().as_ref(), &request)
         .await?)
+}
+
+/// How a drift reads in the decision log.
+pub fn drift_text(kind: DriftKind) -> &'static str {
+    match kind {
+        DriftKind::ToolOutsideAllowlist => "tool outside its allowlist",
+        DriftKind::UnregisteredDelegation => "unregistered delegation",
+        DriftKind::BeyondApprovalThroughDelegation => {
+            "beyond its approval, through another identity"
+        }
+    }
+}
+
+/// The agent policies page's data: the admin policies and whether the caller may
+/// change them.
+#[server(prefix = "/rpc", endpoint = "authz/policies")]
+pub async fn authz_policies() -> Result<(Vec<AuthzPolicy>, bool), AppError> {
+    let ports = crate::session::ports()?;
+    let principal = crate::session::principal();
+    let list = ports.authz.policies(principal.as_ref()).await?;
+    Ok((
+        list,
+        principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+    ))
+}
+
+/// Creates (no `id`) or replaces an admin policy.
+#[server(prefix = "/rpc", endpoint = "authz/save_policy")]
+pub async fn save_authz_policy(
+    id: Option<String>,
+    name: String,
+    description: String,
+    body: String,
+    enabled: Option<String>,
+) -> Result<AuthzPolicy, AppError> {
+    let ports = crate::session::ports()?;
+    let id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => Some(crate::error::parse_uuid("policy", id)?),
+        None => None,
+    };
+    let draft = AuthzPolicyDraft {
+        name,
+        description,
+        body,
+        enabled: enabled.is_some(),
+    };
+    Ok(ports
+        .authz
+        .save_policy(crate::session::principal().as_ref(), id, &draft)
+        .await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "authz/delete_policy")]
+pub async fn delete_authz_policy(id: String, confirm: Option<String>) -> Result<(), AppError> {
+    let ports = crate::session::ports()?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(steward_domain::DomainError::invalid(
+            "confirm",
+            "tick the box to confirm deleting the policy",
+        )
+        .into());
+    }
+    let id = crate::error::parse_uuid("policy", &id)?;
+    Ok(ports
+        .authz
+        .delete_policy(crate::session::principal().as_ref(), id)
+        .await?)
+}
+
+/// The text a new policy starts from: a commented example an admin edits.
+pub const POLICY_EXAMPLE: &str = "// Example: an agent writes data only for a stated task.\n\
+forbid(principal is Agent, action == Action::\"write_data\", resource)\n  \
+when { context.task == \"\" };";
+
+/// The agent policies page.
+#[component]
+pub fn AgentPoliciesPage() -> impl IntoView {
+    let save = ServerAction::<SaveAuthzPolicy>::new();
+    let delete = ServerAction::<DeleteAuthzPolicy>::new();
+    let policies = Resource::new(
+        move || (save.version().get(), delete.version().get()),
+        |_| authz_policies(),
+    );
+    let outcome = move || {
+        let saved = save.value().get().map(|r| {
+            r.map(|p| {
+                format!(
+                    "Policy '{}' saved ({}); it applies from the next decision.",
+                    p.draft.name,
+                    if p.draft.enabled {
+                        "in force"
+                    } else {
+                        "disabled"
+                    }
+                )
+            })
+        });
+        let deleted = delete
+            .value()
+            .get()
+            .map(|r| r.map(|()| "Policy deleted.".to_owned()));
+        saved.or(deleted).map(|r| match r {
+            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            // Schema problems come one per line, each with its line and column.
+            Err(e) => view! { <pre class="notice error" role="alert" id="policy-error">{e.to_string()}</pre> }.into_any(),
+        })
+    };
+    view! {
+        <Title text="Agent policies" />
+        <h1>"Agent policies"</h1>
+        <p class="lede">"How agents are authorized at runtime: Cedar policies, default deny, a forbid always wins. \
+            Each agent's limits (set on its page) compile to policies of their own; the ones here are written by admins \
+            and apply to the identity they name, or to every identity. Try a request with the test bench on an agent's page."</p>
+        {outcome}
+        <Transition fallback=|| view! { <p class="loading">"Loading policies…"</p> }>
+            {move || Suspend::new(async move {
+                match policies.await {
+                    Ok((list, can_manage)) => view! { <PolicyList list can_manage save delete /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"Built-in policies"</h2>
+            <p class="muted">"Always in force, for every identity."</p>
+            <ul class="policy-list">
+                {BUILT_IN_POLICIES.iter().map(|(id, text)| view! { <li><code>{*id}</code><pre>{*text}</pre></li> }).collect_view()}
+            </ul>
+        </section>
+        <details class="card" id="schema">
+            <summary>"The schema policies are checked against"</summary>
+            <pre class="schema">{SCHEMA}</pre>
+        </details>
+    }
+}
+
+#[component]
+fn PolicyList(
+    list: Vec<AuthzPolicy>,
+    can_manage: bool,
+    save: ServerAction<SaveAuthzPolicy>,
+    delete: ServerAction<DeleteAuthzPolicy>,
+) -> impl IntoView {
+    let table = if list.is_empty() {
+        view! {
+            <div class="empty-state"><p>"No admin policy yet: agents are decided by their own limits, \
+                entitlements, delegations and the built-in policies."</p></div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="data-table" id="authz-policies">
+                    <thead><tr><th scope="col">"Policy"</th><th scope="col">"Applies to"</th><th scope="col">"State"</th>
+                        <th scope="col">"Changed"</th><th scope="col">"Text"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|p| {
+                            let applies = match p.principal_id {
+                                Some(id) => view! { <a href=format!("/identities/{id}")>"one identity"</a> }.into_any(),
+                                None => view! { "every identity" }.into_any(),
+                            };
+                            let manage = can_manage.then(|| view! {
+                                <details>
+                                    <summary>"Edit…"</summary>
+                                    <PolicyForm save policy=Some(p.clone()) />
+                                </details>
+                                <details>
+                                    <summary>"Delete…"</summary>
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="id" value=p.id.to_string() />
+                                        <label class="check"><input type="checkbox" name="confirm" value="yes" required=true />"I confirm: decisions stop using this policy"</label>
+                                        <button type="submit" class="danger">"Delete"</button>
+                                    </ActionForm>
+                                </details>
+                            });
+                            view! {
+                                <tr>
+                                    <th scope="row"><code>{p.cedar_id()}</code>
+                                        {(!p.draft.description.is_empty()).then(|| view! { <span class="sub">{p.draft.description.clone()}</span> })}</th>
+                                    <td>{applies}</td>
+                                    <td>{if p.draft.enabled { "in force" } else { "disabled" }}</td>
+                                    <td>{format!("{} by {}", p.updated_at.format("%Y-%m-%d %H:%M UTC"), p.updated_by)}</td>
+                                    <td><pre>{p.draft.body.clone()}</pre>{manage}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        {table}
+        {can_manage.then(|| view! {
+            <section class="card">
+                <h2>"New policy"</h2>
+                <PolicyForm save policy=None />
+            </section>
+        })}
+    }
+    .into_any()
+}
+
+/// The form creating a policy (`policy` none) or editing one.
+#[component]
+fn PolicyForm(save: ServerAction<SaveAuthzPolicy>, policy: Option<AuthzPolicy>) -> impl IntoView {
+    let form_id = if policy.is_some() {
+        "edit-policy"
+    } else {
+        "new-policy"
+    };
+    let (id, draft) = match policy {
+        Some(p) => (p.id.to_string(), p.draft),
+        None => (
+            String::new(),
+            AuthzPolicyDraft {
+                name: String::new(),
+                description: String::new(),
+                body: POLICY_EXAMPLE.to_owned(),
+                enabled: true,
+            },
+        ),
+    };
+    view! {
+        <ActionForm action=save attr:class="stacked policy-form" attr:id=form_id>
+            <input type="hidden" name="id" value=id />
+            <label>"Name (lower-case letters, digits and -; decisions name it custom-<name>)"
+                <input type="text" name="name" required=true maxlength="64" pattern="[a-z0-9-]+" value=draft.name /></label>
+            <label>"What it is for" <input type="text" name="description" maxlength="500" value=draft.description /></label>
+            <label>"Cedar policy (one permit or forbid)"
+                <textarea name="body" rows="8" class="code" spellcheck="false" required=true>{draft.body}</textarea></label>
+            <label class="check"><input type="checkbox" name="enabled" value="on" checked=draft.enabled />"In force"</label>
+            <button type="submit">"Check and save"</button>
+        </ActionForm>
+    }
+    .into_any()
 }
 
 fn decision_badge(decision: Decision) -> impl IntoView {
@@ -262,7 +503,7 @@ fn AuthzView(
             view! {
                 <div class="table-wrap">
                     <table class="data-table" id="decisions">
-                        <thead><tr><th scope="col">"When"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Decision"</th><th scope="col">"Why"</th></tr></thead>
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Decision"</th><th scope="col">"Why"</th><th scope="col">"Drift"</th></tr></thead>
                         <tbody>
                             {decisions.into_iter().map(|d| view! {
                                 <tr>
@@ -271,6 +512,7 @@ fn AuthzView(
                                     <td><code>{d.resource}</code></td>
                                     <td>{decision_badge(d.decision)}</td>
                                     <td>{if d.reasons.is_empty() { "default deny".to_owned() } else { d.reasons.join(", ") }}</td>
+                                    <td>{d.drift.map(|drift| drift_text(drift.kind)).unwrap_or("")}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

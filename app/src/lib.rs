@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reviews") view=campaigns::ReviewsPage ssr=SsrMode::Async />
                     <Route path=path!("/grants") view=grants::GrantsPage ssr=SsrMode::Async />
                     <Route path=path!("/grants/policies") view=grants::PoliciesPage ssr=SsrMode::Async />
+                    <Route path=path!("/authz/policies") view=authz::AgentPoliciesPage ssr=SsrMode::Async />
                     <Route path=path!("/grants/:id") view=grants::GrantPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />

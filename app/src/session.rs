@@ -61,6 +61,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <A href="/reviews">"Reviews"</A>
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/grants">"Grants"</A>
+                <A href="/authz/policies">"Agent policies"</A>
                 <A href="/ownership">"Ownership"</A>
                 <A href="/posture">"Posture"</A>
                 <A href="/controls">"Controls"</A>

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::auth::Principal;
 use crate::error::DomainError;
 use crate::identity::{Privilege, Sensitivity};
 use crate::inventory::{parse_environment, IdentityKind};
@@ -550,8 +551,44 @@ pub struct DecisionRecord {
     pub task: String,
     pub environment: String,
     pub delegation_chain: Vec<Uuid>,
-    /// How the caller proved who it is (`token:<id>`).
+    /// How the caller proved who it is (`token:<id>`, or `grant:<id> jti:<id>` for a
+    /// just-in-time credential).
     pub credential: String,
+    /// Drift between approval and execution this decision showed, if any.
+    #[serde(default)]
+    pub drift: Option<Drift>,
+}
+
+string_enum! {
+    /// How an agent's runtime behaviour left what it was approved for.
+    pub enum DriftKind: "drift" {
+        /// It asked to call a tool outside its allowlist (OWASP ASI02).
+        ToolOutsideAllowlist = "tool_outside_allowlist",
+        /// It handed work to, spawned or acted through an identity it has no
+        /// registered delegation to (ASI10, ASI03).
+        UnregisteredDelegation = "unregistered_delegation",
+        /// It acted through another identity (a service account) beyond what it was
+        /// itself approved for: the other allowed, it did not (ASI03).
+        BeyondApprovalThroughDelegation = "beyond_approval_through_delegation",
+    }
+}
+
+/// Drift noted on a decision, about one identity on its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Drift {
+    pub kind: DriftKind,
+    /// The identity whose approval was left (the finding is about it).
+    pub identity_id: Uuid,
+}
+
+/// How an agent proves who it is when it asks for a decision.
+#[derive(Debug, Clone, Copy)]
+pub enum AgentCaller<'a> {
+    /// An API token made for the agent (resolved into a principal).
+    Token(Option<&'a Principal>),
+    /// A just-in-time grant credential (a JWT Steward signed for the agent's grant).
+    GrantCredential(&'a str),
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use crate::ownership::{
     DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
 use crate::policy::{
-    AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, DecisionRecord,
 };
 use crate::posture::dashboard::{Dashboard, PostureReport};
@@ -525,11 +525,11 @@ pub trait Authz: Send + Sync {
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError>;
 
-    /// Decides a request of the agent the caller's token acts for; counted in its
-    /// session and logged.
+    /// Decides a request of the agent the caller proves to be (with a token made for
+    /// it, or its just-in-time credential); counted in its session and logged.
     async fn authorize(
         &self,
-        principal: Option<&Principal>,
+        caller: AgentCaller<'_>,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError>;
 

@@ -78,3 +78,69 @@ test("admin sets an allowlist → the test bench denies → the API denies the s
   await expect(page.locator("#decisions")).toContainText("jira.search");
   expect(errors).toEqual([]);
 });
+
+test("admin writes a Cedar policy: a schema error is shown with its place, the fix decides", async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+
+  await signIn(page, "admin", "/inventory");
+  const stamp = Date.now();
+  const agent = await api(page, "POST", "/api/v1/identities", {
+    name: `e2e-policy-agent-${stamp}`,
+    kind: "agent",
+    environment: "prod",
+    purpose: "clean up tickets",
+    revocation_path: "disable the agent in the orchestrator",
+    expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
+  const limits = await page.request.fetch(`/api/v1/identities/${agent.id}/limits`, {
+    method: "PUT",
+    headers: { Origin: baseURL, "Content-Type": "application/json" },
+    data: { tools: ["jira.search"] },
+  });
+  expect(limits.ok()).toBeTruthy();
+
+  await page.goto("/authz/policies");
+  await hydrated(page);
+  await expect(page.locator("#schema")).toContainText("Steward's authorization schema");
+  const form = page.locator("#new-policy");
+  const name = `e2e-no-deletes-${stamp}`;
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Cedar policy").fill(
+    `forbid(principal == Agent::"${agent.id}", action, resource)\n  when { context.tsak like "*delete*" };`,
+  );
+  await form.getByRole("button", { name: "Check and save" }).click();
+  const problem = page.locator("#policy-error");
+  await expect(problem).toContainText("tsak");
+  await expect(problem).toContainText("line 2");
+
+  await form.getByLabel("Cedar policy").fill(
+    `forbid(principal == Agent::"${agent.id}", action, resource)\n  when { context.task like "*delete*" };`,
+  );
+  await form.getByRole("button", { name: "Check and save" }).click();
+  await expect(page.getByRole("status").first()).toContainText(`Policy '${name}' saved`);
+  await expect(page.locator("#authz-policies")).toContainText(`custom-${name}`);
+
+  // The agent's test bench names the new policy when it denies.
+  await page.goto(`/identities/${agent.id}`);
+  await hydrated(page);
+  const bench = page.locator("#bench-form");
+  await bench.getByLabel("Action").selectOption("call_tool");
+  await bench.getByLabel("Resource id").fill("jira.search");
+  await bench.getByLabel("Task").fill("delete stale tickets");
+  await bench.getByRole("button", { name: "Evaluate" }).click();
+  await expect(page.locator("#bench-result")).toContainText("deny");
+  await expect(page.locator("#bench-result")).toContainText(`custom-${name}`);
+
+  // Deleting asks for confirmation, then the policy is gone.
+  await page.goto("/authz/policies");
+  await hydrated(page);
+  const row = page.locator("#authz-policies tr", { hasText: `custom-${name}` });
+  await row.getByText("Delete…").click();
+  await row.getByLabel("I confirm").check();
+  await row.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByRole("status").first()).toContainText("Policy deleted");
+  await expect(page.locator("body")).not.toContainText(`custom-${name}`);
+  expect(errors).toEqual([]);
+});

@@ -66,9 +66,11 @@ enum Command {
         #[arg(long, default_value = "database")]
         label: String,
         /// What to measure: `inventory` (listing, search, facets, identity pages),
-        /// `posture` (full findings evaluation and the dashboard) or `grants` (an expiry
-        /// burst of one grant per identity, and grant requests through the API).
-        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants"])]
+        /// `posture` (full findings evaluation and the dashboard), `grants` (an expiry
+        /// burst of one grant per identity, and grant requests through the API) or
+        /// `authz` (decisions with 10,000 agents loaded, in process and through
+        /// `POST /api/v1/authorize` under `wrk`).
+        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants", "authz"])]
         scenarios: String,
     },
     /// Add a new key for signing grant credentials (the newest signs; the others keep
@@ -352,6 +354,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 print!(
                     "{}",
                     crate::bench_grants::grants_markdown(&label, count, &timings)
+                );
+            } else if scenarios == "authz" {
+                let timings =
+                    crate::bench_authz::measure_authz(&store, &services, 10_000, 100_000, 10)
+                        .await?;
+                print!(
+                    "{}",
+                    crate::bench_authz::authz_markdown(&label, count, &timings)
                 );
             } else if scenarios == "posture" {
                 let timings = crate::bench::measure_posture(&store, &services, runs.max(1)).await?;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bench_authz;
 pub mod bench_grants;
 pub mod cli;
 pub mod config;

@@ -401,7 +401,15 @@ async fn pages_and_server_functions_by_role() {
                 *role == Role::Admin,
                 "{role}: only admins are offered New identity"
             );
-            for page in ["/inbox", "/ownership", "/reviews", "/campaigns", "/grants", "/grants/policies"] {
+            for page in [
+                "/inbox",
+                "/ownership",
+                "/reviews",
+                "/campaigns",
+                "/grants",
+                "/grants/policies",
+                "/authz/policies",
+            ] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
                     StatusCode::OK,
@@ -476,6 +484,9 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/reviews/decide" => format!("{id}&decision=certify"),
                 "/rpc/reviews/bulk" => "decision=certify&items%5B%5D=00000000-0000-4000-8000-000000000000&confirm=yes".into(),
                 "/rpc/authz/overview" => "identity_id=00000000-0000-4000-8000-000000000000".into(),
+                "/rpc/authz/policies" => String::new(),
+                "/rpc/authz/save_policy" => "id=&name=x&description=&body=permit(principal%2C+action%2C+resource)%3B&enabled=on".into(),
+                "/rpc/authz/delete_policy" => format!("{id}&confirm=yes"),
                 "/rpc/authz/save_limits" => "identity_id=00000000-0000-4000-8000-000000000000&tools=&environments=&max_session_minutes=&max_calls=&max_delegation_depth=".into(),
                 "/rpc/authz/test" => "identity_id=00000000-0000-4000-8000-000000000000&action=call_tool&resource=x&environment=prod&task=&data_sensitivity=".into(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
@@ -517,8 +528,11 @@ async fn pages_and_server_functions_by_role() {
         let known: BTreeSet<String> = [
             "/rpc/audit/list",
             "/rpc/audit/verify",
+            "/rpc/authz/delete_policy",
             "/rpc/authz/overview",
+            "/rpc/authz/policies",
             "/rpc/authz/save_limits",
+            "/rpc/authz/save_policy",
             "/rpc/authz/test",
             "/rpc/campaigns/close",
             "/rpc/campaigns/create",

@@ -20,8 +20,10 @@ use steward_domain::identity::{
 use steward_domain::inventory::IdentityKind;
 use steward_domain::ownership::{AssignRequest, AssignmentRole};
 use steward_domain::policy::{
-    AgentLimits, AuthorizeRequest, AuthzPolicyDraft, Decision, RequestContext, ResourceRef,
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthzPolicyDraft, Decision, RequestContext,
+    ResourceRef,
 };
+use steward_domain::posture::findings::FindingState;
 use steward_domain::tokens::NewTokenRequest;
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -534,6 +536,441 @@ async fn the_change_feed_is_pruned_by_age() {
             .await
             .unwrap();
         assert_eq!(decided.decision, Decision::Allow);
+    })
+    .await;
+}
+
+/// A decision asked of another replica's services (its own caches and change feed),
+/// the way its HTTP layer would: authenticate the token, then decide.
+async fn ask_replica(
+    replica: &steward_server::services::Services,
+    token: &str,
+    request: &AuthorizeRequest,
+) -> Result<steward_domain::policy::AuthorizeResponse, DomainError> {
+    let principal = replica.tokens.authenticate(token).await?;
+    replica
+        .ports
+        .authz
+        .authorize(AgentCaller::Token(Some(&principal)), request)
+        .await
+}
+
+#[tokio::test]
+async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let a = &app.services;
+        let b = steward_server::services::Services::new(store.clone());
+        let agent = identity(&app, "busy-bot", IdentityKind::Agent).await;
+        a.ports
+            .authz
+            .set_limits(
+                Some(&admin),
+                agent,
+                &AgentLimits {
+                    tools: vec!["jira.search".into()],
+                    max_calls: Some(5),
+                    ..AgentLimits::default()
+                },
+            )
+            .await
+            .unwrap();
+        let token = agent_token(&app, agent).await;
+        let request = call_tool(agent, "jira.search", Some("shared"));
+
+        // One session spread over two replicas: five calls in all, never more.
+        let mut allowed = 0;
+        for i in 0..12 {
+            let replica = if i % 2 == 0 { a } else { &b };
+            if ask_replica(replica, &token, &request)
+                .await
+                .unwrap()
+                .decision
+                == Decision::Allow
+            {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "the limit holds across replicas");
+        // A session without a limit takes call numbers in growing leases: far fewer
+        // database writes than calls, and every number handed out once.
+        let unlimited = identity(&app, "chatty-bot", IdentityKind::Agent).await;
+        a.ports
+            .authz
+            .set_limits(
+                Some(&admin),
+                unlimited,
+                &AgentLimits {
+                    tools: vec!["jira.search".into()],
+                    ..AgentLimits::default()
+                },
+            )
+            .await
+            .unwrap();
+        let chatty = agent_token(&app, unlimited).await;
+        let many = call_tool(unlimited, "jira.search", Some("long"));
+        for _ in 0..100 {
+            let answer = ask_replica(&b, &chatty, &many).await.unwrap();
+            assert_eq!(answer.decision, Decision::Allow);
+        }
+        let (_, taken) = store
+            .lease_session_calls(unlimited, "long", Utc::now(), 0)
+            .await
+            .unwrap();
+        assert!((100..100 + 64).contains(&taken), "numbers taken: {taken}");
+
+        // Replica b has the agent and its token cached; changes made through a reach it
+        // on the very next request.
+        assert_eq!(
+            ask_replica(&b, &token, &call_tool(agent, "jira.search", None))
+                .await
+                .unwrap()
+                .decision,
+            Decision::Allow
+        );
+        a.ports
+            .authz
+            .set_limits(
+                Some(&admin),
+                agent,
+                &AgentLimits {
+                    tools: vec!["github.create_pr".into()],
+                    ..AgentLimits::default()
+                },
+            )
+            .await
+            .unwrap();
+        let narrowed = ask_replica(&b, &token, &call_tool(agent, "jira.search", None))
+            .await
+            .unwrap();
+        assert_eq!(narrowed.decision, Decision::Deny, "new limits hold at once");
+        a.ports
+            .inventory
+            .suspend(
+                Some(&admin),
+                agent,
+                &LifecycleRequest {
+                    reason: "incident".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let killed = ask_replica(&b, &token, &call_tool(agent, "github.create_pr", None))
+            .await
+            .unwrap();
+        assert_eq!(killed.reasons, vec!["steward-active-only".to_owned()]);
+
+        // A token revoked through a is refused by b from the next request.
+        let listed = a.tokens.list(Some(&admin)).await.unwrap();
+        let chatty_id = listed
+            .iter()
+            .find(|t| t.name == format!("agent-{unlimited}"))
+            .unwrap()
+            .id;
+        b.tokens.authenticate(&chatty).await.unwrap();
+        a.tokens.revoke(Some(&admin), chatty_id).await.unwrap();
+        assert!(matches!(
+            b.tokens.authenticate(&chatty).await,
+            Err(DomainError::Unauthenticated)
+        ));
+        // So is a token whose user lost access.
+        let owner_token = app.token(Role::Owner, &[Scope::InventoryRead]).await;
+        b.tokens.authenticate(&owner_token).await.unwrap();
+        store
+            .write(
+                &[steward_server::store::write::Statement::new(
+                    "UPDATE users SET active = FALSE WHERE email = $1",
+                )
+                .bind(email_of(Role::Owner))],
+                |_| Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            b.tokens.authenticate(&owner_token).await,
+            Err(DomainError::Unauthenticated)
+        ));
+        a.authz.flush().await;
+        b.authz.flush().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_just_in_time_credential_asks_for_its_agent() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let owner = app.principal(Role::Owner).await;
+        let ports = &app.services.ports;
+        let agent = identity(&app, "jit-bot", IdentityKind::Agent).await;
+        let other = identity(&app, "other-bot", IdentityKind::Agent).await;
+        let entitlement = ports
+            .inventory
+            .add_entitlement(
+                Some(&admin),
+                agent,
+                &NewEntitlement {
+                    resource: "ledger".into(),
+                    action: "read".into(),
+                    privilege: Privilege::Read,
+                    grant_type: GrantType::JustInTime,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        ports
+            .grants
+            .create_policy(
+                Some(&admin),
+                &PolicyDraft {
+                    name: "ledger".into(),
+                    resource: "ledger".into(),
+                    action: "*".into(),
+                    scope: String::new(),
+                    requesters: Requesters::Owners,
+                    approval: ApprovalMode::Automatic,
+                    max_minutes: 60,
+                    reason_required: false,
+                    windows: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+        let grant = ports
+            .grants
+            .request(
+                Some(&owner),
+                &GrantRequest {
+                    identity_id: agent,
+                    entitlement_id: entitlement,
+                    minutes: Some(30),
+                    reason: None,
+                },
+            )
+            .await
+            .unwrap();
+        let jwt = ports
+            .grants
+            .credential(Some(&owner), grant.id)
+            .await
+            .unwrap()
+            .access_token;
+        let read = |principal: Uuid| AuthorizeRequest {
+            principal,
+            action: "read_data".into(),
+            resource: ResourceRef {
+                resource_type: "Dataset".into(),
+                id: "ledger".into(),
+            },
+            context: RequestContext {
+                environment: "prod".into(),
+                ..RequestContext::default()
+            },
+        };
+        let (status, body) = ask(&app, &jwt, &read(agent)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["decision"], "allow", "{body}");
+        // Only for its own agent.
+        let (status, body) = ask(&app, &jwt, &read(other)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        // A forged or altered credential is refused with a reason.
+        let mut forged = jwt.clone();
+        forged.pop();
+        forged.push(if jwt.ends_with('A') { 'B' } else { 'A' });
+        let (status, body) = ask(&app, &forged, &read(agent)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("just-in-time credential"),
+            "{body}"
+        );
+        // Elsewhere a credential is not an API token.
+        let reply = app
+            .get("/api/v1/identities", &Auth::Bearer(jwt.clone()))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        // Once its grant ends the credential stops working.
+        ports
+            .grants
+            .revoke(
+                Some(&owner),
+                grant.id,
+                &EndRequest {
+                    reason: "done".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _) = ask(&app, &jwt, &read(agent)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        app.services.authz.flush().await;
+        let logged = ports
+            .authz
+            .decisions(Some(&admin), agent, None)
+            .await
+            .unwrap();
+        assert_eq!(logged.len(), 1);
+        assert_eq!(
+            logged[0].credential,
+            format!("grant:{} jti:{}", grant.id, {
+                let claims: Vec<&str> = jwt.split('.').collect();
+                let payload = base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    claims[1],
+                )
+                .unwrap();
+                serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["jti"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drift_from_approvals_becomes_findings() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let viewer = app.principal(Role::Viewer).await;
+        let ports = &app.services.ports;
+        let agent = identity(&app, "drifting-bot", IdentityKind::Agent).await;
+        let account = identity(&app, "billing-sa", IdentityKind::ServiceAccount).await;
+        let stranger = identity(&app, "unknown-bot", IdentityKind::Agent).await;
+        ports
+            .authz
+            .set_limits(
+                Some(&admin),
+                agent,
+                &AgentLimits {
+                    tools: vec!["jira.search".into()],
+                    max_session_minutes: Some(60),
+                    ..AgentLimits::default()
+                },
+            )
+            .await
+            .unwrap();
+        // The agent acts through the service account, which may read the ledger; the
+        // agent itself was never approved for it.
+        ports
+            .inventory
+            .add_delegation(
+                Some(&admin),
+                agent,
+                &NewDelegation {
+                    to: account,
+                    kind: DelegationKind::ActsAs,
+                },
+            )
+            .await
+            .unwrap();
+        ports
+            .inventory
+            .add_entitlement(
+                Some(&admin),
+                account,
+                &NewEntitlement {
+                    resource: "ledger".into(),
+                    action: "read".into(),
+                    privilege: Privilege::Read,
+                    grant_type: GrantType::Standing,
+                },
+            )
+            .await
+            .unwrap();
+        let agent_token = agent_token(&app, agent).await;
+        let account_token = self::agent_token(&app, account).await;
+
+        // A tool outside the allowlist.
+        let (_, tool) = ask(&app, &agent_token, &call_tool(agent, "shell.exec", None)).await;
+        assert_eq!(tool["decision"], "deny");
+        // Spawning an identity it has no registered delegation to.
+        let spawn = AuthorizeRequest {
+            principal: agent,
+            action: "spawn_subagent".into(),
+            resource: ResourceRef {
+                resource_type: "Identity".into(),
+                id: stranger.to_string(),
+            },
+            context: RequestContext::default(),
+        };
+        let (_, spawned) = ask(&app, &agent_token, &spawn).await;
+        assert_eq!(spawned["decision"], "deny");
+        // Through the service account, beyond its own approval.
+        let mut through = AuthorizeRequest {
+            principal: account,
+            action: "read_data".into(),
+            resource: ResourceRef {
+                resource_type: "Dataset".into(),
+                id: "ledger".into(),
+            },
+            context: RequestContext {
+                environment: "prod".into(),
+                ..RequestContext::default()
+            },
+        };
+        let (_, alone) = ask(&app, &account_token, &through).await;
+        assert_eq!(
+            alone["decision"], "allow",
+            "the account itself may: {alone}"
+        );
+        through.context.delegation_chain = vec![agent];
+        let (_, chained) = ask(&app, &account_token, &through).await;
+        assert_eq!(chained["decision"], "deny", "{chained}");
+        app.services.authz.flush().await;
+
+        let drift: Vec<_> = ports
+            .authz
+            .decisions(Some(&admin), agent, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|d| d.drift.map(|d| d.kind))
+            .collect();
+        assert_eq!(drift.len(), 2, "{drift:?}");
+        app.services
+            .posture
+            .evaluate_identities(&[agent, account])
+            .await
+            .unwrap();
+        let checks: Vec<(String, String)> = ports
+            .posture
+            .findings_of(Some(&viewer), agent)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.state == FindingState::Open)
+            .map(|f| (f.check, f.detail))
+            .collect();
+        let detail = |check: &str| {
+            checks
+                .iter()
+                .find(|(c, _)| c == check)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_else(|| panic!("{check} missing from {checks:?}"))
+        };
+        assert!(detail("agent-tool-outside-allowlist").contains("Tool::shell.exec"));
+        assert!(detail("unregistered-delegation-at-runtime").contains(&stranger.to_string()));
+        assert!(detail("agent-beyond-approval-through-delegation").contains("ledger"));
+        // Limits set on the agent count: it has an allowlist and a session limit now.
+        assert!(!checks.iter().any(|(c, _)| c == "agent-no-tool-allowlist"));
+        assert!(!checks.iter().any(|(c, _)| c == "agent-no-session-limits"));
+        // The service account only did what it may: no drift finding about it.
+        let about_account = ports
+            .posture
+            .findings_of(Some(&viewer), account)
+            .await
+            .unwrap();
+        assert!(about_account
+            .iter()
+            .all(|f| !f.check.contains("delegation-at-runtime")));
     })
     .await;
 }

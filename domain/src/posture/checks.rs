@@ -14,6 +14,7 @@ use crate::identity::{
 };
 use crate::import::github::third_party_can_write;
 use crate::inventory::{ActorClass, IdentityKind, IdentityStatus};
+use crate::policy::DriftKind;
 
 /// An identity at the other end of a delegation edge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,22 @@ pub struct Subject {
     /// Identities that delegate to this one.
     pub delegated_from: Vec<Peer>,
     pub agent_limits: AgentLimits,
+    /// What its runtime decisions showed beyond its approvals, over the drift window.
+    #[serde(default)]
+    pub runtime_drift: Vec<RuntimeDrift>,
+}
+
+/// How far back runtime decisions count as drift.
+pub const DRIFT_WINDOW_DAYS: i64 = 30;
+
+/// Drift of one kind seen in an identity's runtime decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeDrift {
+    pub kind: DriftKind,
+    /// How many decisions showed it.
+    pub count: u64,
+    /// Some of the resources asked for (tools, datasets, identities), for the detail.
+    pub resources: Vec<String>,
 }
 
 /// The thresholds the checks use.
@@ -340,6 +357,32 @@ pub fn evaluate(subject: &Subject, settings: &CheckSettings, now: DateTime<Utc>)
             }
         }
     }
+    for drift in &subject.runtime_drift {
+        let check = match drift.kind {
+            DriftKind::ToolOutsideAllowlist if ai => "agent-tool-outside-allowlist",
+            DriftKind::BeyondApprovalThroughDelegation if ai => {
+                "agent-beyond-approval-through-delegation"
+            }
+            DriftKind::UnregisteredDelegation => "unregistered-delegation-at-runtime",
+            _ => continue,
+        };
+        let what = match drift.kind {
+            DriftKind::ToolOutsideAllowlist => "asked for tools outside its allowlist",
+            DriftKind::UnregisteredDelegation => "used delegations that are not registered",
+            DriftKind::BeyondApprovalThroughDelegation => {
+                "acted through another identity beyond its own approval"
+            }
+        };
+        fail(
+            check,
+            format!(
+                "{what} in {} runtime decision{} ({})",
+                drift.count,
+                if drift.count == 1 { "" } else { "s" },
+                drift.resources.join(", ")
+            ),
+        );
+    }
     found
 }
 
@@ -398,6 +441,14 @@ mod tests {
         }
     }
 
+    fn drift(kind: DriftKind) -> RuntimeDrift {
+        RuntimeDrift {
+            kind,
+            count: 3,
+            resources: vec!["Tool::shell.exec".into()],
+        }
+    }
+
     fn peer(kind: IdentityKind, delegation: DelegationKind, permissions: &[&str]) -> Peer {
         Peer {
             id: next_id(),
@@ -435,6 +486,7 @@ mod tests {
             delegates_to: Vec::new(),
             delegated_from: Vec::new(),
             agent_limits: AgentLimits::default(),
+            runtime_drift: Vec::new(),
         }
     }
 
@@ -456,6 +508,7 @@ mod tests {
                 max_session_minutes: Some(30),
                 max_calls_per_session: None,
             },
+            runtime_drift: Vec::new(),
             ..service_account()
         }
     }
@@ -588,6 +641,24 @@ mod tests {
                     s.delegates_to[0]
                         .permissions
                         .insert("tickets:delete".into());
+                }),
+            ),
+            (
+                "agent-tool-outside-allowlist",
+                with(agent(), &|s| {
+                    s.runtime_drift = vec![drift(DriftKind::ToolOutsideAllowlist)]
+                }),
+            ),
+            (
+                "agent-beyond-approval-through-delegation",
+                with(agent(), &|s| {
+                    s.runtime_drift = vec![drift(DriftKind::BeyondApprovalThroughDelegation)]
+                }),
+            ),
+            (
+                "unregistered-delegation-at-runtime",
+                with(service_account(), &|s| {
+                    s.runtime_drift = vec![drift(DriftKind::UnregisteredDelegation)]
                 }),
             ),
             (

@@ -587,6 +587,7 @@ mod tests {
             delegates_to: vec![],
             delegated_from: vec![],
             agent_limits: AgentLimits::default(),
+            runtime_drift: Vec::new(),
         }
     }
 

@@ -3,19 +3,22 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use steward_domain::policy::{
-    AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, DecisionRecord,
 };
 use uuid::Uuid;
 
+use crate::web::auth::GrantCredential;
+
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
 /// Decide whether an agent may do something now. Ask with a token made for the agent
-/// (scope `authz:decide`); `principal` must be that agent.
+/// (scope `authz:decide`) or with the agent's just-in-time grant credential (the JWT
+/// from `/api/v1/grants/{id}/credential`); `principal` must be that agent.
 #[utoipa::path(post, path = "/api/v1/authorize", tag = "authorization", request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -23,16 +26,24 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 pub async fn authorize(
     State(state): State<ApiState>,
     caller: Caller,
+    credential: Option<Extension<GrantCredential>>,
     ApiJson(request): ApiJson<AuthorizeRequest>,
 ) -> Result<Json<AuthorizeResponse>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .authorize(caller.principal(), &request)
-            .await?,
-    ))
+    let agent = match &credential {
+        Some(Extension(GrantCredential(jwt))) => AgentCaller::GrantCredential(jwt),
+        None => AgentCaller::Token(caller.principal()),
+    };
+    let decided = state.services.ports.authz.authorize(agent, &request).await;
+    match decided {
+        Err(steward_domain::DomainError::Unauthenticated) if credential.is_some() => {
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the credential is not a valid Steward API token or an active just-in-time \
+                 credential (bad signature, issuer or audience, expired, revoked, or its grant ended)",
+            ))
+        }
+        other => Ok(Json(other?)),
+    }
 }
 
 /// Evaluate a hypothetical request without counting or logging it.

@@ -2,12 +2,15 @@
 //! audited), the decision API, the test bench and the decision log.
 //!
 //! Each identity's decision state (its facts, its compiled policy set, its entities,
-//! its just-in-time entitlements and registered delegations) is built
-//! from the store on first use and cached. Before each decision the cache reads the
-//! change feed (`authz_changes`, written by database triggers on identities,
-//! entitlements, delegations, limits and admin policies) and drops what changed, so a
-//! change made through any replica — suspending an agent — holds from the next request
-//! on. Grants change too often to cache: a request that needs one reads them live.
+//! its just-in-time entitlements and registered delegations) is built from the store on
+//! first use and cached, stamped with the [change feed](super::feed)'s mark: a change
+//! made through any replica — suspending an agent — holds from the next request on.
+//! Grants change too often to cache: a request that needs one reads them live.
+//!
+//! Session limits hold across replicas through call-number leases: a replica takes the
+//! next few call numbers of a session from the database at once (one at a time near
+//! the session's limit) and hands them out locally, so numbers are never reused and a
+//! limit of N admits at most N calls.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -21,9 +24,9 @@ use steward_domain::auth::{authorize, Action, Credential, Principal};
 use steward_domain::identity::{GrantType, Privilege, Sensitivity};
 use steward_domain::policy::{
     compile_delegation, compile_entitlement, compile_limits, data_actions, entity_ref, entity_type,
-    parse_resource_id, sensitivity_level, AgentLimits, AuthorizeRequest, AuthorizeResponse,
-    AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy, Decision, DecisionRecord,
-    ResourceType, BUILT_IN_POLICIES,
+    parse_resource_id, sensitivity_level, AgentCaller, AgentLimits, AuthorizeRequest,
+    AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy, Decision,
+    DecisionRecord, Drift, DriftKind, ResourceType, BUILT_IN_POLICIES,
 };
 use steward_domain::ports::Authz;
 use steward_domain::DomainError;
@@ -31,23 +34,25 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
+use super::feed::{ChangeFeed, Mark};
+use super::grants::GrantService;
 use super::inventory::write_error;
 use crate::store::write::Statement;
 use crate::store::Store;
 
-/// Changes read from the feed at once; more means "drop everything".
-const FEED_BATCH: i64 = 1000;
-
 /// One identity's decision state.
-struct AgentState {
-    facts: PrincipalFacts,
-    policies: PolicySet,
+pub(crate) struct AgentState {
+    pub(crate) facts: PrincipalFacts,
+    pub(crate) policies: PolicySet,
     compiled: Vec<CompiledPolicy>,
-    entities: Entities,
+    pub(crate) entities: Entities,
     /// Just-in-time entitlements: dataset → the data actions a grant would allow.
     just_in_time: Vec<(String, Privilege)>,
     /// Registered delegations from this identity: to → sub-agent (else acts-as).
     delegations: HashMap<Uuid, bool>,
+    /// Its tool allowlist (empty: none set) and most calls per session.
+    tools: Vec<String>,
+    max_calls: Option<u32>,
 }
 
 impl AgentState {
@@ -60,21 +65,41 @@ impl AgentState {
     }
 }
 
-/// How long the change feed is kept, and how long a cache may go without reading it
-/// before it starts over (well within the feed's age, so it never misses a change).
-const FEED_KEPT: chrono::Duration = chrono::Duration::hours(1);
-const CACHE_IDLE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
 #[derive(Default)]
 struct Cache {
-    /// The change feed position the cache is current with; `None`: not read yet.
-    seq: Option<i64>,
-    /// When the feed was last read.
-    refreshed: Option<std::time::Instant>,
-    agents: HashMap<Uuid, Arc<AgentState>>,
+    agents: HashMap<Uuid, (Arc<AgentState>, Mark)>,
     /// Which agent a token acts for (fixed when the token is made).
     token_agents: HashMap<Uuid, Option<Uuid>>,
 }
+
+/// Call numbers of one session this replica has taken and not yet handed out.
+struct Lease {
+    started_at: DateTime<Utc>,
+    next: i64,
+    last: i64,
+    size: i64,
+    used: std::time::Instant,
+}
+
+/// The most call numbers taken at once.
+const MAX_LEASE: i64 = 64;
+/// Sessions idle this long are forgotten (their unused numbers are lost).
+const SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// How many numbers to take next: doubling while the session is busy, but at most a
+/// quarter of what its limit leaves, so replicas strand few numbers near the limit.
+fn lease_size(previous: Option<&Lease>, max_calls: Option<u32>) -> i64 {
+    let grown = previous.map_or(1, |lease| (lease.size * 2).min(MAX_LEASE));
+    match max_calls {
+        Some(max) => {
+            let left = i64::from(max) - previous.map_or(0, |lease| lease.last);
+            grown.min((left / 4).max(1))
+        }
+        None => grown,
+    }
+}
+
+type SessionSlot = Arc<tokio::sync::Mutex<Option<Lease>>>;
 
 /// Decisions waiting to be written, and the task writing them in batches.
 struct DecisionLog {
@@ -85,8 +110,18 @@ struct DecisionLog {
 pub struct AuthzService {
     store: Store,
     engine: Arc<Engine>,
+    feed: Arc<ChangeFeed>,
+    /// Verifies just-in-time credentials presented to `authorize`.
+    grants: Arc<GrantService>,
     cache: Mutex<Cache>,
+    sessions: Mutex<HashMap<(Uuid, String), SessionSlot>>,
     log: DecisionLog,
+}
+
+/// A decision along a chain, with the drift it showed.
+pub(crate) struct Decided {
+    pub(crate) evaluation: Evaluation,
+    pub(crate) drift: Option<Drift>,
 }
 
 fn cedar_error(error: CedarError, field: &'static str) -> DomainError {
@@ -104,13 +139,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl AuthzService {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, feed: Arc<ChangeFeed>, grants: Arc<GrantService>) -> Self {
         let engine =
             Engine::new().unwrap_or_else(|e| panic!("the built-in Cedar schema is broken: {e}"));
         AuthzService {
             store,
             engine: Arc::new(engine),
+            feed,
+            grants,
             cache: Mutex::new(Cache::default()),
+            sessions: Mutex::new(HashMap::new()),
             log: DecisionLog {
                 sender: Mutex::new(None),
                 task: Mutex::new(None),
@@ -118,51 +156,22 @@ impl AuthzService {
         }
     }
 
-    /// Drops the cached state of whatever changed since the cache last looked.
-    async fn refresh(&self) -> Result<(), DomainError> {
-        let seq = {
-            let mut cache = lock(&self.cache);
-            let idle = cache.refreshed.is_none_or(|at| at.elapsed() > CACHE_IDLE);
-            if idle {
-                // The feed may have been pruned past this cache's position.
-                cache.seq = None;
-            }
-            cache.refreshed = Some(std::time::Instant::now());
-            cache.seq
-        };
-        let Some(seq) = seq else {
-            let now = self.store.authz_change_seq().await?;
-            let mut cache = lock(&self.cache);
-            cache.seq = Some(now);
-            cache.agents.clear();
-            return Ok(());
-        };
-        let changes = self.store.authz_changes_since(seq, FEED_BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.0) else {
-            return Ok(());
-        };
-        let mut cache = lock(&self.cache);
-        if changes.len() as i64 >= FEED_BATCH || changes.iter().any(|c| c.1.is_none()) {
-            cache.agents.clear();
-            cache.seq = None;
-            return Ok(());
-        }
-        for (_, identity) in &changes {
-            if let Some(identity) = identity {
-                cache.agents.remove(identity);
-            }
-        }
-        cache.seq = Some(cache.seq.map_or(last, |s| s.max(last)));
-        Ok(())
+    /// The Cedar engine (for measuring bare evaluation).
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    /// The decision state of an identity, from the cache or built from the store.
-    async fn state(&self, id: Uuid) -> Result<Arc<AgentState>, DomainError> {
-        if let Some(state) = lock(&self.cache).agents.get(&id) {
-            return Ok(state.clone());
+    /// The decision state of an identity, from the cache while current, else built
+    /// from the store. (Catch up with the feed first.)
+    pub(crate) async fn state(&self, id: Uuid) -> Result<Arc<AgentState>, DomainError> {
+        if let Some((state, mark)) = lock(&self.cache).agents.get(&id) {
+            if self.feed.is_current(id, *mark) {
+                return Ok(state.clone());
+            }
         }
+        let mark = self.feed.mark();
         let state = Arc::new(self.build_state(id).await?);
-        lock(&self.cache).agents.insert(id, state.clone());
+        lock(&self.cache).agents.insert(id, (state.clone(), mark));
         Ok(state)
     }
 
@@ -236,7 +245,62 @@ impl AuthzService {
             entities,
             just_in_time,
             delegations,
+            tools: limits.tools,
+            max_calls: limits.max_calls,
         })
+    }
+
+    /// Takes the next call number of a session: (when it started, this call's number).
+    async fn session_call(
+        &self,
+        identity: Uuid,
+        session: &str,
+        max_calls: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, i64), DomainError> {
+        let slot = lock(&self.sessions)
+            .entry((identity, session.to_owned()))
+            .or_default()
+            .clone();
+        let mut lease = slot.lock().await;
+        if let Some(held) = lease.as_mut() {
+            held.used = std::time::Instant::now();
+            if held.next <= held.last {
+                held.next += 1;
+                return Ok((held.started_at, held.next - 1));
+            }
+            if max_calls.is_some_and(|max| held.last >= i64::from(max)) {
+                // Past the limit: every further call is denied, no number is needed.
+                return Ok((held.started_at, held.last + 1));
+            }
+        }
+        let size = lease_size(lease.as_ref(), max_calls);
+        let (started_at, last) = self
+            .store
+            .lease_session_calls(identity, session, now, size)
+            .await?;
+        let first = last - size + 1;
+        *lease = Some(Lease {
+            started_at,
+            next: first + 1,
+            last,
+            size,
+            used: std::time::Instant::now(),
+        });
+        Ok((started_at, first))
+    }
+
+    /// Forgets sessions idle for [`SESSION_IDLE`].
+    fn forget_idle_sessions(&self) -> usize {
+        let mut sessions = lock(&self.sessions);
+        let before = sessions.len();
+        sessions.retain(|_, slot| match slot.try_lock() {
+            Ok(lease) => lease
+                .as_ref()
+                .is_some_and(|lease| lease.used.elapsed() < SESSION_IDLE),
+            Err(_) => true,
+        });
+        before - sessions.len()
     }
 
     /// The agent a token acts for.
@@ -281,13 +345,14 @@ impl AuthzService {
     }
 
     /// Decides a request along its whole delegation chain: each link must be a
-    /// registered delegation, and every identity on the chain must be allowed.
-    async fn decide(
+    /// registered delegation, and every identity on the chain must be allowed. Notes
+    /// drift from the approvals on the way.
+    pub(crate) async fn decide(
         &self,
         request: &AuthorizeRequest,
         session: (i64, i64),
         now: DateTime<Utc>,
-    ) -> Result<(Evaluation, Vec<String>), DomainError> {
+    ) -> Result<Decided, DomainError> {
         let action: AuthzAction = request.action.parse().map_err(|_| {
             DomainError::invalid(
                 "action",
@@ -313,8 +378,8 @@ impl AuthzService {
         }
         for pair in states.windows(2) {
             if !pair[0].delegations.contains_key(&pair[1].facts.id) {
-                return Ok((
-                    Evaluation {
+                return Ok(Decided {
+                    evaluation: Evaluation {
                         decision: Decision::Deny,
                         reasons: vec!["steward-registered-delegation".into()],
                         diagnostics: vec![format!(
@@ -322,10 +387,36 @@ impl AuthzService {
                             pair[0].facts.name, pair[1].facts.name
                         )],
                     },
-                    chain.iter().map(Uuid::to_string).collect(),
-                ));
+                    drift: Some(Drift {
+                        kind: DriftKind::UnregisteredDelegation,
+                        identity_id: pair[0].facts.id,
+                    }),
+                });
             }
         }
+        let principal = states.last().ok_or(DomainError::Internal)?.clone();
+        let mut drift = match action {
+            AuthzAction::Delegate | AuthzAction::SpawnSubagent => request
+                .resource
+                .id
+                .parse::<Uuid>()
+                .ok()
+                .filter(|target| !principal.delegations.contains_key(target))
+                .map(|_| Drift {
+                    kind: DriftKind::UnregisteredDelegation,
+                    identity_id: principal.facts.id,
+                }),
+            AuthzAction::CallTool => states
+                .iter()
+                .find(|state| {
+                    !state.tools.is_empty() && !state.tools.contains(&request.resource.id)
+                })
+                .map(|state| Drift {
+                    kind: DriftKind::ToolOutsideAllowlist,
+                    identity_id: state.facts.id,
+                }),
+            _ => None,
+        };
         let chain_text: Vec<String> = chain.iter().map(Uuid::to_string).collect();
         let base = EvalContext {
             task: request.context.task.clone(),
@@ -338,38 +429,16 @@ impl AuthzService {
             session_age_seconds: session.0,
             session_calls: session.1,
             delegation_depth: chain.len() as i64,
-            delegation_chain: chain_text.clone(),
+            delegation_chain: chain_text,
             now: now.timestamp(),
             ..EvalContext::default()
         };
         // The principal last: its own decision is the one reported when all allow.
         let mut decided = None;
         for state in &states {
-            // Grants change too often to cache: read live, and only when one is needed.
-            let required = state.needs_grant(action, &request.resource.id);
-            let active = required
-                && self
-                    .store
-                    .active_grants_of(state.facts.id)
-                    .await?
-                    .iter()
-                    .any(|(dataset, _, until)| *dataset == request.resource.id && *until > now);
-            let context = EvalContext {
-                grant_required: required,
-                grant_active: active,
-                ..base.clone()
-            };
             let mut evaluation = self
-                .engine
-                .evaluate(
-                    &state.policies,
-                    &state.entities,
-                    &state.facts,
-                    action,
-                    &resource,
-                    &context,
-                )
-                .map_err(|e| cedar_error(e, "request"))?;
+                .evaluate(state, action, &request.resource.id, &resource, &base, now)
+                .await?;
             if evaluation.decision == Decision::Deny {
                 if evaluation.reasons.is_empty() {
                     evaluation.diagnostics.insert(
@@ -379,33 +448,92 @@ impl AuthzService {
                             state.facts.name
                         ),
                     );
-                } else if state.facts.id != request.principal {
+                }
+                if state.facts.id != principal.facts.id {
                     evaluation.diagnostics.insert(
                         0,
                         format!("denied for {} on the delegation chain", state.facts.name),
                     );
+                    // Acting through the principal beyond its own approval is drift
+                    // when the principal itself would have been allowed.
+                    let through = self
+                        .evaluate(
+                            &principal,
+                            action,
+                            &request.resource.id,
+                            &resource,
+                            &base,
+                            now,
+                        )
+                        .await?;
+                    if drift.is_none() && through.decision == Decision::Allow {
+                        drift = Some(Drift {
+                            kind: DriftKind::BeyondApprovalThroughDelegation,
+                            identity_id: state.facts.id,
+                        });
+                    }
                 }
-                return Ok((evaluation, chain_text));
+                return Ok(Decided { evaluation, drift });
             }
             decided = Some(evaluation);
         }
-        Ok((decided.ok_or(DomainError::Internal)?, chain_text))
+        Ok(Decided {
+            evaluation: decided.ok_or(DomainError::Internal)?,
+            drift,
+        })
     }
 
-    /// Prunes the change feed every `interval`, for as long as the server runs.
+    /// One identity's decision on a request.
+    async fn evaluate(
+        &self,
+        state: &AgentState,
+        action: AuthzAction,
+        resource_id: &str,
+        resource: &str,
+        base: &EvalContext,
+        now: DateTime<Utc>,
+    ) -> Result<Evaluation, DomainError> {
+        // Grants change too often to cache: read live, and only when one is needed.
+        let required = state.needs_grant(action, resource_id);
+        let active = required
+            && self
+                .store
+                .active_grants_of(state.facts.id)
+                .await?
+                .iter()
+                .any(|(dataset, _, until)| dataset == resource_id && *until > now);
+        let context = EvalContext {
+            grant_required: required,
+            grant_active: active,
+            ..base.clone()
+        };
+        self.engine
+            .evaluate(
+                &state.policies,
+                &state.entities,
+                &state.facts,
+                action,
+                resource,
+                &context,
+            )
+            .map_err(|e| cedar_error(e, "request"))
+    }
+
+    /// Every 10 minutes for as long as the server runs: prunes the change feed and
+    /// forgets idle sessions.
     pub fn spawn_maintenance(
         self: &Arc<Self>,
         interval: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
-        let store = self.store.clone();
+        let this = self.clone();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);
             loop {
                 ticks.tick().await;
-                match store.prune_authz_changes(Utc::now() - FEED_KEPT).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(pruned = n, "authorization change feed pruned"),
-                    Err(error) => tracing::error!(%error, "pruning the change feed failed"),
+                this.feed.prune().await;
+                let forgotten = this.forget_idle_sessions();
+                if forgotten > 0 {
+                    tracing::debug!(forgotten, "idle agent sessions forgotten");
                 }
             }
         })
@@ -547,7 +675,7 @@ impl Authz for AuthzService {
         identity_id: Uuid,
     ) -> Result<Vec<CompiledPolicy>, DomainError> {
         authorize(principal, Action::ReadInventory)?;
-        self.refresh().await?;
+        self.feed.catch_up().await?;
         let state = self.state(identity_id).await?;
         let mut out: Vec<CompiledPolicy> = BUILT_IN_POLICIES
             .iter()
@@ -668,8 +796,8 @@ impl Authz for AuthzService {
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError> {
         authorize(principal, Action::ReadInventory)?;
-        self.refresh().await?;
-        let (evaluation, _) = self.decide(request, (0, 1), Utc::now()).await?;
+        self.feed.catch_up().await?;
+        let Decided { evaluation, .. } = self.decide(request, (0, 1), Utc::now()).await?;
         Ok(AuthorizeResponse {
             decision: evaluation.decision,
             reasons: evaluation.reasons,
@@ -679,34 +807,61 @@ impl Authz for AuthzService {
 
     async fn authorize(
         &self,
-        principal: Option<&Principal>,
+        caller: AgentCaller<'_>,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError> {
-        authorize(principal, Action::DecideAuthz)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let Credential::Token { token_id, .. } = &principal.credential else {
-            return Err(DomainError::Forbidden {
-                reason: "decisions are asked with the agent's own API token".into(),
-            });
+        let credential = match caller {
+            AgentCaller::Token(principal) => {
+                authorize(principal, Action::DecideAuthz)?;
+                let principal = principal.ok_or(DomainError::Unauthenticated)?;
+                let Credential::Token { token_id, .. } = &principal.credential else {
+                    return Err(DomainError::Forbidden {
+                        reason: "decisions are asked with the agent's own API token or \
+                                 just-in-time credential"
+                            .into(),
+                    });
+                };
+                let agent = self.token_agent(*token_id).await?;
+                if agent != Some(request.principal) {
+                    return Err(DomainError::Forbidden {
+                        reason: format!(
+                            "this token does not act for identity {}; ask with a token made for it",
+                            request.principal
+                        ),
+                    });
+                }
+                // Authenticating the token caught up with the change feed already,
+                // after this request arrived.
+                format!("token:{token_id}")
+            }
+            AgentCaller::GrantCredential(jwt) => {
+                let (claims, grant) = self
+                    .grants
+                    .active_credential(jwt)
+                    .await?
+                    .ok_or(DomainError::Unauthenticated)?;
+                if grant.identity_id != request.principal {
+                    return Err(DomainError::Forbidden {
+                        reason: format!(
+                            "this credential is for identity {}, not {}",
+                            grant.identity_id, request.principal
+                        ),
+                    });
+                }
+                self.feed.catch_up().await?;
+                format!("grant:{} jti:{}", grant.id, claims.jti)
+            }
         };
-        let agent = self.token_agent(*token_id).await?;
-        if agent != Some(request.principal) {
-            return Err(DomainError::Forbidden {
-                reason: format!(
-                    "this token does not act for identity {}; ask with a token made for it",
-                    request.principal
-                ),
-            });
-        }
-        self.refresh().await?;
-        let now = Utc::now();
-        let session = match request
+        let mut request = request.clone();
+        request.context.session_id = request
             .context
             .session_id
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-        {
+            .map(str::to_owned);
+        let now = Utc::now();
+        let session = match request.context.session_id.as_deref() {
             Some(session) => {
                 if session.len() > 200 {
                     return Err(DomainError::invalid(
@@ -714,15 +869,15 @@ impl Authz for AuthzService {
                         "at most 200 characters",
                     ));
                 }
-                let (started, calls) = self
-                    .store
-                    .count_session_call(request.principal, session, now)
+                let max_calls = self.state(request.principal).await?.max_calls;
+                let (started, call) = self
+                    .session_call(request.principal, session, max_calls, now)
                     .await?;
-                ((now - started).num_seconds().max(0), calls)
+                ((now - started).num_seconds().max(0), call)
             }
             None => (0, 1),
         };
-        let (evaluation, _) = self.decide(request, session, now).await?;
+        let Decided { evaluation, drift } = self.decide(&request, session, now).await?;
         self.log(DecisionRecord {
             id: Uuid::now_v7(),
             at: now,
@@ -739,7 +894,8 @@ impl Authz for AuthzService {
             task: request.context.task.clone(),
             environment: request.context.environment.clone(),
             delegation_chain: request.context.delegation_chain.clone(),
-            credential: format!("token:{token_id}"),
+            credential,
+            drift,
         });
         Ok(AuthorizeResponse {
             decision: evaluation.decision,

@@ -569,4 +569,12 @@ mod tests {
             .check_request(&me, AuthzAction::ReadData, r#"Tool::"x""#, &ctx)
             .is_err());
     }
+
+    #[test]
+    fn the_example_a_new_policy_starts_from_is_valid() {
+        let engine = Engine::new().unwrap();
+        engine
+            .check("custom-example", steward_app::authz::POLICY_EXAMPLE)
+            .unwrap();
+    }
 }

@@ -60,9 +60,12 @@ impl GrantService {
         }
     }
 
-    /// The credential's claims if its signature, issuer, audience and times check out,
-    /// its grant is active now and it was not revoked.
-    async fn active_claims(&self, token: &str) -> Result<Option<GrantClaims>, DomainError> {
+    /// The credential's claims and grant if its signature, issuer, audience and times
+    /// check out, its grant is active now and it was not revoked.
+    pub async fn active_credential(
+        &self,
+        token: &str,
+    ) -> Result<Option<(GrantClaims, Grant)>, DomainError> {
         let now = Utc::now();
         let Some(claims) = self.keys.verify(token, &self.issuer, now) else {
             return Ok(None);
@@ -77,7 +80,7 @@ impl GrantService {
         if !grant.is_usable(now) || self.store.credential_revoked(jti).await? != Some(false) {
             return Ok(None);
         }
-        Ok(Some(claims))
+        Ok(Some((claims, grant)))
     }
 
     async fn identity(&self, id: Uuid) -> Result<(IdentitySummary, IdentityExtra), DomainError> {
@@ -967,21 +970,27 @@ impl Grants for GrantService {
         token: &str,
     ) -> Result<Introspection, DomainError> {
         authorize(principal, Action::ReadGrants)?;
-        Ok(match self.active_claims(token.trim()).await? {
-            None => Introspection::default(),
-            Some(claims) => Introspection {
-                active: true,
-                scope: Some(claims.scope),
-                sub: Some(claims.sub),
-                aud: Some(claims.aud),
-                iss: Some(claims.iss),
-                exp: Some(claims.exp),
-                iat: Some(claims.iat),
-                grant_id: claims.grant.parse().ok(),
-                jti: Some(claims.jti),
-                token_type: Some("Bearer".into()),
+        Ok(
+            match self
+                .active_credential(token.trim())
+                .await?
+                .map(|(claims, _)| claims)
+            {
+                None => Introspection::default(),
+                Some(claims) => Introspection {
+                    active: true,
+                    scope: Some(claims.scope),
+                    sub: Some(claims.sub),
+                    aud: Some(claims.aud),
+                    iss: Some(claims.iss),
+                    exp: Some(claims.exp),
+                    iat: Some(claims.iat),
+                    grant_id: claims.grant.parse().ok(),
+                    jti: Some(claims.jti),
+                    token_type: Some("Bearer".into()),
+                },
             },
-        })
+        )
     }
 
     async fn revoke_credential(

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authz;
 pub mod campaigns;
 pub mod cedar;
+pub mod feed;
 pub mod grants;
 pub mod imports;
 pub mod inventory;
@@ -52,6 +53,8 @@ pub struct Services {
     pub webhook_config: notify::WebhookConfig,
     /// How grant credentials are signed.
     pub credentials: Credentials,
+    /// The change feed keeping the token and decision caches current.
+    pub feed: Arc<feed::ChangeFeed>,
 }
 
 /// The keys grant credentials are signed with, and their issuer (Steward's public URL).
@@ -79,6 +82,7 @@ impl Services {
             keys::SigningKeys::ephemeral(chrono::Duration::hours(24))
                 .unwrap_or_else(|error| panic!("no random source for a signing key: {error}")),
         );
+        let feed = Arc::new(feed::ChangeFeed::new(store.clone()));
         Self::assemble(
             store,
             policy,
@@ -88,6 +92,7 @@ impl Services {
                 keys,
                 issuer: "http://127.0.0.1:3000".into(),
             },
+            feed,
         )
     }
 
@@ -100,6 +105,7 @@ impl Services {
             self.posture.clone(),
             webhooks,
             self.credentials.clone(),
+            self.feed.clone(),
         );
         Services {
             ports: Ports {
@@ -123,13 +129,16 @@ impl Services {
             self.posture.clone(),
             self.webhook_config.clone(),
             credentials.clone(),
+            self.feed.clone(),
         );
         Services {
             ports: Ports {
                 grants: rebuilt.ports.grants,
+                authz: rebuilt.ports.authz,
                 ..self.ports
             },
             grants: rebuilt.grants,
+            authz: rebuilt.authz,
             credentials,
             ..self
         }
@@ -141,6 +150,7 @@ impl Services {
         posture: Arc<posture::PostureService>,
         webhook_config: notify::WebhookConfig,
         credentials: Credentials,
+        feed: Arc<feed::ChangeFeed>,
     ) -> Self {
         let inventory: Arc<inventory::InventoryService> = Arc::new(
             inventory::InventoryService::new(store.clone(), policy, posture.clone()),
@@ -157,7 +167,11 @@ impl Services {
             credentials.keys.clone(),
             credentials.issuer.clone(),
         ));
-        let authz = Arc::new(authz::AuthzService::new(store.clone()));
+        let authz = Arc::new(authz::AuthzService::new(
+            store.clone(),
+            feed.clone(),
+            grants.clone(),
+        ));
         Services {
             ports: Ports {
                 inventory,
@@ -184,7 +198,8 @@ impl Services {
             webhook_config,
             credentials,
             auth: auth::AuthService::new(store.clone()),
-            tokens: tokens::TokenService::new(store.clone()),
+            tokens: tokens::TokenService::new(store.clone(), feed.clone()),
+            feed,
             oidc: None,
             import_limits: ImportLimits::default(),
             store,

@@ -13,7 +13,12 @@ use steward_domain::tokens::{parse_scopes, CreatedToken, NewTokenRequest, TokenI
 use steward_domain::DomainError;
 use uuid::Uuid;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::feed::{ChangeFeed, Mark};
 use crate::store::tokens::{NewToken, TokenRecord};
+use crate::store::users::UserRecord;
 use crate::store::Store;
 
 /// Prefix of every Steward token, so secret scanners can recognise leaked ones.
@@ -46,14 +51,72 @@ fn info(record: TokenRecord) -> Result<TokenInfo, DomainError> {
     })
 }
 
+/// A token as last read, and the change feed's mark when it was.
+struct CachedToken {
+    record: TokenRecord,
+    user: UserRecord,
+    mark: Mark,
+}
+
+/// Tokens cached at most; beyond it the cache starts over.
+const MAX_CACHED_TOKENS: usize = 100_000;
+
 #[derive(Clone)]
 pub struct TokenService {
     store: Store,
+    /// Keeps the cache current: a token revoked, re-scoped or expired early, its
+    /// identity suspended, or its user's role or access changed, through any replica,
+    /// is refused from the next request on.
+    feed: Arc<ChangeFeed>,
+    /// Tokens by hash.
+    cache: Arc<Mutex<HashMap<String, CachedToken>>>,
 }
 
 impl TokenService {
-    pub fn new(store: Store) -> Self {
-        TokenService { store }
+    pub fn new(store: Store, feed: Arc<ChangeFeed>) -> Self {
+        TokenService {
+            store,
+            feed,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// A token and its user by hash: from the cache while current, else the store.
+    async fn lookup(&self, hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, DomainError> {
+        self.feed.catch_up().await?;
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(cached) = cache.get(hash) {
+                if self.feed.is_current(cached.record.identity_id, cached.mark) {
+                    return Ok(Some((cached.record.clone(), cached.user.clone())));
+                }
+            }
+        }
+        let mark = self.feed.mark();
+        let Some((record, user)) = self.store.find_token_with_user(hash).await? else {
+            return Ok(None);
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_CACHED_TOKENS {
+            cache.clear();
+        }
+        cache.insert(
+            hash.to_owned(),
+            CachedToken {
+                record: record.clone(),
+                user: user.clone(),
+                mark,
+            },
+        );
+        Ok(Some((record, user)))
+    }
+
+    /// Notes that a cached token was used at `now` (it is written once a minute).
+    fn touched(&self, hash: &str, now: chrono::DateTime<Utc>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = cache.get_mut(hash) {
+            cached.record.last_used_at = Some(now);
+        }
     }
 
     /// Creates a token for the caller. It acts as the caller, limited to its scopes;
@@ -148,11 +211,8 @@ impl TokenService {
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(invalid());
         }
-        let (record, user) = self
-            .store
-            .find_token_with_user(&token_hash(bearer))
-            .await?
-            .ok_or_else(invalid)?;
+        let hash = token_hash(bearer);
+        let (record, user) = self.lookup(&hash).await?.ok_or_else(invalid)?;
         let now = Utc::now();
         if record.revoked_at.is_some()
             || record.expires_at <= now
@@ -161,7 +221,9 @@ impl TokenService {
         {
             return Err(invalid());
         }
-        self.store.touch_token(&record, now).await?;
+        if self.store.touch_token(&record, now).await? {
+            self.touched(&hash, now);
+        }
         Ok(Principal {
             user_id: user.id,
             person_id: user.person_id,

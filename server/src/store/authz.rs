@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::inventory::IdentityKind;
-use steward_domain::policy::{AgentLimits, AuthzPolicy, AuthzPolicyDraft, DecisionRecord};
+use steward_domain::policy::{AgentLimits, AuthzPolicy, AuthzPolicyDraft, DecisionRecord, Drift};
 use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};
@@ -73,6 +73,8 @@ struct DecisionRow {
     environment: String,
     delegation_chain: String,
     credential: String,
+    drift: Option<String>,
+    drift_identity: Option<Uuid>,
 }
 
 impl TryFrom<DecisionRow> for DecisionRecord {
@@ -96,6 +98,13 @@ impl TryFrom<DecisionRow> for DecisionRecord {
             delegation_chain: serde_json::from_str(&r.delegation_chain)
                 .map_err(|e| corrupt("decision chain", e))?,
             credential: r.credential,
+            drift: match (r.drift, r.drift_identity) {
+                (Some(kind), Some(identity_id)) => Some(Drift {
+                    kind: kind.parse().map_err(|e| corrupt("decision drift", e))?,
+                    identity_id,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -104,8 +113,8 @@ const POLICY_COLUMNS: &str = "SELECT id, name, description, body, enabled, princ
      updated_by, updated_at FROM authz_policies";
 
 const DECISION_COLUMNS: &str = "SELECT id, at, identity_id, action, resource, decision, \
-     reasons, diagnostics, session_id, task, environment, delegation_chain, credential \
-     FROM authz_decisions";
+     reasons, diagnostics, session_id, task, environment, delegation_chain, credential, \
+     drift, drift_identity FROM authz_decisions";
 
 impl Store {
     /// The limits set on an identity, if any.
@@ -211,25 +220,27 @@ impl Store {
         }))
     }
 
-    /// Counts one call of a session (starting it on its first call), atomically, and
-    /// returns when it started and how many calls it has made, this one included.
-    pub async fn count_session_call(
+    /// Takes the next `count` call numbers of a session (starting it on its first
+    /// call), atomically; returns when the session started and the last number taken.
+    pub async fn lease_session_calls(
         &self,
         identity_id: Uuid,
         session_id: &str,
         now: DateTime<Utc>,
+        count: i64,
     ) -> Result<(DateTime<Utc>, i64), StoreError> {
         Ok(db_run!(self, writer, |pool| {
             sqlx::query_as(
                 "INSERT INTO authz_sessions (identity_id, session_id, started_at, last_call_at, calls) \
-                 VALUES ($1, $2, $3, $3, 1) \
+                 VALUES ($1, $2, $3, $3, $4) \
                  ON CONFLICT (identity_id, session_id) DO UPDATE \
-                 SET calls = authz_sessions.calls + 1, last_call_at = excluded.last_call_at \
+                 SET calls = authz_sessions.calls + excluded.calls, last_call_at = excluded.last_call_at \
                  RETURNING started_at, calls",
             )
             .bind(identity_id)
             .bind(session_id)
             .bind(now)
+            .bind(count)
             .fetch_one(pool)
             .await?
         }))
@@ -242,7 +253,8 @@ impl Store {
             for chunk in decisions.chunks(500) {
                 let mut sql = QueryBuilder::<Db>::new(
                     "INSERT INTO authz_decisions (id, at, identity_id, action, resource, decision, \
-                     reasons, diagnostics, session_id, task, environment, delegation_chain, credential) ",
+                     reasons, diagnostics, session_id, task, environment, delegation_chain, credential, \
+                     drift, drift_identity) ",
                 );
                 sql.push_values(chunk, |mut row, d| {
                     row.push_bind(d.id)
@@ -257,7 +269,9 @@ impl Store {
                         .push_bind(d.task.clone())
                         .push_bind(d.environment.clone())
                         .push_bind(json(&d.delegation_chain))
-                        .push_bind(d.credential.clone());
+                        .push_bind(d.credential.clone())
+                        .push_bind(d.drift.as_ref().map(|drift| drift.kind.as_str()))
+                        .push_bind(d.drift.as_ref().map(|drift| drift.identity_id));
                 });
                 sql.build().execute(&mut *tx).await?;
             }
@@ -285,14 +299,60 @@ impl Store {
         rows.into_iter().map(DecisionRecord::try_from).collect()
     }
 
-    /// The newest change feed position.
-    pub async fn authz_change_seq(&self) -> Result<i64, StoreError> {
-        let seq: Option<i64> = db_run!(self, reader, |pool| {
+    /// Up to `limit` active agents with their environments, by id (benchmarks).
+    pub async fn bench_agents(&self, limit: i64) -> Result<Vec<(Uuid, String)>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT id, environment FROM identities WHERE kind = 'agent' AND status = 'active' \
+                 ORDER BY id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// How many decisions the log holds.
+    pub async fn count_decisions(&self) -> Result<i64, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM authz_decisions")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// The tail of the change feed: the rows after `low`, the newest position minus
+    /// `window` (or 0), oldest first.
+    pub async fn authz_changes_tail(
+        &self,
+        window: i64,
+    ) -> Result<(i64, Vec<(i64, Option<Uuid>)>), StoreError> {
+        let newest: Option<i64> = db_run!(self, reader, |pool| {
             sqlx::query_scalar("SELECT MAX(seq) FROM authz_changes")
                 .fetch_one(pool)
                 .await?
         });
-        Ok(seq.unwrap_or(0))
+        let low = newest.map_or(0, |n| (n - window).max(0));
+        Ok((low, self.authz_changes_since(low, window + 1).await?))
+    }
+
+    /// The rows among `seqs` that exist (rows missing from an earlier read that have
+    /// committed since).
+    pub async fn authz_changes_among(
+        &self,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, Option<Uuid>)>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT seq, identity_id FROM authz_changes WHERE seq IN (",
+            );
+            let mut list = sql.separated(", ");
+            for seq in seqs {
+                list.push_bind(*seq);
+            }
+            sql.push(") ORDER BY seq");
+            sql.build_query_as().fetch_all(pool).await?
+        }))
     }
 
     /// Deletes change feed rows written before `before`; returns how many. (Caches idle

@@ -9,8 +9,11 @@ use sqlx::QueryBuilder;
 use steward_domain::delegation::DelegationKind;
 use steward_domain::identity::{CredentialInfo, Entitlement};
 use steward_domain::inventory::IdentityStatus;
+use steward_domain::policy::DriftKind;
 use steward_domain::posture::catalog::Catalog;
-use steward_domain::posture::checks::{AgentLimits, Peer, Subject};
+use steward_domain::posture::checks::{
+    AgentLimits, Peer, RuntimeDrift, Subject, DRIFT_WINDOW_DAYS,
+};
 use steward_domain::posture::dashboard::Snapshot;
 use steward_domain::posture::findings::{
     Finding, FindingChange, FindingState, RiskAcceptance, StoredFinding,
@@ -137,7 +140,8 @@ impl Store {
 
     /// The identities of `scope` as check subjects, in id order.
     pub async fn check_subjects(&self, scope: &Scope<'_>) -> Result<Vec<Evaluated>, StoreError> {
-        let (rows, credentials, entitlements, signals, peers, peer_permissions) = db_run!(
+        let drift_since = Utc::now() - chrono::Duration::days(DRIFT_WINDOW_DAYS);
+        let (rows, credentials, entitlements, signals, peers, peer_permissions, limits, drift) = db_run!(
             self,
             reader,
             |pool| {
@@ -204,6 +208,25 @@ impl Store {
                 sql.push(")");
                 let peer_permissions: Vec<(Uuid, String, String)> =
                     sql.build_query_as().fetch_all(pool).await?;
+
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT identity_id, tools, max_session_minutes, max_calls FROM agent_limits \
+                     WHERE 1 = 1",
+                );
+                push_scope!(sql, "identity_id", scope);
+                let limits: Vec<(Uuid, String, Option<i64>, Option<i64>)> =
+                    sql.build_query_as().fetch_all(pool).await?;
+
+                // Drift the runtime decisions showed (a partial index covers this).
+                let mut sql = QueryBuilder::<Db>::new(
+                    "SELECT drift_identity, drift, resource, COUNT(*) FROM authz_decisions \
+                     WHERE drift IS NOT NULL AND at >= ",
+                );
+                sql.push_bind(drift_since);
+                push_scope!(sql, "drift_identity", scope);
+                sql.push(" GROUP BY drift_identity, drift, resource");
+                let drift: Vec<(Uuid, String, String, i64)> =
+                    sql.build_query_as().fetch_all(pool).await?;
                 (
                     rows,
                     credentials,
@@ -211,9 +234,45 @@ impl Store {
                     signals,
                     peers,
                     peer_permissions,
+                    limits,
+                    drift,
                 )
             }
         );
+        let mut limits_of: BTreeMap<Uuid, AgentLimits> = BTreeMap::new();
+        for (id, tools, minutes, calls) in limits {
+            let tools: Vec<String> = serde_json::from_str(&tools)
+                .map_err(|e| StoreError::Corrupt(format!("agent tools: {e}")))?;
+            let number = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+            limits_of.insert(
+                id,
+                AgentLimits {
+                    tool_allowlist: (!tools.is_empty()).then_some(tools),
+                    max_session_minutes: number(minutes),
+                    max_calls_per_session: number(calls),
+                },
+            );
+        }
+        let mut drift_of: BTreeMap<Uuid, Vec<RuntimeDrift>> = BTreeMap::new();
+        for (id, kind, resource, count) in drift {
+            let kind: DriftKind = kind.parse().map_err(corrupt("decision drift"))?;
+            let all = drift_of.entry(id).or_default();
+            let entry = match all.iter_mut().find(|d| d.kind == kind) {
+                Some(entry) => entry,
+                None => {
+                    all.push(RuntimeDrift {
+                        kind,
+                        count: 0,
+                        resources: Vec::new(),
+                    });
+                    all.last_mut().ok_or(StoreError::Corrupt("drift".into()))?
+                }
+            };
+            entry.count += u64::try_from(count).unwrap_or(0);
+            if entry.resources.len() < 3 {
+                entry.resources.push(resource);
+            }
+        }
 
         let mut credentials_of: BTreeMap<Uuid, Vec<CredentialInfo>> = BTreeMap::new();
         for owned in credentials {
@@ -291,9 +350,8 @@ impl Store {
                         signals: signals_of.remove(&r.id).unwrap_or_default(),
                         delegates_to: to_of.remove(&r.id).unwrap_or_default(),
                         delegated_from: from_of.remove(&r.id).unwrap_or_default(),
-                        // Agent runtime limits are not stored yet (the agent
-                        // authorization work adds them); until then none is set.
-                        agent_limits: AgentLimits::default(),
+                        agent_limits: limits_of.remove(&r.id).unwrap_or_default(),
+                        runtime_drift: drift_of.remove(&r.id).unwrap_or_default(),
                     },
                     team: r.team,
                     owner_email: r.owner_email,

@@ -189,17 +189,18 @@ impl Store {
         }))
     }
 
-    /// Marks the token used (at most once a minute, to spare the writer).
+    /// Marks the token used (at most once a minute, to spare the writer); returns
+    /// whether it wrote.
     pub async fn touch_token(
         &self,
         token: &TokenRecord,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         if token
             .last_used_at
             .is_some_and(|at| now - at < chrono::Duration::minutes(1))
         {
-            return Ok(());
+            return Ok(false);
         }
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
@@ -215,7 +216,7 @@ impl Store {
                 .await?;
             tx.commit().await?;
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Revokes the token and retires its identity, with the audit event. False if it

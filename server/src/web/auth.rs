@@ -41,6 +41,14 @@ fn session_error(error: tower_sessions::session::Error) -> Response {
     ApiError::from(DomainError::Internal).into_response()
 }
 
+/// The decision endpoint, the one place a just-in-time grant credential (a JWT) is
+/// accepted as the bearer instead of an API token.
+pub const AUTHORIZE_PATH: &str = "/api/v1/authorize";
+
+/// A bearer that is not an API token, presented to [`AUTHORIZE_PATH`].
+#[derive(Debug, Clone)]
+pub struct GrantCredential(pub String);
+
 /// Resolves the caller from `Authorization: Bearer` or the session and puts a
 /// [`CurrentPrincipal`] into the request for the services to authorize against.
 pub async fn resolve_principal(
@@ -55,6 +63,16 @@ pub async fn resolve_principal(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
     let principal = if let Some(bearer) = bearer {
+        if request.uri().path() == AUTHORIZE_PATH
+            && !bearer.starts_with(crate::services::tokens::TOKEN_PREFIX)
+        {
+            // An agent's just-in-time credential: checked by the decision itself.
+            request
+                .extensions_mut()
+                .insert(GrantCredential(bearer.clone()));
+            request.extensions_mut().insert(CurrentPrincipal(None));
+            return next.run(request).await;
+        }
         match state.services.tokens.authenticate(&bearer).await {
             Ok(principal) => Some(principal),
             Err(DomainError::Unauthenticated) => {
