@@ -48,7 +48,8 @@ pub struct AuthzTimings {
     pub decide: Vec<Duration>,
     pub bare: Vec<Duration>,
     pub http: Vec<WrkRun>,
-    /// Decisions answered over HTTP and decisions found in the log after the flush.
+    /// Decisions the server answered over HTTP and decisions found in the log after
+    /// the flush.
     pub answered: u64,
     pub logged: u64,
     /// Resident memory of the process at the end, in MiB.
@@ -299,7 +300,7 @@ pub async fn measure_authz(
     let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
     let app = crate::web::router(services.clone(), security, options);
     let server = tokio::spawn(async move { crate::web::serve(listener, app).await });
-    let before = store.count_decisions().await?;
+    let before = (store.count_decisions().await?, authz.answered());
     let mut http = Vec::new();
     // A short warm-up, then one run per concurrency.
     for connections in [4_u32, 4, 8, 16, 32] {
@@ -329,8 +330,10 @@ pub async fn measure_authz(
     }
     server.abort();
     authz.flush().await;
-    let answered: u64 = http.iter().map(|r| r.requests).sum();
-    let logged = u64::try_from(store.count_decisions().await? - before).unwrap_or(0);
+    // wrk does not count the requests still in flight when a run ends: the server's
+    // own count is compared with the log.
+    let answered = authz.answered() - before.1;
+    let logged = u64::try_from(store.count_decisions().await? - before.0).unwrap_or(0);
     // The warm-up run is not reported.
     http.remove(0);
     Ok(AuthzTimings {

@@ -318,8 +318,8 @@ fn rotating_the_signing_key_adds_a_private_key_file_only_its_owner_reads() {
 }
 
 /// Starts `steward serve` on `url` with the grant expiry worker running every second;
-/// returns once it listens.
-fn serve_replica(url: &str, keys: &Path) -> KillOnDrop {
+/// returns once it listens, with its address.
+fn serve_replica(url: &str, keys: &Path) -> (KillOnDrop, String) {
     let child = steward()
         .env("DATABASE_URL", url)
         .env("STEWARD_ADDR", "127.0.0.1:0")
@@ -333,9 +333,15 @@ fn serve_replica(url: &str, keys: &Path) -> KillOnDrop {
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     assert!(line.starts_with("Steward is running at "), "{line}");
+    let addr = line
+        .trim_start_matches("Steward is running at http://")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     // The rest is read (and dropped) so the server never writes to a closed pipe.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    child
+    (child, addr)
 }
 
 /// Stops a server with SIGTERM and waits for its graceful exit.
@@ -448,8 +454,8 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
     }
 
     let keys = dir.join("keys");
-    let first = serve_replica(url, &keys);
-    let second = serve_replica(url, &keys);
+    let (first, _) = serve_replica(url, &keys);
+    let (second, _) = serve_replica(url, &keys);
     // Both workers are running: every grant now runs out at the same moment.
     store
         .write(
@@ -508,6 +514,130 @@ async fn two_server_processes_expire_each_grant_exactly_once() {
     two_replicas_expire_grants_once(&url, dir.path()).await;
     if let Some(pg) = common::FreshPostgres::create().await {
         two_replicas_expire_grants_once(&pg.url, dir.path()).await;
+        pg.drop_database().await;
+    }
+}
+
+/// A real server answers a burst of decisions and is stopped with SIGTERM at once: every
+/// decision it answered is in the log afterwards (the queue is written out on the way
+/// down).
+async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
+    use chrono::Utc;
+    use steward_domain::auth::{Role, Scope};
+    use steward_domain::identity::IdentityDraft;
+    use steward_domain::inventory::IdentityKind;
+    use steward_domain::policy::AgentLimits;
+    use steward_domain::tokens::NewTokenRequest;
+    use steward_server::store::Store;
+
+    const DECISIONS: usize = 400;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let admin = app.principal(Role::Admin).await;
+    let ports = &app.services.ports;
+    let agent = ports
+        .inventory
+        .create_identity(
+            Some(&admin),
+            &IdentityDraft {
+                name: "logged-bot".into(),
+                kind: IdentityKind::Agent,
+                external_id: None,
+                environment: "prod".into(),
+                team: None,
+                purpose: Some("answer tickets".into()),
+                autonomy: None,
+                sensitivity_ceiling: None,
+                spiffe_id: None,
+                revocation_path: Some("runbook".into()),
+                expires_at: Some(Utc::now() + chrono::Duration::days(30)),
+            },
+        )
+        .await
+        .unwrap()
+        .summary
+        .id;
+    ports
+        .authz
+        .set_limits(
+            Some(&admin),
+            agent,
+            &AgentLimits {
+                tools: vec!["jira.search".into()],
+                ..AgentLimits::default()
+            },
+        )
+        .await
+        .unwrap();
+    let token = app
+        .services
+        .tokens
+        .create(
+            Some(&admin),
+            &NewTokenRequest {
+                name: "logged-bot".into(),
+                scopes: vec![Scope::AuthzDecide],
+                expires_in_days: 1,
+                agent_id: Some(agent),
+            },
+        )
+        .await
+        .unwrap()
+        .token;
+
+    let (server, addr) = serve_replica(url, &dir.join("keys"));
+    let client = reqwest::Client::new();
+    let mut asks = Vec::new();
+    for n in 0..DECISIONS {
+        let (client, token, addr) = (client.clone(), token.clone(), addr.clone());
+        asks.push(tokio::spawn(async move {
+            let tool = if n % 2 == 0 {
+                "jira.search"
+            } else {
+                "shell.exec"
+            };
+            client
+                .post(format!("http://{addr}/api/v1/authorize"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(
+                    serde_json::json!({
+                        "principal": agent,
+                        "action": "call_tool",
+                        "resource": { "type": "Tool", "id": tool },
+                        "context": { "environment": "prod", "session_id": format!("s-{}", n % 7) },
+                    })
+                    .to_string(),
+                )
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut answered = 0;
+    for ask in asks {
+        if ask.await.unwrap() == 200 {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, DECISIONS, "every decision answered");
+    stop(server);
+    let logged = store.count_decisions().await.unwrap();
+    assert_eq!(
+        logged, DECISIONS as i64,
+        "every answered decision is in the log after the stop"
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_has_logged_every_decision_it_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    decisions_survive_a_graceful_stop(&url, dir.path()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        decisions_survive_a_graceful_stop(&pg.url, dir.path()).await;
         pg.drop_database().await;
     }
 }

@@ -13,6 +13,7 @@ use steward_domain::policy::{
 use uuid::Uuid;
 
 use crate::web::auth::GrantCredential;
+use crate::web::QuietLog;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
@@ -28,7 +29,7 @@ pub async fn authorize(
     caller: Caller,
     credential: Option<Extension<GrantCredential>>,
     ApiJson(request): ApiJson<AuthorizeRequest>,
-) -> Result<Json<AuthorizeResponse>, ApiError> {
+) -> Result<(Extension<QuietLog>, Json<AuthorizeResponse>), ApiError> {
     let agent = match &credential {
         Some(Extension(GrantCredential(jwt))) => AgentCaller::GrantCredential(jwt),
         None => AgentCaller::Token(caller.principal()),
@@ -42,7 +43,7 @@ pub async fn authorize(
                  credential (bad signature, issuer or audience, expired, revoked, or its grant ended)",
             ))
         }
-        other => Ok(Json(other?)),
+        other => Ok((Extension(QuietLog), Json(other?))),
     }
 }
 

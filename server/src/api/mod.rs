@@ -30,7 +30,8 @@ use crate::services::Services;
 
 #[derive(Clone)]
 pub struct ApiState {
-    pub services: Services,
+    /// Shared: the state is cloned for every request.
+    pub services: std::sync::Arc<Services>,
 }
 
 /// The caller of an API request (`None`: anonymous), as resolved by the auth layer.
@@ -462,5 +463,7 @@ pub fn router<S>(services: Services) -> Router<S> {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ApiState { services })
+        .with_state(ApiState {
+            services: std::sync::Arc::new(services),
+        })
 }

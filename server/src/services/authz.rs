@@ -116,6 +116,8 @@ pub struct AuthzService {
     cache: Mutex<Cache>,
     sessions: Mutex<HashMap<(Uuid, String), SessionSlot>>,
     log: DecisionLog,
+    /// Decisions answered (and queued for the log) since the start.
+    answered: std::sync::atomic::AtomicU64,
 }
 
 /// A decision along a chain, with the drift it showed.
@@ -153,6 +155,7 @@ impl AuthzService {
                 sender: Mutex::new(None),
                 task: Mutex::new(None),
             },
+            answered: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -539,8 +542,15 @@ impl AuthzService {
         })
     }
 
+    /// Decisions answered since the start (each queued for the log).
+    pub fn answered(&self) -> u64 {
+        self.answered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Queues a decision for the log (written in batches by a background task).
     fn log(&self, record: DecisionRecord) {
+        self.answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut sender = lock(&self.log.sender);
         let live = match sender.as_ref() {
             Some(s) if !s.is_closed() => s.clone(),

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityUid, Policy, PolicyId, PolicySet, Request,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId,
+    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 use steward_domain::identity::Sensitivity;
@@ -115,8 +115,50 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The entity types of the schema, parsed once.
+fn entity_types() -> &'static HashMap<&'static str, EntityTypeName> {
+    static TYPES: std::sync::OnceLock<HashMap<&'static str, EntityTypeName>> =
+        std::sync::OnceLock::new();
+    TYPES.get_or_init(|| {
+        [
+            "Team",
+            "Tool",
+            "Dataset",
+            "Action",
+            "ServiceAccount",
+            "Workload",
+            "CiRunner",
+            "Integration",
+            "ApiClient",
+            "Agent",
+            "Orchestrator",
+            "LlmApp",
+            "AssistantSession",
+        ]
+        .into_iter()
+        .filter_map(|name| Some((name, EntityTypeName::from_str(name).ok()?)))
+        .collect()
+    })
+}
+
+/// An entity reference (`Type::"id"`). The ones Steward writes (see `entity_ref`) are
+/// split by hand: parsing Cedar text for every request costs more than deciding it.
 fn uid(text: &str) -> Result<EntityUid, CedarError> {
-    EntityUid::from_str(text).map_err(|e| CedarError::Internal(render(&e)))
+    let simple = text.split_once("::\"").and_then(|(type_name, rest)| {
+        let id = rest.strip_suffix('"')?;
+        if id.contains(['"', '\\']) {
+            return None;
+        }
+        let type_name = entity_types().get(type_name)?;
+        Some(EntityUid::from_type_name_and_id(
+            type_name.clone(),
+            EntityId::new(id),
+        ))
+    });
+    match simple {
+        Some(uid) => Ok(uid),
+        None => EntityUid::from_str(text).map_err(|e| CedarError::Internal(render(&e))),
+    }
 }
 
 fn string(value: &str) -> RestrictedExpression {
@@ -576,5 +618,28 @@ mod tests {
         engine
             .check("custom-example", steward_app::authz::POLICY_EXAMPLE)
             .unwrap();
+    }
+
+    #[test]
+    fn entity_references_split_by_hand_equal_parsed_ones() {
+        for text in [
+            r#"Tool::"github.create_pr""#,
+            r#"Agent::"00000000-0000-0000-0000-000000000007""#,
+            r#"Action::"call_tool""#,
+            r#"Dataset::"s3://billing/2026""#,
+            r#"Tool::"""#,
+        ] {
+            assert_eq!(
+                uid(text).unwrap(),
+                EntityUid::from_str(text).unwrap(),
+                "{text}"
+            );
+        }
+        // Escapes and unknown types go through the parser.
+        let escaped = r#"Tool::"say \"hi\"""#;
+        assert_eq!(uid(escaped).unwrap(), EntityUid::from_str(escaped).unwrap());
+        assert_eq!(uid(escaped).unwrap().id().unescaped(), r#"say "hi""#);
+        assert!(uid("Nope::\"x\"").is_ok(), "parsed, not refused");
+        assert!(uid("not a reference").is_err());
     }
 }

@@ -32,7 +32,8 @@ pub struct WebSecurity {
 
 #[derive(Clone)]
 pub struct AuthState {
-    pub services: Services,
+    /// Shared: the state is cloned for every request.
+    pub services: std::sync::Arc<Services>,
     pub security: WebSecurity,
 }
 

@@ -21,7 +21,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use steward_app::{shell, App};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -76,6 +76,12 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
     }
 }
 
+/// Marks a response whose request is logged at debug level only: the decision
+/// endpoint, asked thousands of times a second, whose decision log already records
+/// every request durably.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietLog;
+
 /// The whole application router.
 pub fn router(services: Services, security: WebSecurity, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
@@ -90,7 +96,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
             grants: services.ports.grants.clone(),
         });
     let auth_state = AuthState {
-        services: services.clone(),
+        services: std::sync::Arc::new(services.clone()),
         security: security.clone(),
     };
     let auth_routes = Router::new()
@@ -137,7 +143,17 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .layer(middleware::from_fn_with_state(auth_state, auth::csrf_guard))
         .layer(
             TraceLayer::new_for_http()
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_response(
+                    |response: &axum::response::Response, latency: Duration, _: &tracing::Span| {
+                        let (status, latency_ms) =
+                            (response.status().as_u16(), latency.as_millis());
+                        if response.extensions().get::<QuietLog>().is_some() {
+                            tracing::debug!(status, latency_ms, "finished processing request");
+                        } else {
+                            tracing::info!(status, latency_ms, "finished processing request");
+                        }
+                    },
+                )
                 .make_span_with(|request: &Request<_>| {
                     let request_id = request
                         .headers()
