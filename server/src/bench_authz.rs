@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
-use steward_domain::auth::{Role, Scope};
+use steward_domain::auth::Scope;
 use steward_domain::policy::{AuthorizeRequest, AuthzAction, RequestContext, ResourceRef};
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
@@ -19,8 +19,6 @@ use crate::services::Services;
 use crate::store::write::Statement;
 use crate::store::Store;
 
-const BENCH_ADMIN: &str = "bench-authz@steward.local";
-const BENCH_PASSWORD: &str = "benchmark password, loopback only";
 /// Agents asking over HTTP (each with its own token and session).
 const HTTP_AGENTS: usize = 200;
 /// Tools of the benchmark agents' allowlists; requests ask for these and one more.
@@ -193,6 +191,11 @@ pub async fn measure_authz(
     let warm = started.elapsed();
 
     // 2. In-process decisions and bare Cedar, the same requests.
+    eprintln!(
+        "bench: {} decision states loaded in {:.1} s; timing decisions",
+        states.len(),
+        warm.as_secs_f64()
+    );
     let requests: Vec<AuthorizeRequest> = (0..decisions)
         .map(|n| {
             let (id, environment) = &agents[(n * 7919) % agents.len()];
@@ -239,24 +242,7 @@ pub async fn measure_authz(
     bare.sort();
 
     // 3. Over HTTP: tokens for some agents, and `wrk` cycling through their requests.
-    if store.find_user_by_email(BENCH_ADMIN).await?.is_none() {
-        services
-            .auth
-            .add_user(
-                "system:bench",
-                BENCH_ADMIN,
-                Some("Bench Admin"),
-                Role::Admin,
-                BENCH_PASSWORD,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    let admin = services
-        .auth
-        .login_local(BENCH_ADMIN, BENCH_PASSWORD)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin = crate::bench_grants::bench_admin(store, services).await?;
     let mut script = String::from("local requests = {}\n");
     for (n, (id, environment)) in agents.iter().take(HTTP_AGENTS).enumerate() {
         let token = services
@@ -289,17 +275,7 @@ pub async fn measure_authz(
     let script_path = std::path::Path::new("target/bench/authorize.lua");
     std::fs::write(script_path, script)?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let security = crate::web::auth::WebSecurity {
-        public_origin: format!("http://{addr}"),
-        secure_cookies: false,
-        session_idle: chrono::Duration::minutes(30),
-        session_max_age: chrono::Duration::hours(12),
-    };
-    let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
-    let app = crate::web::router(services.clone(), security, options);
-    let server = tokio::spawn(async move { crate::web::serve(listener, app).await });
+    let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
     let before = (store.count_decisions().await?, authz.answered());
     let mut http = Vec::new();
     // A short warm-up, then one run per concurrency.

@@ -41,6 +41,54 @@ fn store_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
+/// The benchmarks' own admin (created on first use), signed in.
+pub(crate) async fn bench_admin(
+    store: &Store,
+    services: &Services,
+) -> anyhow::Result<steward_domain::auth::Principal> {
+    if store.find_user_by_email(BENCH_ADMIN).await?.is_none() {
+        services
+            .auth
+            .add_user(
+                "system:bench",
+                BENCH_ADMIN,
+                Some("Bench Admin"),
+                Role::Admin,
+                BENCH_PASSWORD,
+            )
+            .await
+            .map_err(store_error)?;
+    }
+    services
+        .auth
+        .login_local(BENCH_ADMIN, BENCH_PASSWORD)
+        .await
+        .map_err(store_error)
+}
+
+/// The whole application served on a free loopback port, until the handle is aborted.
+pub(crate) async fn serve_loopback(
+    services: &Services,
+) -> anyhow::Result<(
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let security = crate::web::auth::WebSecurity {
+        public_origin: format!("http://{addr}"),
+        secure_cookies: false,
+        session_idle: chrono::Duration::minutes(30),
+        session_max_age: chrono::Duration::hours(12),
+    };
+    let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
+    let app = crate::web::router(services.clone(), security, options);
+    Ok((
+        addr,
+        tokio::spawn(async move { crate::web::serve(listener, app).await }),
+    ))
+}
+
 /// The first entitlement of each identity, made a just-in-time `bench-db:admin`
 /// entitlement (so one policy covers them all), with whether the identity is active
 /// (only active identities get grants).
@@ -87,24 +135,7 @@ pub async fn measure_grants(
     requests: u64,
 ) -> anyhow::Result<GrantTimings> {
     // The benchmark's own admin and policy.
-    if store.find_user_by_email(BENCH_ADMIN).await?.is_none() {
-        services
-            .auth
-            .add_user(
-                "system:bench",
-                BENCH_ADMIN,
-                Some("Bench Admin"),
-                Role::Admin,
-                BENCH_PASSWORD,
-            )
-            .await
-            .map_err(store_error)?;
-    }
-    let admin = services
-        .auth
-        .login_local(BENCH_ADMIN, BENCH_PASSWORD)
-        .await
-        .map_err(store_error)?;
+    let admin = bench_admin(store, services).await?;
     let policies = services
         .ports
         .grants
@@ -203,17 +234,7 @@ pub async fn measure_grants(
         .await
         .map_err(store_error)?
         .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let security = crate::web::auth::WebSecurity {
-        public_origin: format!("http://{addr}"),
-        secure_cookies: false,
-        session_idle: chrono::Duration::minutes(30),
-        session_max_age: chrono::Duration::hours(12),
-    };
-    let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
-    let app = crate::web::router(services.clone(), security, options);
-    let server = tokio::spawn(async move { crate::web::serve(listener, app).await });
+    let (addr, server) = serve_loopback(services).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()?;

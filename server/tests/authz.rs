@@ -9,11 +9,13 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{email_of, for_each_store, Auth, TestApp};
+use common::{draft, email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
-use steward_domain::grants::{ApprovalMode, EndRequest, GrantRequest, PolicyDraft, Requesters};
+use steward_domain::grants::{
+    ApprovalMode, EndRequest, Grant, GrantRequest, PolicyDraft, Requesters,
+};
 use steward_domain::identity::{
     GrantType, IdentityDraft, LifecycleRequest, NewEntitlement, Privilege,
 };
@@ -37,17 +39,9 @@ async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
         .create_identity(
             Some(&admin),
             &IdentityDraft {
-                name: name.into(),
-                kind,
-                external_id: None,
-                environment: "prod".into(),
                 team: Some("Payments".into()),
                 purpose: Some("triage incidents".into()),
-                autonomy: None,
-                sensitivity_ceiling: None,
-                spiffe_id: None,
-                revocation_path: Some("runbook".into()),
-                expires_at: Some(Utc::now() + Duration::days(60)),
+                ..draft(name, kind)
             },
         )
         .await
@@ -87,6 +81,43 @@ async fn agent_token(app: &TestApp, agent: Uuid) -> String {
         .await
         .unwrap()
         .token
+}
+
+/// An automatically approved grant of `entitlement` (on the `ledger` dataset) for
+/// `identity`, under a policy made for it.
+async fn ledger_grant(app: &TestApp, identity: Uuid, entitlement: Uuid) -> Grant {
+    let admin = app.principal(Role::Admin).await;
+    let owner = app.principal(Role::Owner).await;
+    let grants = &app.services.ports.grants;
+    grants
+        .create_policy(
+            Some(&admin),
+            &PolicyDraft {
+                name: "ledger".into(),
+                resource: "ledger".into(),
+                action: "*".into(),
+                scope: String::new(),
+                requesters: Requesters::Owners,
+                approval: ApprovalMode::Automatic,
+                max_minutes: 60,
+                reason_required: false,
+                windows: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    grants
+        .request(
+            Some(&owner),
+            &GrantRequest {
+                identity_id: identity,
+                entitlement_id: entitlement,
+                minutes: Some(30),
+                reason: None,
+            },
+        )
+        .await
+        .unwrap()
 }
 
 fn call_tool(agent: Uuid, tool: &str, session: Option<&str>) -> AuthorizeRequest {
@@ -437,37 +468,7 @@ async fn delegation_attenuates_and_just_in_time_needs_an_active_grant() {
         let (_, before) = ask(&app, &token, &write).await;
         assert_eq!(before["decision"], "deny");
         assert_eq!(before["reasons"], json!(["steward-just-in-time"]));
-        ports
-            .grants
-            .create_policy(
-                Some(&admin),
-                &PolicyDraft {
-                    name: "ledger".into(),
-                    resource: "ledger".into(),
-                    action: "*".into(),
-                    scope: String::new(),
-                    requesters: Requesters::Owners,
-                    approval: ApprovalMode::Automatic,
-                    max_minutes: 60,
-                    reason_required: false,
-                    windows: Vec::new(),
-                },
-            )
-            .await
-            .unwrap();
-        let grant = ports
-            .grants
-            .request(
-                Some(&owner),
-                &GrantRequest {
-                    identity_id: sub,
-                    entitlement_id: entitlement,
-                    minutes: Some(30),
-                    reason: None,
-                },
-            )
-            .await
-            .unwrap();
+        let grant = ledger_grant(&app, sub, entitlement).await;
         let (_, during) = ask(&app, &token, &write).await;
         assert_eq!(during["decision"], "allow", "{during}");
         assert_eq!(
@@ -721,37 +722,7 @@ async fn a_just_in_time_credential_asks_for_its_agent() {
             .await
             .unwrap()
             .id;
-        ports
-            .grants
-            .create_policy(
-                Some(&admin),
-                &PolicyDraft {
-                    name: "ledger".into(),
-                    resource: "ledger".into(),
-                    action: "*".into(),
-                    scope: String::new(),
-                    requesters: Requesters::Owners,
-                    approval: ApprovalMode::Automatic,
-                    max_minutes: 60,
-                    reason_required: false,
-                    windows: Vec::new(),
-                },
-            )
-            .await
-            .unwrap();
-        let grant = ports
-            .grants
-            .request(
-                Some(&owner),
-                &GrantRequest {
-                    identity_id: agent,
-                    entitlement_id: entitlement,
-                    minutes: Some(30),
-                    reason: None,
-                },
-            )
-            .await
-            .unwrap();
+        let grant = ledger_grant(&app, agent, entitlement).await;
         let jwt = ports
             .grants
             .credential(Some(&owner), grant.id)

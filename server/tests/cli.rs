@@ -368,7 +368,7 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
     use chrono::Utc;
     use steward_domain::auth::Role;
     use steward_domain::grants::{ApprovalMode, GrantRequest, GrantState, PolicyDraft, Requesters};
-    use steward_domain::identity::{GrantType, IdentityDraft, NewEntitlement, Privilege};
+    use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
     use steward_domain::inventory::IdentityKind;
     use steward_server::store::audit::AuditFilter;
     use steward_server::store::write::Statement;
@@ -403,19 +403,7 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
             .inventory
             .create_identity(
                 Some(&admin),
-                &IdentityDraft {
-                    name: format!("replica-{n}"),
-                    kind: IdentityKind::ServiceAccount,
-                    external_id: None,
-                    environment: "prod".into(),
-                    team: None,
-                    purpose: None,
-                    autonomy: None,
-                    sensitivity_ceiling: None,
-                    spiffe_id: None,
-                    revocation_path: Some("runbook".into()),
-                    expires_at: Some(Utc::now() + chrono::Duration::days(30)),
-                },
+                &common::draft(&format!("replica-{n}"), IdentityKind::ServiceAccount),
             )
             .await
             .unwrap()
@@ -522,9 +510,7 @@ async fn two_server_processes_expire_each_grant_exactly_once() {
 /// decision it answered is in the log afterwards (the queue is written out on the way
 /// down).
 async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
-    use chrono::Utc;
     use steward_domain::auth::{Role, Scope};
-    use steward_domain::identity::IdentityDraft;
     use steward_domain::inventory::IdentityKind;
     use steward_domain::policy::AgentLimits;
     use steward_domain::tokens::NewTokenRequest;
@@ -539,19 +525,7 @@ async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
         .inventory
         .create_identity(
             Some(&admin),
-            &IdentityDraft {
-                name: "logged-bot".into(),
-                kind: IdentityKind::Agent,
-                external_id: None,
-                environment: "prod".into(),
-                team: None,
-                purpose: Some("answer tickets".into()),
-                autonomy: None,
-                sensitivity_ceiling: None,
-                spiffe_id: None,
-                revocation_path: Some("runbook".into()),
-                expires_at: Some(Utc::now() + chrono::Duration::days(30)),
-            },
+            &common::draft("logged-bot", IdentityKind::Agent),
         )
         .await
         .unwrap()

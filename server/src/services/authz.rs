@@ -101,6 +101,11 @@ fn lease_size(previous: Option<&Lease>, max_calls: Option<u32>) -> i64 {
 
 type SessionSlot = Arc<tokio::sync::Mutex<Option<Lease>>>;
 
+/// How long the decision log writer waits for more decisions before writing, and the
+/// most it writes in one transaction.
+const LOG_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+const LOG_BATCH: usize = 5000;
+
 /// Decisions waiting to be written, and the task writing them in batches.
 struct DecisionLog {
     sender: Mutex<Option<mpsc::UnboundedSender<DecisionRecord>>>,
@@ -595,8 +600,13 @@ impl AuthzService {
 
 async fn write_decisions(store: Store, mut queue: mpsc::UnboundedReceiver<DecisionRecord>) {
     while let Some(first) = queue.recv().await {
+        // Under load, waiting a moment gathers many decisions into one transaction
+        // instead of many small ones competing with the requests for the database.
+        if queue.is_empty() {
+            tokio::time::sleep(LOG_LINGER).await;
+        }
         let mut batch = vec![first];
-        while batch.len() < 1000 {
+        while batch.len() < LOG_BATCH {
             match queue.try_recv() {
                 Ok(record) => batch.push(record),
                 Err(_) => break,

@@ -160,12 +160,17 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id,
-                    )
+                    // Decisions are logged durably; their request spans are debug only.
+                    if request.uri().path() == auth::AUTHORIZE_PATH {
+                        tracing::debug_span!("request", path = auth::AUTHORIZE_PATH, request_id)
+                    } else {
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                        )
+                    }
                 }),
         )
         // Browser hardening for every response: no framing (clickjacking), no MIME

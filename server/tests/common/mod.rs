@@ -327,3 +327,24 @@ pub fn assert_problem(reply: &Reply, status: StatusCode, detail: &str) {
     assert_eq!(problem["detail"], detail);
     assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
 }
+
+/// A new identity of `kind` in production, with a revocation path and a lifetime
+/// within policy; tests change what they need.
+pub fn draft(
+    name: &str,
+    kind: steward_domain::inventory::IdentityKind,
+) -> steward_domain::identity::IdentityDraft {
+    steward_domain::identity::IdentityDraft {
+        name: name.into(),
+        kind,
+        external_id: None,
+        environment: "prod".into(),
+        team: None,
+        purpose: None,
+        autonomy: None,
+        sensitivity_ceiling: None,
+        spiffe_id: None,
+        revocation_path: Some("runbook".into()),
+        expires_at: Some(chrono::Utc::now() + chrono::Duration::days(30)),
+    }
+}
