@@ -304,6 +304,9 @@ pub async fn measure_authz(
             &String::from_utf8_lossy(&output.stdout),
         )?);
     }
+    // Requests wrk left in flight when a run ended are still being answered: let them
+    // finish before the log is flushed and counted.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     server.abort();
     authz.flush().await;
     // wrk does not count the requests still in flight when a run ends: the server's

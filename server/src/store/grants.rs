@@ -320,6 +320,7 @@ impl Store {
                     .collect();
                 tx.append_audit_many(&events).await?;
                 tx.commit().await?;
+                super::note_commit();
                 rows
             }};
         }

@@ -28,6 +28,21 @@ use steward_domain::DomainError;
 
 use crate::config::DatabaseUrl;
 
+/// Write transactions this process has committed, on any store. The change feed's
+/// readers compare it to know that a change may have been made here since their last
+/// read (changes through other processes are bounded by time instead).
+static LOCAL_COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many write transactions this process has committed.
+pub fn local_commits() -> u64 {
+    LOCAL_COMMITS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Counts a committed write transaction.
+pub(crate) fn note_commit() {
+    LOCAL_COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// How much of a SQLite file reader connections map into memory (the pages are the
 /// operating system's file cache, shared by every connection).
 const SQLITE_READER_MMAP_BYTES: u64 = 4 << 30;
@@ -92,7 +107,17 @@ pub enum Store {
 /// body, `Db` is the sqlx database type, `DIALECT` the [`Dialect`], and the named
 /// pool is the reader or writer pool as asked.
 macro_rules! db_run {
+    // Work on the writer is counted as a local commit once it succeeded (an error
+    // returns early through `?`).
+    ($store:expr, writer, |$pool:ident| $body:expr) => {{
+        let done = $crate::store::db_run!(@run $store, writer, |$pool| $body);
+        $crate::store::note_commit();
+        done
+    }};
     ($store:expr, $role:ident, |$pool:ident| $body:expr) => {
+        $crate::store::db_run!(@run $store, $role, |$pool| $body)
+    };
+    (@run $store:expr, $role:ident, |$pool:ident| $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite(store) => {
                 #[allow(dead_code)]

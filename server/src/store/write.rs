@@ -291,6 +291,7 @@ impl WriteTx {
             let mut tx = tx;
             tx.append_audit_many(events).await?;
             tx.commit().await?;
+            super::note_commit();
             Ok(())
         })
     }
