@@ -39,6 +39,17 @@ pub struct AgentLimits {
     pub max_calls_per_session: Option<u32>,
 }
 
+impl From<&crate::policy::AgentLimits> for AgentLimits {
+    /// What the checks look at of the limits set for runtime authorization.
+    fn from(limits: &crate::policy::AgentLimits) -> Self {
+        AgentLimits {
+            tool_allowlist: (!limits.tools.is_empty()).then(|| limits.tools.clone()),
+            max_session_minutes: limits.max_session_minutes,
+            max_calls_per_session: limits.max_calls,
+        }
+    }
+}
+
 /// What the findings engine knows about one identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {

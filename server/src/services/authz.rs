@@ -37,6 +37,7 @@ use super::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
 use super::feed::{ChangeFeed, Mark};
 use super::grants::GrantService;
 use super::inventory::write_error;
+use super::lock;
 use crate::store::write::Statement;
 use crate::store::Store;
 
@@ -139,10 +140,6 @@ fn cedar_error(error: CedarError, field: &'static str) -> DomainError {
             DomainError::Internal
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl AuthzService {
@@ -463,18 +460,22 @@ impl AuthzService {
                         format!("denied for {} on the delegation chain", state.facts.name),
                     );
                     // Acting through the principal beyond its own approval is drift
-                    // when the principal itself would have been allowed.
-                    let through = self
-                        .evaluate(
-                            &principal,
-                            action,
-                            &request.resource.id,
-                            &resource,
-                            &base,
-                            now,
-                        )
-                        .await?;
-                    if drift.is_none() && through.decision == Decision::Allow {
+                    // when the principal itself would have been allowed (evaluated only
+                    // when no other drift was noted already).
+                    if drift.is_none()
+                        && self
+                            .evaluate(
+                                &principal,
+                                action,
+                                &request.resource.id,
+                                &resource,
+                                &base,
+                                now,
+                            )
+                            .await?
+                            .decision
+                            == Decision::Allow
+                    {
                         drift = Some(Drift {
                             kind: DriftKind::BeyondApprovalThroughDelegation,
                             identity_id: state.facts.id,

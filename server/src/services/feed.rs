@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::lock;
 use crate::store::{Store, StoreError};
 
 /// Rows read per catch-up; a longer backlog starts the caches over.
@@ -197,10 +198,6 @@ pub struct ChangeFeed {
 /// process holds from the very next request: it forces a fresh read.)
 pub const REMOTE_CHANGE_BOUND: Duration = Duration::from_millis(1);
 
-fn lock(state: &Mutex<FeedState>) -> std::sync::MutexGuard<'_, FeedState> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl ChangeFeed {
     pub fn new(store: Store) -> Self {
         ChangeFeed {
@@ -218,7 +215,7 @@ impl ChangeFeed {
     /// before the call: every such change is then reflected in [`Self::is_current`].
     pub async fn catch_up(&self) -> Result<(), StoreError> {
         let (arrived, commits) = (Instant::now(), crate::store::local_commits());
-        let recent = *self.last_read.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = *lock(&self.last_read);
         if let Some((started, seen)) = recent {
             if seen == commits && arrived.saturating_duration_since(started) <= REMOTE_CHANGE_BOUND
             {
@@ -234,7 +231,7 @@ impl ChangeFeed {
         let began = (Instant::now(), crate::store::local_commits());
         self.read().await?;
         self.finished.store(number, Ordering::SeqCst);
-        *self.last_read.lock().unwrap_or_else(|e| e.into_inner()) = Some(began);
+        *lock(&self.last_read) = Some(began);
         Ok(())
     }
 

@@ -27,6 +27,12 @@ use steward_domain::posture::checks::CheckSettings;
 
 use crate::store::Store;
 
+/// Locks a mutex guarding a cache, also after a panic elsewhere poisoned it (the data
+/// is a cache or a counter: still usable).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Every service over one store.
 #[derive(Clone)]
 pub struct Services {

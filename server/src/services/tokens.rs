@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::feed::{ChangeFeed, Mark};
+use super::lock;
 use crate::store::tokens::{NewToken, TokenRecord};
 use crate::store::users::UserRecord;
 use crate::store::Store;
@@ -85,7 +86,7 @@ impl TokenService {
     async fn lookup(&self, hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, DomainError> {
         self.feed.catch_up().await?;
         {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = lock(&self.cache);
             if let Some(cached) = cache.get(hash) {
                 if self.feed.is_current(cached.record.identity_id, cached.mark) {
                     return Ok(Some((cached.record.clone(), cached.user.clone())));
@@ -96,7 +97,7 @@ impl TokenService {
         let Some((record, user)) = self.store.find_token_with_user(hash).await? else {
             return Ok(None);
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = lock(&self.cache);
         if cache.len() >= MAX_CACHED_TOKENS {
             cache.clear();
         }
@@ -113,7 +114,7 @@ impl TokenService {
 
     /// Notes that a cached token was used at `now` (it is written once a minute).
     fn touched(&self, hash: &str, now: chrono::DateTime<Utc>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = lock(&self.cache);
         if let Some(cached) = cache.get_mut(hash) {
             cached.record.last_used_at = Some(now);
         }

@@ -20,13 +20,34 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// The limits columns of `agent_limits`.
 #[derive(sqlx::FromRow)]
-struct LimitsRow {
+pub(super) struct LimitsRow {
     tools: String,
     environments: String,
     max_session_minutes: Option<i64>,
     max_calls: Option<i64>,
     max_delegation_depth: Option<i64>,
+}
+
+/// The columns of [`LimitsRow`], for queries that select them.
+pub(super) const LIMITS_COLUMNS: &str =
+    "tools, environments, max_session_minutes, max_calls, max_delegation_depth";
+
+impl TryFrom<LimitsRow> for AgentLimits {
+    type Error = StoreError;
+
+    fn try_from(r: LimitsRow) -> Result<Self, StoreError> {
+        let number = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+        Ok(AgentLimits {
+            tools: serde_json::from_str(&r.tools).map_err(|e| corrupt("agent tools", e))?,
+            environments: serde_json::from_str(&r.environments)
+                .map_err(|e| corrupt("agent environments", e))?,
+            max_session_minutes: number(r.max_session_minutes),
+            max_calls: number(r.max_calls),
+            max_delegation_depth: number(r.max_delegation_depth),
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -120,26 +141,14 @@ impl Store {
     /// The limits set on an identity, if any.
     pub async fn agent_limits(&self, identity_id: Uuid) -> Result<Option<AgentLimits>, StoreError> {
         let row: Option<LimitsRow> = db_run!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT tools, environments, max_session_minutes, max_calls, max_delegation_depth \
-                 FROM agent_limits WHERE identity_id = $1",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {LIMITS_COLUMNS} FROM agent_limits WHERE identity_id = $1"
+            ))
             .bind(identity_id)
             .fetch_optional(pool)
             .await?
         });
-        row.map(|r| {
-            let number = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-            Ok(AgentLimits {
-                tools: serde_json::from_str(&r.tools).map_err(|e| corrupt("agent tools", e))?,
-                environments: serde_json::from_str(&r.environments)
-                    .map_err(|e| corrupt("agent environments", e))?,
-                max_session_minutes: number(r.max_session_minutes),
-                max_calls: number(r.max_calls),
-                max_delegation_depth: number(r.max_delegation_depth),
-            })
-        })
-        .transpose()
+        row.map(AgentLimits::try_from).transpose()
     }
 
     /// Every admin policy, by name.

@@ -209,12 +209,12 @@ impl Store {
                 let peer_permissions: Vec<(Uuid, String, String)> =
                     sql.build_query_as().fetch_all(pool).await?;
 
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, tools, max_session_minutes, max_calls FROM agent_limits \
-                     WHERE 1 = 1",
-                );
+                let mut sql = QueryBuilder::<Db>::new(format!(
+                    "SELECT identity_id, {} FROM agent_limits WHERE 1 = 1",
+                    super::authz::LIMITS_COLUMNS
+                ));
                 push_scope!(sql, "identity_id", scope);
-                let limits: Vec<(Uuid, String, Option<i64>, Option<i64>)> =
+                let limits: Vec<Owned<super::authz::LimitsRow>> =
                     sql.build_query_as().fetch_all(pool).await?;
 
                 // Drift the runtime decisions showed (a partial index covers this).
@@ -240,18 +240,9 @@ impl Store {
             }
         );
         let mut limits_of: BTreeMap<Uuid, AgentLimits> = BTreeMap::new();
-        for (id, tools, minutes, calls) in limits {
-            let tools: Vec<String> = serde_json::from_str(&tools)
-                .map_err(|e| StoreError::Corrupt(format!("agent tools: {e}")))?;
-            let number = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-            limits_of.insert(
-                id,
-                AgentLimits {
-                    tool_allowlist: (!tools.is_empty()).then_some(tools),
-                    max_session_minutes: number(minutes),
-                    max_calls_per_session: number(calls),
-                },
-            );
+        for owned in limits {
+            let limits = steward_domain::policy::AgentLimits::try_from(owned.row)?;
+            limits_of.insert(owned.identity_id, AgentLimits::from(&limits));
         }
         let mut drift_of: BTreeMap<Uuid, Vec<RuntimeDrift>> = BTreeMap::new();
         for (id, kind, resource, count) in drift {
