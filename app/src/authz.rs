@@ -8,9 +8,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use steward_domain::federation::{EnforcementMode, ProofOfIdentity};
 use steward_domain::policy::{
     AgentLimits, AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy,
-    Decision, DecisionRecord, DriftKind, ResourceType, BUILT_IN_POLICIES, SCHEMA,
+    Decision, DecisionRecord, DriftKind, MonitorReport, ResourceType, BUILT_IN_POLICIES, SCHEMA,
 };
 
 use crate::error::{AppError, ErrorNotice};
@@ -22,6 +23,39 @@ pub struct AuthzData {
     pub policies: Vec<CompiledPolicy>,
     pub decisions: Vec<DecisionRecord>,
     pub can_manage: bool,
+    /// How it proves what it is (federated token, static secret, none).
+    pub proof: ProofOfIdentity,
+    /// Its policy set's mode and what enforcing would have denied lately.
+    pub monitor: MonitorReport,
+}
+
+/// How many days of decisions the monitor summary covers.
+pub const MONITOR_DAYS: u32 = 7;
+
+/// The sentence summarising a monitor report.
+pub fn monitor_text(report: &MonitorReport) -> String {
+    let mode = match report.mode {
+        EnforcementMode::Enforce => "Enforced: denied requests are refused.",
+        EnforcementMode::Monitor => "Monitor mode: requests are allowed, denials are only logged.",
+    };
+    format!(
+        "{mode} In the last {} days enforcing would have denied {} of {} decision{}.",
+        report.days,
+        report.would_deny,
+        report.decisions,
+        if report.decisions == 1 { "" } else { "s" }
+    )
+}
+
+/// What a `would_deny` note means.
+pub fn would_deny_text(note: &str) -> String {
+    match note.strip_prefix("static_secret:") {
+        Some(config) => {
+            format!("a static token, where trust configuration {config} asks for a federated one")
+        }
+        None if note == "policy" => "the agent's policies".to_owned(),
+        None => note.to_owned(),
+    }
 }
 
 /// Items of a list typed into a text field: separated by commas, spaces or new lines.
@@ -63,12 +97,38 @@ pub async fn authz_overview(identity_id: String) -> Result<AuthzData, AppError> 
     let limits = ports.authz.limits(principal.as_ref(), id).await?;
     let policies = ports.authz.compiled(principal.as_ref(), id).await?;
     let decisions = ports.authz.decisions(principal.as_ref(), id, None).await?;
+    let proof = ports.federation.proof_of(principal.as_ref(), id).await?;
+    let monitor = ports
+        .authz
+        .monitored(principal.as_ref(), id, MONITOR_DAYS)
+        .await?;
     Ok(AuthzData {
         limits,
         policies,
         decisions,
         can_manage: principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+        proof,
+        monitor,
     })
+}
+
+/// Switches the agent's policy set between monitor and enforce.
+#[server(prefix = "/rpc", endpoint = "authz/set_mode")]
+pub async fn set_authz_mode(
+    identity_id: String,
+    mode: String,
+    reason: String,
+) -> Result<MonitorReport, AppError> {
+    let ports = crate::session::ports()?;
+    let id = crate::error::parse_uuid("identity", &identity_id)?;
+    let change = steward_domain::federation::ModeChange {
+        mode: mode.parse()?,
+        reason,
+    };
+    Ok(ports
+        .authz
+        .set_mode(crate::session::principal().as_ref(), id, &change)
+        .await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "authz/save_limits")]
@@ -383,11 +443,18 @@ fn decision_badge(decision: Decision) -> impl IntoView {
 pub fn AuthzSection(identity_id: uuid::Uuid, environment: String) -> impl IntoView {
     let save = ServerAction::<SaveLimits>::new();
     let test = ServerAction::<TestAuthz>::new();
+    let mode = ServerAction::<SetAuthzMode>::new();
     let id = identity_id.to_string();
     let data = Resource::new(
-        move || save.version().get(),
+        move || (save.version().get(), mode.version().get()),
         move |_| authz_overview(identity_id.to_string()),
     );
+    let switched = move || {
+        mode.value().get().map(|r| match r {
+            Ok(report) => view! { <p class="notice" role="status">{format!("Now in {} mode; it applies from the next decision.", report.mode)}</p> }.into_any(),
+            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
     let saved = move || {
         save.value().get().map(|r| match r {
             Ok(_) => view! { <p class="notice" role="status">"Limits saved; they apply from the next decision."</p> }.into_any(),
@@ -416,7 +483,7 @@ pub fn AuthzSection(identity_id: uuid::Uuid, environment: String) -> impl IntoVi
                 let environment = environment.clone();
                 Suspend::new(async move {
                     match data.await {
-                        Ok(overview) => view! { <AuthzView overview id environment save test /> }.into_any(),
+                        Ok(overview) => view! { <AuthzView overview id environment save test mode /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })
@@ -424,6 +491,7 @@ pub fn AuthzSection(identity_id: uuid::Uuid, environment: String) -> impl IntoVi
         </Transition>
         {saved}
         {tested}
+        {switched}
     }
 }
 
@@ -434,13 +502,67 @@ fn AuthzView(
     environment: String,
     save: ServerAction<SaveLimits>,
     test: ServerAction<TestAuthz>,
+    mode: ServerAction<SetAuthzMode>,
 ) -> impl IntoView {
     let AuthzData {
         limits,
         policies,
         decisions,
         can_manage,
+        proof,
+        monitor,
     } = overview;
+    let proof_view = view! {
+        <p id="proof"><strong>"Proves itself with: "</strong>{proof.summary()}
+            {(!proof.federated.is_empty()).then(|| view! {
+                " — "{proof.federated.iter().map(|(name, mode)| format!("{name} ({mode})")).collect::<Vec<_>>().join(", ")}
+            })}
+            {(proof.static_secrets > 0).then(|| view! {
+                <span class="sub">{format!("{} live static secret{} (credentials and API tokens)", proof.static_secrets, if proof.static_secrets == 1 { "" } else { "s" })}</span>
+            })}
+            " "<a href="/authz/trust">"Workload trust…"</a>
+        </p>
+    };
+    let other_mode = match monitor.mode {
+        EnforcementMode::Monitor => EnforcementMode::Enforce,
+        EnforcementMode::Enforce => EnforcementMode::Monitor,
+    };
+    let mode_id = id.clone();
+    let monitor_view = view! {
+        <div id="monitor">
+            <h3>"Enforcement"</h3>
+            <p>{crate::trust::mode_badge(monitor.mode)}" "{monitor_text(&monitor)}</p>
+            {(!monitor.recent.is_empty()).then(|| view! {
+                <div class="table-wrap">
+                    <table class="data-table" id="would-deny">
+                        <caption>"What enforcing would have denied"</caption>
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Would be denied by"</th></tr></thead>
+                        <tbody>
+                            {monitor.recent.iter().map(|d| view! {
+                                <tr>
+                                    <td>{d.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                                    <td>{d.action.clone()}</td>
+                                    <td><code>{d.resource.clone()}</code></td>
+                                    <td>{d.would_deny.as_deref().map(would_deny_text).unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+            {can_manage.then(|| view! {
+                <details>
+                    <summary>{format!("Switch to {other_mode}…")}</summary>
+                    <ActionForm action=mode attr:class="stacked" attr:id="mode-form">
+                        <input type="hidden" name="identity_id" value=mode_id />
+                        <input type="hidden" name="mode" value=other_mode.as_str() />
+                        <label>"Why (kept in the audit trail)" <input type="text" name="reason" required=true maxlength="500" /></label>
+                        <button type="submit">{format!("Switch to {other_mode}")}</button>
+                    </ActionForm>
+                </details>
+            })}
+        </div>
+    };
     let number = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
     let tools_text = limits.tools.join(", ");
     let summary_text = if limits.tools.is_empty() {
@@ -469,6 +591,8 @@ fn AuthzView(
     });
     let summary = (!can_manage).then(move || view! { <p>{summary_text}</p> });
     view! {
+        {proof_view}
+        {monitor_view}
         <h3>"Limits"</h3>
         {limits_form}
         {summary}
@@ -510,7 +634,8 @@ fn AuthzView(
                                     <td>{d.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
                                     <td>{d.action}</td>
                                     <td><code>{d.resource}</code></td>
-                                    <td>{decision_badge(d.decision)}</td>
+                                    <td>{decision_badge(d.decision)}
+                                        {d.would_deny.as_deref().map(|note| view! { <span class="sub">{format!("monitor: would deny ({})", would_deny_text(note))}</span> })}</td>
                                     <td>{if d.reasons.is_empty() { "default deny".to_owned() } else { d.reasons.join(", ") }}</td>
                                     <td>{d.drift.map(|drift| drift_text(drift.kind)).unwrap_or("")}</td>
                                 </tr>

@@ -24,6 +24,7 @@ pub mod ownership;
 pub mod posture;
 pub mod response;
 pub mod session;
+pub mod trust;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/grants") view=grants::GrantsPage ssr=SsrMode::Async />
                     <Route path=path!("/grants/policies") view=grants::PoliciesPage ssr=SsrMode::Async />
                     <Route path=path!("/authz/policies") view=authz::AgentPoliciesPage ssr=SsrMode::Async />
+                    <Route path=path!("/authz/trust") view=trust::TrustPage ssr=SsrMode::Async />
                     <Route path=path!("/grants/:id") view=grants::GrantPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />

@@ -62,6 +62,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/grants">"Grants"</A>
                 <A href="/authz/policies">"Agent policies"</A>
+                <A href="/authz/trust">"Workload trust"</A>
                 <A href="/ownership">"Ownership"</A>
                 <A href="/posture">"Posture"</A>
                 <A href="/controls">"Controls"</A>

@@ -18,6 +18,10 @@ pub enum DomainError {
     /// The caller is not signed in.
     #[error("sign-in required")]
     Unauthenticated,
+    /// A credential was presented and refused; `reason` says which check failed (an
+    /// expired token, a wrong audience, no matching claim rule …).
+    #[error("{reason}")]
+    CredentialRefused { reason: String },
     /// The caller is signed in but may not do this.
     #[error("not allowed: {reason}")]
     Forbidden { reason: String },
@@ -56,7 +60,7 @@ impl DomainError {
     pub fn http_status(&self) -> u16 {
         match self {
             DomainError::InvalidInput { .. } => 400,
-            DomainError::Unauthenticated => 401,
+            DomainError::Unauthenticated | DomainError::CredentialRefused { .. } => 401,
             DomainError::Forbidden { .. } => 403,
             DomainError::NotFound { .. } => 404,
             DomainError::Conflict { .. } => 409,
@@ -69,6 +73,7 @@ impl DomainError {
         match self {
             DomainError::InvalidInput { .. } => "Invalid input",
             DomainError::Unauthenticated => "Authentication required",
+            DomainError::CredentialRefused { .. } => "Credential refused",
             DomainError::Forbidden { .. } => "Forbidden",
             DomainError::NotFound { .. } => "Not found",
             DomainError::Conflict { .. } => "Conflict",

@@ -43,6 +43,20 @@ string_enum! {
     }
 }
 
+impl CredentialKind {
+    /// Whether it is a secret someone holds and could leak (a certificate's private key
+    /// and a federated token are not handed out as shared secrets).
+    pub fn is_static_secret(self) -> bool {
+        matches!(
+            self,
+            CredentialKind::AccessKey
+                | CredentialKind::ClientSecret
+                | CredentialKind::SshKey
+                | CredentialKind::ApiToken
+        )
+    }
+}
+
 string_enum! {
     /// How much an entitlement allows on its resource.
     pub enum Privilege: "privilege" {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod delegation;
 pub mod error;
+pub mod federation;
 pub mod grants;
 pub mod identity;
 pub mod import;

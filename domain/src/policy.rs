@@ -458,6 +458,27 @@ pub struct AuthorizeResponse {
     pub decision: Decision,
     pub reasons: Vec<String>,
     pub diagnostics: Vec<String>,
+    /// Set when a control in monitor mode would have denied what was allowed:
+    /// `policy` (the agent's policy set) or `static_secret:<trust configuration>` (a
+    /// static token where that configuration asks for a federated one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub would_deny: Option<String>,
+}
+
+/// What enforcing would have denied over the last days, for an agent whose controls
+/// are (or were) in monitor mode: the evidence for switching to enforce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonitorReport {
+    /// The agent policy set's mode now.
+    pub mode: crate::federation::EnforcementMode,
+    pub days: u32,
+    /// Decisions logged in the window.
+    pub decisions: i64,
+    /// Of those, the ones enforcing would have denied.
+    pub would_deny: i64,
+    /// The most recent of them (at most 20).
+    pub recent: Vec<DecisionRecord>,
 }
 
 /// A Cedar policy an admin wrote, as stored.
@@ -557,6 +578,9 @@ pub struct DecisionRecord {
     /// Drift between approval and execution this decision showed, if any.
     #[serde(default)]
     pub drift: Option<Drift>,
+    /// What enforcing would have denied (monitor mode), as in [`AuthorizeResponse`].
+    #[serde(default)]
+    pub would_deny: Option<String>,
 }
 
 string_enum! {
@@ -587,8 +611,9 @@ pub struct Drift {
 pub enum AgentCaller<'a> {
     /// An API token made for the agent (resolved into a principal).
     Token(Option<&'a Principal>),
-    /// A just-in-time grant credential (a JWT Steward signed for the agent's grant).
-    GrantCredential(&'a str),
+    /// A JWT: a just-in-time grant credential Steward signed for the agent's grant, or
+    /// a token the workload's platform issued, accepted by a trust configuration.
+    Jwt(&'a str),
 }
 
 #[cfg(test)]

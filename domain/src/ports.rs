@@ -14,6 +14,7 @@ use crate::campaigns::{
 };
 use crate::delegation::NewDelegation;
 use crate::error::DomainError;
+use crate::federation::{ModeChange, ProofOfIdentity, TokenCheck, TrustConfig, TrustConfigDraft};
 use crate::grants::{
     EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest, GrantView,
     Introspection, IssuedCredential, Policy, PolicyDraft,
@@ -30,11 +31,12 @@ use crate::ownership::{
 };
 use crate::policy::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
-    CompiledPolicy, DecisionRecord,
+    CompiledPolicy, DecisionRecord, MonitorReport,
 };
 use crate::posture::dashboard::{Dashboard, PostureReport};
 use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Reading and maintaining the register of identities.
@@ -540,6 +542,92 @@ pub trait Authz: Send + Sync {
         identity_id: Uuid,
         before: Option<DateTime<Utc>>,
     ) -> Result<Vec<DecisionRecord>, DomainError>;
+
+    /// Switches an agent's policy set between monitor and enforce (security team);
+    /// audited with the reason.
+    async fn set_mode(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        change: &ModeChange,
+    ) -> Result<MonitorReport, DomainError>;
+
+    /// What enforcing would have denied over the last `days` (1–90).
+    async fn monitored(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        days: u32,
+    ) -> Result<MonitorReport, DomainError>;
+}
+
+/// An RFC 8693 token exchange request (`POST /api/v1/token`, form-encoded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenExchange {
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    pub grant_type: String,
+    /// The workload's token (a JWT a trust configuration accepts).
+    #[serde(default)]
+    pub subject_token: String,
+    /// `urn:ietf:params:oauth:token-type:jwt` (or `id_token`, `access_token`).
+    #[serde(default)]
+    pub subject_token_type: String,
+    /// The grant whose credential is wanted: `urn:steward:grant:<id>`; may be left out
+    /// when the identity has exactly one active grant.
+    #[serde(default)]
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub requested_token_type: Option<String>,
+}
+
+/// Workload identity federation: trust configurations, token checks, token exchange.
+#[async_trait]
+pub trait Federation: Send + Sync {
+    async fn trust_configs(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<TrustConfig>, DomainError>;
+
+    /// Creates (`id` none) or replaces a trust configuration (security team): rules are
+    /// validated, the keys fetched or parsed, the identities checked; audited.
+    async fn save_trust_config(
+        &self,
+        principal: Option<&Principal>,
+        id: Option<Uuid>,
+        draft: &TrustConfigDraft,
+    ) -> Result<TrustConfig, DomainError>;
+
+    async fn delete_trust_config(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<(), DomainError>;
+
+    /// Switches a configuration between monitor and enforce; audited with the reason.
+    async fn set_trust_mode(
+        &self,
+        principal: Option<&Principal>,
+        id: Uuid,
+        change: &ModeChange,
+    ) -> Result<TrustConfig, DomainError>;
+
+    /// Which identity a token proves, or why it is refused (nothing is logged).
+    async fn check_token(
+        &self,
+        principal: Option<&Principal>,
+        token: &str,
+    ) -> Result<TokenCheck, DomainError>;
+
+    /// RFC 8693: a workload's token for a short-lived credential of its active grant.
+    async fn exchange(&self, request: &TokenExchange) -> Result<IssuedCredential, DomainError>;
+
+    /// How an identity proves what it is.
+    async fn proof_of(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+    ) -> Result<ProofOfIdentity, DomainError>;
 }
 
 /// Every port, handed to the UI through context and to the API through state.
@@ -553,4 +641,5 @@ pub struct Ports {
     pub campaigns: Arc<dyn Campaigns>,
     pub grants: Arc<dyn Grants>,
     pub authz: Arc<dyn Authz>,
+    pub federation: Arc<dyn Federation>,
 }

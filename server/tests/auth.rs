@@ -153,6 +153,24 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         }
         ("POST", "/api/v1/authz-policies") => allow(&[Admin], StatusCode::CREATED),
         ("PUT" | "DELETE", "/api/v1/authz-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/identities/{id}/monitor" | "/api/v1/identities/{id}/proof") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
+        }
+        ("PUT", "/api/v1/identities/{id}/authz-mode" | "/api/v1/trust-configs/{id}/mode")
+        | ("DELETE", "/api/v1/trust-configs/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/trust-configs") | ("POST", "/api/v1/trust-configs/check") => {
+            allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK)
+        }
+        // The body's keys and identity do not exist: checked before anything is found.
+        ("POST", "/api/v1/trust-configs") | ("PUT", "/api/v1/trust-configs/{id}") => {
+            allow(&[Admin], StatusCode::BAD_REQUEST)
+        }
+        // Token exchange needs no caller: the subject token is the credential. An expired
+        // bearer is still refused first.
+        ("POST", "/api/v1/token") => match who {
+            Who::ExpiredToken => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        },
         other => panic!("{other:?} is not in the authorization matrix"),
     }
 }
@@ -227,6 +245,13 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
             r#"{"principal":"00000000-0000-4000-8000-000000000000","action":"call_tool","resource":{"type":"Tool","id":"matrix"}}"#.to_owned()
         }
         ("PUT", "/api/v1/identities/{id}/limits") => r#"{"tools":["matrix.tool"]}"#.to_owned(),
+        ("PUT", "/api/v1/identities/{id}/authz-mode" | "/api/v1/trust-configs/{id}/mode") => {
+            r#"{"mode":"monitor","reason":"matrix"}"#.to_owned()
+        }
+        ("POST", "/api/v1/trust-configs") | ("PUT", "/api/v1/trust-configs/{id}") => {
+            r#"{"name":"matrix","kind":"spiffe","issuer":"https://matrix.example","audience":"steward","jwks":"{\"keys\":[]}","rules":[{"identity_id":"00000000-0000-4000-8000-000000000000","subject":"spiffe://matrix.example/a"}]}"#.to_owned()
+        }
+        ("POST", "/api/v1/trust-configs/check") => r#"{"token":"a.b.c"}"#.to_owned(),
         // Names are unique: each call its own.
         ("POST", "/api/v1/authz-policies") | ("PUT", "/api/v1/authz-policies/{id}") => format!(
             r#"{{"name":"matrix-{}","body":"forbid(principal, action, resource) when {{ context.task == \"matrix\" }};"}}"#,
@@ -409,6 +434,7 @@ async fn pages_and_server_functions_by_role() {
                 "/grants",
                 "/grants/policies",
                 "/authz/policies",
+                "/authz/trust",
             ] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
@@ -489,6 +515,12 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/authz/delete_policy" => format!("{id}&confirm=yes"),
                 "/rpc/authz/save_limits" => "identity_id=00000000-0000-4000-8000-000000000000&tools=&environments=&max_session_minutes=&max_calls=&max_delegation_depth=".into(),
                 "/rpc/authz/test" => "identity_id=00000000-0000-4000-8000-000000000000&action=call_tool&resource=x&environment=prod&task=&data_sensitivity=".into(),
+                "/rpc/authz/set_mode" => "identity_id=00000000-0000-4000-8000-000000000000&mode=monitor&reason=x".into(),
+                "/rpc/trust/list" => String::new(),
+                "/rpc/trust/save" => "id=&name=x&kind=spiffe&issuer=https%3A%2F%2Fx.example&audience=steward&jwks_url=&jwks=%7B%7D&rules=00000000-0000-4000-8000-000000000000+sub%3Dspiffe%3A%2F%2Fx%2Fa&mode=monitor".into(),
+                "/rpc/trust/delete" => format!("{id}&confirm=yes"),
+                "/rpc/trust/mode" => format!("{id}&mode=monitor&reason=x"),
+                "/rpc/trust/check" => "token=a.b.c".into(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -533,6 +565,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/authz/policies",
             "/rpc/authz/save_limits",
             "/rpc/authz/save_policy",
+            "/rpc/authz/set_mode",
             "/rpc/authz/test",
             "/rpc/campaigns/close",
             "/rpc/campaigns/create",
@@ -571,6 +604,11 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/reviews/mine",
             "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
+            "/rpc/trust/check",
+            "/rpc/trust/delete",
+            "/rpc/trust/list",
+            "/rpc/trust/mode",
+            "/rpc/trust/save",
         ]
         .iter()
         .map(|s| s.to_string())

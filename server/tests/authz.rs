@@ -698,6 +698,80 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
     .await;
 }
 
+/// Polls `done` every few milliseconds for up to five seconds.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn on_postgresql_replicas_read_the_feed_when_notified() {
+    for_each_store(|store| async move {
+        let steward_server::store::Store::Postgres(pg) = &store else {
+            return; // SQLite has no notifications: the 1 ms bound applies.
+        };
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let services = &app.services;
+        let agent = identity(&app, "watched-bot", IdentityKind::Agent).await;
+        services
+            .ports
+            .authz
+            .set_limits(
+                Some(&admin),
+                agent,
+                &AgentLimits {
+                    tools: vec!["jira.search".into()],
+                    ..AgentLimits::default()
+                },
+            )
+            .await
+            .unwrap();
+        let token = agent_token(&app, agent).await;
+        let request = call_tool(agent, "jira.search", Some("watched"));
+        let answer = ask_replica(services, &token, &request).await.unwrap();
+        assert_eq!(answer.decision, Decision::Allow);
+        eventually("the subscription", || services.feed.notifications().0).await;
+
+        // Nothing changes anywhere: requests more than the 1 ms bound apart are answered
+        // without reading the feed again (the decision log's writes do not count).
+        let reads = services.feed.reads();
+        for _ in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            let answer = ask_replica(services, &token, &request).await.unwrap();
+            assert_eq!(answer.decision, Decision::Allow);
+        }
+        let extra = services.feed.reads() - reads;
+        assert!(
+            extra < 10,
+            "{extra} reads for 20 requests while nothing changed"
+        );
+
+        // Another process suspends the agent (a plain connection: nothing this process
+        // counts as its own commit). Once its notification is in, the very next request
+        // is denied.
+        let (_, before) = services.feed.notifications();
+        sqlx::query("UPDATE identities SET status = 'suspended' WHERE id = $1")
+            .bind(agent)
+            .execute(&pg.writer)
+            .await
+            .unwrap();
+        eventually("the notification", || {
+            services.feed.notifications().1 > before
+        })
+        .await;
+        let killed = ask_replica(services, &token, &request).await.unwrap();
+        assert_eq!(killed.reasons, vec!["steward-active-only".to_owned()]);
+        services.authz.flush().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_just_in_time_credential_asks_for_its_agent() {
     for_each_store(|store| async move {

@@ -78,6 +78,13 @@ pub struct Subject {
     /// What its runtime decisions showed beyond its approvals, over the drift window.
     #[serde(default)]
     pub runtime_drift: Vec<RuntimeDrift>,
+    /// Trust configurations with a claim rule for it: it can prove itself with a token
+    /// its platform issues (workload identity federation).
+    #[serde(default)]
+    pub federated_by: Vec<String>,
+    /// Live Steward API tokens made to act for it (static secrets too).
+    #[serde(default)]
+    pub agent_tokens: u32,
 }
 
 /// How far back runtime decisions count as drift.
@@ -368,6 +375,22 @@ pub fn evaluate(subject: &Subject, settings: &CheckSettings, now: DateTime<Utc>)
             }
         }
     }
+    if !subject.federated_by.is_empty() {
+        let secrets = active_credentials(subject, now)
+            .filter(|c| c.kind.is_static_secret())
+            .count()
+            + subject.agent_tokens as usize;
+        if secrets > 0 {
+            fail(
+                "static-secret-despite-federation",
+                format!(
+                    "holds {secrets} static secret{} although {} lets it prove itself with a federated token",
+                    if secrets == 1 { "" } else { "s" },
+                    subject.federated_by.join(", ")
+                ),
+            );
+        }
+    }
     for drift in &subject.runtime_drift {
         let check = match drift.kind {
             DriftKind::ToolOutsideAllowlist if ai => "agent-tool-outside-allowlist",
@@ -498,6 +521,8 @@ mod tests {
             delegated_from: Vec::new(),
             agent_limits: AgentLimits::default(),
             runtime_drift: Vec::new(),
+            federated_by: Vec::new(),
+            agent_tokens: 0,
         }
     }
 
@@ -670,6 +695,12 @@ mod tests {
                 "unregistered-delegation-at-runtime",
                 with(service_account(), &|s| {
                     s.runtime_drift = vec![drift(DriftKind::UnregisteredDelegation)]
+                }),
+            ),
+            (
+                "static-secret-despite-federation",
+                with(service_account(), &|s| {
+                    s.federated_by = vec!["payments cluster".into()]
                 }),
             ),
             (

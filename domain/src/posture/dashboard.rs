@@ -588,6 +588,8 @@ mod tests {
             delegated_from: vec![],
             agent_limits: AgentLimits::default(),
             runtime_drift: Vec::new(),
+            federated_by: Vec::new(),
+            agent_tokens: 0,
         }
     }
 

@@ -6,20 +6,23 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use steward_domain::federation::ModeChange;
 use steward_domain::policy::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
-    CompiledPolicy, DecisionRecord,
+    CompiledPolicy, DecisionRecord, MonitorReport,
 };
 use uuid::Uuid;
 
-use crate::web::auth::GrantCredential;
+use crate::web::auth::JwtBearer;
 use crate::web::QuietLog;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
 /// Decide whether an agent may do something now. Ask with a token made for the agent
-/// (scope `authz:decide`) or with the agent's just-in-time grant credential (the JWT
-/// from `/api/v1/grants/{id}/credential`); `principal` must be that agent.
+/// (scope `authz:decide`), the agent's just-in-time grant credential (the JWT from
+/// `/api/v1/grants/{id}/credential`) or a token its platform issued that a trust
+/// configuration accepts; `principal` must be that agent. A refused credential gets
+/// 401 naming the check that failed.
 #[utoipa::path(post, path = "/api/v1/authorize", tag = "authorization", request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -27,24 +30,70 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 pub async fn authorize(
     State(state): State<ApiState>,
     caller: Caller,
-    credential: Option<Extension<GrantCredential>>,
+    credential: Option<Extension<JwtBearer>>,
     ApiJson(request): ApiJson<AuthorizeRequest>,
 ) -> Result<(Extension<QuietLog>, Json<AuthorizeResponse>), ApiError> {
     let agent = match &credential {
-        Some(Extension(GrantCredential(jwt))) => AgentCaller::GrantCredential(jwt),
+        Some(Extension(JwtBearer(jwt))) => AgentCaller::Jwt(jwt),
         None => AgentCaller::Token(caller.principal()),
     };
-    let decided = state.services.ports.authz.authorize(agent, &request).await;
-    match decided {
-        Err(steward_domain::DomainError::Unauthenticated) if credential.is_some() => {
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "the credential is not a valid Steward API token or an active just-in-time \
-                 credential (bad signature, issuer or audience, expired, revoked, or its grant ended)",
-            ))
-        }
-        other => Ok((Extension(QuietLog), Json(other?))),
-    }
+    let decided = state
+        .services
+        .ports
+        .authz
+        .authorize(agent, &request)
+        .await?;
+    Ok((Extension(QuietLog), Json(decided)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorQuery {
+    /// How many days back (1–90, default 7).
+    pub days: Option<u32>,
+}
+
+/// What enforcing an agent's policy set (and the trust configurations covering it)
+/// would have denied over the last days.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/monitor", tag = "authorization", params(("id" = Uuid, Path), MonitorQuery),
+    responses((status = 200, body = MonitorReport), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn monitored(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<MonitorQuery>,
+) -> Result<Json<MonitorReport>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .monitored(caller.principal(), id, query.days.unwrap_or(7))
+            .await?,
+    ))
+}
+
+/// Switch an agent's policy set between `monitor` (decisions logged as would-deny,
+/// requests allowed) and `enforce` (security team); audited with the reason.
+#[utoipa::path(put, path = "/api/v1/identities/{id}/authz-mode", tag = "authorization", params(("id" = Uuid, Path)), request_body = ModeChange,
+    responses((status = 200, body = MonitorReport), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_mode(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<ModeChange>,
+) -> Result<Json<MonitorReport>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .set_mode(caller.principal(), id, &change)
+            .await?,
+    ))
 }
 
 /// Evaluate a hypothetical request without counting or logging it.

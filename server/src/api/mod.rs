@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod authz;
 pub mod campaigns;
+pub mod federation;
 pub mod grants;
 pub mod identities;
 pub mod imports;
@@ -205,6 +206,16 @@ impl Modify for BearerAuth {
         authz::create_policy,
         authz::update_policy,
         authz::delete_policy,
+        authz::monitored,
+        authz::set_mode,
+        federation::list,
+        federation::create,
+        federation::update,
+        federation::delete,
+        federation::set_mode,
+        federation::check,
+        federation::proof,
+        federation::exchange,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -220,6 +231,7 @@ impl Modify for BearerAuth {
         (name = "campaigns", description = "Access review campaigns, review decisions and evidence packs"),
         (name = "grants", description = "Just-in-time grants and their eligibility policies"),
         (name = "authorization", description = "Runtime authorization of agents: decisions, limits, Cedar policies and the decision log"),
+        (name = "federation", description = "Workload identity federation: trust configurations and RFC 8693 token exchange"),
     )
 )]
 pub struct ApiDoc;
@@ -328,6 +340,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/authz-policies"),
     ("PUT", "/api/v1/authz-policies/{id}"),
     ("DELETE", "/api/v1/authz-policies/{id}"),
+    ("GET", "/api/v1/identities/{id}/monitor"),
+    ("PUT", "/api/v1/identities/{id}/authz-mode"),
+    ("GET", "/api/v1/trust-configs"),
+    ("POST", "/api/v1/trust-configs"),
+    ("PUT", "/api/v1/trust-configs/{id}"),
+    ("DELETE", "/api/v1/trust-configs/{id}"),
+    ("PUT", "/api/v1/trust-configs/{id}/mode"),
+    ("POST", "/api/v1/trust-configs/check"),
+    ("GET", "/api/v1/identities/{id}/proof"),
+    ("POST", "/api/v1/token"),
 ];
 
 /// Routes relative to `/api/v1`.
@@ -460,6 +482,20 @@ pub fn router<S>(services: Services) -> Router<S> {
             "/authz-policies/{id}",
             put(authz::update_policy).delete(authz::delete_policy),
         )
+        .route("/identities/{id}/monitor", get(authz::monitored))
+        .route("/identities/{id}/authz-mode", put(authz::set_mode))
+        .route(
+            "/trust-configs",
+            get(federation::list).post(federation::create),
+        )
+        .route("/trust-configs/check", post(federation::check))
+        .route(
+            "/trust-configs/{id}",
+            put(federation::update).delete(federation::delete),
+        )
+        .route("/trust-configs/{id}/mode", put(federation::set_mode))
+        .route("/identities/{id}/proof", get(federation::proof))
+        .route("/token", post(federation::exchange))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

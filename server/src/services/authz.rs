@@ -21,12 +21,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Credential, Principal};
+use steward_domain::federation::{EnforcementMode, ModeChange};
 use steward_domain::identity::{GrantType, Privilege, Sensitivity};
 use steward_domain::policy::{
     compile_delegation, compile_entitlement, compile_limits, data_actions, entity_ref, entity_type,
     parse_resource_id, sensitivity_level, AgentCaller, AgentLimits, AuthorizeRequest,
     AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy, Decision,
-    DecisionRecord, Drift, DriftKind, ResourceType, BUILT_IN_POLICIES,
+    DecisionRecord, Drift, DriftKind, MonitorReport, ResourceType, BUILT_IN_POLICIES,
 };
 use steward_domain::ports::Authz;
 use steward_domain::DomainError;
@@ -34,6 +35,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
+use super::federation::FederationService;
 use super::feed::{ChangeFeed, Mark};
 use super::grants::GrantService;
 use super::inventory::write_error;
@@ -54,6 +56,11 @@ pub(crate) struct AgentState {
     /// Its tool allowlist (empty: none set) and most calls per session.
     tools: Vec<String>,
     max_calls: Option<u32>,
+    /// Whether its policy set is enforced or only monitored.
+    mode: EnforcementMode,
+    /// Trust configurations with a claim rule for it (name, mode): an enforcing one
+    /// refuses its static tokens.
+    trust: Vec<(String, EnforcementMode)>,
 }
 
 impl AgentState {
@@ -119,6 +126,8 @@ pub struct AuthzService {
     feed: Arc<ChangeFeed>,
     /// Verifies just-in-time credentials presented to `authorize`.
     grants: Arc<GrantService>,
+    /// Verifies federated workload tokens presented to `authorize`.
+    federation: Arc<FederationService>,
     cache: Mutex<Cache>,
     sessions: Mutex<HashMap<(Uuid, String), SessionSlot>>,
     log: DecisionLog,
@@ -143,7 +152,12 @@ fn cedar_error(error: CedarError, field: &'static str) -> DomainError {
 }
 
 impl AuthzService {
-    pub fn new(store: Store, feed: Arc<ChangeFeed>, grants: Arc<GrantService>) -> Self {
+    pub fn new(
+        store: Store,
+        feed: Arc<ChangeFeed>,
+        grants: Arc<GrantService>,
+        federation: Arc<FederationService>,
+    ) -> Self {
         let engine =
             Engine::new().unwrap_or_else(|e| panic!("the built-in Cedar schema is broken: {e}"));
         AuthzService {
@@ -151,6 +165,7 @@ impl AuthzService {
             engine: Arc::new(engine),
             feed,
             grants,
+            federation,
             cache: Mutex::new(Cache::default()),
             sessions: Mutex::new(HashMap::new()),
             log: DecisionLog {
@@ -198,7 +213,8 @@ impl AuthzService {
                 .as_deref()
                 .and_then(|s| s.parse::<Sensitivity>().ok()),
         };
-        let limits = self.store.agent_limits(id).await?.unwrap_or_default();
+        let (limits, mode) = self.store.agent_limits_and_mode(id).await?;
+        let trust = self.store.trust_coverage(id).await?;
         let mut compiled = compile_limits(id, identity.kind, &limits);
         let mut just_in_time = Vec::new();
         for entitlement in self.store.entitlements_of(id).await? {
@@ -252,6 +268,8 @@ impl AuthzService {
             delegations,
             tools: limits.tools,
             max_calls: limits.max_calls,
+            mode,
+            trust,
         })
     }
 
@@ -823,6 +841,7 @@ impl Authz for AuthzService {
             decision: evaluation.decision,
             reasons: evaluation.reasons,
             diagnostics: evaluation.diagnostics,
+            would_deny: None,
         })
     }
 
@@ -831,14 +850,14 @@ impl Authz for AuthzService {
         caller: AgentCaller<'_>,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError> {
-        let credential = match caller {
+        let (credential, static_token) = match caller {
             AgentCaller::Token(principal) => {
                 authorize(principal, Action::DecideAuthz)?;
                 let principal = principal.ok_or(DomainError::Unauthenticated)?;
                 let Credential::Token { token_id, .. } = &principal.credential else {
                     return Err(DomainError::Forbidden {
-                        reason: "decisions are asked with the agent's own API token or \
-                                 just-in-time credential"
+                        reason: "decisions are asked with the agent's own API token, \
+                                 just-in-time credential or federated workload token"
                             .into(),
                     });
                 };
@@ -853,14 +872,17 @@ impl Authz for AuthzService {
                 }
                 // Authenticating the token caught up with the change feed already,
                 // after this request arrived.
-                format!("token:{token_id}")
+                (format!("token:{token_id}"), true)
             }
-            AgentCaller::GrantCredential(jwt) => {
-                let (claims, grant) = self
-                    .grants
-                    .active_credential(jwt)
-                    .await?
-                    .ok_or(DomainError::Unauthenticated)?;
+            AgentCaller::Jwt(jwt) if self.grants.issued_here(jwt) => {
+                let (claims, grant) = self.grants.active_credential(jwt).await?.ok_or(
+                    DomainError::CredentialRefused {
+                        reason: "the credential is not an active just-in-time credential \
+                                 (bad signature, issuer or audience, expired, revoked, or its \
+                                 grant ended)"
+                            .into(),
+                    },
+                )?;
                 if grant.identity_id != request.principal {
                     return Err(DomainError::Forbidden {
                         reason: format!(
@@ -870,7 +892,21 @@ impl Authz for AuthzService {
                     });
                 }
                 self.feed.catch_up().await?;
-                format!("grant:{} jti:{}", grant.id, claims.jti)
+                (format!("grant:{} jti:{}", grant.id, claims.jti), false)
+            }
+            AgentCaller::Jwt(jwt) => {
+                // Verifying caught up with the change feed (the configurations are
+                // cached by it).
+                let (matched, _) = self.federation.verify(jwt).await?;
+                if matched.identity_id != request.principal {
+                    return Err(DomainError::Forbidden {
+                        reason: format!(
+                            "this token proves identity {} (trust configuration {}), not {}",
+                            matched.identity_id, matched.trust_config, request.principal
+                        ),
+                    });
+                }
+                (matched.credential(), false)
             }
         };
         let mut request = request.clone();
@@ -898,7 +934,41 @@ impl Authz for AuthzService {
             }
             None => (0, 1),
         };
-        let Decided { evaluation, drift } = self.decide(&request, session, now).await?;
+        let principal_state = self.state(request.principal).await?;
+        // A static token where a trust configuration asks for a federated one: refused
+        // when it enforces, noted when it monitors.
+        let mut would_deny = None;
+        if static_token {
+            if let Some((name, _)) = principal_state
+                .trust
+                .iter()
+                .find(|(_, mode)| *mode == EnforcementMode::Enforce)
+            {
+                return Err(DomainError::Forbidden {
+                    reason: format!(
+                        "identity {} must prove itself with a federated token: trust \
+                         configuration {name} is enforced, and static API tokens are refused",
+                        request.principal
+                    ),
+                });
+            }
+            would_deny = principal_state
+                .trust
+                .first()
+                .map(|(name, _)| format!("static_secret:{name}"));
+        }
+        let Decided {
+            mut evaluation,
+            drift,
+        } = self.decide(&request, session, now).await?;
+        if evaluation.decision == Decision::Deny && principal_state.mode == EnforcementMode::Monitor
+        {
+            evaluation.decision = Decision::Allow;
+            evaluation
+                .diagnostics
+                .insert(0, "monitor mode: enforcing would have denied this".into());
+            would_deny = Some("policy".into());
+        }
         self.log(DecisionRecord {
             id: Uuid::now_v7(),
             at: now,
@@ -917,11 +987,13 @@ impl Authz for AuthzService {
             delegation_chain: request.context.delegation_chain.clone(),
             credential,
             drift,
+            would_deny: would_deny.clone(),
         });
         Ok(AuthorizeResponse {
             decision: evaluation.decision,
             reasons: evaluation.reasons,
             diagnostics: evaluation.diagnostics,
+            would_deny,
         })
     }
 
@@ -937,5 +1009,73 @@ impl Authz for AuthzService {
             .await?
             .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
         Ok(self.store.decisions_of(identity_id, before, 100).await?)
+    }
+
+    async fn set_mode(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        change: &ModeChange,
+    ) -> Result<MonitorReport, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let who = principal.ok_or(DomainError::Unauthenticated)?;
+        let reason = change.reason.trim();
+        if reason.is_empty() {
+            return Err(DomainError::invalid("reason", "say why the mode changes"));
+        }
+        self.store
+            .find_identity(identity_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
+        let (_, before) = self.store.agent_limits_and_mode(identity_id).await?;
+        if before != change.mode {
+            let statement = Statement::new(
+                "INSERT INTO agent_limits (identity_id, mode, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (identity_id) DO UPDATE SET \
+                 mode = excluded.mode, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(identity_id)
+            .bind(change.mode.as_str())
+            .bind(who.audit_actor())
+            .bind(Utc::now());
+            let event = NewAuditEvent::new(
+                who.audit_actor(),
+                "authz.mode_change",
+                format!("identity:{identity_id}"),
+                json!({ "from": before, "to": change.mode, "reason": reason }),
+            );
+            self.store
+                .write(&[statement], |_| vec![event])
+                .await
+                .map_err(|e| write_error(e, ""))?;
+        }
+        self.monitored(principal, identity_id, 7).await
+    }
+
+    async fn monitored(
+        &self,
+        principal: Option<&Principal>,
+        identity_id: Uuid,
+        days: u32,
+    ) -> Result<MonitorReport, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        if !(1..=90).contains(&days) {
+            return Err(DomainError::invalid("days", "between 1 and 90"));
+        }
+        self.store
+            .find_identity(identity_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
+        let (_, mode) = self.store.agent_limits_and_mode(identity_id).await?;
+        let since = Utc::now() - chrono::Duration::days(i64::from(days));
+        let (decisions, would_deny, recent) =
+            self.store.monitored_decisions(identity_id, since).await?;
+        Ok(MonitorReport {
+            mode,
+            days,
+            decisions,
+            would_deny,
+            recent,
+        })
     }
 }

@@ -11,6 +11,14 @@
 //!   this replica holds from the next request, one through another replica for every
 //!   request arriving 1 ms after it committed. Concurrent requests share reads, so
 //!   under load the feed is read at most about a thousand times a second.
+//! * **On PostgreSQL, notifications replace most reads.** Every new feed row sends a
+//!   notification (`NOTIFY`, delivered when its transaction commits). While this
+//!   process is subscribed and no notification arrived since the last read started,
+//!   that read serves requests for up to [`NOTIFIED_BOUND`]: a change through another
+//!   replica then holds from the first request after its notification arrives (well
+//!   under a millisecond on a healthy connection), and within [`NOTIFIED_BOUND`] even if
+//!   the notification is lost with its connection. Without a live subscription the
+//!   1 ms bound applies.
 //! * **Gaps are waited for.** PostgreSQL hands out sequence numbers when a row is
 //!   written, not when its transaction commits, so a change with a lower number can
 //!   become visible after one with a higher number. The feed remembers the numbers it
@@ -23,8 +31,8 @@
 //!   was built). An entry built concurrently with a change therefore never outlives it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -188,9 +196,40 @@ pub struct ChangeFeed {
     started: AtomicU64,
     finished: AtomicU64,
     state: Mutex<FeedState>,
-    /// The newest finished read: when it started, and this process's commit count then.
-    last_read: Mutex<Option<(Instant, u64)>>,
+    /// The newest finished read.
+    last_read: Mutex<Option<ReadStart>>,
+    /// Notifications of new rows (PostgreSQL only; see [`listen`]).
+    notices: Arc<Notices>,
+    /// Whether the subscription has been started (it starts with the first catch-up).
+    listening: AtomicBool,
 }
+
+/// What was known when a read of the feed started.
+#[derive(Debug, Clone, Copy)]
+struct ReadStart {
+    at: Instant,
+    /// This process's commit count.
+    commits: u64,
+    /// The notification count.
+    notices: u64,
+}
+
+/// Notifications that the feed has new rows, counted by the subscription task.
+#[derive(Debug, Default)]
+struct Notices {
+    /// Bumped for every notification and every new subscription.
+    count: AtomicU64,
+    /// Whether a subscription is in place; false while (re)connecting.
+    live: AtomicBool,
+}
+
+/// The notification channel the feed's trigger (PostgreSQL migration 0015) sends on.
+const CHANNEL: &str = "steward_authz_changes";
+
+/// How long a read serves requests while subscribed and nothing was notified: the
+/// bound for a change whose notification is lost (a broken connection is noticed and
+/// re-subscribed; a notification in flight when it broke is never delivered).
+pub const NOTIFIED_BOUND: Duration = Duration::from_millis(100);
 
 /// How old a finished read may be and still serve a request when this process has
 /// committed nothing since it started: a change made through another replica holds for
@@ -207,7 +246,42 @@ impl ChangeFeed {
             finished: AtomicU64::new(0),
             state: Mutex::new(FeedState::default()),
             last_read: Mutex::new(None),
+            notices: Arc::new(Notices::default()),
+            listening: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the newest read still serves a request that arrived at `arrived`, when
+    /// this process had committed `commits` write transactions.
+    fn fresh_enough(&self, arrived: Instant, commits: u64) -> bool {
+        let Some(read) = *lock(&self.last_read) else {
+            return false;
+        };
+        if read.commits != commits {
+            return false;
+        }
+        let age = arrived.saturating_duration_since(read.at);
+        age <= REMOTE_CHANGE_BOUND
+            || (age <= NOTIFIED_BOUND
+                && self.notices.live.load(Ordering::SeqCst)
+                && self.notices.count.load(Ordering::SeqCst) == read.notices)
+    }
+
+    /// Starts the PostgreSQL subscription once (SQLite has no notifications: another
+    /// process writing the same file is bounded by time alone).
+    fn start_listening(&self) {
+        let Store::Postgres(pg) = &self.store else {
+            return;
+        };
+        if self.listening.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // A connection of its own, outside the pools the requests use.
+        let options = pg.reader.connect_options().as_ref().clone();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
+        tokio::spawn(listen(pool, Arc::downgrade(&self.notices)));
     }
 
     /// Returns once the feed has been read by a read that started after every change
@@ -215,20 +289,21 @@ impl ChangeFeed {
     /// before the call: every such change is then reflected in [`Self::is_current`].
     pub async fn catch_up(&self) -> Result<(), StoreError> {
         let (arrived, commits) = (Instant::now(), crate::store::local_commits());
-        let recent = *lock(&self.last_read);
-        if let Some((started, seen)) = recent {
-            if seen == commits && arrived.saturating_duration_since(started) <= REMOTE_CHANGE_BOUND
-            {
-                return Ok(());
-            }
+        if self.fresh_enough(arrived, commits) {
+            return Ok(());
         }
+        self.start_listening();
         let needed = self.started.load(Ordering::SeqCst) + 1;
         let _gate = self.gate.lock().await;
         if self.finished.load(Ordering::SeqCst) >= needed {
             return Ok(());
         }
         let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let began = (Instant::now(), crate::store::local_commits());
+        let began = ReadStart {
+            at: Instant::now(),
+            commits: crate::store::local_commits(),
+            notices: self.notices.count.load(Ordering::SeqCst),
+        };
         self.read().await?;
         self.finished.store(number, Ordering::SeqCst);
         *lock(&self.last_read) = Some(began);
@@ -256,6 +331,19 @@ impl ChangeFeed {
         Ok(())
     }
 
+    /// How many reads of the feed have finished (for tests and metrics).
+    pub fn reads(&self) -> u64 {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Whether a PostgreSQL subscription is in place, and the notifications counted.
+    pub fn notifications(&self) -> (bool, u64) {
+        (
+            self.notices.live.load(Ordering::SeqCst),
+            self.notices.count.load(Ordering::SeqCst),
+        )
+    }
+
     /// The mark to build a cache entry with: take it after [`Self::catch_up`] and
     /// before reading what the entry holds.
     pub fn mark(&self) -> Mark {
@@ -272,6 +360,56 @@ impl ChangeFeed {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "change feed pruned"),
             Err(error) => tracing::error!(%error, "pruning the change feed failed"),
+        }
+    }
+}
+
+/// Counts notifications until the feed is dropped. A subscription is counted as a
+/// notification when it starts (rows may have been missed without one), and is marked
+/// down while it reconnects so that readers fall back to the time bound meanwhile.
+async fn listen(pool: sqlx::PgPool, notices: Weak<Notices>) {
+    use sqlx::postgres::PgListener;
+    let mut retry = Duration::from_millis(100);
+    loop {
+        let Some(shared) = notices.upgrade() else {
+            return;
+        };
+        shared.live.store(false, Ordering::SeqCst);
+        let subscribed = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let mut listener = match subscribed {
+            Ok(listener) => listener,
+            Err(error) => {
+                drop(shared);
+                tracing::warn!(%error, "change-feed notifications unavailable; reading the feed every millisecond");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        retry = Duration::from_millis(100);
+        shared.count.fetch_add(1, Ordering::SeqCst);
+        shared.live.store(true, Ordering::SeqCst);
+        drop(shared);
+        loop {
+            // Wakes now and then to end with the feed.
+            let notified =
+                match tokio::time::timeout(Duration::from_secs(1), listener.try_recv()).await {
+                    Err(_elapsed) => false,
+                    Ok(Ok(Some(_))) => true,
+                    // The connection was lost: notifications may have been missed.
+                    Ok(Ok(None)) | Ok(Err(_)) => break,
+                };
+            let Some(shared) = notices.upgrade() else {
+                return;
+            };
+            if notified {
+                shared.count.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
 }

@@ -100,6 +100,144 @@ impl GrantService {
     /// A grant and its identity, for someone who may act on an existing grant: its
     /// requester, the identity's owner or sponsor, or the security team. `what` names
     /// the act in the refusal.
+    /// Signs a credential for an active grant and records its id (never the token),
+    /// audited as `action` by `actor`.
+    async fn issue(
+        &self,
+        grant: &Grant,
+        identity: &IdentitySummary,
+        actor: &str,
+        action: &str,
+    ) -> Result<IssuedCredential, DomainError> {
+        let now = Utc::now();
+        let Some(grant_expires) = grant.expires_at.filter(|_| grant.is_usable(now)) else {
+            return Err(DomainError::Conflict {
+                message: format!(
+                    "the grant is {}; only an active grant yields a credential",
+                    grant.state
+                ),
+            });
+        };
+        let expires = grant_expires.min(now + Duration::minutes(CREDENTIAL_MINUTES));
+        let jti = Uuid::now_v7();
+        let claims = GrantClaims {
+            iss: self.issuer.clone(),
+            sub: identity
+                .spiffe_id
+                .clone()
+                .unwrap_or_else(|| format!("steward:identity:{}", identity.id)),
+            aud: AUDIENCE.to_owned(),
+            scope: grant.scope(),
+            exp: expires.timestamp(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            jti: jti.to_string(),
+            grant: grant.id.to_string(),
+        };
+        let token = self.keys.sign(&claims).map_err(|error| {
+            tracing::error!(%error, "signing a credential failed");
+            DomainError::Internal
+        })?;
+        let record = Statement::new(
+            "INSERT INTO grant_credentials (jti, grant_id, issued_by, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(jti)
+        .bind(grant.id)
+        .bind(actor)
+        .bind(now)
+        .bind(expires);
+        // The credential's id and expiry are recorded; the token itself is not stored.
+        let event = NewAuditEvent::new(
+            actor,
+            action,
+            grant_target(grant.id),
+            json!({ "jti": jti, "sub": claims.sub, "expires_at": expires, "kid": self.keys.current().kid }),
+        );
+        self.store
+            .write_grouped(vec![record], vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
+        Ok(IssuedCredential {
+            access_token: token,
+            token_type: "Bearer".into(),
+            expires_in: (expires - now).num_seconds(),
+            expires_at: expires,
+            scope: grant.scope(),
+            jti,
+        })
+    }
+
+    /// Whether a JWT names this Steward as its issuer (not yet verified): a
+    /// just-in-time credential, as opposed to a workload's federated token.
+    pub fn issued_here(&self, token: &str) -> bool {
+        use base64::Engine;
+        token
+            .split('.')
+            .nth(1)
+            .and_then(|claims| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(claims.trim_end_matches('='))
+                    .ok()
+            })
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|claims| claims["iss"] == self.issuer.as_str())
+    }
+
+    /// RFC 8693 token exchange: a credential for `identity`'s active grant (`wanted`,
+    /// or its only one), for a workload that proved itself with a federated token.
+    pub async fn exchange_credential(
+        &self,
+        identity_id: Uuid,
+        wanted: Option<Uuid>,
+        actor: &str,
+    ) -> Result<IssuedCredential, DomainError> {
+        let (identity, _) = self.identity(identity_id).await?;
+        let now = Utc::now();
+        let active: Vec<Grant> = self
+            .store
+            .list_grants(&GrantFilter {
+                identity: Some(identity_id),
+                state: Some(GrantState::Active),
+                limit: 100,
+                ..GrantFilter::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|g| g.is_usable(now))
+            .collect();
+        let grant =
+            match wanted {
+                Some(id) => active.into_iter().find(|g| g.id == id).ok_or_else(|| {
+                    DomainError::Conflict {
+                        message: format!("grant {id} is not an active grant of {}", identity.name),
+                    }
+                })?,
+                None => match <[Grant; 1]>::try_from(active) {
+                    Ok([only]) => only,
+                    Err(active) if active.is_empty() => {
+                        return Err(DomainError::Conflict {
+                            message: format!(
+                            "{} has no active grant to exchange the token for; request one first",
+                            identity.name
+                        ),
+                        })
+                    }
+                    Err(active) => {
+                        return Err(DomainError::Conflict {
+                            message: format!(
+                            "{} has {} active grants; name one as resource=urn:steward:grant:<id>",
+                            identity.name,
+                            active.len()
+                        ),
+                        })
+                    }
+                },
+            };
+        self.issue(&grant, &identity, actor, "grant.credential_exchange")
+            .await
+    }
+
     async fn managed(
         &self,
         principal: &Principal,
@@ -905,63 +1043,13 @@ impl Grants for GrantService {
         let (grant, identity) = self
             .managed(principal, id, "takes a grant's credential")
             .await?;
-        let now = Utc::now();
-        let Some(grant_expires) = grant.expires_at.filter(|_| grant.is_usable(now)) else {
-            return Err(DomainError::Conflict {
-                message: format!(
-                    "the grant is {}; only an active grant yields a credential",
-                    grant.state
-                ),
-            });
-        };
-        let expires = grant_expires.min(now + Duration::minutes(CREDENTIAL_MINUTES));
-        let jti = Uuid::now_v7();
-        let claims = GrantClaims {
-            iss: self.issuer.clone(),
-            sub: identity
-                .spiffe_id
-                .clone()
-                .unwrap_or_else(|| format!("steward:identity:{}", identity.id)),
-            aud: AUDIENCE.to_owned(),
-            scope: grant.scope(),
-            exp: expires.timestamp(),
-            iat: now.timestamp(),
-            nbf: now.timestamp(),
-            jti: jti.to_string(),
-            grant: grant.id.to_string(),
-        };
-        let token = self.keys.sign(&claims).map_err(|error| {
-            tracing::error!(%error, "signing a credential failed");
-            DomainError::Internal
-        })?;
-        let record = Statement::new(
-            "INSERT INTO grant_credentials (jti, grant_id, issued_by, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(jti)
-        .bind(grant.id)
-        .bind(principal.audit_actor())
-        .bind(now)
-        .bind(expires);
-        // The credential's id and expiry are recorded; the token itself is not stored.
-        let event = NewAuditEvent::new(
-            principal.audit_actor(),
+        self.issue(
+            &grant,
+            &identity,
+            &principal.audit_actor(),
             "grant.credential",
-            grant_target(id),
-            json!({ "jti": jti, "sub": claims.sub, "expires_at": expires, "kid": self.keys.current().kid }),
-        );
-        self.store
-            .write_grouped(vec![record], vec![event])
-            .await
-            .map_err(|e| write_error(e, ""))?;
-        Ok(IssuedCredential {
-            access_token: token,
-            token_type: "Bearer".into(),
-            expires_in: (expires - now).num_seconds(),
-            expires_at: expires,
-            scope: grant.scope(),
-            jti,
-        })
+        )
+        .await
     }
 
     async fn introspect(

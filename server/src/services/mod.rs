@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authz;
 pub mod campaigns;
 pub mod cedar;
+pub mod federation;
 pub mod feed;
 pub mod grants;
 pub mod imports;
@@ -61,6 +62,8 @@ pub struct Services {
     pub credentials: Credentials,
     /// The change feed keeping the token and decision caches current.
     pub feed: Arc<feed::ChangeFeed>,
+    /// Workload identity federation (also behind `ports.federation`).
+    pub federation: Arc<federation::FederationService>,
 }
 
 /// The keys grant credentials are signed with, and their issuer (Steward's public URL).
@@ -117,10 +120,14 @@ impl Services {
             ports: Ports {
                 campaigns: rebuilt.ports.campaigns,
                 grants: rebuilt.ports.grants,
+                authz: rebuilt.ports.authz,
+                federation: rebuilt.ports.federation,
                 ..self.ports
             },
             campaigns: rebuilt.campaigns,
             grants: rebuilt.grants,
+            authz: rebuilt.authz,
+            federation: rebuilt.federation,
             webhook_config: rebuilt.webhook_config,
             ..self
         }
@@ -141,10 +148,12 @@ impl Services {
             ports: Ports {
                 grants: rebuilt.ports.grants,
                 authz: rebuilt.ports.authz,
+                federation: rebuilt.ports.federation,
                 ..self.ports
             },
             grants: rebuilt.grants,
             authz: rebuilt.authz,
+            federation: rebuilt.federation,
             credentials,
             ..self
         }
@@ -173,10 +182,17 @@ impl Services {
             credentials.keys.clone(),
             credentials.issuer.clone(),
         ));
+        let federation = Arc::new(federation::FederationService::new(
+            store.clone(),
+            feed.clone(),
+            grants.clone(),
+            posture.clone(),
+        ));
         let authz = Arc::new(authz::AuthzService::new(
             store.clone(),
             feed.clone(),
             grants.clone(),
+            federation.clone(),
         ));
         Services {
             ports: Ports {
@@ -195,7 +211,9 @@ impl Services {
                 campaigns: campaigns.clone(),
                 grants: grants.clone(),
                 authz: authz.clone(),
+                federation: federation.clone(),
             },
+            federation,
             posture,
             campaigns,
             grants,

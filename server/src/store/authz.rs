@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
+use steward_domain::federation::EnforcementMode;
 use steward_domain::inventory::IdentityKind;
 use steward_domain::policy::{AgentLimits, AuthzPolicy, AuthzPolicyDraft, DecisionRecord, Drift};
 use uuid::Uuid;
@@ -28,11 +29,21 @@ pub(super) struct LimitsRow {
     max_session_minutes: Option<i64>,
     max_calls: Option<i64>,
     max_delegation_depth: Option<i64>,
+    /// The policy set's mode (monitor or enforce), kept beside the limits.
+    mode: String,
 }
 
 /// The columns of [`LimitsRow`], for queries that select them.
 pub(super) const LIMITS_COLUMNS: &str =
-    "tools, environments, max_session_minutes, max_calls, max_delegation_depth";
+    "tools, environments, max_session_minutes, max_calls, max_delegation_depth, mode";
+
+impl LimitsRow {
+    fn mode(&self) -> Result<EnforcementMode, StoreError> {
+        self.mode
+            .parse()
+            .map_err(|e| corrupt("agent policy mode", e))
+    }
+}
 
 impl TryFrom<LimitsRow> for AgentLimits {
     type Error = StoreError;
@@ -96,6 +107,7 @@ struct DecisionRow {
     credential: String,
     drift: Option<String>,
     drift_identity: Option<Uuid>,
+    would_deny: Option<String>,
 }
 
 impl TryFrom<DecisionRow> for DecisionRecord {
@@ -126,6 +138,7 @@ impl TryFrom<DecisionRow> for DecisionRecord {
                 }),
                 _ => None,
             },
+            would_deny: r.would_deny,
         })
     }
 }
@@ -135,7 +148,7 @@ const POLICY_COLUMNS: &str = "SELECT id, name, description, body, enabled, princ
 
 const DECISION_COLUMNS: &str = "SELECT id, at, identity_id, action, resource, decision, \
      reasons, diagnostics, session_id, task, environment, delegation_chain, credential, \
-     drift, drift_identity FROM authz_decisions";
+     drift, drift_identity, would_deny FROM authz_decisions";
 
 impl Store {
     /// The limits set on an identity, if any.
@@ -149,6 +162,88 @@ impl Store {
             .await?
         });
         row.map(AgentLimits::try_from).transpose()
+    }
+
+    /// The limits set on an identity and its policy set's mode (none set: the
+    /// defaults, enforced).
+    pub async fn agent_limits_and_mode(
+        &self,
+        identity_id: Uuid,
+    ) -> Result<(AgentLimits, EnforcementMode), StoreError> {
+        let row: Option<LimitsRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {LIMITS_COLUMNS} FROM agent_limits WHERE identity_id = $1"
+            ))
+            .bind(identity_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        match row {
+            None => Ok((AgentLimits::default(), EnforcementMode::Enforce)),
+            Some(row) => {
+                let mode = row.mode()?;
+                Ok((AgentLimits::try_from(row)?, mode))
+            }
+        }
+    }
+
+    /// The trust configurations with a claim rule for `identity`, with their modes.
+    pub async fn trust_coverage(
+        &self,
+        identity: Uuid,
+    ) -> Result<Vec<(String, EnforcementMode)>, StoreError> {
+        let rows: Vec<(String, String)> = db_run!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT t.name, t.mode FROM trust_rule_identities r \
+                 JOIN trust_configs t ON t.id = r.trust_config_id WHERE r.identity_id = $1 ORDER BY t.name",
+            )
+            .bind(identity)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(name, mode)| Ok((name, mode.parse().map_err(|e| corrupt("trust mode", e))?)))
+            .collect()
+    }
+
+    /// Decisions of `identity` since `since`: how many, how many enforcing would have
+    /// denied, and the most recent of those.
+    pub async fn monitored_decisions(
+        &self,
+        identity: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64, Vec<DecisionRecord>), StoreError> {
+        let (total, would, rows): (i64, i64, Vec<DecisionRow>) = db_run!(self, reader, |pool| {
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM authz_decisions WHERE identity_id = $1 AND at >= $2",
+            )
+            .bind(identity)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+            let would: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM authz_decisions WHERE identity_id = $1 AND at >= $2 \
+                 AND would_deny IS NOT NULL",
+            )
+            .bind(identity)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+            let rows = sqlx::query_as(&format!(
+                "{DECISION_COLUMNS} WHERE identity_id = $1 AND at >= $2 AND would_deny IS NOT NULL \
+                 ORDER BY at DESC, id DESC LIMIT 20"
+            ))
+            .bind(identity)
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+            (total, would, rows)
+        });
+        let recent = rows
+            .into_iter()
+            .map(DecisionRecord::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((total, would, recent))
     }
 
     /// Every admin policy, by name.
@@ -238,7 +333,7 @@ impl Store {
         now: DateTime<Utc>,
         count: i64,
     ) -> Result<(DateTime<Utc>, i64), StoreError> {
-        Ok(db_run!(self, writer, |pool| {
+        Ok(db_run!(self, writer_outside_feed, |pool| {
             sqlx::query_as(
                 "INSERT INTO authz_sessions (identity_id, session_id, started_at, last_call_at, calls) \
                  VALUES ($1, $2, $3, $3, $4) \
@@ -257,13 +352,13 @@ impl Store {
 
     /// Appends decisions to the log (one multi-row insert per 500).
     pub async fn insert_decisions(&self, decisions: &[DecisionRecord]) -> Result<(), StoreError> {
-        db_run!(self, writer, |pool| {
+        db_run!(self, writer_outside_feed, |pool| {
             let mut tx = pool.begin().await?;
             for chunk in decisions.chunks(500) {
                 let mut sql = QueryBuilder::<Db>::new(
                     "INSERT INTO authz_decisions (id, at, identity_id, action, resource, decision, \
                      reasons, diagnostics, session_id, task, environment, delegation_chain, credential, \
-                     drift, drift_identity) ",
+                     drift, drift_identity, would_deny) ",
                 );
                 sql.push_values(chunk, |mut row, d| {
                     row.push_bind(d.id)
@@ -280,7 +375,8 @@ impl Store {
                         .push_bind(json(&d.delegation_chain))
                         .push_bind(d.credential.clone())
                         .push_bind(d.drift.as_ref().map(|drift| drift.kind.as_str()))
-                        .push_bind(d.drift.as_ref().map(|drift| drift.identity_id));
+                        .push_bind(d.drift.as_ref().map(|drift| drift.identity_id))
+                        .push_bind(d.would_deny.clone());
                 });
                 sql.build().execute(&mut *tx).await?;
             }
@@ -367,7 +463,7 @@ impl Store {
     /// Deletes change feed rows written before `before`; returns how many. (Caches idle
     /// longer than the feed is kept start over instead of reading it.)
     pub async fn prune_authz_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(db_run!(self, writer, |pool| {
+        Ok(db_run!(self, writer_outside_feed, |pool| {
             let query = sqlx::query("DELETE FROM authz_changes WHERE at < $1");
             // SQLite stores the trigger's own time text (`…T…Z`), compared as text.
             let query = match DIALECT {

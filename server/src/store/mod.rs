@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod authz;
 pub mod campaigns;
+pub mod federation;
 pub mod grants;
 pub mod group;
 pub mod imports;
@@ -28,9 +29,12 @@ use steward_domain::DomainError;
 
 use crate::config::DatabaseUrl;
 
-/// Write transactions this process has committed, on any store. The change feed's
-/// readers compare it to know that a change may have been made here since their last
-/// read (changes through other processes are bounded by time instead).
+/// Write transactions this process has committed, on any store, that may have added
+/// rows to the change feed. The feed's readers compare it to know that a change may
+/// have been made here since their last read (changes through other processes are
+/// bounded by time, or notified). Writes to tables no feed trigger watches (the
+/// decision log, session call numbers, pruning the feed) are not counted: they would
+/// only force needless reads.
 static LOCAL_COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// How many write transactions this process has committed.
@@ -114,6 +118,10 @@ macro_rules! db_run {
         $crate::store::note_commit();
         done
     }};
+    // Work on the writer touching no table the change feed watches: not counted.
+    ($store:expr, writer_outside_feed, |$pool:ident| $body:expr) => {
+        $crate::store::db_run!(@run $store, writer, |$pool| $body)
+    };
     ($store:expr, $role:ident, |$pool:ident| $body:expr) => {
         $crate::store::db_run!(@run $store, $role, |$pool| $body)
     };

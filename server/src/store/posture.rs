@@ -141,104 +141,137 @@ impl Store {
     /// The identities of `scope` as check subjects, in id order.
     pub async fn check_subjects(&self, scope: &Scope<'_>) -> Result<Vec<Evaluated>, StoreError> {
         let drift_since = Utc::now() - chrono::Duration::days(DRIFT_WINDOW_DAYS);
-        let (rows, credentials, entitlements, signals, peers, peer_permissions, limits, drift) = db_run!(
-            self,
-            reader,
-            |pool| {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT i.id, i.kind, i.environment, i.status, i.owner_id, \
+        let now = Utc::now();
+        let (
+            rows,
+            credentials,
+            entitlements,
+            signals,
+            peers,
+            peer_permissions,
+            limits,
+            drift,
+            federation,
+        ) = db_run!(self, reader, |pool| {
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT i.id, i.kind, i.environment, i.status, i.owner_id, \
                      o.active AS owner_active, o.email AS owner_email, s.active AS sponsor_active, \
                      i.purpose, i.spiffe_id, i.revocation_path, i.created_at, i.expires_at, \
                      i.last_used_at, i.team \
                      FROM identities i LEFT JOIN people o ON o.id = i.owner_id \
                      LEFT JOIN people s ON s.id = i.sponsor_id WHERE 1 = 1",
-                );
-                push_scope!(sql, "i.id", scope);
-                sql.push(" ORDER BY i.id");
-                let rows: Vec<SubjectRow> = sql.build_query_as().fetch_all(pool).await?;
+            );
+            push_scope!(sql, "i.id", scope);
+            sql.push(" ORDER BY i.id");
+            let rows: Vec<SubjectRow> = sql.build_query_as().fetch_all(pool).await?;
 
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, id, kind, key_id, created_at, last_rotated_at, expires_at, \
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT identity_id, id, kind, key_id, created_at, last_rotated_at, expires_at, \
                      last_used_at, rotation_days, revoked_at FROM credentials WHERE 1 = 1",
-                );
-                push_scope!(sql, "identity_id", scope);
-                let credentials: Vec<Owned<CredentialRow>> =
-                    sql.build_query_as().fetch_all(pool).await?;
+            );
+            push_scope!(sql, "identity_id", scope);
+            let credentials: Vec<Owned<CredentialRow>> =
+                sql.build_query_as().fetch_all(pool).await?;
 
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, id, resource, action, privilege, grant_type, created_at, \
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT identity_id, id, resource, action, privilege, grant_type, created_at, \
                      removed_at FROM entitlements WHERE removed_at IS NULL",
-                );
-                push_scope!(sql, "identity_id", scope);
-                let entitlements: Vec<Owned<EntitlementRow>> =
-                    sql.build_query_as().fetch_all(pool).await?;
+            );
+            push_scope!(sql, "identity_id", scope);
+            let entitlements: Vec<Owned<EntitlementRow>> =
+                sql.build_query_as().fetch_all(pool).await?;
 
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT identity_id, signal, detail FROM identity_signals WHERE 1 = 1",
-                );
-                push_scope!(sql, "identity_id", scope);
-                let signals: Vec<(Uuid, String, String)> =
-                    sql.build_query_as().fetch_all(pool).await?;
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT identity_id, signal, detail FROM identity_signals WHERE 1 = 1",
+            );
+            push_scope!(sql, "identity_id", scope);
+            let signals: Vec<(Uuid, String, String)> = sql.build_query_as().fetch_all(pool).await?;
 
-                // Both directions of every edge touching the scope, with the far end.
-                let peer_columns = "t.kind, t.environment, t.status, \
+            // Both directions of every edge touching the scope, with the far end.
+            let peer_columns = "t.kind, t.environment, t.status, \
                      (t.owner_id IS NOT NULL AND COALESCE(o.active, FALSE)) AS owned";
-                let mut sql = QueryBuilder::<Db>::new(format!(
+            let mut sql = QueryBuilder::<Db>::new(format!(
                     "SELECT d.from_id AS subject_id, d.to_id AS peer_id, 'to:' || d.kind AS delegation, \
                      {peer_columns} FROM delegations d JOIN identities t ON t.id = d.to_id \
                      LEFT JOIN people o ON o.id = t.owner_id WHERE 1 = 1"
                 ));
-                push_scope!(sql, "d.from_id", scope);
-                sql.push(format_args!(
-                    " UNION ALL SELECT d.to_id AS subject_id, d.from_id AS peer_id, \
+            push_scope!(sql, "d.from_id", scope);
+            sql.push(format_args!(
+                " UNION ALL SELECT d.to_id AS subject_id, d.from_id AS peer_id, \
                      'from:' || d.kind AS delegation, {peer_columns} FROM delegations d \
                      JOIN identities t ON t.id = d.from_id LEFT JOIN people o ON o.id = t.owner_id \
                      WHERE 1 = 1"
-                ));
-                push_scope!(sql, "d.to_id", scope);
-                let peers: Vec<PeerRow> = sql.build_query_as().fetch_all(pool).await?;
+            ));
+            push_scope!(sql, "d.to_id", scope);
+            let peers: Vec<PeerRow> = sql.build_query_as().fetch_all(pool).await?;
 
-                // What the identities the scope delegates to may do.
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT e.identity_id, e.resource, e.action FROM entitlements e \
+            // What the identities the scope delegates to may do.
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT e.identity_id, e.resource, e.action FROM entitlements e \
                      WHERE e.removed_at IS NULL AND e.identity_id IN \
                      (SELECT d.to_id FROM delegations d WHERE 1 = 1",
-                );
-                push_scope!(sql, "d.from_id", scope);
-                sql.push(")");
-                let peer_permissions: Vec<(Uuid, String, String)> =
-                    sql.build_query_as().fetch_all(pool).await?;
+            );
+            push_scope!(sql, "d.from_id", scope);
+            sql.push(")");
+            let peer_permissions: Vec<(Uuid, String, String)> =
+                sql.build_query_as().fetch_all(pool).await?;
 
-                let mut sql = QueryBuilder::<Db>::new(format!(
-                    "SELECT identity_id, {} FROM agent_limits WHERE 1 = 1",
-                    super::authz::LIMITS_COLUMNS
-                ));
-                push_scope!(sql, "identity_id", scope);
-                let limits: Vec<Owned<super::authz::LimitsRow>> =
-                    sql.build_query_as().fetch_all(pool).await?;
+            let mut sql = QueryBuilder::<Db>::new(format!(
+                "SELECT identity_id, {} FROM agent_limits WHERE 1 = 1",
+                super::authz::LIMITS_COLUMNS
+            ));
+            push_scope!(sql, "identity_id", scope);
+            let limits: Vec<Owned<super::authz::LimitsRow>> =
+                sql.build_query_as().fetch_all(pool).await?;
 
-                // Drift the runtime decisions showed (a partial index covers this).
-                let mut sql = QueryBuilder::<Db>::new(
-                    "SELECT drift_identity, drift, resource, COUNT(*) FROM authz_decisions \
+            // Drift the runtime decisions showed (a partial index covers this).
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT drift_identity, drift, resource, COUNT(*) FROM authz_decisions \
                      WHERE drift IS NOT NULL AND at >= ",
-                );
-                sql.push_bind(drift_since);
-                push_scope!(sql, "drift_identity", scope);
-                sql.push(" GROUP BY drift_identity, drift, resource");
-                let drift: Vec<(Uuid, String, String, i64)> =
-                    sql.build_query_as().fetch_all(pool).await?;
-                (
-                    rows,
-                    credentials,
-                    entitlements,
-                    signals,
-                    peers,
-                    peer_permissions,
-                    limits,
-                    drift,
-                )
-            }
-        );
+            );
+            sql.push_bind(drift_since);
+            push_scope!(sql, "drift_identity", scope);
+            sql.push(" GROUP BY drift_identity, drift, resource");
+            let drift: Vec<(Uuid, String, String, i64)> =
+                sql.build_query_as().fetch_all(pool).await?;
+
+            // Trust configurations covering the scope, and live API tokens made to
+            // act for it (static secrets where federation is possible).
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT r.identity_id, t.name FROM trust_rule_identities r \
+                     JOIN trust_configs t ON t.id = r.trust_config_id WHERE 1 = 1",
+            );
+            push_scope!(sql, "r.identity_id", scope);
+            let trust: Vec<(Uuid, String)> = sql.build_query_as().fetch_all(pool).await?;
+            let mut sql = QueryBuilder::<Db>::new(
+                "SELECT agent_id, COUNT(*) FROM api_tokens WHERE agent_id IS NOT NULL \
+                     AND revoked_at IS NULL AND expires_at > ",
+            );
+            sql.push_bind(now);
+            push_scope!(sql, "agent_id", scope);
+            sql.push(" GROUP BY agent_id");
+            let tokens: Vec<(Uuid, i64)> = sql.build_query_as().fetch_all(pool).await?;
+            (
+                rows,
+                credentials,
+                entitlements,
+                signals,
+                peers,
+                peer_permissions,
+                limits,
+                drift,
+                (trust, tokens),
+            )
+        });
+        let (trust, tokens) = federation;
+        let mut federated_of: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+        for (id, name) in trust {
+            federated_of.entry(id).or_default().push(name);
+        }
+        let mut tokens_of: BTreeMap<Uuid, u32> = tokens
+            .into_iter()
+            .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect();
         let mut limits_of: BTreeMap<Uuid, AgentLimits> = BTreeMap::new();
         for owned in limits {
             let limits = steward_domain::policy::AgentLimits::try_from(owned.row)?;
@@ -343,6 +376,8 @@ impl Store {
                         delegated_from: from_of.remove(&r.id).unwrap_or_default(),
                         agent_limits: limits_of.remove(&r.id).unwrap_or_default(),
                         runtime_drift: drift_of.remove(&r.id).unwrap_or_default(),
+                        federated_by: federated_of.remove(&r.id).unwrap_or_default(),
+                        agent_tokens: tokens_of.remove(&r.id).unwrap_or_default(),
                     },
                     team: r.team,
                     owner_email: r.owner_email,

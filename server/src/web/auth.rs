@@ -42,13 +42,14 @@ fn session_error(error: tower_sessions::session::Error) -> Response {
     ApiError::from(DomainError::Internal).into_response()
 }
 
-/// The decision endpoint, the one place a just-in-time grant credential (a JWT) is
-/// accepted as the bearer instead of an API token.
+/// The decision endpoint, the one place a JWT (a just-in-time grant credential, or a
+/// workload's federated token) is accepted as the bearer instead of an API token.
 pub const AUTHORIZE_PATH: &str = "/api/v1/authorize";
 
-/// A bearer that is not an API token, presented to [`AUTHORIZE_PATH`].
+/// A bearer that is not an API token, presented to [`AUTHORIZE_PATH`]: a JWT the
+/// decision itself verifies.
 #[derive(Debug, Clone)]
-pub struct GrantCredential(pub String);
+pub struct JwtBearer(pub String);
 
 /// Resolves the caller from `Authorization: Bearer` or the session and puts a
 /// [`CurrentPrincipal`] into the request for the services to authorize against.
@@ -67,10 +68,8 @@ pub async fn resolve_principal(
         if request.uri().path() == AUTHORIZE_PATH
             && !bearer.starts_with(crate::services::tokens::TOKEN_PREFIX)
         {
-            // An agent's just-in-time credential: checked by the decision itself.
-            request
-                .extensions_mut()
-                .insert(GrantCredential(bearer.clone()));
+            // A just-in-time credential or a federated token: checked by the decision.
+            request.extensions_mut().insert(JwtBearer(bearer.clone()));
             request.extensions_mut().insert(CurrentPrincipal(None));
             return next.run(request).await;
         }
@@ -112,14 +111,22 @@ pub async fn resolve_principal(
     next.run(request).await
 }
 
+/// Token exchange (RFC 8693): its credential is the subject token in the form body,
+/// never a cookie, so a cross-site request gains nothing there.
+pub const TOKEN_EXCHANGE_PATH: &str = "/api/v1/token";
+
 /// Refuses state-changing requests that a browser sent from another site. Requests
-/// with a bearer token are exempt: browsers never attach those by themselves.
+/// with a bearer token are exempt: browsers never attach those by themselves; so is
+/// token exchange, which uses no ambient credential.
 pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if safe || request.headers().contains_key(header::AUTHORIZATION) {
+    if safe
+        || request.headers().contains_key(header::AUTHORIZATION)
+        || request.uri().path() == TOKEN_EXCHANGE_PATH
+    {
         return next.run(request).await;
     }
     if let Err(reason) = same_origin(&request, &state.security.public_origin) {
