@@ -5,9 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use steward_domain::federation::{
-    ClaimRule, EnforcementMode, TokenCheck, TrustConfig, TrustConfigDraft, TrustKind,
-};
+use steward_domain::federation::{ClaimRule, EnforcementMode, TokenCheck, TrustConfig, TrustKind};
 use steward_domain::DomainError;
 
 use crate::error::{AppError, ErrorNotice};
@@ -94,39 +92,48 @@ pub async fn trust_configs() -> Result<(Vec<TrustConfig>, bool), AppError> {
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-#[server(prefix = "/rpc", endpoint = "trust/save")]
-pub async fn save_trust_config(
-    id: Option<String>,
-    name: String,
-    kind: String,
-    issuer: String,
-    audience: String,
-    jwks_url: String,
-    jwks: String,
-    rules: String,
-    mode: String,
-) -> Result<TrustConfig, AppError> {
-    let ports = crate::session::ports()?;
-    let id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(id) => Some(crate::error::parse_uuid("trust configuration", id)?),
-        None => None,
-    };
-    let draft = TrustConfigDraft {
-        name,
-        kind: kind.parse()?,
-        issuer,
-        audience,
-        jwks_url: Some(jwks_url).filter(|u| !u.trim().is_empty()),
-        jwks: Some(jwks).filter(|j| !j.trim().is_empty()),
-        rules: parse_rules(&rules)?,
-        mode: mode.parse()?,
-    };
-    Ok(ports
-        .federation
-        .save_trust_config(crate::session::principal().as_ref(), id, &draft)
-        .await?)
+/// The trust configuration form's server function: one argument per field.
+mod save_form {
+    #![allow(clippy::too_many_arguments)]
+    use leptos::prelude::*;
+    use steward_domain::federation::TrustConfig;
+
+    use crate::error::AppError;
+
+    #[server(prefix = "/rpc", endpoint = "trust/save")]
+    pub async fn save_trust_config(
+        id: Option<String>,
+        name: String,
+        kind: String,
+        issuer: String,
+        audience: String,
+        jwks_url: String,
+        jwks: String,
+        rules: String,
+        mode: String,
+    ) -> Result<TrustConfig, AppError> {
+        let ports = crate::session::ports()?;
+        let id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(id) => Some(crate::error::parse_uuid("trust configuration", id)?),
+            None => None,
+        };
+        let draft = steward_domain::federation::TrustConfigDraft {
+            name,
+            kind: kind.parse()?,
+            issuer,
+            audience,
+            jwks_url: Some(jwks_url).filter(|u| !u.trim().is_empty()),
+            jwks: Some(jwks).filter(|j| !j.trim().is_empty()),
+            rules: super::parse_rules(&rules)?,
+            mode: mode.parse()?,
+        };
+        Ok(ports
+            .federation
+            .save_trust_config(crate::session::principal().as_ref(), id, &draft)
+            .await?)
+    }
 }
+pub use save_form::{save_trust_config, SaveTrustConfig};
 
 #[server(prefix = "/rpc", endpoint = "trust/delete")]
 pub async fn delete_trust_config(id: String, confirm: Option<String>) -> Result<(), AppError> {
@@ -378,7 +385,7 @@ fn TrustForm(save: ServerAction<SaveTrustConfig>, config: Option<TrustConfig>) -
             <label>"Audience (the aud the tokens are minted for)"
                 <input type="text" name="audience" required=true maxlength="500" placeholder="steward"
                     value=draft.as_ref().map(|d| d.audience.clone()) /></label>
-            <label>"JWKS URL (the issuer's keys, fetched now and when a new key appears)"
+            <label>"JWKS URL (where the keys are published; fetched now and when a new key appears)"
                 <input type="url" name="jwks_url" maxlength="500" value=draft.as_ref().and_then(|d| d.jwks_url.clone()) /></label>
             <label>"…or the JWKS itself, pasted"
                 <textarea name="jwks" rows="3" class="code" spellcheck="false">{draft.as_ref().and_then(|d| d.jwks.clone())}</textarea></label>
@@ -422,7 +429,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("claim=value"));
-        assert!(parse_rules(&format!("{id}"))
+        assert!(parse_rules(id)
             .unwrap_err()
             .to_string()
             .contains("at least one condition"));

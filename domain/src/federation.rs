@@ -30,17 +30,13 @@ string_enum! {
 
 string_enum! {
     /// Whether a control only reports what it would do, or does it.
+    #[derive(Default)]
     pub enum EnforcementMode: "mode" {
         /// Evaluated and logged as would-allow / would-deny; the request is allowed.
         Monitor = "monitor",
-        /// Enforced.
+        /// Enforced (the default).
+        #[default]
         Enforce = "enforce",
-    }
-}
-
-impl Default for EnforcementMode {
-    fn default() -> Self {
-        EnforcementMode::Enforce
     }
 }
 
@@ -68,6 +64,17 @@ impl TrustKind {
                 "workflow",
                 "event_name",
             ],
+        }
+    }
+
+    /// Whether tokens of this kind can prove an identity from `source` (its platform),
+    /// or one bound to a SPIFFE ID: a trust configuration of this kind then "exists for
+    /// its source".
+    pub fn serves(self, source: &str, has_spiffe_id: bool) -> bool {
+        match self {
+            TrustKind::Spiffe => has_spiffe_id,
+            TrustKind::Kubernetes => source == "kubernetes",
+            TrustKind::GithubActions => source == "github",
         }
     }
 
@@ -608,6 +615,15 @@ mod tests {
         );
         assert!(refused(&twice).contains("same conditions"));
         assert!(refused(&draft(TrustKind::Spiffe, vec![])).contains("at least one claim rule"));
+    }
+
+    #[test]
+    fn a_configuration_serves_the_platform_its_tokens_come_from() {
+        assert!(TrustKind::Kubernetes.serves("kubernetes", false));
+        assert!(!TrustKind::Kubernetes.serves("aws", false));
+        assert!(TrustKind::GithubActions.serves("github", false));
+        assert!(TrustKind::Spiffe.serves("manual", true));
+        assert!(!TrustKind::Spiffe.serves("kubernetes", false));
     }
 
     #[test]

@@ -498,6 +498,35 @@ async fn claim_rules_are_explicit_and_checked_on_save() {
             .unwrap()
             .iter()
             .all(|c| c.draft.name != "loose" && c.draft.name != "fine"));
+        // A second configuration for the same issuer (another workflow): each token
+        // finds the configuration whose rule it satisfies.
+        let hotfix = TrustConfigDraft {
+            name: "hotfix workflow".into(),
+            rules: vec![rule(
+                s.deployer,
+                None,
+                &[("repository", "acme/deploy"), ("ref", "refs/heads/hotfix")],
+            )],
+            ..base.clone()
+        };
+        let hotfix = federation
+            .save_trust_config(Some(&admin), None, &hotfix)
+            .await
+            .unwrap();
+        let services = &s.app.services;
+        let (matched, _) = services
+            .federation
+            .verify(&s.issuer.rs256(&github_claims("refs/heads/hotfix")))
+            .await
+            .unwrap();
+        assert_eq!(matched.trust_config_id, hotfix.id);
+        assert_eq!(matched.identity_id, s.deployer);
+        let (matched, _) = services
+            .federation
+            .verify(&s.issuer.rs256(&github_claims("refs/heads/main")))
+            .await
+            .unwrap();
+        assert_eq!(matched.trust_config_id, s.github_config);
     })
     .await;
 }

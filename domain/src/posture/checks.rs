@@ -384,7 +384,8 @@ pub fn evaluate(subject: &Subject, settings: &CheckSettings, now: DateTime<Utc>)
             fail(
                 "static-secret-despite-federation",
                 format!(
-                    "holds {secrets} static secret{} although {} lets it prove itself with a federated token",
+                    "holds {secrets} static secret{} where a federated token is possible \
+                     (trust configuration {})",
                     if secrets == 1 { "" } else { "s" },
                     subject.federated_by.join(", ")
                 ),

@@ -63,10 +63,21 @@ struct Loaded {
 
 #[derive(Default)]
 struct Keys {
-    /// `(kid, algorithm, key)`; a key without `kid` has an empty one.
-    decoded: Vec<(String, Option<Algorithm>, Arc<DecodingKey>)>,
+    decoded: Vec<KnownKey>,
     fetched_at: Option<Instant>,
 }
+
+/// One public key of an issuer.
+struct KnownKey {
+    /// Empty for a key published without a `kid`.
+    kid: String,
+    /// The algorithm the JWKS pins it to, if any.
+    algorithm: Option<Algorithm>,
+    key: Arc<DecodingKey>,
+}
+
+/// A JOSE header or a JWT's claims, as JSON.
+type JsonObject = Map<String, Value>;
 
 /// The configurations as of a feed mark.
 struct Cached {
@@ -92,7 +103,7 @@ fn refused(reason: impl Into<String>) -> DomainError {
 }
 
 /// The usable keys of a JWKS document: asymmetric keys only.
-fn decode_keys(set: &JwkSet) -> Result<Vec<(String, Option<Algorithm>, Arc<DecodingKey>)>, String> {
+fn decode_keys(set: &JwkSet) -> Result<Vec<KnownKey>, String> {
     let mut keys = Vec::new();
     for jwk in &set.keys {
         if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
@@ -105,11 +116,11 @@ fn decode_keys(set: &JwkSet) -> Result<Vec<(String, Option<Algorithm>, Arc<Decod
             .common
             .key_algorithm
             .and_then(|a| a.to_string().parse::<Algorithm>().ok());
-        keys.push((
-            jwk.common.key_id.clone().unwrap_or_default(),
+        keys.push(KnownKey {
+            kid: jwk.common.key_id.clone().unwrap_or_default(),
             algorithm,
-            Arc::new(key),
-        ));
+            key: Arc::new(key),
+        });
     }
     if keys.is_empty() {
         return Err("the JWKS holds no keys".into());
@@ -124,7 +135,7 @@ fn parse_jwks(text: &str) -> Result<JwkSet, String> {
 }
 
 /// The JOSE header and the claims of a compact JWT, not yet verified.
-fn unverified(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), String> {
+fn unverified(token: &str) -> Result<(JsonObject, JsonObject), String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err("the token is not a signed JWT (three dot-separated parts)".into());
@@ -264,8 +275,8 @@ impl FederationService {
         let pick = |keys: &Keys| -> Vec<(Option<Algorithm>, Arc<DecodingKey>)> {
             keys.decoded
                 .iter()
-                .filter(|(id, _, _)| kid.is_empty() || id.is_empty() || id == kid)
-                .map(|(_, alg, key)| (*alg, key.clone()))
+                .filter(|k| kid.is_empty() || k.kid.is_empty() || k.kid == kid)
+                .map(|k| (k.algorithm, k.key.clone()))
                 .collect()
         };
         let (found, may_fetch) = {
@@ -317,7 +328,11 @@ impl FederationService {
             )));
         }
         let kid = header.get("kid").and_then(Value::as_str).unwrap_or("");
+        // Several configurations may share an issuer (one per repository, say): each is
+        // tried, and a refusal by a configuration whose checks the token passed up to
+        // its claim rules is the one reported.
         let mut last = String::new();
+        let mut by_rules: Option<String> = None;
         for loaded in candidates {
             let config = &loaded.config;
             let keys = match self.keys_for(loaded, kid).await {
@@ -360,12 +375,16 @@ impl FederationService {
             let Some(verified) = verified else {
                 continue;
             };
-            let rule = match_rule(&config.draft.rules, &verified).map_err(|reason| {
-                refused(format!(
-                    "trust configuration {}: {reason}",
-                    config.draft.name
-                ))
-            })?;
+            let rule = match match_rule(&config.draft.rules, &verified) {
+                Ok(rule) => rule,
+                Err(reason) => {
+                    by_rules.get_or_insert(format!(
+                        "trust configuration {}: {reason}",
+                        config.draft.name
+                    ));
+                    continue;
+                }
+            };
             let subject = verified
                 .get("sub")
                 .and_then(Value::as_str)
@@ -381,7 +400,7 @@ impl FederationService {
                 config.draft.mode,
             ));
         }
-        Err(refused(last))
+        Err(refused(by_rules.unwrap_or(last)))
     }
 
     /// The enforcing and monitoring trust configurations with a rule for `identity`.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::delegation::DelegationKind;
+use steward_domain::federation::TrustKind;
 use steward_domain::identity::{CredentialInfo, Entitlement};
 use steward_domain::inventory::IdentityStatus;
 use steward_domain::policy::DriftKind;
@@ -49,6 +50,7 @@ struct SubjectRow {
     expires_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
     team: Option<String>,
+    source: String,
 }
 
 /// A stored row with the id of the identity it belongs to.
@@ -120,6 +122,22 @@ macro_rules! push_scope {
 }
 pub(crate) use push_scope;
 
+/// The trust configurations under which an identity could prove itself with a
+/// federated token: those with a rule for it, and those for its platform.
+fn federated_by(
+    mut names: Vec<String>,
+    kinds: &[(String, TrustKind)],
+    source: &str,
+    has_spiffe_id: bool,
+) -> Vec<String> {
+    for (name, kind) in kinds {
+        if kind.serves(source, has_spiffe_id) && !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
 impl Store {
     /// The ids of up to `limit` identities after `after`, in id order: the batches of a
     /// full evaluation.
@@ -157,7 +175,7 @@ impl Store {
                 "SELECT i.id, i.kind, i.environment, i.status, i.owner_id, \
                      o.active AS owner_active, o.email AS owner_email, s.active AS sponsor_active, \
                      i.purpose, i.spiffe_id, i.revocation_path, i.created_at, i.expires_at, \
-                     i.last_used_at, i.team \
+                     i.last_used_at, i.team, i.source \
                      FROM identities i LEFT JOIN people o ON o.id = i.owner_id \
                      LEFT JOIN people s ON s.id = i.sponsor_id WHERE 1 = 1",
             );
@@ -243,6 +261,11 @@ impl Store {
             );
             push_scope!(sql, "r.identity_id", scope);
             let trust: Vec<(Uuid, String)> = sql.build_query_as().fetch_all(pool).await?;
+            // Every configuration: one may exist for an identity's platform.
+            let kinds: Vec<(String, String)> =
+                sqlx::query_as("SELECT name, kind FROM trust_configs ORDER BY name")
+                    .fetch_all(pool)
+                    .await?;
             let mut sql = QueryBuilder::<Db>::new(
                 "SELECT agent_id, COUNT(*) FROM api_tokens WHERE agent_id IS NOT NULL \
                      AND revoked_at IS NULL AND expires_at > ",
@@ -260,10 +283,14 @@ impl Store {
                 peer_permissions,
                 limits,
                 drift,
-                (trust, tokens),
+                (trust, kinds, tokens),
             )
         });
-        let (trust, tokens) = federation;
+        let (trust, kinds, tokens) = federation;
+        let kinds: Vec<(String, TrustKind)> = kinds
+            .into_iter()
+            .map(|(name, kind)| Ok((name, kind.parse().map_err(corrupt("trust kind"))?)))
+            .collect::<Result<_, StoreError>>()?;
         let mut federated_of: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
         for (id, name) in trust {
             federated_of.entry(id).or_default().push(name);
@@ -355,6 +382,7 @@ impl Store {
             .map(|r| {
                 let c = corrupt("identity");
                 let status: IdentityStatus = r.status.parse().map_err(&c)?;
+                let has_spiffe_id = r.spiffe_id.is_some();
                 Ok(Evaluated {
                     subject: Subject {
                         id: r.id,
@@ -376,7 +404,12 @@ impl Store {
                         delegated_from: from_of.remove(&r.id).unwrap_or_default(),
                         agent_limits: limits_of.remove(&r.id).unwrap_or_default(),
                         runtime_drift: drift_of.remove(&r.id).unwrap_or_default(),
-                        federated_by: federated_of.remove(&r.id).unwrap_or_default(),
+                        federated_by: federated_by(
+                            federated_of.remove(&r.id).unwrap_or_default(),
+                            &kinds,
+                            &r.source,
+                            has_spiffe_id,
+                        ),
                         agent_tokens: tokens_of.remove(&r.id).unwrap_or_default(),
                     },
                     team: r.team,
