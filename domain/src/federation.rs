@@ -142,6 +142,21 @@ pub struct ModeChange {
     pub reason: String,
 }
 
+impl ModeChange {
+    /// The reason, trimmed; a switch without one is refused (it is kept in the audit
+    /// trail as the evidence for the change).
+    pub fn reason(&self) -> Result<&str, DomainError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() {
+            return Err(DomainError::invalid("reason", "say why the mode changes"));
+        }
+        if reason.chars().count() > 500 {
+            return Err(DomainError::invalid("reason", "at most 500 characters"));
+        }
+        Ok(reason)
+    }
+}
+
 /// A federated token that passed every check: which configuration and rule matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

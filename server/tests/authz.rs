@@ -20,7 +20,6 @@ use steward_domain::identity::{
     GrantType, IdentityDraft, LifecycleRequest, NewEntitlement, Privilege,
 };
 use steward_domain::inventory::IdentityKind;
-use steward_domain::ownership::{AssignRequest, AssignmentRole};
 use steward_domain::policy::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthzPolicyDraft, Decision, RequestContext,
     ResourceRef,
@@ -32,36 +31,12 @@ use uuid::Uuid;
 
 /// An active identity of `kind` owned by the owner test user.
 async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
-    let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
-    let id = ports
-        .inventory
-        .create_identity(
-            Some(&admin),
-            &IdentityDraft {
-                team: Some("Payments".into()),
-                purpose: Some("triage incidents".into()),
-                ..draft(name, kind)
-            },
-        )
-        .await
-        .unwrap()
-        .summary
-        .id;
-    ports
-        .ownership
-        .assign(
-            Some(&admin),
-            id,
-            &AssignRequest {
-                role: AssignmentRole::Owner,
-                person: email_of(Role::Owner),
-                reason: "test".into(),
-            },
-        )
-        .await
-        .unwrap();
-    id
+    let draft = IdentityDraft {
+        team: Some("Payments".into()),
+        purpose: Some("triage incidents".into()),
+        ..draft(name, kind)
+    };
+    common::owned_identity(app, &draft).await
 }
 
 /// A token that acts for `agent` at runtime.

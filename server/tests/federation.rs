@@ -13,7 +13,7 @@ use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
-use common::{assert_problem, draft, email_of, for_each_store, Auth, TestApp};
+use common::{assert_problem, draft, for_each_store, owned_identity, Auth, TestApp};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -27,7 +27,6 @@ use steward_domain::federation::{
 use steward_domain::grants::{ApprovalMode, GrantRequest, PolicyDraft, Requesters};
 use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
 use steward_domain::inventory::IdentityKind;
-use steward_domain::ownership::{AssignRequest, AssignmentRole};
 use steward_domain::policy::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
 use steward_domain::tokens::NewTokenRequest;
 use steward_domain::DomainError;
@@ -146,29 +145,7 @@ fn spiffe_claims() -> Value {
 }
 
 async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
-    let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
-    let id = ports
-        .inventory
-        .create_identity(Some(&admin), &draft(name, kind))
-        .await
-        .unwrap()
-        .summary
-        .id;
-    ports
-        .ownership
-        .assign(
-            Some(&admin),
-            id,
-            &AssignRequest {
-                role: AssignmentRole::Owner,
-                person: email_of(Role::Owner),
-                reason: "test".into(),
-            },
-        )
-        .await
-        .unwrap();
-    id
+    owned_identity(app, &draft(name, kind)).await
 }
 
 fn rule(identity_id: Uuid, subject: Option<&str>, claims: &[(&str, &str)]) -> ClaimRule {

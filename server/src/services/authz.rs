@@ -1019,10 +1019,7 @@ impl Authz for AuthzService {
     ) -> Result<MonitorReport, DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let who = principal.ok_or(DomainError::Unauthenticated)?;
-        let reason = change.reason.trim();
-        if reason.is_empty() {
-            return Err(DomainError::invalid("reason", "say why the mode changes"));
-        }
+        let reason = change.reason()?;
         self.store
             .find_identity(identity_id)
             .await?

@@ -621,10 +621,7 @@ impl Federation for FederationService {
     ) -> Result<TrustConfig, DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let reason = change.reason.trim();
-        if reason.is_empty() {
-            return Err(DomainError::invalid("reason", "say why the mode changes"));
-        }
+        let reason = change.reason()?;
         let before = self.find(id).await?;
         if before.draft.mode == change.mode {
             return Ok(before);

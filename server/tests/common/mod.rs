@@ -348,3 +348,34 @@ pub fn draft(
         expires_at: Some(chrono::Utc::now() + chrono::Duration::days(30)),
     }
 }
+
+/// Creates an identity from `draft` (as an admin) and makes the owner test user its
+/// owner; returns its id.
+pub async fn owned_identity(
+    app: &TestApp,
+    draft: &steward_domain::identity::IdentityDraft,
+) -> uuid::Uuid {
+    let admin = app.principal(Role::Admin).await;
+    let ports = &app.services.ports;
+    let id = ports
+        .inventory
+        .create_identity(Some(&admin), draft)
+        .await
+        .expect("create the test identity")
+        .summary
+        .id;
+    ports
+        .ownership
+        .assign(
+            Some(&admin),
+            id,
+            &steward_domain::ownership::AssignRequest {
+                role: steward_domain::ownership::AssignmentRole::Owner,
+                person: email_of(Role::Owner),
+                reason: "test".into(),
+            },
+        )
+        .await
+        .expect("assign the test identity's owner");
+    id
+}
