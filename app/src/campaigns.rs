@@ -544,7 +544,7 @@ fn CampaignsView(
                             <p class="sub">"Scope: "<a href=format!("/inventory?{}", t.scope)>{t.scope}</a></p>
                             <ActionForm action=launch>
                                 <input type="hidden" name="template" value=t.id />
-                                <button type="submit" aria-label=format!("Launch {} now", t.name)>"Launch now"</button>
+                                <button type="submit" aria-label=format!("Launch now: {}", t.name)>"Launch now"</button>
                             </ActionForm>
                         </article>
                     }).collect_view()}
@@ -803,6 +803,7 @@ fn CampaignView(
                     <tbody>
                         {items.items.into_iter().map(|i| {
                             let retry_label = format!("Retry the change for {}", i.snapshot.name);
+                            let retry_label = format!("Retry: {retry_label}");
                             let retry_form = (can_manage && matches!(i.remediation, Remediation::Failed | Remediation::Pending)).then(|| view! {
                                 <ActionForm action=retry>
                                     <input type="hidden" name="id" value=i.id.to_string() />
@@ -1170,7 +1171,7 @@ fn ReviewCard(
                     <label>"Expires on (to let it expire)" <input type="date" name="at" /></label>
                     <label>"Reassign to (email)" <input type="email" name="to" /></label>
                 </div>
-                <button type="submit" aria-label=format!("Submit the decision for {}", s.name)>"Submit decision"</button>
+                <button type="submit" aria-label=format!("Submit decision for {}", s.name)>"Submit decision"</button>
             </ActionForm>
         </article>
     }

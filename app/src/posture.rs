@@ -297,7 +297,11 @@ pub async fn evaluate_now() -> Result<EvaluationReport, AppError> {
 #[server(prefix = "/rpc", endpoint = "posture/report")]
 pub async fn get_report(day: String) -> Result<PostureReport, AppError> {
     let ports = crate::session::ports()?;
-    let day = steward_domain::posture::dashboard::parse_day(&day)?;
+    // No day: today, by the server's clock (the browser build has none).
+    let day = match day.trim() {
+        "" => Utc::now().date_naive(),
+        day => steward_domain::posture::dashboard::parse_day(day)?,
+    };
     Ok(ports
         .posture
         .report(crate::session::principal().as_ref(), day)
@@ -619,11 +623,7 @@ fn ControlTables(controls: Vec<ControlStatus>, link: bool) -> impl IntoView {
 #[component]
 pub fn ReportPage() -> impl IntoView {
     let query = use_query_map();
-    let day = Memo::new(move |_| {
-        query
-            .with(|q| q.get("day"))
-            .unwrap_or_else(|| Utc::now().format("%Y-%m-%d").to_string())
-    });
+    let day = Memo::new(move |_| query.with(|q| q.get("day")).unwrap_or_default());
     let report = Resource::new(move || day.get(), get_report);
     view! {
         <Title text="Posture report" />

@@ -36,7 +36,7 @@ test("admin launches a template → the owner revokes → the entitlement is gon
   // The security team launches the privileged entitlement review from its template.
   await page.goto("/campaigns");
   await hydrated(page);
-  await page.getByRole("button", { name: "Launch Privileged entitlement review now" }).click();
+  await page.getByRole("button", { name: "Launch now: Privileged entitlement review" }).click();
   const launched = page.getByRole("status");
   await expect(launched).toContainText(/Campaign "Privileged entitlement review" is open: \d+ items to review/);
   await launched.getByRole("link", { name: "Open it" }).click();
@@ -58,10 +58,10 @@ test("admin launches a template → the owner revokes → the entitlement is gon
   await expect(card).toContainText("payments-db:admin");
   await expect(card).toContainText("Administrative entitlement held standing");
   await card.getByLabel("Revoke: remove the reviewed access").check();
-  await card.getByRole("button", { name: `Submit the decision for ${name}` }).click();
+  await card.getByRole("button", { name: `Submit decision for ${name}` }).click();
   await expect(page.getByRole("alert")).toContainText("invalid comment: say why");
   await card.getByLabel(/Comment/).fill("payments moved to the new ledger service");
-  await card.getByRole("button", { name: `Submit the decision for ${name}` }).click();
+  await card.getByRole("button", { name: `Submit decision for ${name}` }).click();
   await expect(page.getByRole("status")).toContainText(`${name}: Revoked — payments moved to the new ledger service. Done: removed payments-db:admin.`);
   await expect(page.locator(`#review-${identity.id}`)).toHaveCount(0);
 
