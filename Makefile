@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
+.PHONY: run build bootstrap test lint unit e2e screenshots bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -34,6 +34,12 @@ unit:
 e2e:
 	rm -rf target/e2e && mkdir -p target/e2e
 	cd end2end && npx playwright test
+
+## make screenshots: the README's screenshots (docs/screenshots/), taken by the Playwright
+## suite's screenshot test in Chromium (run `make build` first).
+screenshots:
+	rm -rf target/e2e && mkdir -p target/e2e
+	cd end2end && STEWARD_SCREENSHOTS_DIR=../docs/screenshots npx playwright test tests/screenshots.spec.ts
 
 ## make bench-inventory: inventory timings on 1M identities (SQLite and PostgreSQL) into BENCHMARKS.md.
 bench-inventory:

@@ -359,21 +359,48 @@ fn ListingError(error: AppError) -> impl IntoView {
     }
 }
 
+/// The first run, on an empty register: the three steps from nothing to a posture,
+/// each with the page that does it.
+#[component]
+fn FirstRun() -> impl IntoView {
+    view! {
+        <section class="card first-run" id="first-run" aria-labelledby="first-run-h">
+            <h2 id="first-run-h">"Get started: from an empty register to your posture"</h2>
+            <p class="muted">"The register is empty. Three steps give every machine and AI identity an owner and show where you stand."</p>
+            <ol class="steps">
+                <li>
+                    <strong>"Bring in your identities. "</strong>
+                    "Import what your platforms already know — an AWS credential report, Kubernetes service accounts, GitHub apps, \
+                     Google Cloud or Entra ID exports, or a Steward CSV — on the "<a href="/import">"Import page"</a>
+                    ", or "<a href="/identities/new">"create an identity"</a>" by hand (the security team). \
+                     To look around first, "<code>"steward demo"</code>" loads demo identities."
+                </li>
+                <li>
+                    <strong>"Give every identity an owner. "</strong>
+                    "Identities without one wait in the "<a href="/ownership">"orphan queue"</a>
+                    "; assign owners there, or in bulk from this page's filters. Owners accept in their inbox."
+                </li>
+                <li>
+                    <strong>"See the posture. "</strong>
+                    "The "<a href="/posture">"posture dashboard"</a>" shows the findings per control (OWASP NHI and Agentic, NIST) \
+                     and how they move as owners, expiry dates and short-lived access are put in place."
+                </li>
+            </ol>
+        </section>
+    }
+}
+
 #[component]
 fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoView {
     let InventoryListing { page, as_of, .. } = listing;
     if page.items.is_empty() {
-        let filtered = query.is_filtered();
+        if !query.is_filtered() {
+            return view! { <FirstRun /> }.into_any();
+        }
         return view! {
             <div class="empty-state">
-                <p>
-                    {if filtered {
-                        "No identities match these filters."
-                    } else {
-                        "The inventory is empty. Create an identity, or run `steward demo` to load demo identities."
-                    }}
-                </p>
-                {filtered.then(|| view! { <p><a href="/inventory">"Clear filters"</a></p> })}
+                <p>"No identities match these filters."</p>
+                <p><a href="/inventory">"Clear filters"</a></p>
             </div>
         }
         .into_any();

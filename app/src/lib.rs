@@ -23,6 +23,7 @@ pub mod login;
 pub mod ownership;
 pub mod posture;
 pub mod response;
+pub mod search;
 pub mod session;
 pub mod trust;
 
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    search::focus_search_on_slash();
     view! {
         <Stylesheet id="steward" href="/pkg/steward.css" />
         <Title formatter=|page: String| format!("{page} · Steward") />
@@ -89,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/grants/policies") view=grants::PoliciesPage ssr=SsrMode::Async />
                     <Route path=path!("/authz/policies") view=authz::AgentPoliciesPage ssr=SsrMode::Async />
                     <Route path=path!("/authz/trust") view=trust::TrustPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=search::SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/grants/:id") view=grants::GrantPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />

@@ -74,6 +74,10 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="app-header">
             <a class="brand" href="/">"Steward"</a>
+            <form method="get" action="/search" role="search" class="global-search">
+                <label for="global-q" class="visually-hidden">"Search identities, people, campaigns and grants"</label>
+                <input id="global-q" type="search" name="q" maxlength="100" placeholder="Search (press /)" aria-keyshortcuts="/" />
+            </form>
             <Suspense fallback=move || nav(false, false)>
                 {move || Suspend::new(async move {
                     let user = me.await.ok().flatten();

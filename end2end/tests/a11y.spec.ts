@@ -55,6 +55,7 @@ test("every page has no serious accessibility violation", async ({ page }) => {
     "/controls",
     "/import",
     "/audit",
+    "/search?q=a",
   ];
   const campaign = campaigns.campaigns[0]?.id;
   if (campaign) pages.push(`/campaigns/${campaign}`);

@@ -229,6 +229,33 @@ async fn inventory_page_is_server_rendered_with_filters_from_the_url() {
 }
 
 #[tokio::test]
+async fn an_empty_register_shows_the_first_run_path() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let auth = Auth::Cookie(app.login(Role::Admin).await);
+        let html = app.get("/inventory", &auth).await.body;
+        assert!(html.contains(r#"id="first-run""#), "{html}");
+        for step in [
+            r#"href="/import""#,
+            r#"href="/identities/new""#,
+            r#"href="/ownership""#,
+            r#"href="/posture""#,
+        ] {
+            assert!(html.contains(step), "the first run links {step}");
+        }
+        // A filter that matches nothing is not the first run.
+        let html = app.get("/inventory?env=nowhere", &auth).await.body;
+        assert!(!html.contains(r#"id="first-run""#));
+        assert!(html.contains("No identities match these filters."));
+        // Nor is a register with identities in it.
+        seeded(&store).await;
+        let html = app.get("/inventory", &auth).await.body;
+        assert!(!html.contains(r#"id="first-run""#));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn server_function_lists_with_the_same_rules() {
     for_each_store(|store| async move {
         seeded(&store).await;

@@ -435,6 +435,7 @@ async fn pages_and_server_functions_by_role() {
                 "/grants/policies",
                 "/authz/policies",
                 "/authz/trust",
+                "/search?q=a",
             ] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
@@ -521,6 +522,7 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/trust/delete" => format!("{id}&confirm=yes"),
                 "/rpc/trust/mode" => format!("{id}&mode=monitor&reason=x"),
                 "/rpc/trust/check" => "token=a.b.c".into(),
+                "/rpc/search/all" => "q=a".into(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -602,6 +604,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/reviews/bulk",
             "/rpc/reviews/decide",
             "/rpc/reviews/mine",
+            "/rpc/search/all",
             "/rpc/session/sso_enabled",
             "/rpc/session/whoami",
             "/rpc/trust/check",
