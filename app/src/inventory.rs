@@ -362,7 +362,25 @@ fn ListingError(error: AppError) -> impl IntoView {
 /// The first run, on an empty register: the three steps from nothing to a posture,
 /// each with the page that does it.
 #[component]
-fn FirstRun() -> impl IntoView {
+fn FirstRun(
+    /// Whether the caller may import and create identities (the security team).
+    can_create: bool,
+) -> impl IntoView {
+    let bring = if can_create {
+        view! {
+            "Import what your platforms already know — an AWS credential report, Kubernetes service accounts, GitHub apps, \
+             Google Cloud or Entra ID exports, or a Steward CSV — on the "<a href="/import">"Import page"</a>
+            ", or "<a href="/identities/new">"create an identity"</a>" by hand. \
+             To look around first, "<code>"steward demo"</code>" loads demo identities."
+        }
+        .into_any()
+    } else {
+        view! {
+            "The security team imports them from AWS, Kubernetes, GitHub, Google Cloud or Entra ID, or creates them; \
+             ask them to start."
+        }
+        .into_any()
+    };
     view! {
         <section class="card first-run" id="first-run" aria-labelledby="first-run-h">
             <h2 id="first-run-h">"Get started: from an empty register to your posture"</h2>
@@ -370,10 +388,7 @@ fn FirstRun() -> impl IntoView {
             <ol class="steps">
                 <li>
                     <strong>"Bring in your identities. "</strong>
-                    "Import what your platforms already know — an AWS credential report, Kubernetes service accounts, GitHub apps, \
-                     Google Cloud or Entra ID exports, or a Steward CSV — on the "<a href="/import">"Import page"</a>
-                    ", or "<a href="/identities/new">"create an identity"</a>" by hand (the security team). \
-                     To look around first, "<code>"steward demo"</code>" loads demo identities."
+                    {bring}
                 </li>
                 <li>
                     <strong>"Give every identity an owner. "</strong>
@@ -392,10 +407,15 @@ fn FirstRun() -> impl IntoView {
 
 #[component]
 fn IdentityTable(listing: InventoryListing, query: IdentityQuery) -> impl IntoView {
-    let InventoryListing { page, as_of, .. } = listing;
+    let InventoryListing {
+        page,
+        as_of,
+        can_create,
+        ..
+    } = listing;
     if page.items.is_empty() {
         if !query.is_filtered() {
-            return view! { <FirstRun /> }.into_any();
+            return view! { <FirstRun can_create /> }.into_any();
         }
         return view! {
             <div class="empty-state">
