@@ -16,6 +16,7 @@ pub mod charts;
 pub mod error;
 pub mod format;
 pub mod grants;
+pub mod home;
 pub mod identity;
 pub mod imports;
 pub mod inventory;
@@ -29,7 +30,7 @@ pub mod trust;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
@@ -71,7 +72,7 @@ pub fn App() -> impl IntoView {
             <session::SiteHeader />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/inventory" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
                     <Route path=path!("/inventory") view=inventory::InventoryPage ssr=SsrMode::Async />

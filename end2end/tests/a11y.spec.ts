@@ -39,6 +39,7 @@ test("every page has no serious accessibility violation", async ({ page }) => {
   const identity = listed.items[0].id;
   const campaigns = await api(page, "GET", "/api/v1/campaigns");
   const pages = [
+    "/",
     "/inventory",
     `/identities/${identity}`,
     "/identities/new",

@@ -16,6 +16,7 @@ test("screenshots of the main pages", async ({ page }) => {
   await signIn(page, "admin", "/inventory");
   const agents = await api(page, "GET", "/api/v1/identities?class=ai&kind=agent&limit=1");
   const shots: [string, string][] = [
+    ["home", "/"],
     ["inventory", "/inventory"],
     ["identity", `/identities/${agents.items[0].id}`],
     ["ownership", "/ownership"],

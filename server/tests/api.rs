@@ -256,6 +256,75 @@ async fn an_empty_register_shows_the_first_run_path() {
 }
 
 #[tokio::test]
+async fn the_home_page_shows_each_role_what_needs_its_attention() {
+    for_each_store(|store| async move {
+        seeded(&store).await;
+        let app = TestApp::new(&store).await;
+        let expect = [
+            (
+                Role::Admin,
+                "What needs action today",
+                &[
+                    "home-orphaned",
+                    "home-expired",
+                    "home-expiring",
+                    "home-approvals",
+                    "home-overdue",
+                    "home-disputed",
+                ][..],
+            ),
+            (
+                Role::Owner,
+                "Your identities, approvals and reviews",
+                &["home-mine", "home-inbox", "home-approvals", "home-reviews"][..],
+            ),
+            (
+                Role::Viewer,
+                "Compliance posture",
+                &["home-posture", "home-orphaned", "home-controls"][..],
+            ),
+            (
+                Role::Auditor,
+                "Evidence",
+                &["home-audit", "home-campaigns", "home-report"][..],
+            ),
+        ];
+        for (role, heading, cards) in expect {
+            let auth = Auth::Cookie(app.login(role).await);
+            let reply = app.get("/", &auth).await;
+            assert_eq!(reply.status, StatusCode::OK, "{role}");
+            assert!(
+                reply.body.contains(&format!("<h1>{heading}</h1>")),
+                "{role}: {}",
+                reply.body
+            );
+            for card in cards {
+                assert!(
+                    reply.body.contains(&format!(r#"id="{card}""#)),
+                    "{role}: {card}"
+                );
+            }
+        }
+        // The admin's orphan count is the inventory's.
+        let auth = Auth::Cookie(app.login(Role::Admin).await);
+        let facets = app
+            .get("/api/v1/identities/facets?orphaned=true", &auth)
+            .await
+            .json();
+        let html = app.get("/", &auth).await.body;
+        let card = &html[html.find(r#"id="home-orphaned""#).unwrap()..];
+        assert!(
+            card.contains(&format!(r#"<p class="home-count">{}</p>"#, facets["total"])),
+            "{card}"
+        );
+        // Signed out: the sign-in page.
+        let reply = app.get("/", &Auth::None).await;
+        assert!(reply.status.is_redirection() || reply.body.contains("Sign in"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn server_function_lists_with_the_same_rules() {
     for_each_store(|store| async move {
         seeded(&store).await;

@@ -436,6 +436,7 @@ async fn pages_and_server_functions_by_role() {
                 "/authz/policies",
                 "/authz/trust",
                 "/search?q=a",
+                "/",
             ] {
                 assert_eq!(
                     app.get(page, &auth).await.status,
@@ -523,6 +524,7 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/trust/mode" => format!("{id}&mode=monitor&reason=x"),
                 "/rpc/trust/check" => "token=a.b.c".into(),
                 "/rpc/search/all" => "q=a".into(),
+                "/rpc/home/summary" => String::new(),
                 "/rpc/imports/run" => "format=steward-csv&environment=prod&trust_domain=&full=false&dry_run=true&file_name=x.csv&content=".into(),
                 _ => "query=".into(),
             }
@@ -583,6 +585,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/grants/policy_delete",
             "/rpc/grants/request",
             "/rpc/grants/view",
+            "/rpc/home/summary",
             "/rpc/identity/assign",
             "/rpc/identity/get",
             "/rpc/identity/lifecycle",
