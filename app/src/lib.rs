@@ -26,6 +26,7 @@ pub mod posture;
 pub mod response;
 pub mod search;
 pub mod session;
+pub mod theme;
 pub mod trust;
 
 use leptos::prelude::*;
@@ -35,9 +36,11 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // A chosen theme is rendered in from the first byte; none: the system's.
+    let theme = theme::chosen().map(theme::Theme::as_str);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -97,6 +97,12 @@ pub fn SiteHeader() -> impl IntoView {
                     view! {
                         {nav(audit, admin)}
                         <div class="user-area" aria-label="Account">{account}</div>
+                        <form method="post" action="/theme" class="inline theme-form" aria-label="Theme">
+                            <span class="muted">"Theme:"</span>
+                            <button type="submit" name="theme" value="light" class="link-button">"Light"</button>
+                            <button type="submit" name="theme" value="dark" class="link-button">"Dark"</button>
+                            <button type="submit" name="theme" value="system" class="link-button">"System"</button>
+                        </form>
                     }
                 })}
             </Suspense>

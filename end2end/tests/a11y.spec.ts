@@ -62,3 +62,18 @@ test("every page has no serious accessibility violation", async ({ page }) => {
   if (campaign) pages.push(`/campaigns/${campaign}`);
   await check(page, pages);
 });
+
+test("a chosen theme overrides the system's, is kept across pages, and is accessible", async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.emulateMedia({ colorScheme: "light" });
+  await signIn(page, "admin", "/posture");
+  await hydrated(page);
+  await page.getByRole("form", { name: "Theme" }).getByRole("button", { name: "Dark" }).click();
+  await expect(page).toHaveURL(/\/posture$/);
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  const found = [...(await violations(page, "/posture")), ...(await violations(page, "/inventory"))];
+  expect(found, found.join("\n")).toEqual([]);
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.getByRole("form", { name: "Theme" }).getByRole("button", { name: "System" }).click();
+  await expect(page.locator("html")).not.toHaveAttribute("data-theme", /.+/);
+});

@@ -325,6 +325,74 @@ async fn the_home_page_shows_each_role_what_needs_its_attention() {
 }
 
 #[tokio::test]
+async fn a_chosen_theme_is_rendered_from_its_cookie() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let cookie = app.login(Role::Viewer).await;
+        let choose = |theme: &str| {
+            Request::post("/theme")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, common::ORIGIN)
+                .header(header::REFERER, format!("{}/posture?x=1", common::ORIGIN))
+                .header(header::COOKIE, cookie.clone())
+                .body(Body::from(format!("theme={theme}")))
+                .unwrap()
+        };
+        let reply = app.send(choose("dark")).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            reply.location, "/posture?x=1",
+            "back to the page it was chosen on"
+        );
+        let set = reply.set_cookie.join(";");
+        assert!(
+            set.contains("steward_theme=dark") && set.contains("Max-Age=31536000"),
+            "{set}"
+        );
+        let page = app
+            .get(
+                "/posture",
+                &Auth::Cookie(format!("{cookie}; steward_theme=dark")),
+            )
+            .await
+            .body;
+        assert!(
+            page.contains(r#"<html lang="en" data-theme="dark""#),
+            "{}",
+            &page[..200]
+        );
+        // Following the system: the cookie is cleared and the page carries no theme.
+        let reply = app.send(choose("system")).await;
+        assert!(reply
+            .set_cookie
+            .join(";")
+            .contains("steward_theme=; Path=/; Max-Age=0"));
+        let page = app
+            .get("/posture", &Auth::Cookie(cookie.clone()))
+            .await
+            .body;
+        assert!(!page.contains("data-theme"));
+        // Anything else is refused, by name.
+        let reply = app.send(choose("purple")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert!(reply.body.contains("'purple' is not a theme"));
+        // A Referer of another site is not followed.
+        let reply = app
+            .send(
+                Request::post("/theme")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ORIGIN, common::ORIGIN)
+                    .header(header::REFERER, "//evil.example/x")
+                    .body(Body::from("theme=light"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.location, "/");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn server_function_lists_with_the_same_rules() {
     for_each_store(|store| async move {
         seeded(&store).await;

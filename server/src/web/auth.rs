@@ -378,6 +378,57 @@ pub async fn logout(
     Redirect::to("/login?signed_out=1").into_response()
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ThemeForm {
+    theme: String,
+}
+
+/// Keeps the theme a person chose (`light`, `dark`) in a cookie for a year, or forgets
+/// it (`system`: follow the operating system), and goes back to the page they were on.
+/// The cookie is read when pages are rendered; it holds no secret.
+pub async fn set_theme(
+    headers: axum::http::HeaderMap,
+    form: Result<Form<ThemeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    use steward_app::theme::{Theme, COOKIE};
+    let Ok(Form(form)) = form else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "choose a theme: light, dark or system",
+        )
+        .into_response();
+    };
+    let cookie = match form.theme.as_str() {
+        "system" => format!("{COOKIE}=; Path=/; Max-Age=0; SameSite=Lax"),
+        other => match Theme::parse(other) {
+            Some(theme) => format!(
+                "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                theme.as_str()
+            ),
+            None => {
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("'{other}' is not a theme: choose light, dark or system"),
+                )
+                .into_response()
+            }
+        },
+    };
+    // Back to the page the buttons were on: the path of the Referer, never another site.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .map(|referer| match referer.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => referer,
+        });
+    let mut response = Redirect::to(&safe_next(back)).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
     let auth_routes = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/theme", post(auth::set_theme))
         .route("/auth/oidc/login", get(auth::sso_login))
         .route("/auth/oidc/callback", get(auth::sso_callback))
         .with_state(auth_state.clone());
