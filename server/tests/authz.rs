@@ -9,7 +9,7 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{draft, email_of, for_each_store, Auth, TestApp};
+use common::{agent_token, draft, email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
@@ -25,7 +25,6 @@ use steward_domain::policy::{
     ResourceRef,
 };
 use steward_domain::posture::findings::FindingState;
-use steward_domain::tokens::NewTokenRequest;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
@@ -37,25 +36,6 @@ async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
         ..draft(name, kind)
     };
     common::owned_identity(app, &draft).await
-}
-
-/// A token that acts for `agent` at runtime.
-async fn agent_token(app: &TestApp, agent: Uuid) -> String {
-    let admin = app.principal(Role::Admin).await;
-    app.services
-        .tokens
-        .create(
-            Some(&admin),
-            &NewTokenRequest {
-                name: format!("agent-{agent}"),
-                scopes: vec![Scope::AuthzDecide],
-                expires_in_days: 1,
-                agent_id: Some(agent),
-            },
-        )
-        .await
-        .unwrap()
-        .token
 }
 
 /// An automatically approved grant of `entitlement` (on the `ledger` dataset) for

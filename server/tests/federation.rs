@@ -28,7 +28,6 @@ use steward_domain::grants::{ApprovalMode, GrantRequest, PolicyDraft, Requesters
 use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
 use steward_domain::inventory::IdentityKind;
 use steward_domain::policy::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
-use steward_domain::tokens::NewTokenRequest;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
@@ -799,21 +798,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
 
         // Trust configurations: an enforcing one covering the agent refuses its static
         // token; in monitor mode the token works and the log says enforcing would deny.
-        let token = app
-            .services
-            .tokens
-            .create(
-                Some(&admin),
-                &NewTokenRequest {
-                    name: "static".into(),
-                    scopes: vec![Scope::AuthzDecide],
-                    expires_in_days: 1,
-                    agent_id: Some(s.agent),
-                },
-            )
-            .await
-            .unwrap()
-            .token;
+        let token = common::agent_token(app, s.agent).await;
         let request = serde_json::to_value(call_tool(s.agent, "jira.search")).unwrap();
         let reply = app
             .send_json(

@@ -918,6 +918,7 @@ impl Authz for AuthzService {
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         let now = Utc::now();
+        let principal_state = self.state(request.principal).await?;
         let session = match request.context.session_id.as_deref() {
             Some(session) => {
                 if session.len() > 200 {
@@ -926,15 +927,13 @@ impl Authz for AuthzService {
                         "at most 200 characters",
                     ));
                 }
-                let max_calls = self.state(request.principal).await?.max_calls;
                 let (started, call) = self
-                    .session_call(request.principal, session, max_calls, now)
+                    .session_call(request.principal, session, principal_state.max_calls, now)
                     .await?;
                 ((now - started).num_seconds().max(0), call)
             }
             None => (0, 1),
         };
-        let principal_state = self.state(request.principal).await?;
         // A static token where a trust configuration asks for a federated one: refused
         // when it enforces, noted when it monitors.
         let mut would_deny = None;

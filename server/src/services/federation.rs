@@ -403,26 +403,6 @@ impl FederationService {
         Err(refused(by_rules.unwrap_or(last)))
     }
 
-    /// The enforcing and monitoring trust configurations with a rule for `identity`.
-    pub async fn covering(
-        &self,
-        identity: Uuid,
-    ) -> Result<Vec<(String, EnforcementMode)>, DomainError> {
-        Ok(self
-            .configs()
-            .await?
-            .iter()
-            .filter(|l| {
-                l.config
-                    .draft
-                    .rules
-                    .iter()
-                    .any(|r| r.identity_id == identity)
-            })
-            .map(|l| (l.config.draft.name.clone(), l.config.draft.mode))
-            .collect())
-    }
-
     /// Checks a draft against what needs I/O: its keys and the identities it names.
     async fn checked(&self, draft: &TrustConfigDraft) -> Result<TrustConfigDraft, DomainError> {
         draft.validate()?;
@@ -736,7 +716,7 @@ impl Federation for FederationService {
             .await?
             .ok_or_else(|| DomainError::not_found(format!("identity {identity_id}")))?;
         Ok(ProofOfIdentity {
-            federated: self.covering(identity_id).await?,
+            federated: self.store.trust_coverage(identity_id).await?,
             static_secrets: self.store.static_secrets_of(identity_id).await?,
         })
     }

@@ -151,17 +151,24 @@ const DECISION_COLUMNS: &str = "SELECT id, at, identity_id, action, resource, de
      drift, drift_identity, would_deny FROM authz_decisions";
 
 impl Store {
-    /// The limits set on an identity, if any.
-    pub async fn agent_limits(&self, identity_id: Uuid) -> Result<Option<AgentLimits>, StoreError> {
-        let row: Option<LimitsRow> = db_run!(self, reader, |pool| {
+    /// The stored limits row of an identity, if any.
+    async fn limits_row(&self, identity_id: Uuid) -> Result<Option<LimitsRow>, StoreError> {
+        Ok(db_run!(self, reader, |pool| {
             sqlx::query_as(&format!(
                 "SELECT {LIMITS_COLUMNS} FROM agent_limits WHERE identity_id = $1"
             ))
             .bind(identity_id)
             .fetch_optional(pool)
             .await?
-        });
-        row.map(AgentLimits::try_from).transpose()
+        }))
+    }
+
+    /// The limits set on an identity, if any.
+    pub async fn agent_limits(&self, identity_id: Uuid) -> Result<Option<AgentLimits>, StoreError> {
+        self.limits_row(identity_id)
+            .await?
+            .map(AgentLimits::try_from)
+            .transpose()
     }
 
     /// The limits set on an identity and its policy set's mode (none set: the
@@ -170,15 +177,7 @@ impl Store {
         &self,
         identity_id: Uuid,
     ) -> Result<(AgentLimits, EnforcementMode), StoreError> {
-        let row: Option<LimitsRow> = db_run!(self, reader, |pool| {
-            sqlx::query_as(&format!(
-                "SELECT {LIMITS_COLUMNS} FROM agent_limits WHERE identity_id = $1"
-            ))
-            .bind(identity_id)
-            .fetch_optional(pool)
-            .await?
-        });
-        match row {
+        match self.limits_row(identity_id).await? {
             None => Ok((AgentLimits::default(), EnforcementMode::Enforce)),
             Some(row) => {
                 let mode = row.mode()?;

@@ -379,3 +379,22 @@ pub async fn owned_identity(
         .expect("assign the test identity's owner");
     id
 }
+
+/// A token that acts for `agent` at runtime.
+pub async fn agent_token(app: &TestApp, agent: uuid::Uuid) -> String {
+    let admin = app.principal(Role::Admin).await;
+    app.services
+        .tokens
+        .create(
+            Some(&admin),
+            &steward_domain::tokens::NewTokenRequest {
+                name: format!("agent-{agent}"),
+                scopes: vec![steward_domain::auth::Scope::AuthzDecide],
+                expires_in_days: 1,
+                agent_id: Some(agent),
+            },
+        )
+        .await
+        .expect("create the agent's token")
+        .token
+}
