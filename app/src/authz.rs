@@ -15,6 +15,7 @@ use steward_domain::policy::{
 };
 
 use crate::error::{AppError, ErrorNotice};
+use crate::toast::Toast;
 
 /// What the section shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -297,7 +298,7 @@ pub fn AgentPoliciesPage() -> impl IntoView {
             .get()
             .map(|r| r.map(|()| "Policy deleted.".to_owned()));
         saved.or(deleted).map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             // Schema problems come one per line, each with its line and column.
             Err(e) => view! { <pre class="notice error" role="alert" id="policy-error">{e.to_string()}</pre> }.into_any(),
         })
@@ -451,13 +452,14 @@ pub fn AuthzSection(identity_id: uuid::Uuid, environment: String) -> impl IntoVi
     );
     let switched = move || {
         mode.value().get().map(|r| match r {
-            Ok(report) => view! { <p class="notice" role="status">{format!("Now in {} mode; it applies from the next decision.", report.mode)}</p> }.into_any(),
+            Ok(report) => view! { <Toast message=format!("Now in {} mode; it applies from the next decision.", report.mode) /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
     let saved = move || {
         save.value().get().map(|r| match r {
-            Ok(_) => view! { <p class="notice" role="status">"Limits saved; they apply from the next decision."</p> }.into_any(),
+            Ok(_) => view! { <Toast message="Limits saved; they apply from the next decision." /> }
+                .into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };

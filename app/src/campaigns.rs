@@ -13,6 +13,7 @@ use steward_domain::campaigns::{
 
 use crate::error::{AppError, ErrorNotice};
 use crate::format;
+use crate::toast::Toast;
 
 /// A chart drawn on the server, with its title and description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -494,10 +495,9 @@ pub fn CampaignsPage() -> impl IntoView {
         let created = create.value().get();
         launched.or(created).map(|r| match r {
             Ok(c) => view! {
-                <p class="notice" role="status">
-                    {format!("Campaign \"{}\" is {}: {} items to review. ", c.draft.name, c.state, c.items)}
-                    <a href=format!("/campaigns/{}", c.id)>"Open it"</a>
-                </p>
+                <Toast message=format!("Campaign \"{}\" is {}: {} items to review. ", c.draft.name, c.state, c.items)>
+                    <a href=format!("/campaigns/{}", c.id)>"Open it"</a>"."
+                </Toast>
             }
             .into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -702,7 +702,7 @@ pub fn CampaignPage() -> impl IntoView {
             .get()
             .map(|r| r.map(|i| format!("{}: remediation {}.", i.snapshot.name, i.remediation)));
         closed.or(retried).map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
@@ -829,7 +829,6 @@ fn CampaignView(
     };
     view! {
         <Title text=draft.name.clone() />
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/campaigns">"Access reviews"</a>" › "{draft.name.clone()}</nav>
         <h1>{draft.name.clone()}" "{state_badge(campaign.state)}</h1>
         <dl class="facts">
             <dt>"Scope"</dt><dd><a href=format!("/inventory?{}", draft.scope)>{if draft.scope.is_empty() { "every identity".to_owned() } else { draft.scope.clone() }}</a></dd>
@@ -911,7 +910,6 @@ fn EvidenceView(evidence: Evidence) -> impl IntoView {
     };
     view! {
         <article class="evidence-report">
-            <nav class="breadcrumbs no-print" aria-label="Breadcrumbs"><a href="/campaigns">"Access reviews"</a>" › "<a href=format!("/campaigns/{}", campaign.id)>{draft.name.clone()}</a>" › Evidence"</nav>
             <h1>{format!("Evidence: {}", draft.name)}</h1>
             <p class="muted">{format!("Generated {} · campaign {} · {}", evidence.generated_at.format("%Y-%m-%d %H:%M UTC"), campaign.id, campaign.state)}
                 {(campaign.state != CampaignState::Closed).then_some(" · the campaign is not closed: this is an interim report")}</p>
@@ -1000,7 +998,7 @@ pub fn ReviewsPage() -> impl IntoView {
             })
         });
         single.or(many).map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };

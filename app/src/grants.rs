@@ -10,6 +10,7 @@ use steward_domain::grants::{EligibleEntitlement, Grant, GrantState, GrantView, 
 
 use crate::error::{AppError, ErrorNotice};
 use crate::format;
+use crate::toast::Toast;
 
 /// Requests a grant of one just-in-time entitlement (the identity page's Grant button).
 #[server(prefix = "/rpc", endpoint = "grants/request")]
@@ -185,13 +186,13 @@ pub fn JitSection(
     let result = move || {
         request.value().get().map(|r| match r {
             Ok(g) if g.state == GrantState::Active => view! {
-                <p class="notice" role="status">{format!("Granted: {} is active until {}. ", g.scope(), g.expires_at.map(|t| t.format("%H:%M UTC").to_string()).unwrap_or_default())}
-                    <a href=format!("/grants/{}", g.id)>"See the grant"</a></p>
+                <Toast message=format!("Granted: {} is active until {}. ", g.scope(), g.expires_at.map(|t| t.format("%H:%M UTC").to_string()).unwrap_or_default())>
+                    <a href=format!("/grants/{}", g.id)>"See the grant"</a>"."</Toast>
             }
             .into_any(),
             Ok(g) => view! {
-                <p class="notice" role="status">{format!("Requested: {} waits for approval ({}). ", g.scope(), g.approval_mode)}
-                    <a href=format!("/grants/{}", g.id)>"See the request"</a></p>
+                <Toast message=format!("Requested: {} waits for approval ({}). ", g.scope(), g.approval_mode)>
+                    <a href=format!("/grants/{}", g.id)>"See the request"</a>"."</Toast>
             }
             .into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -269,7 +270,7 @@ pub fn GrantsPage() -> impl IntoView {
     );
     let outcome = move || {
         change.value().get().map(|r| match r {
-            Ok(g) => view! { <p class="notice" role="status">{format!("{} of {}: {}.", g.scope(), g.identity_name, g.state)}</p> }.into_any(),
+            Ok(g) => view! { <Toast message=format!("{} of {}: {}.", g.scope(), g.identity_name, g.state) /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
@@ -396,10 +397,7 @@ pub fn GrantPage() -> impl IntoView {
     );
     let outcome = move || {
         change.value().get().map(|r| match r {
-            Ok(g) => {
-                view! { <p class="notice" role="status">{format!("The grant is {}.", g.state)}</p> }
-                    .into_any()
-            }
+            Ok(g) => view! { <Toast message=format!("The grant is {}.", g.state) /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
@@ -452,7 +450,6 @@ fn GrantDetail(view: GrantView, change: ServerAction<ChangeGrant>) -> impl IntoV
         _ => view! { <p class="muted">"This grant has ended; its record is kept."</p> }.into_any(),
     };
     view! {
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/grants">"Grants"</a>" › "<code>{g.scope()}</code></nav>
         <h1>{format!("{} on {}", g.scope(), g.identity_name)}" "{state_badge(g.state)}</h1>
         <dl class="facts" id="grant-facts">
             <dt>"Identity"</dt><dd><a href=format!("/identities/{}", g.identity_id)>{g.identity_name.clone()}</a></dd>
@@ -571,13 +568,12 @@ pub fn PoliciesPage() -> impl IntoView {
             .get()
             .map(|r| r.map(|()| "Policy deleted; its grants are kept.".to_owned()));
         created.or(deleted).map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
     view! {
         <Title text="Grant policies" />
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/grants">"Grants"</a>" › Policies"</nav>
         <h1>"Eligibility policies"</h1>
         <p class="lede">"Who may request which just-in-time entitlements, for which identities, for how long, approved how and when."</p>
         {outcome}

@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use steward_domain::delegation::DelegationGraph;
 use steward_domain::identity::{Autonomy, IdentityDetail, IdentityDraft, Sensitivity};
@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::grants::JitSection;
 use crate::posture::FindingsSection;
+use crate::toast::Toast;
 
 /// An identity as its page shows it, with what the caller may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +266,15 @@ pub fn IdentityPage() -> impl IntoView {
     let accept = ServerAction::<crate::posture::AcceptFinding>::new();
     let reopen = ServerAction::<crate::posture::ReopenFinding>::new();
     let request = ServerAction::<crate::grants::RequestGrant>::new();
+    // Set by the edit form after a save: the change is confirmed here.
+    let query = use_query_map();
+    let saved = move || {
+        query.with(|q| match q.get("done").as_deref() {
+            Some("created") => Some("Identity created."),
+            Some("updated") => Some("Changes saved."),
+            _ => None,
+        })
+    };
     let identity = Resource::new(
         move || {
             (
@@ -279,6 +289,7 @@ pub fn IdentityPage() -> impl IntoView {
         |(id, ..)| get_identity(id),
     );
     view! {
+        {move || saved().map(|message| view! { <Toast message /> })}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the identity…"</p> }>
             {move || Suspend::new(async move {
                 match identity.await {
@@ -375,19 +386,18 @@ fn IdentityDetailView(
     let retired = s.status == IdentityStatus::Retired;
     let lifecycle_result = move || {
         lifecycle.value().get().map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
     let assign_result = move || {
         assign.value().get().map(|r| match r {
-            Ok(a) => view! { <p class="notice" role="status">{format!("{} is now {} (waiting for their answer).", a.person.display_name, a.role)}</p> }.into_any(),
+            Ok(a) => view! { <Toast message=format!("{} is now {} (waiting for their answer).", a.person.display_name, a.role) /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
     view! {
         <Title text=s.name.clone() />
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/inventory">"Inventory"</a>" / "<span>{s.name.clone()}</span></nav>
         <div class="page-head">
             <div>
                 <h1>{s.name.clone()}</h1>
@@ -686,7 +696,16 @@ pub fn IdentityFormPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(saved)) = save.value().get() {
-            navigate(&format!("/identities/{saved}"), Default::default());
+            // The identity page confirms the change with its toast.
+            let done = if id.get_untracked().is_some() {
+                "updated"
+            } else {
+                "created"
+            };
+            navigate(
+                &format!("/identities/{saved}?done={done}"),
+                Default::default(),
+            );
         }
     });
     view! {
@@ -732,7 +751,6 @@ fn IdentityForm(
     };
     view! {
         <Title text=title />
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/inventory">"Inventory"</a>" / "<span>{title}</span></nav>
         <h1>{title}</h1>
         <p class="lede">"Every identity needs an expiry within policy and a revocation path. Owners are assigned on the identity's page."</p>
         {error}

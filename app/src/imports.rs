@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use steward_domain::import::{ImportFormat, ImportReport};
 
 use crate::error::AppError;
+use crate::toast::Toast;
 
 /// Runs an import (`dry_run`: only report). The file travels as text: every format
 /// Steward imports is text (CSV or JSON).
@@ -80,7 +81,6 @@ pub fn ImportPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| crate::session::whoami());
     view! {
         <Title text="Import" />
-        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/inventory">"Inventory"</a>" / "<span>"Import"</span></nav>
         <h1>"Import identities"</h1>
         <p class="lede">"Bring in the files your systems export. Identities are matched on source and external id: importing the same file again changes nothing. Nothing is written until you confirm the preview."</p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -192,10 +192,9 @@ fn ImportForm() -> impl IntoView {
         apply.value().get().map(|result| match result {
             Err(e) => view! { <div class="notice error" role="alert"><p>{format!("Nothing was imported: {e}")}</p></div> }.into_any(),
             Ok(report) => view! {
-                <div class="notice" role="status">
-                    <p class="applied-summary">{format!("Imported {}. {}", report.file_name, report_summary(&report))}</p>
-                    <p><a href="/inventory">"See the inventory"</a>" · "<a href="/audit?action=import.apply">"See the audit event"</a></p>
-                </div>
+                <Toast message=format!("Imported {}. {} ", report.file_name, report_summary(&report))>
+                    <a href="/inventory">"See the inventory"</a>"."
+                </Toast>
             }.into_any(),
         })
     };

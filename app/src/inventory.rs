@@ -16,6 +16,7 @@ use steward_domain::ownership::BulkAssignResult;
 
 use crate::error::AppError;
 use crate::format;
+use crate::toast::Toast;
 
 /// One page of the inventory as the server saw it at `as_of` (the page judges expiry
 /// against the server's clock, so server and browser render the same thing), and
@@ -314,7 +315,7 @@ fn BulkAssignPanel(
     let result = move || {
         assign.value().get().map(|result| match result {
             Ok(done) => view! {
-                <p class="notice" role="status">{format!("Assigned {} of {} identities; the assignee sees them in their inbox.", done.assigned, done.matched)}</p>
+                <Toast message=format!("Assigned {} of {} identities; the assignee sees them in their inbox.", done.assigned, done.matched) />
             }.into_any(),
             Err(error) => view! { <p class="notice error" role="alert">{error.to_string()}</p> }.into_any(),
         })

@@ -21,12 +21,14 @@ pub mod identity;
 pub mod imports;
 pub mod inventory;
 pub mod login;
+pub mod nav;
 pub mod ownership;
 pub mod posture;
 pub mod response;
 pub mod search;
 pub mod session;
 pub mod theme;
+pub mod toast;
 pub mod trust;
 
 use leptos::prelude::*;
@@ -67,6 +69,8 @@ pub fn App() -> impl IntoView {
         }
     });
     search::focus_search_on_slash();
+    // Who is signed in: read by the header and by toasts (whether to link the trail).
+    provide_context(toast::Me(Resource::new(|| (), |_| session::whoami())));
     view! {
         <Stylesheet id="steward" href="/pkg/steward.css" />
         <Title formatter=|page: String| format!("{page} · Steward") />
@@ -74,6 +78,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <session::SiteHeader />
             <main id="main" tabindex="-1">
+                <nav::Breadcrumbs />
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
@@ -112,6 +117,9 @@ fn NotFound() -> impl IntoView {
     view! {
         <Title text="Page not found" />
         <h1>"Page not found"</h1>
-        <p>"There is nothing at this address. " <a href="/inventory">"Go to the inventory"</a> "."</p>
+        <div class="error-page">
+            <p>"There is nothing at this address: the link may be mistyped, or what it named was deleted."</p>
+            <p><a href="/">"Go to the home page"</a>", or find it with the search box in the header (press "<kbd>"/"</kbd>")."</p>
+        </div>
     }
 }

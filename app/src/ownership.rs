@@ -10,6 +10,7 @@ use steward_domain::ownership::{Assignment, Inbox, OrphanEntry, PersonInfo};
 
 use crate::error::AppError;
 use crate::format;
+use crate::toast::Toast;
 
 #[server(prefix = "/rpc", endpoint = "ownership/inbox")]
 pub async fn my_inbox() -> Result<Inbox, AppError> {
@@ -100,7 +101,7 @@ pub fn InboxPage() -> impl IntoView {
     let inbox = Resource::new(move || answer.version().get(), |_| my_inbox());
     let outcome = move || {
         answer.value().get().map(|r| match r {
-            Ok(a) => view! { <p class="notice" role="status">{format!("You {} {} of {}.", if a.state == steward_domain::ownership::AssignmentState::Accepted { "accepted" } else { "disputed" }, a.role, a.identity.name)}</p> }.into_any(),
+            Ok(a) => view! { <Toast message=format!("You {} {} of {}.", if a.state == steward_domain::ownership::AssignmentState::Accepted { "accepted" } else { "disputed" }, a.role, a.identity.name) /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };
@@ -207,7 +208,7 @@ pub fn OwnershipPage() -> impl IntoView {
     );
     let outcome = move || {
         deactivate.value().get().map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };

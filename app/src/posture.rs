@@ -17,6 +17,7 @@ use steward_domain::posture::dashboard::{
 use steward_domain::posture::findings::{EvaluationReport, Finding, FindingState};
 
 use crate::error::{AppError, ErrorNotice};
+use crate::toast::Toast;
 
 /// One chart, drawn on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,12 +408,10 @@ fn EvaluateButton(evaluate: Action<(), Result<EvaluationReport, AppError>>) -> i
             disabled=move || evaluate.pending().get()>
             {move || if evaluate.pending().get() { "Evaluating…" } else { "Evaluate now" }}
         </button>
-        <span role="status" id="evaluate-result">
-            {move || evaluate.value().get().map(|result| match result {
-                Ok(r) => format!("Evaluated {} identities: {} findings open, {} opened, {} resolved.", r.identities, r.open, r.opened, r.resolved),
-                Err(error) => error.to_string(),
-            })}
-        </span>
+        {move || evaluate.value().get().map(|result| match result {
+            Ok(r) => view! { <Toast id="evaluate-result" message=format!("Evaluated {} identities: {} findings open, {} opened, {} resolved.", r.identities, r.open, r.opened, r.resolved) /> }.into_any(),
+            Err(error) => view! { <p class="notice error" role="alert" id="evaluate-result">{error.to_string()}</p> }.into_any(),
+        })}
     }
 }
 
@@ -739,7 +738,7 @@ pub fn FindingsSection(
             .get()
             .or_else(|| reopen.value().get())
             .map(|result| match result {
-                Ok(text) => view! { <p class="notice ok" role="status">{text}</p> }.into_any(),
+                Ok(text) => view! { <Toast message=text /> }.into_any(),
                 Err(error) => {
                     view! { <p class="notice error" role="alert">{error.to_string()}</p> }
                         .into_any()

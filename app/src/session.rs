@@ -52,7 +52,7 @@ pub async fn whoami() -> Result<Option<UserInfo>, AppError> {
 /// keep server rendering clear of the reactive scheduler's races between them.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
+    let me = expect_context::<crate::toast::Me>().0;
     let nav = |audit: bool, admin: bool| {
         view! {
             <nav aria-label="Main">

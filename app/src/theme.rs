@@ -32,12 +32,17 @@ impl Theme {
 
     /// The theme chosen in a `Cookie` header, if any.
     pub fn from_cookie_header(header: &str) -> Option<Theme> {
-        header
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Theme::parse(value.trim()))
+        cookie_value(header, COOKIE).and_then(|value| Theme::parse(value.trim()))
     }
+}
+
+/// The value of the cookie `name` in a `Cookie` header (or `document.cookie`).
+pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value)
 }
 
 #[cfg(feature = "ssr")]

@@ -9,6 +9,7 @@ use steward_domain::federation::{ClaimRule, EnforcementMode, TokenCheck, TrustCo
 use steward_domain::DomainError;
 
 use crate::error::{AppError, ErrorNotice};
+use crate::toast::Toast;
 
 /// Claim rules typed one per line: the identity's id, then `claim=value` pairs
 /// (`sub=…` is the subject), e.g.
@@ -218,7 +219,7 @@ pub fn TrustPage() -> impl IntoView {
             .get()
             .map(|r| r.map(|()| "Trust configuration deleted.".to_owned()));
         saved.or(switched).or(deleted).map(|r| match r {
-            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => {
                 view! { <p class="notice error" role="alert" id="trust-error">{e.to_string()}</p> }
                     .into_any()

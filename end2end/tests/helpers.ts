@@ -27,3 +27,32 @@ export async function api(page: Page, method: "POST" | "GET", path: string, data
   expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBeTruthy();
   return response.json();
 }
+
+/** Every page an admin can open (with one identity and, if there is one, one campaign). */
+export async function adminPages(page: Page): Promise<string[]> {
+  const listed = await api(page, "GET", "/api/v1/identities?class=ai&limit=1");
+  const campaigns = await api(page, "GET", "/api/v1/campaigns");
+  const pages = [
+    "/",
+    "/inventory",
+    `/identities/${listed.items[0].id}`,
+    "/identities/new",
+    "/inbox",
+    "/ownership",
+    "/reviews",
+    "/campaigns",
+    "/grants",
+    "/grants/policies",
+    "/authz/policies",
+    "/authz/trust",
+    "/posture",
+    "/posture/report",
+    "/controls",
+    "/import",
+    "/audit",
+    "/search?q=a",
+  ];
+  const campaign = campaigns.campaigns[0]?.id;
+  if (campaign) pages.push(`/campaigns/${campaign}`, `/campaigns/${campaign}/evidence`);
+  return pages;
+}

@@ -278,6 +278,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let password = demo::demo_password(demo.password)?;
             let services = Services::new(store.clone());
             let created = demo::seed_users(&services.auth, &password).await?;
+            demo::seed_tour(&services, &password).await?;
             store.close().await;
             println!(
                 "Added {} demo identities and {} people.",
@@ -657,6 +658,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         .await?;
         let password = demo::demo_password(std::env::var("STEWARD_DEMO_PASSWORD").ok())?;
         let created = demo::seed_users(&services.auth, &password).await?;
+        demo::seed_tour(&services, &password).await?;
         banner = Some(demo::credentials_banner(&created, &password));
     }
     let bundle = serve.site_root.join("pkg").join("steward.wasm");

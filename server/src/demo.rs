@@ -547,6 +547,92 @@ pub enum DemoError {
     Users(DomainError),
     #[error("no randomness for a demo password: {0}")]
     Random(String),
+    #[error("cannot add the tour's agent and grant policy: {0}")]
+    Tour(DomainError),
+}
+
+/// The orphaned agent the README's first tour starts from.
+pub const TOUR_AGENT: &str = "invoice-triage-agent";
+/// The grant policy that makes one-click access work in the demo.
+pub const TOUR_POLICY: &str = "Billing write access, one hour";
+
+/// What a first look at Steward needs beyond the generated register: a grant policy,
+/// so one-click just-in-time access works out of the box, and one orphaned AI agent
+/// with a just-in-time entitlement it covers (the README's tour). Made through the
+/// services as the demo security-team account, so the audit trail and the findings
+/// show them like any other change. Skipped when that account cannot sign in with
+/// `password` (it existed before, with another password).
+pub async fn seed_tour(
+    services: &crate::services::Services,
+    password: &str,
+) -> Result<bool, DemoError> {
+    use steward_domain::grants::{ApprovalMode, PolicyDraft, Requesters};
+    use steward_domain::identity::{Autonomy, GrantType, IdentityDraft, NewEntitlement, Privilege};
+    let Ok(admin) = services.auth.login_local(DEMO_USERS[0].0, password).await else {
+        return Ok(false);
+    };
+    let admin = Some(&admin);
+    services
+        .ports
+        .grants
+        .create_policy(
+            admin,
+            &PolicyDraft {
+                name: TOUR_POLICY.into(),
+                resource: "billing-*".into(),
+                action: "write".into(),
+                scope: String::new(),
+                requesters: Requesters::Owners,
+                approval: ApprovalMode::Automatic,
+                max_minutes: 60,
+                reason_required: true,
+                windows: Vec::new(),
+            },
+        )
+        .await
+        .map_err(DemoError::Tour)?;
+    let agent = services
+        .ports
+        .inventory
+        .create_identity(
+            admin,
+            &IdentityDraft {
+                name: TOUR_AGENT.into(),
+                kind: IdentityKind::Agent,
+                external_id: None,
+                environment: "prod".into(),
+                team: Some("payments".into()),
+                purpose: Some(
+                    "Sorts incoming supplier invoices and drafts payment runs for review".into(),
+                ),
+                autonomy: Some(Autonomy::Supervised),
+                sensitivity_ceiling: None,
+                spiffe_id: None,
+                revocation_path: Some(
+                    "Revoke its Steward API token and remove it from the billing-db writers role"
+                        .into(),
+                ),
+                expires_at: Some(Utc::now() + Duration::days(60)),
+            },
+        )
+        .await
+        .map_err(DemoError::Tour)?;
+    services
+        .ports
+        .inventory
+        .add_entitlement(
+            admin,
+            agent.summary.id,
+            &NewEntitlement {
+                resource: "billing-db".into(),
+                action: "write".into(),
+                privilege: Privilege::Write,
+                grant_type: GrantType::JustInTime,
+            },
+        )
+        .await
+        .map_err(DemoError::Tour)?;
+    Ok(true)
 }
 
 /// The sign-in accounts `steward demo` creates: one per role.

@@ -438,3 +438,158 @@ async fn server_function_lists_with_the_same_rules() {
     })
     .await;
 }
+
+/// Calls a server function from the app's origin with a form body.
+async fn call_server_fn(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> common::Reply {
+    app.send(
+        Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, common::ORIGIN)
+            .header(header::COOKIE, cookie)
+            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// `first-last` from a reply's `steward_change` cookie, if it sets one.
+fn change_cookie(reply: &common::Reply) -> Option<(i64, i64)> {
+    let value = reply
+        .set_cookie
+        .iter()
+        .find_map(|c| c.strip_prefix("steward_change="))?;
+    let value = value.split(';').next()?;
+    let (first, last) = value.split_once('-')?;
+    Some((first.parse().ok()?, last.parse().ok()?))
+}
+
+#[tokio::test]
+async fn a_change_from_the_pages_names_its_audit_events_for_the_toast() {
+    for_each_store(|store| async move {
+        seeded(&store).await;
+        let app = TestApp::new(&store).await;
+        let cookie = app.login(Role::Admin).await;
+        let listing = app
+            .get("/api/v1/identities?status=active&limit=1", &reader(&app).await)
+            .await
+            .json();
+        let id = listing["items"][0]["id"].as_str().unwrap().to_owned();
+
+        let reply = call_server_fn(
+            &app,
+            "/rpc/identity/lifecycle",
+            &cookie,
+            &[
+                ("id", &id),
+                ("change", "suspend"),
+                ("reason", "toast check"),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let (first, last) = change_cookie(&reply).expect("a change cookie");
+        assert!(first <= last);
+        let cookie_line = reply
+            .set_cookie
+            .iter()
+            .find(|c| c.starts_with("steward_change="))
+            .unwrap();
+        assert!(cookie_line.contains("SameSite=Strict") && cookie_line.contains("Max-Age="));
+
+        // The toast's link shows exactly the events of this suspension: the admin's,
+        // and among them the suspension with its reason.
+        let audit = Auth::Bearer(app.token(Role::Admin, &[Scope::AuditRead]).await);
+        let listed = app
+            .get(
+                &format!("/api/v1/audit?before={}&limit={}", last + 1, last - first + 1),
+                &audit,
+            )
+            .await
+            .json();
+        let events = listed["events"].as_array().unwrap_or_else(|| panic!("{listed}"));
+        assert_eq!(events.len() as i64, last - first + 1, "{listed}");
+        assert_eq!(events[0]["seq"], last, "{listed}");
+        assert_eq!(events.last().unwrap()["seq"], first, "{listed}");
+        let suspension = events
+            .iter()
+            .find(|e| {
+                e["target"] == format!("identity:{id}")
+                    && e["action"].as_str().unwrap().contains("suspend")
+            })
+            .unwrap_or_else(|| panic!("no suspension among {listed}"));
+        assert_eq!(suspension["details"]["reason"], "toast check");
+
+        // Reading, and a refused change, name nothing.
+        let read = call_server_fn(&app, "/rpc/identity/get", &cookie, &[("id", &id)]).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        assert_eq!(change_cookie(&read), None);
+        let refused = call_server_fn(
+            &app,
+            "/rpc/identity/lifecycle",
+            &cookie,
+            &[("id", &id), ("change", "explode"), ("reason", "x")],
+        )
+        .await;
+        assert!(refused.status.is_client_error(), "{}", refused.status);
+        assert_eq!(change_cookie(&refused), None);
+        // The REST API is for automation, which reads the trail itself.
+        let admin = Auth::Bearer(app.token(Role::Admin, Scope::ALL).await);
+        let api = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/identities/{id}/reactivate"),
+                &admin,
+                &serde_json::json!({ "reason": "back" }),
+            )
+            .await;
+        assert_eq!(change_cookie(&api), None, "{}", api.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_server_failure_gets_the_designed_page_in_browsers_and_problem_json_in_the_api() {
+    for_each_store(|store| async move {
+        seeded(&store).await;
+        let app = TestApp::new(&store).await;
+        let cookie = app.login(Role::Admin).await;
+        let token = app.token(Role::Admin, &[Scope::InventoryRead]).await;
+        // The database goes away under a running server.
+        store.close().await;
+
+        let page = app
+            .send(
+                Request::get("/inventory")
+                    .header(header::ACCEPT, "text/html,application/xhtml+xml")
+                    .header(header::COOKIE, format!("{cookie}; steward_theme=dark"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(page.status.is_server_error(), "{}", page.status);
+        assert!(
+            page.content_type.starts_with("text/html"),
+            "{}",
+            page.content_type
+        );
+        assert!(page.body.contains("Something went wrong"), "{}", page.body);
+        assert!(page.body.contains(r#"data-theme="dark""#));
+        assert!(page.body.contains("/pkg/steward.css"));
+        let reference = page.headers["x-request-id"].to_str().unwrap();
+        assert!(
+            page.body
+                .contains(&format!(r#"id="error-reference">{reference}<"#)),
+            "the page names the request's reference"
+        );
+
+        let api = app.get("/api/v1/identities", &Auth::Bearer(token)).await;
+        assert!(api.status.is_server_error(), "{}", api.status);
+        assert_eq!(api.content_type, "application/problem+json");
+    })
+    .await;
+}

@@ -103,10 +103,11 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
         .output()
         .unwrap();
     assert!(verify.status.success(), "{verify:?}");
-    // Four demo accounts and Erin: five audited changes.
+    // Four demo accounts; the demo admin signing in to add the tour's grant policy,
+    // agent (with the findings it opens) and entitlement; and Erin: ten events.
     assert_eq!(
         String::from_utf8_lossy(&verify.stdout).trim(),
-        "The audit trail is intact: 5 events checked."
+        "The audit trail is intact: 10 events checked."
     );
 
     let again = steward()
@@ -116,7 +117,7 @@ fn migrate_then_demo_then_refuse_a_second_demo() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr)
-        .contains("error: the register already holds 1200 identities"));
+        .contains("error: the register already holds 1201 identities"));
 
     let zero = steward()
         .args(["demo", "--identities", "0"])

@@ -10,6 +10,36 @@ use steward_domain::audit::{
 
 use super::{db_run, Dialect, Store, StoreError};
 
+/// The audit events one request appended: the browser's toast after a change links to
+/// them. A request served inside [`receipt::collect`] notes the first and last event
+/// number it appended; anything else (background jobs, the CLI) notes nothing.
+pub mod receipt {
+    use std::cell::Cell;
+
+    tokio::task_local! {
+        static APPENDED: Cell<Option<(i64, i64)>>;
+    }
+
+    /// Runs `work`, returning its output and the range of event numbers it appended.
+    pub async fn collect<F: std::future::Future>(work: F) -> (F::Output, Option<(i64, i64)>) {
+        APPENDED
+            .scope(Cell::new(None), async move {
+                let output = work.await;
+                (output, APPENDED.with(Cell::get))
+            })
+            .await
+    }
+
+    pub(super) fn note(first: i64, last: i64) {
+        let _ = APPENDED.try_with(|range| {
+            range.set(Some(match range.get() {
+                Some((earlier, _)) => (earlier.min(first), last),
+                None => (first, last),
+            }))
+        });
+    }
+}
+
 /// Appending to the audit trail from inside a transaction of either database.
 pub trait AuditTx {
     fn append_audit(
@@ -67,6 +97,7 @@ macro_rules! impl_audit_tx {
                 .bind(&hash)
                 .execute(&mut **self)
                 .await?;
+                receipt::note(seq, seq);
                 Ok(AuditEvent {
                     seq,
                     at,
@@ -115,6 +146,7 @@ macro_rules! impl_audit_tx {
                     });
                     sql.build().execute(&mut **self).await?;
                 }
+                receipt::note(head.seq, seq);
                 Ok(())
             }
         }

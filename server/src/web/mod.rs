@@ -2,6 +2,7 @@
 //! router, with sessions, a tracing span per request and graceful shutdown.
 
 pub mod auth;
+mod error_page;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -135,6 +136,10 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(middleware::from_fn(render_pages_with_retry))
+        .layer(middleware::from_fn_with_state(
+            security.secure_cookies,
+            send_audit_receipt,
+        ))
         .layer(middleware::from_fn(auth::login_redirect))
         .layer(middleware::from_fn_with_state(
             auth_state.clone(),
@@ -142,6 +147,10 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(auth_state, auth::csrf_guard))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error_page::panic_to_500,
+        ))
+        .layer(middleware::from_fn(error_page::designed_server_errors))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(
@@ -248,6 +257,38 @@ async fn render_pages_with_retry(
         "the page could not be rendered in time; please reload it",
     )
     .into_response()
+}
+
+/// The cookie naming the audit events the browser's last change appended
+/// (`first-last`), read and cleared by the page's toast to link the change to them.
+pub const CHANGE_COOKIE: &str = "steward_change";
+
+/// Tells the browser which audit events a server function call appended.
+///
+/// Only server-function calls from the pages are followed: the REST API is for
+/// automation, which reads the trail itself. The cookie is readable by the page's
+/// script (it is an event number, not a secret) and short-lived.
+async fn send_audit_receipt(
+    State(secure): State<bool>,
+    request: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if request.method() != axum::http::Method::POST || !request.uri().path().starts_with("/rpc/") {
+        return next.run(request).await;
+    }
+    let (mut response, appended) = crate::store::audit::receipt::collect(next.run(request)).await;
+    let answered = response.status().is_success() || response.status().is_redirection();
+    if let (Some((first, last)), true) = (appended, answered) {
+        let secure = if secure { "; Secure" } else { "" };
+        let cookie =
+            format!("{CHANGE_COOKIE}={first}-{last}; Path=/; Max-Age=300; SameSite=Strict{secure}");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// Deletes expired sessions every few minutes, for as long as the server runs.
