@@ -1,9 +1,11 @@
 //! The toast after a change: what was done, and the audit events that record it.
 //!
 //! The server tells the page which events a change appended in a short-lived cookie
-//! (`steward_change=first-last`, set on the server-function response); the toast takes
-//! it once, clears it, and links to exactly those events (as text for roles that may
-//! not read the trail). A toast stays where the change was made until dismissed: no
+//! (`steward_change=first-last`, set on the server-function response, replaced by the
+//! next change); the toast reads it and links to exactly those events (as text for
+//! roles that may not read the trail). It is read, not cleared: a page that re-renders
+//! after the change (with the changed data) renders its toast again, which must find
+//! it again. A toast stays where the change was made until dismissed: no
 //! timer takes it away before it is read.
 
 use leptos::prelude::*;
@@ -42,16 +44,12 @@ pub fn describe_events((first, last): (i64, i64)) -> String {
 #[derive(Clone, Copy)]
 pub struct Me(pub Resource<Result<Option<UserInfo>, AppError>>);
 
-/// Reads and clears the change cookie (in the browser; the server never renders a
-/// toast's link, it appears once the page runs).
-fn take_change() -> Option<(i64, i64)> {
+/// Reads the change cookie (in the browser; the server never renders a toast's link,
+/// it appears once the page runs).
+fn read_change() -> Option<(i64, i64)> {
     use leptos::wasm_bindgen::JsCast;
     let document = document().dyn_into::<web_sys::HtmlDocument>().ok()?;
-    let change = change_from_cookies(&document.cookie().ok()?)?;
-    let _ = document.set_cookie(&format!(
-        "{CHANGE_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict"
-    ));
-    Some(change)
+    change_from_cookies(&document.cookie().ok()?)
 }
 
 /// A change's confirmation: the message (and any links passed as children), a link
@@ -65,7 +63,7 @@ pub fn Toast(
     let change = RwSignal::new(None::<(i64, i64)>);
     let open = RwSignal::new(true);
     // Effects run in the browser only, after the toast is on the page.
-    Effect::new(move |_| change.set(take_change()));
+    Effect::new(move |_| change.set(read_change()));
     let reads_audit = move || {
         use_context::<Me>()
             .and_then(|me| me.0.get())

@@ -40,7 +40,7 @@ test("upload → preview → apply, and again changes nothing", async ({ page })
   await choose(page, "credential-report.csv", REPORT);
   await page.getByRole("button", { name: "Preview" }).click();
   await page.getByRole("button", { name: "Apply 2 changes" }).click();
-  await expect(page.getByRole("status")).toContainText("Imported credential-report.csv.");
+  await expect(page.locator(".toast")).toContainText("Imported credential-report.csv.");
 
   await page.getByRole("link", { name: "See the inventory" }).click();
   await page.goto("/inventory?q=e2e-import&source=aws");

@@ -100,8 +100,11 @@ test("an admin creates an identity within policy, then suspends it", async ({ pa
 
   await page.getByLabel("Expires on").fill(inDays(60));
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page).toHaveURL(/\/identities\/[0-9a-f-]{36}$/);
+  await expect(page).toHaveURL(/\/identities\/[0-9a-f-]{36}\?done=created$/);
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  // The toast confirms it and links the audit events of the creation.
+  const created = page.locator(".toast", { hasText: "Identity created." });
+  await expect(created.getByRole("link", { name: /See audit events? #\d+/ })).toBeVisible();
   await expect(page.locator("#timeline")).toContainText("Created");
 
   // The kill switch needs a reason and a confirmation.
@@ -111,6 +114,7 @@ test("an admin creates an identity within policy, then suspends it", async ({ pa
   await suspend.getByLabel(/I confirm: suspend now/).check();
   await suspend.getByRole("button", { name: "Suspend (kill switch)" }).click();
   await expect(page.locator("#identity-status")).toHaveText("suspended");
+  await expect(page.locator(".danger-zone").getByRole("status")).toContainText(/See audit events? #\d+/);
   await expect(page.locator("#timeline")).toContainText("prompt injection suspected");
   expect(errors).toEqual([]);
 });

@@ -58,11 +58,14 @@ test("README tour: orphaned agent → owner → one-click grant → posture move
   await assign.getByRole("button", { name: "Assign", exact: true }).click();
   const assigned = page.getByRole("status").filter({ hasText: "(waiting for their answer)" });
   await expect(assigned).toBeVisible();
-  const auditLink = assigned.getByRole("link", { name: /See audit event #\d+/ });
+  // The assignment, and the findings it changed: "See audit events #94–#95".
+  const auditLink = assigned.getByRole("link", { name: /See audit events? #\d+/ });
   await expect(auditLink).toBeVisible();
+  const [, first, last] = (await auditLink.textContent())!.match(/#(\d+)(?:–#(\d+))?/)!;
+  const count = last ? Number(last) - Number(first) + 1 : 1;
   await auditLink.click();
-  await expect(page).toHaveURL(/\/audit\?before=\d+&limit=1/);
-  await expect(page.locator("#audit-events tbody tr")).toHaveCount(1);
+  await expect(page).toHaveURL(new RegExp(`/audit\\?before=${Number(last ?? first) + 1}&limit=${count}$`));
+  await expect(page.locator("#audit-events tbody tr")).toHaveCount(count);
   await expect(page.locator("#audit-events")).toContainText("owner@steward.local");
 
   // The owner accepts from their inbox, then grants the agent an hour of write access
@@ -74,12 +77,20 @@ test("README tour: orphaned agent → owner → one-click grant → posture move
   const accepted = page.getByRole("status").filter({ hasText: `You accepted owner of ${AGENT}.` });
   await expect(accepted).toBeVisible();
   // Owners cannot read the trail: the toast names the event instead of linking it.
-  await expect(accepted).toContainText(/Recorded as audit event #\d+\./);
+  await expect(accepted).toContainText(/Recorded as audit events? #\d+/);
   await expect(accepted.getByRole("link", { name: /audit event/ })).toHaveCount(0);
   await accepted.getByRole("button", { name: "Dismiss this message" }).click();
   await expect(accepted).toBeHidden();
 
-  await page.getByRole("link", { name: AGENT }).first().click();
+  // The header's search finds it (press / to get there).
+  await page.keyboard.press("/");
+  await expect(page.locator("#global-q")).toBeFocused();
+  await page.keyboard.type(AGENT);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/search\?q=invoice-triage-agent/);
+  await page.getByRole("link", { name: AGENT, exact: true }).first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(AGENT);
+  await expect(page.locator("#owner")).toContainText("owner@steward.local");
   await hydrated(page);
   const jit = page.locator("#jit");
   await jit.getByLabel("Minutes").fill("30");

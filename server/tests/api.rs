@@ -475,7 +475,10 @@ async fn a_change_from_the_pages_names_its_audit_events_for_the_toast() {
         let app = TestApp::new(&store).await;
         let cookie = app.login(Role::Admin).await;
         let listing = app
-            .get("/api/v1/identities?status=active&limit=1", &reader(&app).await)
+            .get(
+                "/api/v1/identities?status=active&limit=1",
+                &reader(&app).await,
+            )
             .await
             .json();
         let id = listing["items"][0]["id"].as_str().unwrap().to_owned();
@@ -506,12 +509,18 @@ async fn a_change_from_the_pages_names_its_audit_events_for_the_toast() {
         let audit = Auth::Bearer(app.token(Role::Admin, &[Scope::AuditRead]).await);
         let listed = app
             .get(
-                &format!("/api/v1/audit?before={}&limit={}", last + 1, last - first + 1),
+                &format!(
+                    "/api/v1/audit?before={}&limit={}",
+                    last + 1,
+                    last - first + 1
+                ),
                 &audit,
             )
             .await
             .json();
-        let events = listed["events"].as_array().unwrap_or_else(|| panic!("{listed}"));
+        let events = listed["events"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{listed}"));
         assert_eq!(events.len() as i64, last - first + 1, "{listed}");
         assert_eq!(events[0]["seq"], last, "{listed}");
         assert_eq!(events.last().unwrap()["seq"], first, "{listed}");

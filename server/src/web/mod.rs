@@ -260,7 +260,9 @@ async fn render_pages_with_retry(
 }
 
 /// The cookie naming the audit events the browser's last change appended
-/// (`first-last`), read and cleared by the page's toast to link the change to them.
+/// (`first-last`), read by the page's toast to link the change to them. It lives a
+/// minute: long enough for the page to show the toast (also after navigating to the
+/// changed item), short enough not to outlive the change it names.
 pub const CHANGE_COOKIE: &str = "steward_change";
 
 /// Tells the browser which audit events a server function call appended.
@@ -281,7 +283,7 @@ async fn send_audit_receipt(
     if let (Some((first, last)), true) = (appended, answered) {
         let secure = if secure { "; Secure" } else { "" };
         let cookie =
-            format!("{CHANGE_COOKIE}={first}-{last}; Path=/; Max-Age=300; SameSite=Strict{secure}");
+            format!("{CHANGE_COOKIE}={first}-{last}; Path=/; Max-Age=60; SameSite=Strict{secure}");
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response
                 .headers_mut()
