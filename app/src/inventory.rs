@@ -69,15 +69,13 @@ pub async fn bulk_assign(
     reason: String,
     expected_count: u64,
 ) -> Result<BulkAssignResult, AppError> {
-    use steward_domain::ownership::{AssignRequest, BulkAssignRequest};
+    use steward_domain::ownership::BulkAssignRequest;
     let ports = crate::session::ports()?;
     let request = BulkAssignRequest {
         filter,
-        assignment: AssignRequest {
-            role: role.parse()?,
-            person,
-            reason,
-        },
+        role: role.parse()?,
+        person,
+        reason,
         expected_count: Some(expected_count),
     };
     Ok(ports

@@ -284,6 +284,9 @@ pub fn choose_reviewer(
 /// A reviewer's answer about one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart from the authorization decision (`policy::Decision`): both were
+// "Decision" in the OpenAPI document, where the later one replaced the other.
+#[cfg_attr(feature = "openapi", schema(as = ReviewDecision))]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     /// Still needed, rightly owned, access as it is.

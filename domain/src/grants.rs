@@ -218,7 +218,9 @@ impl PolicyDraft {
                 "name a resource, or a class of them by prefix such as payments-*",
             ));
         }
-        if resource[..resource.len() - 1].contains('*') {
+        // Everything but the last character (by characters: a byte index could fall
+        // inside one, which schemathesis found).
+        if resource.chars().rev().skip(1).any(|c| c == '*') {
             return Err(DomainError::invalid(
                 "resource",
                 "a '*' may only end the resource (a prefix)",
@@ -792,6 +794,20 @@ mod tests {
             }),
             "resource"
         );
+        // Multi-byte characters last (found by schemathesis: a byte slice panicked).
+        for resource in ["z?\u{14}\u{7e494}\u{bb843}", "ünïcødé*", "*é", "é**"] {
+            let refused = PolicyDraft {
+                resource: resource.into(),
+                ..policy()
+            }
+            .validated()
+            .is_err();
+            assert_eq!(
+                refused,
+                resource.starts_with('*') || resource.ends_with("**"),
+                "{resource}"
+            );
+        }
         assert_eq!(
             field(PolicyDraft {
                 max_minutes: 0,

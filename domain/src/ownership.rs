@@ -64,8 +64,13 @@ impl AssignRequest {
 pub struct BulkAssignRequest {
     /// The inventory filter as a query string, e.g. `orphaned=true&env=prod`.
     pub filter: String,
-    #[serde(flatten)]
-    pub assignment: AssignRequest,
+    // The assignment's fields, spelled out rather than a flattened `AssignRequest`:
+    // serde cannot refuse unknown fields around a flattened one, and the OpenAPI
+    // document would describe two closed objects that no body satisfies at once.
+    pub role: AssignmentRole,
+    /// The assignee's email.
+    pub person: String,
+    pub reason: String,
     /// How many identities the caller saw matching; if the filter now matches a
     /// different number, nothing is changed (the inventory moved since).
     pub expected_count: Option<u64>,
@@ -74,6 +79,15 @@ pub struct BulkAssignRequest {
 impl BulkAssignRequest {
     /// At most this many identities change in one bulk assignment.
     pub const MAX_IDENTITIES: u64 = 10_000;
+
+    /// The assignment made to every matching identity.
+    pub fn assignment(&self) -> AssignRequest {
+        AssignRequest {
+            role: self.role,
+            person: self.person.clone(),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// What a bulk assignment did.

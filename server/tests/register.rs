@@ -662,7 +662,9 @@ async fn bulk_assignment_applies_to_the_filter_in_one_transaction() {
         let own = &app.services.ports.ownership;
         let request = |filter: &str, expected: Option<u64>| BulkAssignRequest {
             filter: filter.into(),
-            assignment: AssignRequest { role: AssignmentRole::Owner, person: email_of(Role::Owner), reason: "quarterly clean-up".into() },
+            role: AssignmentRole::Owner,
+            person: email_of(Role::Owner),
+            reason: "quarterly clean-up".into(),
             expected_count: expected,
         };
         assert_eq!(

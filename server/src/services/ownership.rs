@@ -335,7 +335,7 @@ impl Ownership for OwnershipService {
                 "a bulk assignment needs a filter; it never applies to the whole inventory at once",
             ));
         }
-        let assignment = request.assignment.validated()?;
+        let assignment = request.assignment().validated()?;
         let person = self.assignee(&assignment.person).await?;
         let max = BulkAssignRequest::MAX_IDENTITIES;
         let matched = self
