@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e screenshots bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
+.PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -18,9 +18,9 @@ build: bootstrap
 bootstrap:
 	scripts/bootstrap.sh
 
-## make test: the whole suite (lint, unit + store + HTTP tests, browser tests).
-## Runs the store tests on PostgreSQL too when STEWARD_TEST_PG_URL is set.
-test: lint build unit e2e
+## make test: the whole suite (lint, unit + store + HTTP tests, browser tests, hostile
+## API input). Runs the store tests on PostgreSQL too when STEWARD_TEST_PG_URL is set.
+test: lint build unit e2e api-fuzz
 
 lint:
 	scripts/bootstrap.sh --test
@@ -34,6 +34,11 @@ unit:
 e2e:
 	rm -rf target/e2e && mkdir -p target/e2e
 	cd end2end && npx playwright test
+
+## make api-fuzz: schemathesis against the REST API of a release server (no 5xx, every
+## error problem+json), API_FUZZ_SECONDS (default 60) for the main pass.
+api-fuzz:
+	scripts/api-fuzz.sh
 
 ## make screenshots: the README's screenshots (docs/screenshots/), taken by the Playwright
 ## suite's screenshot test in Chromium (run `make build` first).
