@@ -363,21 +363,13 @@ fn stop(mut child: KillOnDrop) {
     }
 }
 
-/// Two `steward serve` processes on one database, both running the expiry worker every
-/// second: every grant expires, each exactly once (one state change, one audit event).
-async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
-    use chrono::Utc;
+/// `count` identities, each with an active just-in-time grant (their audit targets).
+async fn active_grants(app: &common::TestApp, count: usize) -> Vec<String> {
     use steward_domain::auth::Role;
     use steward_domain::grants::{ApprovalMode, GrantRequest, GrantState, PolicyDraft, Requesters};
     use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
     use steward_domain::inventory::IdentityKind;
-    use steward_server::store::audit::AuditFilter;
-    use steward_server::store::write::Statement;
-    use steward_server::store::Store;
 
-    const GRANTS: usize = 60;
-    let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
     let admin = app.principal(Role::Admin).await;
     let ports = &app.services.ports;
     ports
@@ -399,7 +391,7 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
         .await
         .unwrap();
     let mut grants = Vec::new();
-    for n in 0..GRANTS {
+    for n in 0..count {
         let id = ports
             .inventory
             .create_identity(
@@ -441,31 +433,38 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
         assert_eq!(grant.state, GrantState::Active);
         grants.push(format!("grant:{}", grant.id));
     }
+    grants.sort();
+    grants
+}
 
-    let keys = dir.join("keys");
-    let (first, _) = serve_replica(url, &keys);
-    let (second, _) = serve_replica(url, &keys);
-    // Both workers are running: every grant now runs out at the same moment.
+/// Every active grant runs out `seconds` from now.
+async fn expire_all_in(store: &steward_server::store::Store, seconds: i64) {
+    use steward_server::store::write::Statement;
     store
         .write(
             &[
                 Statement::new("UPDATE grants SET expires_at = $1 WHERE state = 'active'")
-                    .bind(Utc::now() + chrono::Duration::seconds(2)),
+                    .bind(chrono::Utc::now() + chrono::Duration::seconds(seconds)),
             ],
             |_| Vec::new(),
         )
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+}
+
+/// Waits until no grant is active any more (the state column, not the listing, which
+/// hides run-out grants at once).
+async fn until_none_active(store: &steward_server::store::Store) {
+    use steward_server::store::Store;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        // The state column, not the listing (which hides run-out grants at once).
         let sql = "SELECT COUNT(*) FROM grants WHERE state = 'active'";
-        let active: i64 = match &store {
+        let active: i64 = match store {
             Store::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
             Store::Postgres(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
         };
         if active == 0 {
-            break;
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -473,11 +472,11 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Another second of both workers running finds nothing more to do.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    stop(first);
-    stop(second);
+}
 
+/// The targets of every `grant.expire` event, sorted.
+async fn expiry_events(store: &steward_server::store::Store) -> Vec<String> {
+    use steward_server::store::audit::AuditFilter;
     let mut expired: Vec<String> = store
         .list_audit(&AuditFilter {
             action: Some("grant.expire".into()),
@@ -490,8 +489,34 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
         .map(|e| e.target)
         .collect();
     expired.sort();
-    grants.sort();
-    assert_eq!(expired, grants, "one expiry event per grant");
+    expired
+}
+
+/// Two `steward serve` processes on one database, both running the expiry worker every
+/// second: every grant expires, each exactly once (one state change, one audit event).
+async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
+    use steward_server::store::Store;
+
+    const GRANTS: usize = 60;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let grants = active_grants(&app, GRANTS).await;
+
+    let keys = dir.join("keys");
+    let (first, _) = serve_replica(url, &keys);
+    let (second, _) = serve_replica(url, &keys);
+    // Both workers are running: every grant now runs out at the same moment.
+    expire_all_in(&store, 2).await;
+    until_none_active(&store).await;
+    // Another second of both workers running finds nothing more to do.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop(first);
+    stop(second);
+    assert_eq!(
+        expiry_events(&store).await,
+        grants,
+        "one expiry event per grant"
+    );
     assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
     store.close().await;
 }
@@ -613,6 +638,179 @@ async fn a_stopped_server_has_logged_every_decision_it_answered() {
     decisions_survive_a_graceful_stop(&url, dir.path()).await;
     if let Some(pg) = common::FreshPostgres::create().await {
         decisions_survive_a_graceful_stop(&pg.url, dir.path()).await;
+        pg.drop_database().await;
+    }
+}
+
+/// An AWS credential report of `users` service users, one active key each.
+fn credential_report(users: usize) -> String {
+    let mut text = String::from(
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
+    );
+    for n in 0..users {
+        text.push_str(&format!(
+            "svc-{n},arn:aws:iam::123456789012:user/svc/svc-{n},2023-05-10T12:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-05-10T12:00:00+00:00,2026-11-20T03:00:00+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+        ));
+    }
+    text
+}
+
+/// `kill -9` of the server while it applies a large import (sent through the API):
+/// after a restart nothing of the import is there — no identity, no credential, no
+/// audit event — the audit trail verifies, and the same file then imports whole.
+async fn an_import_killed_midway_leaves_nothing(url: &str, dir: &Path) {
+    use std::io::{Read, Write};
+    use steward_domain::auth::{Role, Scope};
+    use steward_server::store::audit::AuditFilter;
+    use steward_server::store::Store;
+
+    // Large enough that applying it takes seconds (about 2 s here in release).
+    const USERS: usize = 40_000;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let token = app
+        .token(Role::Admin, &[Scope::InventoryRead, Scope::InventoryWrite])
+        .await;
+    let identities_before = store.count_identities().await.unwrap();
+    let report = credential_report(USERS);
+
+    let keys = dir.join("keys");
+    let (mut server, addr) = serve_replica(url, &keys);
+    let (sent, sent_rx) = std::sync::mpsc::channel();
+    let (answered, answered_rx) = std::sync::mpsc::channel();
+    let upload = {
+        let (addr, body) = (addr.clone(), report.clone());
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            write!(
+                stream,
+                "POST /api/v1/imports?format=aws-credential-report&file_name=big.csv HTTP/1.1\r\n\
+                 Host: {addr}\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            )
+            .unwrap();
+            stream.write_all(body.as_bytes()).unwrap();
+            sent.send(()).unwrap();
+            let mut response = String::new();
+            let _ = stream.read_to_string(&mut response);
+            let _ = answered.send(response);
+        })
+    };
+    sent_rx.recv().unwrap();
+    // The whole file is in: the server is parsing, comparing and writing it now.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let early = answered_rx.try_recv().ok().filter(|r| !r.is_empty());
+    assert!(
+        early.is_none(),
+        "the import finished before the kill ({early:?}): raise USERS"
+    );
+    server.0.kill().unwrap(); // SIGKILL: no graceful anything
+    server.0.wait().unwrap();
+    upload.join().unwrap();
+    let reply = answered_rx.recv().unwrap();
+    assert!(reply.is_empty(), "the killed server answered: {reply}");
+
+    // A restart finds a consistent database: nothing of the import.
+    let (restarted, addr) = serve_replica(url, &keys);
+    assert_eq!(http_get(&addr, "/readyz").0, 200);
+    stop(restarted);
+    assert_eq!(store.count_identities().await.unwrap(), identities_before);
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    // (The servers' own start-up evaluations are in the trail; the import is not.)
+    let applied = store
+        .list_audit(&AuditFilter {
+            action: Some("import.apply".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(applied.is_empty(), "{applied:?}");
+    store.close().await;
+
+    // The same file then imports whole.
+    let file = dir.join("big.csv");
+    std::fs::write(&file, &report).unwrap();
+    let again = steward()
+        .args(["import", "--format", "aws-credential-report"])
+        .arg(&file)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        out.contains(&format!("{USERS} records — {USERS} created")),
+        "{out}"
+    );
+    let store = Store::open(url, 4).await.unwrap();
+    assert_eq!(
+        store.count_identities().await.unwrap(),
+        identities_before + USERS as i64
+    );
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_mid_import_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    an_import_killed_midway_leaves_nothing(&url, dir.path()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        an_import_killed_midway_leaves_nothing(&pg.url, dir.path()).await;
+        pg.drop_database().await;
+    }
+}
+
+/// `kill -9` of the server in the middle of a grant-expiry burst: after a restart every
+/// grant has ended exactly once (one state change, one audit event), none is left
+/// active, and the audit trail verifies.
+async fn an_expiry_burst_survives_a_kill(url: &str, dir: &Path) {
+    use steward_server::store::Store;
+
+    const GRANTS: usize = 400;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let grants = active_grants(&app, GRANTS).await;
+
+    let keys = dir.join("keys");
+    let (mut server, _) = serve_replica(url, &keys);
+    expire_all_in(&store, 1).await;
+    // The worker runs every second: the kill lands around its first run on the burst.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    // A batch (up to 5,000 grants) ends in one transaction: whole, or not at all.
+    let ended_at_kill = expiry_events(&store).await.len();
+    eprintln!("expiry burst: {ended_at_kill} of {GRANTS} grants had ended at the kill");
+    assert!(
+        ended_at_kill == 0 || ended_at_kill == GRANTS,
+        "half a batch was applied: {ended_at_kill} of {GRANTS}"
+    );
+
+    let (restarted, _) = serve_replica(url, &keys);
+    until_none_active(&store).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop(restarted);
+    assert_eq!(
+        expiry_events(&store).await,
+        grants,
+        "one expiry event per grant ({ended_at_kill} had ended when the server was killed)"
+    );
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_mid_expiry_burst_ends_each_grant_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    an_expiry_burst_survives_a_kill(&url, dir.path()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        an_expiry_burst_survives_a_kill(&pg.url, dir.path()).await;
         pg.drop_database().await;
     }
 }
