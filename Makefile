@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
+.PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -66,7 +66,11 @@ bench-grants:
 bench-authz:
 	scripts/bench-authz.sh
 
-bench: bench-inventory bench-import bench-posture bench-grants bench-authz
+## make bench-bundle: the browser bundle's size (raw and gzip) into BENCHMARKS.md.
+bench-bundle:
+	scripts/bench-bundle.sh
+
+bench: bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz
 
 ## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
 fuzz:
