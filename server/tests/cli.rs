@@ -321,7 +321,13 @@ fn rotating_the_signing_key_adds_a_private_key_file_only_its_owner_reads() {
 /// Starts `steward serve` on `url` with the grant expiry worker running every second;
 /// returns once it listens, with its address.
 fn serve_replica(url: &str, keys: &Path) -> (KillOnDrop, String) {
+    serve_replica_with(url, keys, &[])
+}
+
+/// [`serve_replica`] with more environment (say, the public URL a load balancer serves).
+fn serve_replica_with(url: &str, keys: &Path, env: &[(&str, &str)]) -> (KillOnDrop, String) {
     let child = steward()
+        .envs(env.iter().copied())
         .env("DATABASE_URL", url)
         .env("STEWARD_ADDR", "127.0.0.1:0")
         .env("STEWARD_GRANT_EXPIRY_SECONDS", "1")
@@ -811,6 +817,98 @@ async fn killing_the_server_mid_expiry_burst_ends_each_grant_once() {
     an_expiry_burst_survives_a_kill(&url, dir.path()).await;
     if let Some(pg) = common::FreshPostgres::create().await {
         an_expiry_burst_survives_a_kill(&pg.url, dir.path()).await;
+        pg.drop_database().await;
+    }
+}
+
+/// One raw HTTP/1.1 exchange: the status and the response head (the body is dropped).
+fn http_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response);
+    let head = response.split_once("\r\n\r\n").unwrap().0.to_owned();
+    (head[9..12].parse().unwrap(), head)
+}
+
+/// Two replicas behind one public address with no sticky routing: a session made on
+/// one is good on the other, and signing out on either ends it on both.
+async fn sessions_work_on_either_replica(url: &str, dir: &Path) {
+    use steward_domain::auth::Role;
+    use steward_server::store::Store;
+
+    const PUBLIC: &str = "http://steward.test";
+    let store = Store::open(url, 4).await.unwrap();
+    let _users = common::TestApp::new(&store).await;
+    let keys = dir.join("keys");
+    let env = [("STEWARD_PUBLIC_URL", PUBLIC)];
+    let (a, at_a) = serve_replica_with(url, &keys, &env);
+    let (b, at_b) = serve_replica_with(url, &keys, &env);
+    let form = serde_urlencoded::to_string([
+        ("email", common::email_of(Role::Admin).as_str()),
+        ("password", common::PASSWORD),
+        ("next", "/inventory"),
+    ])
+    .unwrap();
+    let (status, head) = http_head(
+        &at_a,
+        "POST",
+        "/auth/login",
+        &[
+            ("Origin", PUBLIC),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &form,
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: steward_session="))
+        .map(|rest| format!("steward_session={}", rest.split(';').next().unwrap()))
+        .unwrap_or_else(|| panic!("no session cookie: {head}"));
+
+    let page = |addr: &str| http_head(addr, "GET", "/inventory", &[("Cookie", &cookie)], "");
+    assert_eq!(page(&at_a).0, 200);
+    assert_eq!(page(&at_b).0, 200, "the other replica knows the session");
+    let anonymous = http_head(&at_b, "GET", "/inventory", &[], "");
+    assert_eq!(anonymous.0, 303, "without it: {}", anonymous.1);
+
+    let (status, head) = http_head(
+        &at_b,
+        "POST",
+        "/auth/logout",
+        &[("Origin", PUBLIC), ("Cookie", &cookie)],
+        "",
+    );
+    assert_eq!(status, 303, "{head}");
+    let (status, head) = page(&at_a);
+    assert_eq!(status, 303, "signed out on B, still in on A: {head}");
+    assert!(head.contains("location: /login"), "{head}");
+    stop(a);
+    stop(b);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_work_on_either_of_two_replicas() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    sessions_work_on_either_replica(&url, dir.path()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        sessions_work_on_either_replica(&pg.url, dir.path()).await;
         pg.drop_database().await;
     }
 }
