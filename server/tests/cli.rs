@@ -318,6 +318,22 @@ fn rotating_the_signing_key_adds_a_private_key_file_only_its_owner_reads() {
     }
 }
 
+/// Runs `test` (a database URL and a scratch folder) on a new SQLite file, then on a new
+/// PostgreSQL database when `STEWARD_TEST_PG_URL` is set.
+async fn on_each_database<F, Fut>(test: F)
+where
+    F: Fn(String, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/steward.db", dir.path().display());
+    test(sqlite, dir.path().to_owned()).await;
+    if let Some(pg) = common::FreshPostgres::create().await {
+        test(pg.url.clone(), dir.path().to_owned()).await;
+        pg.drop_database().await;
+    }
+}
+
 /// Starts `steward serve` on `url` with the grant expiry worker running every second;
 /// returns once it listens, with its address.
 fn serve_replica(url: &str, keys: &Path) -> (KillOnDrop, String) {
@@ -529,13 +545,8 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_expire_each_grant_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/steward.db", dir.path().display());
-    two_replicas_expire_grants_once(&url, dir.path()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        two_replicas_expire_grants_once(&pg.url, dir.path()).await;
-        pg.drop_database().await;
-    }
+    on_each_database(|url, dir| async move { two_replicas_expire_grants_once(&url, &dir).await })
+        .await;
 }
 
 /// A real server answers a burst of decisions and is stopped with SIGTERM at once: every
@@ -639,13 +650,8 @@ async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_server_has_logged_every_decision_it_answered() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/steward.db", dir.path().display());
-    decisions_survive_a_graceful_stop(&url, dir.path()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        decisions_survive_a_graceful_stop(&pg.url, dir.path()).await;
-        pg.drop_database().await;
-    }
+    on_each_database(|url, dir| async move { decisions_survive_a_graceful_stop(&url, &dir).await })
+        .await;
 }
 
 /// An AWS credential report of `users` service users, one active key each.
@@ -762,13 +768,10 @@ async fn an_import_killed_midway_leaves_nothing(url: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_mid_import_applies_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/steward.db", dir.path().display());
-    an_import_killed_midway_leaves_nothing(&url, dir.path()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        an_import_killed_midway_leaves_nothing(&pg.url, dir.path()).await;
-        pg.drop_database().await;
-    }
+    on_each_database(
+        |url, dir| async move { an_import_killed_midway_leaves_nothing(&url, &dir).await },
+    )
+    .await;
 }
 
 /// `kill -9` of the server in the middle of a grant-expiry burst: after a restart every
@@ -812,13 +815,8 @@ async fn an_expiry_burst_survives_a_kill(url: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_mid_expiry_burst_ends_each_grant_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/steward.db", dir.path().display());
-    an_expiry_burst_survives_a_kill(&url, dir.path()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        an_expiry_burst_survives_a_kill(&pg.url, dir.path()).await;
-        pg.drop_database().await;
-    }
+    on_each_database(|url, dir| async move { an_expiry_burst_survives_a_kill(&url, &dir).await })
+        .await;
 }
 
 /// One raw HTTP/1.1 exchange: the status and the response head (the body is dropped).
@@ -904,11 +902,6 @@ async fn sessions_work_on_either_replica(url: &str, dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_work_on_either_of_two_replicas() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/steward.db", dir.path().display());
-    sessions_work_on_either_replica(&url, dir.path()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        sessions_work_on_either_replica(&pg.url, dir.path()).await;
-        pg.drop_database().await;
-    }
+    on_each_database(|url, dir| async move { sessions_work_on_either_replica(&url, &dir).await })
+        .await;
 }
