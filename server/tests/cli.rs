@@ -905,3 +905,96 @@ async fn sessions_work_on_either_of_two_replicas() {
     on_each_database(|url, dir| async move { sessions_work_on_either_replica(&url, &dir).await })
         .await;
 }
+
+/// Two replicas answer `/authorize` for one agent whose sessions allow 5 calls, with
+/// requests spread over both and sent at once: exactly 5 calls of each session are
+/// allowed, however the requests fall on the replicas.
+async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
+    use steward_domain::auth::Role;
+    use steward_domain::inventory::IdentityKind;
+    use steward_domain::policy::AgentLimits;
+    use steward_server::store::Store;
+
+    const LIMIT: u32 = 5;
+    const SESSIONS: usize = 4;
+    const CALLS: usize = 24; // per session, 12 on each replica
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let admin = app.principal(Role::Admin).await;
+    let agent =
+        common::owned_identity(&app, &common::draft("limited-bot", IdentityKind::Agent)).await;
+    app.services
+        .ports
+        .authz
+        .set_limits(
+            Some(&admin),
+            agent,
+            &AgentLimits {
+                tools: vec!["jira.search".into()],
+                max_calls: Some(LIMIT),
+                ..AgentLimits::default()
+            },
+        )
+        .await
+        .unwrap();
+    let token = common::agent_token(&app, agent).await;
+
+    let keys = dir.join("keys");
+    let (a, at_a) = serve_replica(url, &keys);
+    let (b, at_b) = serve_replica(url, &keys);
+    let client = reqwest::Client::new();
+    let mut asks = Vec::new();
+    for n in 0..SESSIONS * CALLS {
+        let addr = if n % 2 == 0 {
+            at_a.clone()
+        } else {
+            at_b.clone()
+        };
+        let (client, token) = (client.clone(), token.clone());
+        let session = format!("session-{}", n % SESSIONS);
+        asks.push(tokio::spawn(async move {
+            let reply = client
+                .post(format!("http://{addr}/api/v1/authorize"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(
+                    serde_json::json!({
+                    "principal": agent,
+                    "action": "call_tool",
+                    "resource": { "type": "Tool", "id": "jira.search" },
+                    "context": { "environment": "prod", "session_id": session },
+                    })
+                    .to_string(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+            (session, reply["decision"] == "allow")
+        }));
+    }
+    let mut allowed = std::collections::BTreeMap::<String, u32>::new();
+    for ask in asks {
+        let (session, allow) = ask.await.unwrap();
+        *allowed.entry(session).or_default() += u32::from(allow);
+    }
+    stop(a);
+    stop(b);
+    assert_eq!(allowed.len(), SESSIONS);
+    assert!(
+        allowed.values().all(|n| *n == LIMIT),
+        "allowed calls per session: {allowed:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_session_limits_hold_across_two_replicas() {
+    on_each_database(
+        |url, dir| async move { session_limits_hold_across_replicas(&url, &dir).await },
+    )
+    .await;
+}
