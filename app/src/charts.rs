@@ -37,12 +37,7 @@ const INK: RGBColor = RGBColor(33, 37, 41);
 const ACCENT: RGBColor = RGBColor(37, 99, 235);
 const GRID: RGBColor = RGBColor(222, 226, 230);
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::format::escape_html as escape;
 
 /// Turns plotters' SVG into an accessible, linked chart.
 fn finish(svg: String, id: &str, title: &str, description: &str, hotspots: &[Hotspot]) -> String {

@@ -6,6 +6,14 @@ use steward_domain::inventory::{
 };
 
 /// `2026-11-29`, or an em dash for "none".
+/// Text made safe inside HTML or SVG (element text and quoted attributes).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub fn date(value: Option<DateTime<Utc>>) -> String {
     value.map_or_else(|| "—".to_owned(), |at| at.format("%Y-%m-%d").to_string())
 }

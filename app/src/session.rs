@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use steward_domain::auth::{Role, UserInfo};
+use steward_domain::auth::{Action, Role, UserInfo};
 
 use crate::error::AppError;
 
@@ -81,7 +81,7 @@ pub fn SiteHeader() -> impl IntoView {
             <Suspense fallback=move || nav(false, false)>
                 {move || Suspend::new(async move {
                     let user = me.await.ok().flatten();
-                    let audit = matches!(&user, Some(u) if matches!(u.role, Role::Admin | Role::Auditor));
+                    let audit = matches!(&user, Some(u) if Action::ReadAudit.roles().contains(&u.role));
                     let admin = matches!(&user, Some(u) if u.role == Role::Admin);
                     let account = match user {
                         Some(user) => view! {

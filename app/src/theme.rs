@@ -53,9 +53,13 @@ mod imp {
 
     /// The theme the request's cookie chose (rendering on the server).
     pub fn chosen() -> Option<Theme> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts
-            .headers
+        from_headers(&use_context::<http::request::Parts>()?.headers)
+    }
+
+    /// The theme chosen in a request's `Cookie` headers, if any (also read by the
+    /// server's own error page, which is rendered outside the app).
+    pub fn from_headers(headers: &http::HeaderMap) -> Option<Theme> {
+        headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -74,6 +78,8 @@ mod imp {
 }
 
 pub use imp::chosen;
+#[cfg(feature = "ssr")]
+pub use imp::from_headers;
 
 #[cfg(test)]
 mod tests {

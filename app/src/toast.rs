@@ -9,11 +9,11 @@
 //! timer takes it away before it is read.
 
 use leptos::prelude::*;
-use steward_domain::auth::{Role, UserInfo};
+use steward_domain::auth::{Action, UserInfo};
 
 use crate::error::AppError;
 
-/// The name of the cookie (the server's `web::CHANGE_COOKIE`).
+/// The name of the cookie (set by the server's `web::send_audit_receipt`).
 pub const CHANGE_COOKIE: &str = "steward_change";
 
 /// The range of audit events named by a `Cookie` string, if it has a valid one.
@@ -26,9 +26,15 @@ pub fn change_from_cookies(cookies: &str) -> Option<(i64, i64)> {
 
 /// The audit page showing exactly the events `first..=last` (newest first).
 pub fn audit_events_href((first, last): (i64, i64)) -> String {
+    use steward_domain::audit::AuditQuery;
     // The audit page shows at most 1,000 events at once; a larger change starts there.
-    let count = (last - first + 1).min(i64::from(steward_domain::audit::AuditQuery::MAX_LIMIT));
-    format!("/audit?before={}&limit={count}", last + 1)
+    let count = (last - first + 1).min(i64::from(AuditQuery::MAX_LIMIT));
+    let query = AuditQuery {
+        before: Some(last + 1),
+        limit: count as u32,
+        ..AuditQuery::new()
+    };
+    crate::audit::audit_href("/audit", &query)
 }
 
 /// How the events are named: "audit event #7" or "audit events #7–#9".
@@ -69,7 +75,7 @@ pub fn Toast(
             .and_then(|me| me.0.get())
             .and_then(Result::ok)
             .flatten()
-            .is_some_and(|user| matches!(user.role, Role::Admin | Role::Auditor))
+            .is_some_and(|user| Action::ReadAudit.roles().contains(&user.role))
     };
     let audit = move || {
         change.get().map(|events| {
@@ -114,11 +120,11 @@ mod tests {
 
     #[test]
     fn the_link_shows_exactly_the_changes_events() {
-        assert_eq!(audit_events_href((7, 7)), "/audit?before=8&limit=1");
-        assert_eq!(audit_events_href((7, 9)), "/audit?before=10&limit=3");
+        assert_eq!(audit_events_href((7, 7)), "/audit?limit=1&before=8");
+        assert_eq!(audit_events_href((7, 9)), "/audit?limit=3&before=10");
         assert_eq!(
             audit_events_href((1, 5000)),
-            "/audit?before=5001&limit=1000"
+            "/audit?limit=1000&before=5001"
         );
         assert_eq!(describe_events((7, 7)), "audit event #7");
         assert_eq!(describe_events((7, 9)), "audit events #7–#9");

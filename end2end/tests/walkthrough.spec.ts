@@ -64,7 +64,7 @@ test("README tour: orphaned agent → owner → one-click grant → posture move
   const [, first, last] = (await auditLink.textContent())!.match(/#(\d+)(?:–#(\d+))?/)!;
   const count = last ? Number(last) - Number(first) + 1 : 1;
   await auditLink.click();
-  await expect(page).toHaveURL(new RegExp(`/audit\\?before=${Number(last ?? first) + 1}&limit=${count}$`));
+  await expect(page).toHaveURL(new RegExp(`/audit\\?limit=${count}&before=${Number(last ?? first) + 1}$`));
   await expect(page.locator("#audit-events tbody tr")).toHaveCount(count);
   await expect(page.locator("#audit-events")).toContainText("owner@steward.local");
 

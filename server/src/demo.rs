@@ -560,16 +560,19 @@ pub const TOUR_POLICY: &str = "Billing write access, one hour";
 /// so one-click just-in-time access works out of the box, and one orphaned AI agent
 /// with a just-in-time entitlement it covers (the README's tour). Made through the
 /// services as the demo security-team account, so the audit trail and the findings
-/// show them like any other change. Skipped when that account cannot sign in with
-/// `password` (it existed before, with another password).
+/// show them like any other change. Skipped, with a warning, when that account cannot
+/// sign in with `password` (it existed before, with another password).
 pub async fn seed_tour(
     services: &crate::services::Services,
     password: &str,
-) -> Result<bool, DemoError> {
+) -> Result<(), DemoError> {
     use steward_domain::grants::{ApprovalMode, PolicyDraft, Requesters};
     use steward_domain::identity::{Autonomy, GrantType, IdentityDraft, NewEntitlement, Privilege};
     let Ok(admin) = services.auth.login_local(DEMO_USERS[0].0, password).await else {
-        return Ok(false);
+        tracing::warn!(
+            "the demo admin account has another password: no tour agent or grant policy added"
+        );
+        return Ok(());
     };
     let admin = Some(&admin);
     services
@@ -632,7 +635,7 @@ pub async fn seed_tour(
         )
         .await
         .map_err(DemoError::Tour)?;
-    Ok(true)
+    Ok(())
 }
 
 /// The sign-in accounts `steward demo` creates: one per role.

@@ -11,20 +11,6 @@ use steward_app::theme::Theme;
 
 use super::REQUEST_ID;
 
-/// Escapes text for HTML (the reference comes from a request header).
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 /// The page for `status`, in `theme` (none: the system's), naming `reference`.
 pub fn render(status: StatusCode, reference: &str, theme: Option<Theme>) -> String {
     let (title, what) = if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -43,7 +29,8 @@ pub fn render(status: StatusCode, reference: &str, theme: Option<Theme>) -> Stri
         .map(|t| format!(r#" data-theme="{}""#, t.as_str()))
         .unwrap_or_default();
     let code = status.as_u16();
-    let reference = escape(reference);
+    // The reference comes from a request header.
+    let reference = steward_app::format::escape_html(reference);
     format!(
         r##"<!DOCTYPE html>
 <html lang="en"{theme}>
@@ -77,14 +64,13 @@ pub fn render(status: StatusCode, reference: &str, theme: Option<Theme>) -> Stri
     )
 }
 
-/// Whether the request is a browser asking for a page (it accepts HTML).
+/// Whether the request accepts HTML (a browser, not an API client).
 fn wants_html(request: &Request<axum::body::Body>) -> bool {
-    request.method() == axum::http::Method::GET
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// Turns a server failure answered to a page request into the designed page (the
@@ -100,12 +86,7 @@ pub async fn designed_server_errors(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none")
         .to_owned();
-    let theme = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(Theme::from_cookie_header);
+    let theme = steward_app::theme::from_headers(request.headers());
     let response = next.run(request).await;
     let status = response.status();
     let is_html = response

@@ -259,13 +259,10 @@ async fn render_pages_with_retry(
     .into_response()
 }
 
-/// The cookie naming the audit events the browser's last change appended
-/// (`first-last`), read by the page's toast to link the change to them. It lives a
-/// minute: long enough for the page to show the toast (also after navigating to the
-/// changed item), short enough not to outlive the change it names.
-pub const CHANGE_COOKIE: &str = "steward_change";
-
-/// Tells the browser which audit events a server function call appended.
+/// Tells the browser which audit events a server function call appended, in the
+/// cookie the page's toast reads (`first-last`). It lives a minute: long enough for the
+/// page to show the toast (also after navigating to the changed item), short enough
+/// not to outlive the change it names.
 ///
 /// Only server-function calls from the pages are followed: the REST API is for
 /// automation, which reads the trail itself. The cookie is readable by the page's
@@ -282,8 +279,10 @@ async fn send_audit_receipt(
     let answered = response.status().is_success() || response.status().is_redirection();
     if let (Some((first, last)), true) = (appended, answered) {
         let secure = if secure { "; Secure" } else { "" };
-        let cookie =
-            format!("{CHANGE_COOKIE}={first}-{last}; Path=/; Max-Age=60; SameSite=Strict{secure}");
+        let cookie = format!(
+            "{}={first}-{last}; Path=/; Max-Age=60; SameSite=Strict{secure}",
+            steward_app::toast::CHANGE_COOKIE
+        );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response
                 .headers_mut()
