@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+#[cfg(feature = "cedar")]
+pub mod cedar;
 pub mod delegation;
 pub mod error;
 pub mod federation;

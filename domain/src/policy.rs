@@ -2,8 +2,9 @@
 //! limits people set in the UI and the Cedar policies they compile to, and the shapes of
 //! a decision request and its answer.
 //!
-//! The policy engine itself (`cedar-policy`) runs on the server; this module is plain
-//! data and text so the browser build can show and check the same things.
+//! The policy engine itself (`cedar-policy`) is [`crate::cedar`], behind the feature
+//! `cedar` (the server and the fuzz targets turn it on); this module is plain data and
+//! text so the browser build can show and check the same things.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -443,6 +444,141 @@ pub struct AuthorizeRequest {
     pub context: RequestContext,
 }
 
+/// Longest session id a caller may give (bytes).
+pub const MAX_SESSION_ID: usize = 200;
+
+/// What a decision request is on, checked against its action: a tool, a dataset (ids
+/// as [`parse_resource_id`] accepts them) or another identity of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestTarget {
+    Tool(String),
+    Dataset(String),
+    Identity(Uuid),
+}
+
+impl RequestTarget {
+    /// The identity the request is on, if it is on one (its entity type is its kind's,
+    /// which only the inventory knows).
+    pub fn identity(&self) -> Option<Uuid> {
+        match self {
+            RequestTarget::Identity(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The target as a Cedar entity. `identity_kind` is the kind of the identity it
+    /// names, looked up in the inventory (none: no such identity); tools and datasets
+    /// ignore it.
+    pub fn entity(&self, identity_kind: Option<IdentityKind>) -> Result<EntityRef, DomainError> {
+        Ok(match self {
+            RequestTarget::Tool(id) => EntityRef::new("Tool", id),
+            RequestTarget::Dataset(id) => EntityRef::new("Dataset", id),
+            RequestTarget::Identity(id) => {
+                let kind = identity_kind
+                    .ok_or_else(|| DomainError::not_found(format!("identity {id}")))?;
+                EntityRef::new(entity_type(kind), &id.to_string())
+            }
+        })
+    }
+}
+
+/// A Cedar entity as Steward names it, by its parts: its type (one of the schema's) and
+/// its id, any text. The policy engine builds the entity from the parts, so no id can
+/// change the entity it names; [`EntityRef::text`] is the Cedar text, for people.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EntityRef {
+    pub entity_type: &'static str,
+    pub id: String,
+}
+
+impl EntityRef {
+    pub fn new(entity_type: &'static str, id: &str) -> EntityRef {
+        EntityRef {
+            entity_type,
+            id: id.to_owned(),
+        }
+    }
+
+    /// `Type::"id"`, as in policies (see [`entity_ref`]).
+    pub fn text(&self) -> String {
+        entity_ref(self.entity_type, &self.id)
+    }
+}
+
+impl std::fmt::Display for EntityRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl AuthorizeRequest {
+    /// The action asked for.
+    pub fn parsed_action(&self) -> Result<AuthzAction, DomainError> {
+        self.action.parse().map_err(|_| {
+            DomainError::invalid(
+                "action",
+                format!(
+                    "'{}' is not one of call_tool, read_data, write_data, delegate, spawn_subagent",
+                    self.action
+                ),
+            )
+        })
+    }
+
+    /// What the request is on: its resource, whose type must be the one `action` is on.
+    pub fn target(&self, action: AuthzAction) -> Result<RequestTarget, DomainError> {
+        let expected = action.resource_type();
+        let given = &self.resource.resource_type;
+        if given != expected.as_str() {
+            return Err(DomainError::invalid(
+                "resource.type",
+                format!("{action} is on a {expected}, not a {given}"),
+            ));
+        }
+        let id = parse_resource_id("resource.id", &self.resource.id)?;
+        Ok(match expected {
+            ResourceType::Tool => RequestTarget::Tool(id),
+            ResourceType::Dataset => RequestTarget::Dataset(id),
+            ResourceType::Identity => RequestTarget::Identity(id.parse().map_err(|_| {
+                DomainError::invalid("resource.id", format!("'{id}' is not an identity id"))
+            })?),
+        })
+    }
+
+    /// The identities the request goes through: its delegation chain, then the
+    /// principal. None may appear twice.
+    pub fn chain(&self) -> Result<Vec<Uuid>, DomainError> {
+        let mut chain: Vec<Uuid> = self.context.delegation_chain.clone();
+        chain.push(self.principal);
+        let mut seen = std::collections::HashSet::new();
+        if !chain.iter().all(|id| seen.insert(*id)) {
+            return Err(DomainError::invalid(
+                "context.delegation_chain",
+                "an identity appears twice in the chain",
+            ));
+        }
+        Ok(chain)
+    }
+
+    /// The session its calls count in: the given id trimmed, none when blank; at most
+    /// [`MAX_SESSION_ID`] bytes.
+    pub fn session_id(&self) -> Result<Option<String>, DomainError> {
+        let session = self
+            .context
+            .session_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        match session {
+            Some(s) if s.len() > MAX_SESSION_ID => Err(DomainError::invalid(
+                "context.session_id",
+                format!("at most {MAX_SESSION_ID} characters"),
+            )),
+            s => Ok(s.map(str::to_owned)),
+        }
+    }
+}
+
 string_enum! {
     pub enum Decision: "decision" {
         Allow = "allow",
@@ -741,5 +877,79 @@ mod tests {
         assert!(edge
             .text
             .contains(r#"action == Action::"spawn_subagent", resource == Agent::"#));
+    }
+
+    fn request(action: &str, resource_type: &str, id: &str) -> AuthorizeRequest {
+        AuthorizeRequest {
+            principal: Uuid::from_u128(1),
+            action: action.into(),
+            resource: ResourceRef {
+                resource_type: resource_type.into(),
+                id: id.into(),
+            },
+            context: RequestContext::default(),
+        }
+    }
+
+    #[test]
+    fn a_request_names_its_action_and_target() {
+        let tool = request("call_tool", "Tool", " jira.search ");
+        let action = tool.parsed_action().unwrap();
+        assert_eq!(action, AuthzAction::CallTool);
+        let target = tool.target(action).unwrap();
+        assert_eq!(target, RequestTarget::Tool("jira.search".into()));
+        assert_eq!(
+            target.entity(None).unwrap().text(),
+            r#"Tool::"jira.search""#
+        );
+        let unknown = request("fly", "Tool", "x").parsed_action();
+        assert!(
+            matches!(unknown, Err(DomainError::InvalidInput { field, .. }) if field == "action")
+        );
+        let wrong = request("read_data", "Tool", "x");
+        let Err(DomainError::InvalidInput { field, message }) =
+            wrong.target(wrong.parsed_action().unwrap())
+        else {
+            panic!("a tool is not a dataset")
+        };
+        assert_eq!(field, "resource.type");
+        assert_eq!(message, "read_data is on a Dataset, not a Tool");
+        assert!(request("read_data", "Dataset", "a\"b")
+            .target(AuthzAction::ReadData)
+            .is_err());
+        let other = Uuid::from_u128(9);
+        let delegate = request("delegate", "Identity", &other.to_string());
+        let target = delegate.target(AuthzAction::Delegate).unwrap();
+        assert_eq!(target.identity(), Some(other));
+        assert_eq!(
+            target.entity(Some(IdentityKind::ServiceAccount)).unwrap(),
+            EntityRef::new("ServiceAccount", &other.to_string())
+        );
+        assert!(matches!(
+            target.entity(None),
+            Err(DomainError::NotFound { .. })
+        ));
+        assert!(request("delegate", "Identity", "bob")
+            .target(AuthzAction::Delegate)
+            .is_err());
+    }
+
+    #[test]
+    fn a_request_chain_and_session_are_checked() {
+        let mut r = request("call_tool", "Tool", "x");
+        r.context.delegation_chain = vec![Uuid::from_u128(2)];
+        assert_eq!(
+            r.chain().unwrap(),
+            vec![Uuid::from_u128(2), Uuid::from_u128(1)]
+        );
+        r.context.delegation_chain = vec![Uuid::from_u128(1)];
+        assert!(r.chain().is_err(), "the principal twice");
+        assert_eq!(r.session_id().unwrap(), None);
+        r.context.session_id = Some("  ".into());
+        assert_eq!(r.session_id().unwrap(), None);
+        r.context.session_id = Some(" s1 ".into());
+        assert_eq!(r.session_id().unwrap().as_deref(), Some("s1"));
+        r.context.session_id = Some("x".repeat(MAX_SESSION_ID + 1));
+        assert!(r.session_id().is_err());
     }
 }

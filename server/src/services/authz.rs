@@ -12,7 +12,7 @@
 //! the session's limit) and hands them out locally, so numbers are never reused and a
 //! limit of N admits at most N calls.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -21,20 +21,20 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Credential, Principal};
+use steward_domain::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
 use steward_domain::federation::{EnforcementMode, ModeChange};
 use steward_domain::identity::{GrantType, Privilege, Sensitivity};
 use steward_domain::policy::{
-    compile_delegation, compile_entitlement, compile_limits, data_actions, entity_ref, entity_type,
-    parse_resource_id, sensitivity_level, AgentCaller, AgentLimits, AuthorizeRequest,
-    AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy, Decision,
-    DecisionRecord, Drift, DriftKind, MonitorReport, ResourceType, BUILT_IN_POLICIES,
+    compile_delegation, compile_entitlement, compile_limits, data_actions, parse_resource_id,
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzAction, AuthzPolicy,
+    AuthzPolicyDraft, CompiledPolicy, Decision, DecisionRecord, Drift, DriftKind, EntityRef,
+    MonitorReport, BUILT_IN_POLICIES,
 };
 use steward_domain::ports::Authz;
 use steward_domain::DomainError;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::cedar::{CedarError, Engine, EvalContext, Evaluation, PrincipalFacts};
 use super::federation::FederationService;
 use super::feed::{ChangeFeed, Mark};
 use super::grants::GrantService;
@@ -336,35 +336,18 @@ impl AuthzService {
         Ok(agent)
     }
 
-    /// The Cedar reference of a request's resource, checked against its action.
+    /// The Cedar entity of a request's resource, checked against its action.
     async fn resource(
         &self,
         action: AuthzAction,
         request: &AuthorizeRequest,
-    ) -> Result<String, DomainError> {
-        let expected = action.resource_type();
-        let given = &request.resource.resource_type;
-        let wanted = match expected {
-            ResourceType::Identity => "Identity",
-            other => other.as_str(),
+    ) -> Result<EntityRef, DomainError> {
+        let target = request.target(action)?;
+        let kind = match target.identity() {
+            Some(id) => Some(self.state(id).await?.facts.kind),
+            None => None,
         };
-        if given != wanted {
-            return Err(DomainError::invalid(
-                "resource.type",
-                format!("{action} is on a {wanted}, not a {given}"),
-            ));
-        }
-        let id = parse_resource_id("resource.id", &request.resource.id)?;
-        Ok(match expected {
-            ResourceType::Identity => {
-                let target: Uuid = id.parse().map_err(|_| {
-                    DomainError::invalid("resource.id", format!("'{id}' is not an identity id"))
-                })?;
-                let state = self.state(target).await?;
-                entity_ref(entity_type(state.facts.kind), &target.to_string())
-            }
-            other => entity_ref(other.as_str(), &id),
-        })
+        target.entity(kind)
     }
 
     /// Decides a request along its whole delegation chain: each link must be a
@@ -376,25 +359,9 @@ impl AuthzService {
         session: (i64, i64),
         now: DateTime<Utc>,
     ) -> Result<Decided, DomainError> {
-        let action: AuthzAction = request.action.parse().map_err(|_| {
-            DomainError::invalid(
-                "action",
-                format!(
-                    "'{}' is not one of call_tool, read_data, write_data, delegate, spawn_subagent",
-                    request.action
-                ),
-            )
-        })?;
+        let action = request.parsed_action()?;
         let resource = self.resource(action, request).await?;
-        let mut chain: Vec<Uuid> = request.context.delegation_chain.clone();
-        chain.push(request.principal);
-        let mut seen = HashSet::new();
-        if !chain.iter().all(|id| seen.insert(*id)) {
-            return Err(DomainError::invalid(
-                "context.delegation_chain",
-                "an identity appears twice in the chain",
-            ));
-        }
+        let chain = request.chain()?;
         let mut states = Vec::with_capacity(chain.len());
         for id in &chain {
             states.push(self.state(*id).await?);
@@ -440,22 +407,7 @@ impl AuthzService {
                 }),
             _ => None,
         };
-        let chain_text: Vec<String> = chain.iter().map(Uuid::to_string).collect();
-        let base = EvalContext {
-            task: request.context.task.clone(),
-            environment: request.context.environment.clone(),
-            data_sensitivity: request
-                .context
-                .data_sensitivity
-                .map_or(0, sensitivity_level),
-            session_id: request.context.session_id.clone().unwrap_or_default(),
-            session_age_seconds: session.0,
-            session_calls: session.1,
-            delegation_depth: chain.len() as i64,
-            delegation_chain: chain_text,
-            now: now.timestamp(),
-            ..EvalContext::default()
-        };
+        let base = EvalContext::of_request(request, session, now);
         // The principal last: its own decision is the one reported when all allow.
         let mut decided = None;
         for state in &states {
@@ -516,7 +468,7 @@ impl AuthzService {
         state: &AgentState,
         action: AuthzAction,
         resource_id: &str,
-        resource: &str,
+        resource: &EntityRef,
         base: &EvalContext,
         now: DateTime<Utc>,
     ) -> Result<Evaluation, DomainError> {
@@ -909,24 +861,14 @@ impl Authz for AuthzService {
                 (matched.credential(), false)
             }
         };
+        // A session id too long is refused once the principal is known to exist.
+        let session_id = request.session_id();
         let mut request = request.clone();
-        request.context.session_id = request
-            .context
-            .session_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+        request.context.session_id = session_id.as_ref().ok().cloned().flatten();
         let now = Utc::now();
         let principal_state = self.state(request.principal).await?;
-        let session = match request.context.session_id.as_deref() {
+        let session = match session_id?.as_deref() {
             Some(session) => {
-                if session.len() > 200 {
-                    return Err(DomainError::invalid(
-                        "context.session_id",
-                        "at most 200 characters",
-                    ));
-                }
                 let (started, call) = self
                     .session_call(request.principal, session, principal_state.max_calls, now)
                     .await?;
@@ -1073,5 +1015,20 @@ impl Authz for AuthzService {
             would_deny,
             recent,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_example_a_new_policy_starts_from_is_valid() {
+        let engine = Engine::new().unwrap();
+        engine
+            .check("custom-example", steward_app::authz::POLICY_EXAMPLE)
+            .unwrap();
     }
 }
