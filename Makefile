@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 
-.PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz fuzz clean
+.PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz soak fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
 run: build
@@ -70,9 +70,14 @@ bench-authz:
 bench-bundle:
 	scripts/bench-bundle.sh
 
+## make soak: 10 minutes of mixed page, REST and /authorize load on loopback; fails when
+## memory grows or p99 leaves 2x a short run (STEWARD_SOAK_SECONDS, STEWARD_SOAK_PG=1).
+soak:
+	scripts/soak.sh
+
 bench: bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz
 
-## make fuzz: every import parser under cargo-fuzz, FUZZ_SECONDS (default 30) each.
+## make fuzz: the import parsers and the authorize request under cargo-fuzz, FUZZ_SECONDS (default 30) each.
 fuzz:
 	scripts/fuzz.sh
 

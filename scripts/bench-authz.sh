@@ -16,16 +16,7 @@ pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_name="steward_bench_authz_${identities}"
 pg_url="${pg_admin%/*}/${pg_name}"
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "bench: installing wrk from Debian's packages" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null \
-      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
-  else
-    echo "bench: wrk is missing; install it with 'sudo apt-get install wrk'" >&2
-    exit 1
-  fi
-fi
+bench_need_wrk
 
 cargo build --release -p steward-server --bin steward --no-default-features
 mkdir -p target/bench
@@ -45,8 +36,7 @@ echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   echo "bench: authorization on PostgreSQL, ${identities} identities" >&2
-  psql "${pg_admin}" -qtc "SELECT 1 FROM pg_database WHERE datname = '${pg_name}'" | grep -q 1 \
-    || psql "${pg_admin}" -qc "CREATE DATABASE ${pg_name}"
+  bench_pg_database "${pg_admin}" "${pg_name}"
   ./target/release/steward bench --database-url "${pg_url}" \
     --identities "${identities}" --label "PostgreSQL" --scenarios authz >>"${report}"
 fi

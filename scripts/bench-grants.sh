@@ -34,8 +34,7 @@ echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   echo "bench: grants on PostgreSQL, ${identities} identities" >&2
-  psql "${pg_admin}" -qtc "SELECT 1 FROM pg_database WHERE datname = '${pg_name}'" | grep -q 1 \
-    || psql "${pg_admin}" -qc "CREATE DATABASE ${pg_name}"
+  bench_pg_database "${pg_admin}" "${pg_name}"
   ./target/release/steward bench --database-url "${pg_url}" \
     --identities "${identities}" --label "PostgreSQL" --scenarios grants >>"${report}"
 fi

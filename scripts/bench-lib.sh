@@ -23,3 +23,23 @@ else:
 open("BENCHMARKS.md", "w").write(text)
 PY
 }
+
+# bench_need_wrk: installs wrk from Debian's packages when it is missing (as root), or
+# stops with how to install it.
+bench_need_wrk() {
+  command -v wrk >/dev/null && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "bench: installing wrk from Debian's packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null \
+      || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
+  else
+    echo "bench: wrk is missing; install it with 'sudo apt-get install wrk'" >&2
+    exit 1
+  fi
+}
+
+# bench_pg_database ADMIN_URL NAME: creates the PostgreSQL database NAME unless it exists.
+bench_pg_database() {
+  psql "$1" -qtc "SELECT 1 FROM pg_database WHERE datname = '$2'" | grep -q 1 \
+    || psql "$1" -qc "CREATE DATABASE $2"
+}

@@ -66,7 +66,8 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn rss_mib() -> f64 {
+/// The resident memory of this process, in MiB (0 where `/proc` is missing).
+pub(crate) fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -79,7 +80,8 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn request(agent: Uuid, environment: &str, n: usize) -> AuthorizeRequest {
+/// The `n`th benchmark request of an agent.
+pub(crate) fn request(agent: Uuid, environment: &str, n: usize) -> AuthorizeRequest {
     // Two in three ask for a tool on the allowlist; the rest are denied by default.
     let tool = if n % 3 == 2 {
         "shell.exec"
@@ -103,7 +105,7 @@ fn request(agent: Uuid, environment: &str, n: usize) -> AuthorizeRequest {
 }
 
 /// The benchmark's agents, with limits set (written directly: set-up, not measured).
-async fn agents(store: &Store, count: usize) -> anyhow::Result<Vec<(Uuid, String)>> {
+pub(crate) async fn agents(store: &Store, count: usize) -> anyhow::Result<Vec<(Uuid, String)>> {
     let agents = store.bench_agents(count as i64).await?;
     let now = Utc::now();
     for chunk in agents.chunks(500) {
@@ -124,6 +126,68 @@ async fn agents(store: &Store, count: usize) -> anyhow::Result<Vec<(Uuid, String
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(agents)
+}
+
+/// Three `POST /api/v1/authorize` requests of each agent as `wrk.format(…)` Lua
+/// expressions, each agent with a token of its own (made now).
+pub(crate) async fn authorize_requests(
+    services: &Services,
+    admin: &steward_domain::auth::Principal,
+    agents: &[(Uuid, String)],
+) -> anyhow::Result<Vec<String>> {
+    let mut calls = Vec::with_capacity(agents.len() * 3);
+    for (n, (id, environment)) in agents.iter().enumerate() {
+        let token = services
+            .tokens
+            .create(
+                Some(admin),
+                &NewTokenRequest {
+                    name: format!("bench-authz-{}", Uuid::now_v7()),
+                    scopes: vec![Scope::AuthzDecide],
+                    expires_in_days: 1,
+                    agent_id: Some(*id),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .token;
+        for k in 0..3 {
+            let body = serde_json::to_string(&request(*id, environment, n * 3 + k))?;
+            calls.push(format!(
+                "wrk.format(\"POST\", \"/api/v1/authorize\", \
+                 {{[\"Authorization\"] = \"Bearer {token}\", [\"Content-Type\"] = \"application/json\"}}, {body:?})"
+            ));
+        }
+    }
+    Ok(calls)
+}
+
+/// One `wrk -t1 --latency` run of `script` against `addr`.
+pub(crate) async fn run_wrk(
+    script: &std::path::Path,
+    addr: std::net::SocketAddr,
+    connections: u32,
+    seconds: u32,
+) -> anyhow::Result<WrkRun> {
+    let output = tokio::process::Command::new("wrk")
+        .args([
+            "-t1",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(format!("http://{addr}"))
+        .output()
+        .await
+        .context("running wrk (install it: apt-get install wrk)")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "wrk failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    parse_wrk(connections, &String::from_utf8_lossy(&output.stdout))
 }
 
 /// Parses `wrk --latency` output.
@@ -244,29 +308,10 @@ pub async fn measure_authz(
     // 3. Over HTTP: tokens for some agents, and `wrk` cycling through their requests.
     let admin = crate::bench_grants::bench_admin(store, services).await?;
     let mut script = String::from("local requests = {}\n");
-    for (n, (id, environment)) in agents.iter().take(HTTP_AGENTS).enumerate() {
-        let token = services
-            .tokens
-            .create(
-                Some(&admin),
-                &NewTokenRequest {
-                    name: format!("bench-authz-{}", Uuid::now_v7()),
-                    scopes: vec![Scope::AuthzDecide],
-                    expires_in_days: 1,
-                    agent_id: Some(*id),
-                },
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .token;
-        for k in 0..3 {
-            let body = serde_json::to_string(&request(*id, environment, n * 3 + k))?;
-            writeln!(
-                script,
-                "requests[#requests + 1] = wrk.format(\"POST\", \"/api/v1/authorize\", \
-                 {{[\"Authorization\"] = \"Bearer {token}\", [\"Content-Type\"] = \"application/json\"}}, {body:?})"
-            )?;
-        }
+    for call in
+        authorize_requests(services, &admin, &agents[..agents.len().min(HTTP_AGENTS)]).await?
+    {
+        writeln!(script, "requests[#requests + 1] = {call}")?;
     }
     script.push_str(
         "local i = 0\nrequest = function()\n  i = i + 1\n  return requests[(i % #requests) + 1]\nend\n",
@@ -281,28 +326,7 @@ pub async fn measure_authz(
     // A short warm-up, then one run per concurrency.
     for connections in [4_u32, 4, 8, 16, 32] {
         let seconds = if http.is_empty() { 2 } else { http_seconds };
-        let output = tokio::process::Command::new("wrk")
-            .args([
-                "-t1",
-                &format!("-c{connections}"),
-                &format!("-d{seconds}s"),
-                "--latency",
-                "-s",
-            ])
-            .arg(script_path)
-            .arg(format!("http://{addr}"))
-            .output()
-            .await
-            .context("running wrk (install it: apt-get install wrk)")?;
-        anyhow::ensure!(
-            output.status.success(),
-            "wrk failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        http.push(parse_wrk(
-            connections,
-            &String::from_utf8_lossy(&output.stdout),
-        )?);
+        http.push(run_wrk(script_path, addr, connections, seconds).await?);
     }
     // Requests wrk left in flight when a run ended are still being answered: let them
     // finish before the log is flushed and counted.

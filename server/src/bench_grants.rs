@@ -15,8 +15,8 @@ use crate::services::Services;
 use crate::store::write::Statement;
 use crate::store::{db_run, Store, StoreError};
 
-const BENCH_ADMIN: &str = "bench-admin@steward.local";
-const BENCH_PASSWORD: &str = "grant benchmark password";
+pub(crate) const BENCH_ADMIN: &str = "bench-admin@steward.local";
+pub(crate) const BENCH_PASSWORD: &str = "grant benchmark password";
 /// Concurrent API clients.
 pub const CONCURRENCY: usize = 32;
 

@@ -69,8 +69,9 @@ enum Command {
         /// `posture` (full findings evaluation and the dashboard), `grants` (an expiry
         /// burst of one grant per identity, and grant requests through the API) or
         /// `authz` (decisions with 10,000 agents loaded, in process and through
-        /// `POST /api/v1/authorize` under `wrk`).
-        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants", "authz"])]
+        /// `POST /api/v1/authorize` under `wrk`) or `soak` (mixed pages, REST and
+        /// decisions under `wrk` for `STEWARD_SOAK_SECONDS`; exits 1 when it fails).
+        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants", "authz", "soak"])]
         scenarios: String,
     },
     /// Add a new key for signing grant credentials (the newest signs; the others keep
@@ -364,6 +365,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "{}",
                     crate::bench_authz::authz_markdown(&label, count, &timings)
                 );
+            } else if scenarios == "soak" {
+                let config = crate::bench_soak::SoakConfig::from_env()?;
+                let report = crate::bench_soak::measure_soak(&store, &services, config).await?;
+                print!(
+                    "{}",
+                    crate::bench_soak::soak_markdown(&label, count, &report)
+                );
+                store.close().await;
+                return Ok(if report.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
             } else if scenarios == "posture" {
                 let timings = crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
                 print!(

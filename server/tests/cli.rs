@@ -337,21 +337,39 @@ where
 /// Starts `steward serve` on `url` with the grant expiry worker running every second;
 /// returns once it listens, with its address.
 fn serve_replica(url: &str, keys: &Path) -> (KillOnDrop, String) {
-    serve_replica_with(url, keys, &[])
+    listening(spawn_replica(url, keys, &[]))
 }
 
-/// [`serve_replica`] with more environment (say, the public URL a load balancer serves).
-fn serve_replica_with(url: &str, keys: &Path, env: &[(&str, &str)]) -> (KillOnDrop, String) {
-    let child = steward()
-        .envs(env.iter().copied())
-        .env("DATABASE_URL", url)
-        .env("STEWARD_ADDR", "127.0.0.1:0")
-        .env("STEWARD_GRANT_EXPIRY_SECONDS", "1")
-        .env("STEWARD_SIGNING_KEY_DIR", keys)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
+/// Two replicas on one database and key folder, started at the same moment (so their
+/// start-up work — the first signing key, the first scheduler runs — races); returns
+/// once both listen.
+fn two_replicas(
+    url: &str,
+    keys: &Path,
+    env: &[(&str, &str)],
+) -> ((KillOnDrop, String), (KillOnDrop, String)) {
+    let (a, b) = (spawn_replica(url, keys, env), spawn_replica(url, keys, env));
+    (listening(a), listening(b))
+}
+
+/// Starts `steward serve` with the grant expiry worker running every second, and
+/// `env` (say, the public URL a load balancer serves); does not wait for it.
+fn spawn_replica(url: &str, keys: &Path, env: &[(&str, &str)]) -> KillOnDrop {
+    KillOnDrop(
+        steward()
+            .env("STEWARD_GRANT_EXPIRY_SECONDS", "1")
+            .envs(env.iter().copied())
+            .env("DATABASE_URL", url)
+            .env("STEWARD_ADDR", "127.0.0.1:0")
+            .env("STEWARD_SIGNING_KEY_DIR", keys)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits until a started server listens; returns it with its address.
+fn listening(mut child: KillOnDrop) -> (KillOnDrop, String) {
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
@@ -524,9 +542,7 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
     let app = common::TestApp::new(&store).await;
     let grants = active_grants(&app, GRANTS).await;
 
-    let keys = dir.join("keys");
-    let (first, _) = serve_replica(url, &keys);
-    let (second, _) = serve_replica(url, &keys);
+    let ((first, _), (second, _)) = two_replicas(url, &dir.join("keys"), &[]);
     // Both workers are running: every grant now runs out at the same moment.
     expire_all_in(&store, 2).await;
     until_none_active(&store).await;
@@ -851,10 +867,8 @@ async fn sessions_work_on_either_replica(url: &str, dir: &Path) {
     const PUBLIC: &str = "http://steward.test";
     let store = Store::open(url, 4).await.unwrap();
     let _users = common::TestApp::new(&store).await;
-    let keys = dir.join("keys");
-    let env = [("STEWARD_PUBLIC_URL", PUBLIC)];
-    let (a, at_a) = serve_replica_with(url, &keys, &env);
-    let (b, at_b) = serve_replica_with(url, &keys, &env);
+    let ((a, at_a), (b, at_b)) =
+        two_replicas(url, &dir.join("keys"), &[("STEWARD_PUBLIC_URL", PUBLIC)]);
     let form = serde_urlencoded::to_string([
         ("email", common::email_of(Role::Admin).as_str()),
         ("password", common::PASSWORD),
@@ -939,9 +953,7 @@ async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
         .unwrap();
     let token = common::agent_token(&app, agent).await;
 
-    let keys = dir.join("keys");
-    let (a, at_a) = serve_replica(url, &keys);
-    let (b, at_b) = serve_replica(url, &keys);
+    let ((a, at_a), (b, at_b)) = two_replicas(url, &dir.join("keys"), &[]);
     let client = reqwest::Client::new();
     let mut asks = Vec::new();
     for n in 0..SESSIONS * CALLS {
@@ -996,5 +1008,352 @@ async fn authorize_session_limits_hold_across_two_replicas() {
     on_each_database(
         |url, dir| async move { session_limits_hold_across_replicas(&url, &dir).await },
     )
+    .await;
+}
+
+/// `count` service accounts with a standing admin entitlement (so a campaign on the
+/// `admin-entitlement` finding reviews them), owned in turn by the test users of
+/// `owners` (none: the security team reviews them). Returns their ids.
+async fn admin_holders(
+    app: &common::TestApp,
+    prefix: &str,
+    count: usize,
+    owners: &[steward_domain::auth::Role],
+) -> Vec<uuid::Uuid> {
+    use steward_domain::auth::Role;
+    use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
+    use steward_domain::inventory::IdentityKind;
+    use steward_domain::ownership::{AssignRequest, AssignmentRole};
+
+    let admin = app.principal(Role::Admin).await;
+    let ports = &app.services.ports;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let id = ports
+            .inventory
+            .create_identity(
+                Some(&admin),
+                &common::draft(&format!("{prefix}-{n}"), IdentityKind::ServiceAccount),
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
+        ports
+            .inventory
+            .add_entitlement(
+                Some(&admin),
+                id,
+                &NewEntitlement {
+                    resource: format!("{prefix}-db-{n}"),
+                    action: "admin".into(),
+                    privilege: Privilege::Admin,
+                    grant_type: GrantType::Standing,
+                },
+            )
+            .await
+            .unwrap();
+        if let Some(owner) = owners.get(n % owners.len().max(1)) {
+            ports
+                .ownership
+                .assign(
+                    Some(&admin),
+                    id,
+                    &AssignRequest {
+                        role: AssignmentRole::Owner,
+                        person: common::email_of(*owner),
+                        reason: "test".into(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// A campaign reviewing the entitlements of every admin holder, open from now until
+/// `due`.
+async fn open_campaign(
+    app: &common::TestApp,
+    name: &str,
+    due: chrono::DateTime<chrono::Utc>,
+    close_policy: steward_domain::campaigns::ClosePolicy,
+) -> steward_domain::campaigns::Campaign {
+    use steward_domain::auth::Role;
+    use steward_domain::campaigns::{
+        CampaignDraft, CampaignState, CreateCampaign, Escalation, Recurrence, Reviewed,
+    };
+
+    let admin = app.principal(Role::Admin).await;
+    let campaign = app
+        .services
+        .ports
+        .campaigns
+        .create(
+            Some(&admin),
+            &CreateCampaign {
+                draft: CampaignDraft {
+                    name: name.into(),
+                    scope: "status=active&finding=admin-entitlement".into(),
+                    controls: vec!["NHI5".into()],
+                    reviewed: Reviewed {
+                        ownership: false,
+                        entitlements: true,
+                        credentials: false,
+                    },
+                    starts_at: chrono::Utc::now(),
+                    due_at: due,
+                    remind_every_days: 7,
+                    escalation: Escalation::SecurityTeam,
+                    close_policy,
+                    recurrence: Recurrence::Once,
+                },
+                template: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(campaign.state, CampaignState::Open);
+    campaign
+}
+
+/// How many audit events have `action`.
+async fn audit_count(store: &steward_server::store::Store, action: &str) -> usize {
+    use steward_server::store::audit::AuditFilter;
+    store
+        .list_audit(&AuditFilter {
+            action: Some(action.into()),
+            limit: 10_000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+/// The in-app notifications of a test user.
+async fn notified(store: &steward_server::store::Store, role: steward_domain::auth::Role) -> i64 {
+    use steward_server::store::Store;
+    let sql = "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id \
+               WHERE p.email = $1";
+    let email = common::email_of(role);
+    match store {
+        Store::Sqlite(s) => sqlx::query_scalar(sql)
+            .bind(email)
+            .fetch_one(&s.reader)
+            .await
+            .unwrap(),
+        Store::Postgres(s) => sqlx::query_scalar(sql)
+            .bind(email)
+            .fetch_one(&s.reader)
+            .await
+            .unwrap(),
+    }
+}
+
+/// Two replicas start at the same moment over six campaigns whose reminders are due,
+/// each with three reviewers: both schedulers run at once, and each reviewer of each
+/// campaign is reminded exactly once (one audit event, one notification).
+async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
+    use steward_domain::auth::Role;
+    use steward_domain::campaigns::ClosePolicy;
+    use steward_server::store::Store;
+
+    const CAMPAIGNS: usize = 6;
+    const REVIEWERS: [Role; 3] = [Role::Owner, Role::Viewer, Role::Auditor];
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    admin_holders(&app, "reviewed", REVIEWERS.len(), &REVIEWERS).await;
+    // Due within a day: the reminder is due as soon as the campaign opens.
+    let due = chrono::Utc::now() + chrono::Duration::hours(12);
+    for n in 0..CAMPAIGNS {
+        let campaign = open_campaign(&app, &format!("review {n}"), due, ClosePolicy::Keep).await;
+        assert_eq!(campaign.items, REVIEWERS.len() as u64);
+    }
+    let mut before = Vec::new();
+    for role in REVIEWERS {
+        before.push(notified(&store, role).await);
+    }
+    assert_eq!(audit_count(&store, "campaign.remind").await, 0);
+
+    // Each scheduler runs once as its replica starts (then not for a minute).
+    let ((a, _), (b, _)) = two_replicas(
+        url,
+        &dir.join("keys"),
+        &[("STEWARD_CAMPAIGN_INTERVAL_MINUTES", "1")],
+    );
+    let expected = CAMPAIGNS * REVIEWERS.len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while audit_count(&store, "campaign.remind").await < expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reminders never all went out"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The slower replica's run finishes meanwhile; a second reminder would show.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop(a);
+    stop(b);
+    assert_eq!(audit_count(&store, "campaign.remind").await, expected);
+    for (role, before) in REVIEWERS.into_iter().zip(before) {
+        assert_eq!(
+            notified(&store, role).await - before,
+            CAMPAIGNS as i64,
+            "{role:?} has one reminder per campaign"
+        );
+    }
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_send_each_reminder_once() {
+    on_each_database(
+        |url, dir| async move { two_replicas_remind_each_reviewer_once(&url, &dir).await },
+    )
+    .await;
+}
+
+/// `kill -9` of the server while it carries out a campaign close that revokes 300
+/// undecided items: the close itself is whole (every item has its outcome), no item is
+/// marked done with its entitlement still there, and after a restart the scheduler
+/// finishes the rest — every entitlement removed exactly once, one remediation event per
+/// item, and the audit trail verifies.
+async fn a_campaign_close_killed_midway_finishes_once(url: &str, dir: &Path) {
+    use std::io::{Read, Write};
+    use steward_domain::auth::{Role, Scope};
+    use steward_domain::campaigns::{CampaignState, CloseOutcome, ClosePolicy, Remediation};
+    use steward_server::store::Store;
+
+    const ITEMS: usize = 300;
+    let store = Store::open(url, 4).await.unwrap();
+    let app = common::TestApp::new(&store).await;
+    let holders = admin_holders(&app, "closing", ITEMS, &[]).await;
+    let due = chrono::Utc::now() + chrono::Duration::days(14);
+    let campaign = open_campaign(&app, "closing review", due, ClosePolicy::Revoke).await;
+    assert_eq!(campaign.items, ITEMS as u64);
+    let token = app.token(Role::Admin, &[Scope::CampaignsWrite]).await;
+    let removals_before = audit_count(&store, "entitlement.remove").await;
+
+    let keys = dir.join("keys");
+    let (mut server, addr) = serve_replica(url, &keys);
+    let close = {
+        let path = format!("/api/v1/campaigns/{}/close", campaign.id);
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            write!(
+                stream,
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut response = String::new();
+            let _ = stream.read_to_string(&mut response);
+            response
+        })
+    };
+    // The close commits first, then carries out the revocations one item at a time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = store
+            .find_campaign(campaign.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        if state == CampaignState::Closed {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the close never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    let reply = close.join().unwrap();
+    assert!(
+        reply.is_empty(),
+        "the close finished before the kill: raise ITEMS ({reply})"
+    );
+
+    let items = store.all_campaign_items(campaign.id).await.unwrap();
+    assert_eq!(items.len(), ITEMS);
+    assert!(
+        items
+            .iter()
+            .all(|i| i.close_outcome == Some(CloseOutcome::Revoked)),
+        "the close is whole: every undecided item has its outcome"
+    );
+    let pending = items
+        .iter()
+        .filter(|i| i.remediation == Remediation::Pending)
+        .count();
+    eprintln!(
+        "campaign close: {} of {ITEMS} items carried out at the kill",
+        ITEMS - pending
+    );
+    assert!(
+        pending > 0,
+        "every item was carried out before the kill: raise ITEMS"
+    );
+    for item in items.iter().filter(|i| i.remediation == Remediation::Done) {
+        let left = store.entitlements_of(item.identity_id).await.unwrap();
+        assert!(
+            left.iter().all(|e| e.removed_at.is_some()),
+            "item {} is done but its entitlement is still there",
+            item.id
+        );
+    }
+
+    // A restarted server starts on this database.
+    let (restarted, addr) = serve_replica(url, &keys);
+    assert_eq!(http_get(&addr, "/readyz").0, 200);
+    stop(restarted);
+    // The scheduler carries out what a close left pending once it is ten minutes old.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(11);
+    while app.services.campaigns.tick(later).await.unwrap().remediated > 0 {}
+
+    let items = store.all_campaign_items(campaign.id).await.unwrap();
+    assert!(
+        items.iter().all(|i| i.remediation == Remediation::Done),
+        "{:?}",
+        items
+            .iter()
+            .filter(|i| i.remediation != Remediation::Done)
+            .map(|i| (&i.remediation, &i.remediation_note))
+            .collect::<Vec<_>>()
+    );
+    for id in &holders {
+        let left = store.entitlements_of(*id).await.unwrap();
+        assert!(
+            left.iter().all(|e| e.removed_at.is_some()),
+            "{id} kept its entitlement"
+        );
+    }
+    assert_eq!(
+        audit_count(&store, "entitlement.remove").await - removals_before,
+        ITEMS,
+        "each entitlement removed once"
+    );
+    assert_eq!(
+        audit_count(&store, "campaign.remediate").await,
+        ITEMS,
+        "one remediation event per item"
+    );
+    assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_mid_campaign_close_leaves_nothing_half_done() {
+    on_each_database(|url, dir| async move {
+        a_campaign_close_killed_midway_finishes_once(&url, &dir).await
+    })
     .await;
 }

@@ -138,6 +138,11 @@ impl SigningKeys {
 
     /// The keys in `dir` (created with a first key when empty). Files are
     /// `<kid>.pk8`; one readable by others is refused.
+    ///
+    /// Replicas may share the directory and start at the same moment: loading holds an
+    /// exclusive lock on `dir/.lock`, so only the first to find it empty makes the first
+    /// key and the others load that one (otherwise each would sign with a key of its
+    /// own that the other replicas do not know).
     pub fn load(dir: &Path, overlap: Duration) -> Result<Self, KeyError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         #[cfg(unix)]
@@ -146,6 +151,15 @@ impl SigningKeys {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(io(dir))?;
         }
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = private_options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        // Released when `lock` is dropped at the end of this function.
+        lock.lock().map_err(io(&lock_path))?;
         let mut keys = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io(dir))? {
             let path = entry.map_err(io(dir))?.path();
@@ -260,26 +274,60 @@ impl SigningKeys {
     }
 }
 
-/// Writes a private key readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    use std::io::Write;
+/// The file replicas sharing a key directory lock while loading it.
+const LOCK_FILE: &str = ".lock";
+
+/// Options that create files readable by their owner only.
+fn private_options() -> std::fs::OpenOptions {
+    #[allow(unused_mut)]
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(io(path))?;
-    file.write_all(bytes).map_err(io(path))?;
-    file.sync_all().map_err(io(path))
+    options
+}
+
+/// Writes a private key readable by its owner only. The bytes go to a partial file
+/// first, which is linked to `path` only once complete and on disk: a crash mid-write
+/// never leaves a truncated key where `load` would refuse it.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    use std::io::Write;
+    let partial = path.with_extension("partial");
+    // A partial file left by a crash holds nothing anyone needs.
+    let _ = std::fs::remove_file(&partial);
+    let mut file = private_options()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .map_err(io(&partial))?;
+    file.write_all(bytes).map_err(io(&partial))?;
+    file.sync_all().map_err(io(&partial))?;
+    // `hard_link` fails if `path` exists: a key file is never replaced.
+    let linked = std::fs::hard_link(&partial, path).map_err(io(path));
+    let _ = std::fs::remove_file(&partial);
+    linked
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use std::collections::HashSet;
+
     use super::*;
+
+    /// The one key file in `dir` (not the lock file).
+    fn key_file(dir: &Path) -> PathBuf {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("pk8"))
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files.pop().unwrap()
+    }
 
     fn claims(now: DateTime<Utc>, minutes: i64) -> GrantClaims {
         GrantClaims {
@@ -324,12 +372,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let file = std::fs::read_dir(dir.path())
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .path();
+            let file = key_file(dir.path());
             assert_eq!(
                 std::fs::metadata(file).unwrap().permissions().mode() & 0o777,
                 0o600
@@ -353,18 +396,36 @@ mod tests {
     }
 
     #[test]
+    fn replicas_loading_an_empty_directory_at_once_share_one_first_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaders: Vec<_> = (0..8)
+            .map(|_| {
+                let dir = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    SigningKeys::load(&dir, Duration::hours(1))
+                        .unwrap()
+                        .current()
+                        .kid
+                        .clone()
+                })
+            })
+            .collect();
+        let kids: HashSet<String> = loaders.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(kids.len(), 1, "every loader signs with the same key");
+        assert_eq!(
+            key_file(dir.path()).file_stem().unwrap().to_str(),
+            kids.iter().next().map(String::as_str)
+        );
+    }
+
+    #[test]
     fn a_key_file_others_can_read_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         SigningKeys::load(dir.path(), Duration::hours(1)).unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let file = std::fs::read_dir(dir.path())
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .path();
+            let file = key_file(dir.path());
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(
                 SigningKeys::load(dir.path(), Duration::hours(1)),
