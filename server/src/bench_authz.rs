@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::Utc;
 use steward_domain::auth::Scope;
+use steward_domain::cedar::EvalContext;
 use steward_domain::policy::{AuthorizeRequest, AuthzAction, RequestContext, ResourceRef};
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
-use crate::services::cedar::EvalContext;
 use crate::services::Services;
 use crate::store::write::Statement;
 use crate::store::Store;
@@ -279,17 +279,7 @@ pub async fn measure_authz(
     for (n, r) in requests.iter().enumerate() {
         let state = &states[(n * 7919) % agents.len()];
         let resource = format!("Tool::\"{}\"", r.resource.id);
-        let context = EvalContext {
-            task: r.context.task.clone(),
-            environment: r.context.environment.clone(),
-            session_id: r.context.session_id.clone().unwrap_or_default(),
-            session_age_seconds: 60,
-            session_calls: (n % 1000) as i64 + 1,
-            delegation_depth: 1,
-            delegation_chain: vec![r.principal.to_string()],
-            now: now.timestamp(),
-            ..EvalContext::default()
-        };
+        let context = EvalContext::of_request(r, (60, (n % 1000) as i64 + 1), now);
         let started = Instant::now();
         let evaluation = engine.evaluate(
             &state.policies,

@@ -214,15 +214,17 @@ fn script(
     }
     let _ = writeln!(
         out,
-        "local write = {write}\nlocal run = {:?}\nlocal headers = {{[\"Authorization\"] = {bearer:?}, [\"Content-Type\"] = \"application/json\"}}",
-        Uuid::now_v7().simple().to_string()
+        "local write = {write}\nlocal run = {:?}\nlocal expires = {:?}\nlocal headers = {{[\"Authorization\"] = {bearer:?}, [\"Content-Type\"] = \"application/json\"}}",
+        Uuid::now_v7().simple().to_string(),
+        // Within the machine-identity expiry policy.
+        (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
     out.push_str(
         "local i = 0\n\
          request = function()\n\
          \x20 i = i + 1\n\
          \x20 if write and i % 20 == 0 then\n\
-         \x20   local body = string.format('{\"name\":\"soak-%s-%d\",\"kind\":\"service_account\",\"environment\":\"dev\",\"revocation_path\":\"delete it\"}', run, i)\n\
+         \x20   local body = string.format('{\"name\":\"soak-%s-%d\",\"kind\":\"service_account\",\"environment\":\"dev\",\"revocation_path\":\"delete it\",\"expires_at\":\"%s\"}', run, i, expires)\n\
          \x20   return wrk.format(\"POST\", \"/api/v1/identities\", headers, body)\n\
          \x20 end\n\
          \x20 return requests[(i % #requests) + 1]\n\
@@ -477,6 +479,10 @@ mod tests {
         assert!(lua.contains(&format!("\"/identities/{}\"", Uuid::max())));
         assert!(lua.contains("[\"Cookie\"] = \"steward_session=abc\""));
         assert!(lua.contains("local write = true"));
+        assert!(
+            lua.contains("\"expires_at\":\"%s\"}', run, i, expires)"),
+            "{lua}"
+        );
         assert!(script(&decisions, &ids, "c", "t", false).contains("local write = false"));
     }
 }

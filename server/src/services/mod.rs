@@ -6,7 +6,6 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod campaigns;
-pub mod cedar;
 pub mod federation;
 pub mod feed;
 pub mod grants;
