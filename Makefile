@@ -50,7 +50,7 @@ screenshots:
 bench-inventory:
 	scripts/bench-inventory.sh
 
-## make bench-import: a 100,000-row AWS credential report imported into SQLite, timed into BENCHMARKS.md.
+## make bench-import: a 100,000-row AWS credential report imported into SQLite and PostgreSQL, timed into BENCHMARKS.md.
 bench-import:
 	scripts/bench-import.sh
 

@@ -4,7 +4,7 @@
 # `/api/v1/authorize` decisions — a short reference run, then the soak. Writes the
 # numbers into BENCHMARKS.md and exits non-zero when the soak fails (p99 above twice the
 # reference run's, a failed request, a decision missing from the log, or memory that
-# keeps growing after the warm-up).
+# (heap) that keeps growing after the warm-up).
 #
 #   scripts/soak.sh                                   10 minutes on SQLite
 #   STEWARD_SOAK_SECONDS=120 scripts/soak.sh          a shorter soak
@@ -34,7 +34,7 @@ status=0
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
   bench_machine
-  echo "\`steward bench --scenarios soak\`: the application served in one release process on loopback; \`wrk -t1 -c8\` cycles through blocks of twenty requests — twelve \`POST /api/v1/authorize\` decisions of 60 agents (one third denied), four REST reads (an identity, a page of the inventory, an identity's findings, the posture dashboard) and four signed-in pages (an identity, the inventory, the home page, grants) — with every twentieth request creating an identity through the API instead. First a reference run of ${STEWARD_SOAK_REFERENCE_SECONDS:-60} s, then the soak of ${STEWARD_SOAK_SECONDS:-600} s with resident memory sampled every 5 s. Server and \`wrk\` share the machine's two cores."
+  echo "\`steward bench --scenarios soak\`: the application served in one release process on loopback; \`wrk -t1 -c8\` cycles through blocks of twenty requests — twelve \`POST /api/v1/authorize\` decisions of 60 agents (one third denied), four REST reads (an identity, a page of the inventory, an identity's findings, the posture dashboard) and four signed-in pages (an identity, the inventory, the home page, grants) — with every twentieth request creating an identity through the API instead. First a reference run of ${STEWARD_SOAK_REFERENCE_SECONDS:-60} s, then the soak of ${STEWARD_SOAK_SECONDS:-600} s with the server's memory sampled every 5 s: anonymous resident memory (heap — what a leak grows) is judged; whole resident memory also counts the database pages SQLite maps, which grow with the file the soak writes to. Server and \`wrk\` share the machine's two cores."
   echo
 } >"${report}"
 
@@ -50,7 +50,7 @@ if [ "${STEWARD_SOAK_PG:-}" = "1" ]; then
     --identities "${identities}" --label "PostgreSQL" --scenarios soak >>"${report}" || status=$?
 fi
 
-bench_write_section soak "Soak" "Command: \`make soak\` (\`scripts/soak.sh\`; \`STEWARD_SOAK_SECONDS\`, \`STEWARD_SOAK_REFERENCE_SECONDS\`, \`STEWARD_SOAK_PG=1\`, \`STEWARD_SOAK_WRITE=0\`). Goals: memory flat after the warm-up (the highest sample of the last third at most 10 %, or 32 MiB, above the highest of the first third), p99 within 2× the short reference run's, no failed request, every answered decision logged." "${report}"
+bench_write_section soak "Soak" "Command: \`make soak\` (\`scripts/soak.sh\`; \`STEWARD_SOAK_SECONDS\`, \`STEWARD_SOAK_REFERENCE_SECONDS\`, \`STEWARD_SOAK_PG=1\`, \`STEWARD_SOAK_WRITE=0\`). Goals: anonymous resident memory flat after the warm-up (the highest sample of the last third at most 10 %, or 32 MiB, above the highest of the first third), p99 within 2× the short reference run's, no failed request, every answered decision logged." "${report}"
 rm -f "${report}"
 if [ "${status}" -ne 0 ]; then
   echo "bench: the soak FAILED (see BENCHMARKS.md)" >&2

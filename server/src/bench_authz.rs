@@ -66,8 +66,7 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-/// The resident memory of this process, in MiB (0 where `/proc` is missing).
-pub(crate) fn rss_mib() -> f64 {
+fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

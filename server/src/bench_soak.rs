@@ -13,7 +13,7 @@ use steward_domain::auth::Scope;
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
-use crate::bench_authz::{authorize_requests, rss_mib, run_wrk, WrkRun};
+use crate::bench_authz::{authorize_requests, run_wrk, WrkRun};
 use crate::services::Services;
 use crate::store::Store;
 
@@ -59,10 +59,29 @@ impl SoakConfig {
     }
 }
 
-/// Resident memory over the soak: (seconds into the soak, MiB).
+/// The process's anonymous resident memory (heap and stacks: what a leak grows) and
+/// its whole resident memory, which also counts the pages of the database file that
+/// SQLite maps into memory — those grow with the file the soak writes to, and the
+/// kernel drops them under pressure — in MiB; zeros where `/proc` is missing.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("RssAnon:"), field("VmRSS:"))
+}
+
+/// Memory over the soak: (seconds into the soak, anonymous resident MiB), and the whole
+/// resident memory at the same moments.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryTrace {
     pub samples: Vec<(f64, f64)>,
+    pub resident: Vec<f64>,
 }
 
 /// What the trace says about flatness.
@@ -278,9 +297,11 @@ pub async fn measure_soak(
         let mut ticks = tokio::time::interval(SAMPLE_EVERY);
         loop {
             ticks.tick().await;
+            let (anonymous, resident) = memory_mib();
             trace
                 .samples
-                .push((started.elapsed().as_secs_f64(), rss_mib()));
+                .push((started.elapsed().as_secs_f64(), anonymous));
+            trace.resident.push(resident);
             if started.elapsed().as_secs() >= u64::from(config.seconds) {
                 return trace;
             }
@@ -345,7 +366,7 @@ pub fn soak_markdown(database: &str, identities: i64, r: &SoakReport) -> String 
         Some(v) => {
             let _ = writeln!(
                 out,
-                "- resident memory ({} samples, every {} s): between {:.0} and {:.0} MiB; highest in the first third after the warm-up {:.0} MiB, in the last third {:.0} MiB ({:+.0} MiB): {}",
+                "- anonymous resident memory (heap; {} samples, every {} s): between {:.0} and {:.0} MiB; highest in the first third after the warm-up {:.0} MiB, in the last third {:.0} MiB ({:+.0} MiB): {}",
                 r.memory.samples.len(),
                 SAMPLE_EVERY.as_secs(),
                 v.lowest,
@@ -354,6 +375,16 @@ pub fn soak_markdown(database: &str, identities: i64, r: &SoakReport) -> String 
                 v.late_max,
                 v.growth,
                 mark(v.flat)
+            );
+            let resident = |pick: fn(f64, f64) -> f64, start: f64| {
+                r.memory.resident.iter().copied().fold(start, pick)
+            };
+            let _ = writeln!(
+                out,
+                "- whole resident memory (with the database pages SQLite maps, which grow with the file): between {:.0} and {:.0} MiB, {:.0} MiB at the end",
+                resident(f64::min, f64::MAX),
+                resident(f64::max, 0.0),
+                r.memory.resident.last().copied().unwrap_or_default()
             );
         }
         None => {
@@ -374,6 +405,7 @@ mod tests {
 
     fn trace(mib: &[f64]) -> MemoryTrace {
         MemoryTrace {
+            resident: mib.iter().map(|m| m + 100.0).collect(),
             samples: mib
                 .iter()
                 .enumerate()
