@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{email_of, for_each_store, Auth, TestApp};
+use common::{email_of, for_each_store, scalar, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::campaigns::{
@@ -133,21 +133,6 @@ fn item_for(items: &[ReviewItem], identity: Uuid) -> ReviewItem {
         .find(|i| i.identity_id == identity)
         .cloned()
         .unwrap_or_else(|| panic!("no item for {identity}"))
-}
-
-async fn scalar(store: &Store, sql: &str, bind: &str) -> i64 {
-    match store {
-        Store::Sqlite(s) => sqlx::query_scalar(sql)
-            .bind(bind)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-        Store::Postgres(s) => sqlx::query_scalar(sql)
-            .bind(bind)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-    }
 }
 
 async fn notifications_of(store: &Store, role: Role) -> i64 {

@@ -1137,22 +1137,13 @@ async fn audit_count(store: &steward_server::store::Store, action: &str) -> usiz
 
 /// The in-app notifications of a test user.
 async fn notified(store: &steward_server::store::Store, role: steward_domain::auth::Role) -> i64 {
-    use steward_server::store::Store;
-    let sql = "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id \
-               WHERE p.email = $1";
-    let email = common::email_of(role);
-    match store {
-        Store::Sqlite(s) => sqlx::query_scalar(sql)
-            .bind(email)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-        Store::Postgres(s) => sqlx::query_scalar(sql)
-            .bind(email)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-    }
+    common::scalar(
+        store,
+        "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id \
+         WHERE p.email = $1",
+        &common::email_of(role),
+    )
+    .await
 }
 
 /// Two replicas start at the same moment over six campaigns whose reminders are due,

@@ -398,3 +398,19 @@ pub async fn agent_token(app: &TestApp, agent: uuid::Uuid) -> String {
         .expect("create the agent's token")
         .token
 }
+
+/// The one number `sql` (with one text parameter, `$1`) answers, on either database.
+pub async fn scalar(store: &Store, sql: &str, bind: &str) -> i64 {
+    match store {
+        Store::Sqlite(s) => sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_one(&s.reader)
+            .await
+            .unwrap(),
+        Store::Postgres(s) => sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_one(&s.reader)
+            .await
+            .unwrap(),
+    }
+}
