@@ -14,6 +14,7 @@ use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
 use crate::bench_authz::{authorize_requests, run_wrk, WrkRun};
+use crate::bench_http::get;
 use crate::services::Services;
 use crate::store::Store;
 
@@ -63,7 +64,7 @@ impl SoakConfig {
 /// its whole resident memory, which also counts the pages of the database file that
 /// SQLite maps into memory — those grow with the file the soak writes to, and the
 /// kernel drops them under pressure — in MiB; zeros where `/proc` is missing.
-fn memory_mib() -> (f64, f64) {
+pub(crate) fn memory_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -153,7 +154,7 @@ impl SoakReport {
 }
 
 /// A signed-in browser session of the benchmark admin, by the sign-in form.
-async fn browser_session(addr: std::net::SocketAddr) -> anyhow::Result<String> {
+pub(crate) async fn browser_session(addr: std::net::SocketAddr) -> anyhow::Result<String> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -176,11 +177,6 @@ async fn browser_session(addr: std::net::SocketAddr) -> anyhow::Result<String> {
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
         .with_context(|| format!("signing in gave no session ({})", reply.status()))
-}
-
-/// `wrk.format(…)` of a GET with one header.
-fn get(path: &str, header: &str, value: &str) -> String {
-    format!("wrk.format(\"GET\", {path:?}, {{[{header:?}] = {value:?}}})")
 }
 
 /// The load's Lua script: blocks of twenty requests — twelve decisions, four REST reads

@@ -391,6 +391,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "{}",
                     crate::bench::markdown(&label, count, runs.max(1), &timings)
                 );
+                let http = crate::bench_http::measure_http(&store, &services).await?;
+                print!("{}", crate::bench_http::http_markdown(&http));
             }
             store.close().await;
             Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ pub mod api;
 pub mod bench;
 pub mod bench_authz;
 pub mod bench_grants;
+pub mod bench_http;
 pub mod bench_soak;
 pub mod cli;
 pub mod config;

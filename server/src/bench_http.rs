@@ -1,0 +1,218 @@
+//! The inventory benchmark's second half: the pages people open, over HTTP on loopback.
+//! The whole application is served in this process, the benchmark admin signs in with
+//! the sign-in form, and `wrk` asks for one kind of page at a time from one connection
+//! (latency as one user sees it: routing, session, the data, server-side rendering),
+//! cycling through different identities. The REST reads behind the same pages are
+//! measured the same way with an API token. Afterwards the process's memory is read:
+//! it is the server's, holding everything the runs loaded.
+
+use std::fmt::Write as _;
+
+use steward_domain::auth::Scope;
+use steward_domain::inventory::IdentityQuery;
+use steward_domain::tokens::NewTokenRequest;
+use uuid::Uuid;
+
+use crate::bench_authz::{run_wrk, WrkRun};
+use crate::services::Services;
+use crate::store::Store;
+
+/// Seconds each page is asked for.
+const SECONDS: u32 = 10;
+/// Different identities whose pages are cycled through.
+const IDENTITIES: i64 = 200;
+/// The goal of a page's p99 over HTTP, in milliseconds (the identity page's goal).
+pub const GOAL_MS: f64 = 50.0;
+
+/// One page measured over HTTP.
+#[derive(Debug, Clone)]
+pub struct PageRun {
+    pub page: String,
+    pub run: WrkRun,
+}
+
+impl PageRun {
+    pub fn meets_goal(&self) -> bool {
+        self.run.errors == 0 && self.run.p99_ms <= GOAL_MS
+    }
+}
+
+/// What the HTTP half measured.
+#[derive(Debug, Clone)]
+pub struct HttpTimings {
+    pub pages: Vec<PageRun>,
+    /// The process's anonymous and whole resident memory after the runs, in MiB.
+    pub memory_mib: (f64, f64),
+}
+
+/// A Lua script for `wrk` that cycles through `requests` (each a `wrk.format(…)` call).
+pub(crate) fn cycling_script(requests: &[String]) -> String {
+    let mut out = String::from("local requests = {}\n");
+    for request in requests {
+        let _ = writeln!(out, "requests[#requests + 1] = {request}");
+    }
+    out.push_str(
+        "local i = 0\n\
+         request = function()\n\
+         \x20 i = i + 1\n\
+         \x20 return requests[(i % #requests) + 1]\n\
+         end\n",
+    );
+    out
+}
+
+/// `wrk.format(…)` of a GET with one header.
+pub(crate) fn get(path: &str, header: &str, value: &str) -> String {
+    format!("wrk.format(\"GET\", {path:?}, {{[{header:?}] = {value:?}}})")
+}
+
+/// The pages and REST reads measured, each a list of requests to cycle through.
+fn pages(identities: &[Uuid], cookie: &str, bearer: &str) -> Vec<(String, Vec<String>)> {
+    let each = |f: &dyn Fn(&Uuid) -> String| identities.iter().map(f).collect::<Vec<_>>();
+    let page = |path: &str| vec![get(path, "Cookie", cookie)];
+    vec![
+        (
+            "identity page `/identities/<agent>` (signed in, server-rendered)".into(),
+            each(&|id| get(&format!("/identities/{id}"), "Cookie", cookie)),
+        ),
+        ("inventory page `/inventory`".into(), page("/inventory")),
+        (
+            "inventory page `/inventory?class=ai&sort=expires`".into(),
+            page("/inventory?class=ai&sort=expires"),
+        ),
+        (
+            "inventory search `/inventory?q=billing`".into(),
+            page("/inventory?q=billing"),
+        ),
+        ("posture dashboard `/posture`".into(), page("/posture")),
+        (
+            "REST `GET /api/v1/identities/<agent>`".into(),
+            each(&|id| get(&format!("/api/v1/identities/{id}"), "Authorization", bearer)),
+        ),
+        (
+            "REST `GET /api/v1/identities?q=billing&limit=50`".into(),
+            vec![get(
+                "/api/v1/identities?q=billing&limit=50",
+                "Authorization",
+                bearer,
+            )],
+        ),
+    ]
+}
+
+pub async fn measure_http(store: &Store, services: &Services) -> anyhow::Result<HttpTimings> {
+    let identities: Vec<Uuid> = store
+        .identity_holders_matching(
+            &IdentityQuery::from_query_string("kind=agent")?,
+            chrono::Utc::now(),
+            IDENTITIES,
+        )
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    anyhow::ensure!(!identities.is_empty(), "the register holds no agent");
+    let admin = crate::bench_grants::bench_admin(store, services).await?;
+    let token = services
+        .tokens
+        .create(
+            Some(&admin),
+            &NewTokenRequest {
+                name: format!("bench-pages-{}", Uuid::now_v7()),
+                scopes: vec![Scope::InventoryRead],
+                expires_in_days: 1,
+                agent_id: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
+    let cookie = crate::bench_soak::browser_session(addr).await?;
+    std::fs::create_dir_all("target/bench")?;
+    let script = std::path::Path::new("target/bench/pages.lua");
+    let mut runs = Vec::new();
+    for (page, requests) in pages(&identities, &cookie, &format!("Bearer {token}")) {
+        eprintln!("bench: {page}, {SECONDS} s");
+        std::fs::write(script, cycling_script(&requests))?;
+        // A short warm-up fills the caches a running server has.
+        run_wrk(script, addr, 1, 1).await?;
+        runs.push(PageRun {
+            page,
+            run: run_wrk(script, addr, 1, SECONDS).await?,
+        });
+    }
+    let memory_mib = crate::bench_soak::memory_mib();
+    server.abort();
+    Ok(HttpTimings {
+        pages: runs,
+        memory_mib,
+    })
+}
+
+/// The HTTP half's Markdown, under the service-layer table.
+pub fn http_markdown(t: &HttpTimings) -> String {
+    let mut out = format!(
+        "\nOver HTTP on loopback (`wrk -t1 -c1`, {SECONDS} s per page after a 1 s warm-up; \
+         the whole request — session, data, server-side rendering — as one user sees it; \
+         identity pages cycle through {IDENTITIES} agents):\n\n\
+         | Page | requests | requests/s | p50 ms | p99 ms | errors | goal (p99) | |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|\n"
+    );
+    for p in &t.pages {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {GOAL_MS:.0} | {} |",
+            p.page,
+            p.run.requests,
+            p.run.per_second,
+            p.run.p50_ms,
+            p.run.p99_ms,
+            p.run.errors,
+            if p.meets_goal() { "✅" } else { "❌" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nServer memory after the HTTP runs (the process serving them): {:.0} MiB anonymous \
+         (heap), {:.0} MiB resident in all (with the database pages SQLite maps).",
+        t.memory_mib.0, t.memory_mib.1
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(p99_ms: f64, errors: u64) -> WrkRun {
+        WrkRun {
+            connections: 1,
+            requests: 100,
+            per_second: 10.0,
+            p50_ms: 1.0,
+            p99_ms,
+            errors,
+        }
+    }
+
+    #[test]
+    fn a_page_meets_its_goal_only_fast_and_without_errors() {
+        let page = |run| PageRun {
+            page: "x".into(),
+            run,
+        };
+        assert!(page(run(GOAL_MS, 0)).meets_goal());
+        assert!(!page(run(GOAL_MS + 0.1, 0)).meets_goal());
+        assert!(!page(run(1.0, 1)).meets_goal());
+    }
+
+    #[test]
+    fn the_script_cycles_through_every_request() {
+        let id = Uuid::nil();
+        let script = cycling_script(&pages(&[id], "c=1", "Bearer t")[0].1);
+        assert!(script.contains(&format!("\"/identities/{id}\"")));
+        assert!(script.contains("[\"Cookie\"] = \"c=1\""));
+        assert!(script.contains("requests[(i % #requests) + 1]"));
+    }
+}
