@@ -66,6 +66,29 @@ pub(crate) async fn bench_admin(
         .map_err(store_error)
 }
 
+/// A one-day API token of the benchmark admin with `scopes`, named after the benchmark.
+pub(crate) async fn bench_token(
+    services: &Services,
+    admin: &steward_domain::auth::Principal,
+    name: &str,
+    scopes: Vec<Scope>,
+) -> anyhow::Result<String> {
+    Ok(services
+        .tokens
+        .create(
+            Some(admin),
+            &NewTokenRequest {
+                name: format!("{name}-{}", Uuid::now_v7()),
+                scopes,
+                expires_in_days: 1,
+                agent_id: None,
+            },
+        )
+        .await
+        .map_err(store_error)?
+        .token)
+}
+
 /// The whole application served on a free loopback port, until the handle is aborted.
 pub(crate) async fn serve_loopback(
     services: &Services,
@@ -220,20 +243,7 @@ pub async fn measure_grants(
     let expire_took = started.elapsed();
 
     // 2. Requests through the API on loopback, CONCURRENCY at a time.
-    let token = services
-        .tokens
-        .create(
-            Some(&admin),
-            &NewTokenRequest {
-                name: format!("bench-{}", Uuid::now_v7()),
-                scopes: Scope::ALL.to_vec(),
-                expires_in_days: 1,
-                agent_id: None,
-            },
-        )
-        .await
-        .map_err(store_error)?
-        .token;
+    let token = bench_token(services, &admin, "bench", Scope::ALL.to_vec()).await?;
     let (addr, server) = serve_loopback(services).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)

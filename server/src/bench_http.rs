@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 
 use steward_domain::auth::Scope;
 use steward_domain::inventory::IdentityQuery;
-use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
 use crate::bench_authz::{run_wrk, WrkRun};
@@ -113,20 +112,13 @@ pub async fn measure_http(store: &Store, services: &Services) -> anyhow::Result<
         .collect();
     anyhow::ensure!(!identities.is_empty(), "the register holds no agent");
     let admin = crate::bench_grants::bench_admin(store, services).await?;
-    let token = services
-        .tokens
-        .create(
-            Some(&admin),
-            &NewTokenRequest {
-                name: format!("bench-pages-{}", Uuid::now_v7()),
-                scopes: vec![Scope::InventoryRead],
-                expires_in_days: 1,
-                agent_id: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
+    let token = crate::bench_grants::bench_token(
+        services,
+        &admin,
+        "bench-pages",
+        vec![Scope::InventoryRead],
+    )
+    .await?;
     let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
     let cookie = crate::bench_soak::browser_session(addr).await?;
     std::fs::create_dir_all("target/bench")?;

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use steward_domain::auth::Scope;
-use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
 use crate::bench_authz::{authorize_requests, run_wrk, WrkRun};
@@ -257,20 +256,13 @@ pub async fn measure_soak(
     anyhow::ensure!(!agents.is_empty(), "the register holds no active agent");
     let admin = crate::bench_grants::bench_admin(store, services).await?;
     let decisions = authorize_requests(services, &admin, &agents).await?;
-    let api_token = services
-        .tokens
-        .create(
-            Some(&admin),
-            &NewTokenRequest {
-                name: format!("bench-soak-{}", Uuid::now_v7()),
-                scopes: vec![Scope::InventoryRead, Scope::InventoryWrite],
-                expires_in_days: 1,
-                agent_id: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
+    let api_token = crate::bench_grants::bench_token(
+        services,
+        &admin,
+        "bench-soak",
+        vec![Scope::InventoryRead, Scope::InventoryWrite],
+    )
+    .await?;
 
     let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
     let cookie = browser_session(addr).await?;
