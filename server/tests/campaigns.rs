@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{email_of, for_each_store, scalar, Auth, TestApp};
+use common::{email_of, for_each_store, notifications_of, scalar, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::campaigns::{
@@ -23,7 +23,6 @@ use steward_domain::inventory::IdentityKind;
 use steward_domain::ownership::{AssignRequest, AssignmentRole};
 use steward_domain::DomainError;
 use steward_server::services::notify::{signature, WebhookConfig, WebhookFormat};
-use steward_server::store::Store;
 use uuid::Uuid;
 
 fn account(name: &str) -> IdentityDraft {
@@ -133,15 +132,6 @@ fn item_for(items: &[ReviewItem], identity: Uuid) -> ReviewItem {
         .find(|i| i.identity_id == identity)
         .cloned()
         .unwrap_or_else(|| panic!("no item for {identity}"))
-}
-
-async fn notifications_of(store: &Store, role: Role) -> i64 {
-    scalar(
-        store,
-        "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id WHERE p.email = $1",
-        &email_of(role),
-    )
-    .await
 }
 
 async fn active_entitlements(app: &TestApp, identity: Uuid) -> Vec<Uuid> {
@@ -280,7 +270,7 @@ async fn a_campaign_runs_from_launch_through_reminders_and_escalation_to_its_evi
         let removal = scalar(
             &store,
             "SELECT COUNT(*) FROM audit_events WHERE action = 'entitlement.remove' AND actor = $1",
-            &format!("user:{} (review campaign:{})", email_of(Role::Owner), campaign.id),
+            &[&format!("user:{} (review campaign:{})", email_of(Role::Owner), campaign.id)],
         )
         .await;
         assert_eq!(removal, 1);
@@ -367,7 +357,7 @@ async fn a_campaign_runs_from_launch_through_reminders_and_escalation_to_its_evi
             let matching = scalar(
                 &store,
                 &format!("SELECT COUNT(*) FROM audit_events WHERE hash = $1 AND action = '{action}'"),
-                &hash,
+                &[&hash],
             )
             .await;
             assert_eq!(matching, 1, "{}: {hash}", row.item.snapshot.name);
@@ -439,7 +429,7 @@ async fn two_decisions_on_one_item_at_once_one_wins_and_the_other_is_told() {
             let decisions = scalar(
                 &store,
                 "SELECT COUNT(*) FROM audit_events WHERE action = 'campaign.decide' AND details LIKE $1",
-                &format!("%{}%", item.id),
+                &[&format!("%{}%", item.id)],
             )
             .await;
             assert_eq!(decisions, 1, "one decision recorded");

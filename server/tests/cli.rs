@@ -497,14 +497,14 @@ async fn expire_all_in(store: &steward_server::store::Store, seconds: i64) {
 /// Waits until no grant is active any more (the state column, not the listing, which
 /// hides run-out grants at once).
 async fn until_none_active(store: &steward_server::store::Store) {
-    use steward_server::store::Store;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let sql = "SELECT COUNT(*) FROM grants WHERE state = 'active'";
-        let active: i64 = match store {
-            Store::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
-            Store::Postgres(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
-        };
+        let active = common::scalar(
+            store,
+            "SELECT COUNT(*) FROM grants WHERE state = 'active'",
+            &[],
+        )
+        .await;
         if active == 0 {
             return;
         }
@@ -1135,17 +1135,6 @@ async fn audit_count(store: &steward_server::store::Store, action: &str) -> usiz
         .len()
 }
 
-/// The in-app notifications of a test user.
-async fn notified(store: &steward_server::store::Store, role: steward_domain::auth::Role) -> i64 {
-    common::scalar(
-        store,
-        "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id \
-         WHERE p.email = $1",
-        &common::email_of(role),
-    )
-    .await
-}
-
 /// Two replicas start at the same moment over six campaigns whose reminders are due,
 /// each with three reviewers: both schedulers run at once, and each reviewer of each
 /// campaign is reminded exactly once (one audit event, one notification).
@@ -1167,7 +1156,7 @@ async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
     }
     let mut before = Vec::new();
     for role in REVIEWERS {
-        before.push(notified(&store, role).await);
+        before.push(common::notifications_of(&store, role).await);
     }
     assert_eq!(audit_count(&store, "campaign.remind").await, 0);
 
@@ -1193,7 +1182,7 @@ async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
     assert_eq!(audit_count(&store, "campaign.remind").await, expected);
     for (role, before) in REVIEWERS.into_iter().zip(before) {
         assert_eq!(
-            notified(&store, role).await - before,
+            common::notifications_of(&store, role).await - before,
             CAMPAIGNS as i64,
             "{role:?} has one reminder per campaign"
         );

@@ -9,7 +9,7 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{email_of, for_each_store, Auth, TestApp};
+use common::{email_of, for_each_store, scalar, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::grants::{
@@ -20,7 +20,6 @@ use steward_domain::identity::{GrantType, IdentityDraft, NewEntitlement, Privile
 use steward_domain::inventory::IdentityKind;
 use steward_domain::ownership::{AssignRequest, AssignmentRole};
 use steward_domain::DomainError;
-use steward_server::store::Store;
 use uuid::Uuid;
 
 /// A service account owned by the owner test user with a just-in-time admin
@@ -97,13 +96,6 @@ fn policy(
         max_minutes: 120,
         reason_required: true,
         windows: vec![],
-    }
-}
-
-async fn count(store: &Store, sql: &str) -> i64 {
-    match store {
-        Store::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
-        Store::Postgres(s) => sqlx::query_scalar(sql).fetch_one(&s.reader).await.unwrap(),
     }
 }
 
@@ -193,7 +185,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
             ports.grants.approve(Some(&owner), pending.id).await,
             Err(DomainError::Conflict { .. })
         ));
-        let told = count(&store, "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id WHERE p.email = 'viewer@test.example' AND n.message LIKE '%was approved%'").await;
+        let told = scalar(&store, "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id WHERE p.email = 'viewer@test.example' AND n.message LIKE '%was approved%'", &[]).await;
         assert_eq!(told, 1, "the requester is told");
 
         // Two approvers: the owner and the security team, two different people.
@@ -272,7 +264,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
         assert_eq!(actions, vec!["grant.expire", "grant.activate"]);
         assert_eq!(service.expire_due(Utc::now() + Duration::hours(3)).await.unwrap(), 1, "the extended one");
         // History is kept: every grant is still there.
-        assert_eq!(count(&store, "SELECT COUNT(*) FROM grants").await, 5);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM grants", &[]).await, 5);
         assert_eq!(app.services.ports.audit.verify(Some(&admin)).await.unwrap().first_broken, None);
     })
     .await;
@@ -324,17 +316,19 @@ async fn two_workers_expire_each_grant_exactly_once() {
         );
         assert_eq!(a.unwrap() + b.unwrap(), 40);
         assert_eq!(
-            count(
+            scalar(
                 &store,
-                "SELECT COUNT(*) FROM audit_events WHERE action = 'grant.expire'"
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'grant.expire'",
+                &[],
             )
             .await,
             40
         );
         assert_eq!(
-            count(
+            scalar(
                 &store,
-                "SELECT COUNT(*) FROM grants WHERE state = 'expired'"
+                "SELECT COUNT(*) FROM grants WHERE state = 'expired'",
+                &[],
             )
             .await,
             40
@@ -452,7 +446,7 @@ async fn credentials_are_signed_published_introspected_and_revoked() {
         );
         // Its id is recorded (never the token).
         assert_eq!(
-            count(&store, "SELECT COUNT(*) FROM grant_credentials").await,
+            scalar(&store, "SELECT COUNT(*) FROM grant_credentials", &[]).await,
             1
         );
 

@@ -71,21 +71,12 @@ async fn listed(app: &TestApp, filter: &str) -> Vec<Uuid> {
 }
 
 async fn count_audit(store: &Store, action: &str, target: &str) -> i64 {
-    let sql = "SELECT COUNT(*) FROM audit_events WHERE action = $1 AND target = $2";
-    match store {
-        Store::Sqlite(s) => sqlx::query_scalar(sql)
-            .bind(action)
-            .bind(target)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-        Store::Postgres(s) => sqlx::query_scalar(sql)
-            .bind(action)
-            .bind(target)
-            .fetch_one(&s.reader)
-            .await
-            .unwrap(),
-    }
+    common::scalar(
+        store,
+        "SELECT COUNT(*) FROM audit_events WHERE action = $1 AND target = $2",
+        &[action, target],
+    )
+    .await
 }
 
 #[tokio::test]

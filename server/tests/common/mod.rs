@@ -399,18 +399,31 @@ pub async fn agent_token(app: &TestApp, agent: uuid::Uuid) -> String {
         .token
 }
 
-/// The one number `sql` (with one text parameter, `$1`) answers, on either database.
-pub async fn scalar(store: &Store, sql: &str, bind: &str) -> i64 {
+/// The one number `sql` answers, on either database, with `binds` as its text
+/// parameters (`$1`, `$2`, …).
+pub async fn scalar(store: &Store, sql: &str, binds: &[&str]) -> i64 {
     match store {
-        Store::Sqlite(s) => sqlx::query_scalar(sql)
-            .bind(bind)
+        Store::Sqlite(s) => binds
+            .iter()
+            .fold(sqlx::query_scalar(sql), |query, bind| query.bind(*bind))
             .fetch_one(&s.reader)
             .await
             .unwrap(),
-        Store::Postgres(s) => sqlx::query_scalar(sql)
-            .bind(bind)
+        Store::Postgres(s) => binds
+            .iter()
+            .fold(sqlx::query_scalar(sql), |query, bind| query.bind(*bind))
             .fetch_one(&s.reader)
             .await
             .unwrap(),
     }
+}
+
+/// How many in-app notifications the test user of `role` has.
+pub async fn notifications_of(store: &Store, role: Role) -> i64 {
+    scalar(
+        store,
+        "SELECT COUNT(*) FROM notifications n JOIN people p ON p.id = n.person_id WHERE p.email = $1",
+        &[&email_of(role)],
+    )
+    .await
 }
