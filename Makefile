@@ -14,6 +14,7 @@ run: build
 ## make build: the release server and the size-optimised browser bundle.
 build: bootstrap
 	cargo leptos build --release
+	@date '+make: build done at %T'
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -27,13 +28,16 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy $(CARGO_TEST_PACKAGES) --all-targets -- -D warnings
 	cargo clippy -p steward-frontend --target wasm32-unknown-unknown -- -D warnings
+	@date '+make: lint done at %T'
 
 unit:
 	cargo test --release $(CARGO_TEST_PACKAGES)
+	@date '+make: unit done at %T'
 
 e2e:
 	rm -rf target/e2e && mkdir -p target/e2e
 	cd end2end && npx playwright test
+	@date '+make: e2e done at %T'
 
 ## make api-fuzz: schemathesis against the REST API of a release server (no 5xx, every
 ## error problem+json), API_FUZZ_SECONDS (default 60) for the main pass.

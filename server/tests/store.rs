@@ -109,6 +109,30 @@ async fn search_is_case_insensitive_literal_and_covers_external_ids() {
         assert!(!k8s.items.is_empty());
         assert!(k8s.items.iter().all(|i| i.source == Source::Kubernetes));
 
+        // Letters outside ASCII match as written, ASCII case still ignored around them,
+        // in the name and in the external id, on the search index (rare term) alike.
+        let now = Utc::now();
+        store
+            .insert_identities(&[NewIdentity {
+                external_id: Some("urn:Zürich:Übung".into()),
+                ..NewIdentity::new("Zürich-Pipeline", IdentityKind::Workload, "prod", now)
+            }])
+            .await
+            .unwrap();
+        for term in ["ZüRICH-PIPE", "zürich", "URN:zürich:Übung"] {
+            let page = store
+                .list_identities(&query(&format!("q={term}&limit=50")))
+                .await
+                .unwrap();
+            let names: Vec<&str> = page.items.iter().map(|i| i.name.as_str()).collect();
+            assert_eq!(
+                names,
+                ["Zürich-Pipeline"],
+                "q={term} on {:?}",
+                store.dialect()
+            );
+        }
+
         // LIKE wildcards in the search text match only themselves.
         for text in ["%25", "_", "%5C"] {
             let page = store

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::inventory::write_error;
 use super::posture::PostureService;
 use crate::store::imports::{ImportCredential, ImportTarget};
-use crate::store::write::{Statement, WriteError};
+use crate::store::write::{Statement, WriteError, WriteTx};
 use crate::store::Store;
 
 pub struct ImportService {
@@ -108,15 +108,22 @@ impl ImportService {
             false => Some(self.store.begin_write().await.map_err(import_write_error)?),
         };
         let compared: Result<(), DomainError> = async {
+            // A chunk is compared while the one before it is written. The comparison
+            // reads the committed register, which the open write transaction does not
+            // change until the end, so the order of the two makes no difference, and
+            // the database works on both at once.
+            let mut previous: Vec<Statement> = Vec::new();
             while let Some(chunk) = chunks.recv().await {
                 plan.records += chunk.len() as u64;
                 progress(plan.records);
-                let statements = plan.compare(&self.store, &chunk).await?;
-                if let Some(write) = write.as_mut() {
-                    write.run(&statements).await.map_err(import_write_error)?;
-                }
+                let (statements, written) = tokio::join!(
+                    plan.compare(&self.store, &chunk),
+                    write_chunk(write.as_mut(), &previous)
+                );
+                written?;
+                previous = statements?;
             }
-            Ok(())
+            write_chunk(write.as_mut(), &previous).await
         }
         .await;
         // A failed comparison closes the channel, which stops the parser.
@@ -181,6 +188,20 @@ fn import_write_error(error: WriteError) -> DomainError {
         error,
         "another change to the same identities happened meanwhile; nothing was imported — try again",
     )
+}
+
+/// Runs a chunk's statements in the import's transaction (none on a dry run).
+async fn write_chunk(
+    write: Option<&mut WriteTx>,
+    statements: &[Statement],
+) -> Result<(), DomainError> {
+    match write {
+        Some(write) if !statements.is_empty() => {
+            write.run(statements).await.map_err(import_write_error)?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reads the file, rejecting a key seen before, and sends its records in chunks. Stops

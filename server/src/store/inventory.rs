@@ -197,28 +197,39 @@ pub fn fts_phrase(text: &str) -> String {
 /// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
 const INSERT_BATCH: usize = 1000;
 
-/// Appends ` AND (…)`: `search` as a case-insensitive substring of the name, external id
-/// or SPIFFE ID of the rows aliased `$alias`, tested on the text itself. SQLite's LIKE
-/// ignores ASCII case; PostgreSQL needs ILIKE (served by its pg_trgm indexes).
+/// Appends ` AND (…)`: `search` as a substring of the name, external id or SPIFFE ID
+/// of the rows aliased `$alias`, ignoring ASCII case, tested on the text itself.
+/// SQLite's LIKE ignores ASCII case; PostgreSQL tests the row's `search_text` (the
+/// three joined and lower-cased, served by its trigram index) with the term
+/// lower-cased the same way.
 macro_rules! push_search_text {
     ($sql:expr, $alias:expr, $search:expr) => {{
-        let like = match DIALECT {
-            Dialect::Sqlite => " LIKE ",
-            Dialect::Postgres => " ILIKE ",
-        };
-        let pattern = like_pattern($search);
         let alias: &str = $alias;
-        $sql.push(format_args!(" AND ({alias}.name"))
-            .push(like)
-            .push_bind(pattern.clone())
-            .push(format_args!(" ESCAPE '\\' OR {alias}.external_id"))
-            .push(like)
-            .push_bind(pattern.clone())
-            .push(format_args!(" ESCAPE '\\' OR {alias}.spiffe_id"))
-            .push(like)
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+        match DIALECT {
+            Dialect::Sqlite => {
+                let pattern = like_pattern($search);
+                $sql.push(format_args!(" AND ({alias}.name LIKE "))
+                    .push_bind(pattern.clone())
+                    .push(format_args!(" ESCAPE '\\' OR {alias}.external_id LIKE "))
+                    .push_bind(pattern.clone())
+                    .push(format_args!(" ESCAPE '\\' OR {alias}.spiffe_id LIKE "))
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            Dialect::Postgres => {
+                $sql.push(format_args!(" AND {alias}.search_text LIKE "))
+                    .push_bind(search_text_pattern($search))
+                    .push(" ESCAPE '\\'");
+            }
+        }
     }};
+}
+
+/// A LIKE pattern for PostgreSQL's `search_text`: lower-cased as that column is. The
+/// column's `lower()` runs in the names' "C" collation, which folds ASCII letters only,
+/// so the term is folded the same way (an "É" stays as written on both sides).
+fn search_text_pattern(search: &str) -> String {
+    like_pattern(&search.to_ascii_lowercase())
 }
 
 /// Appends ` AND ($column, i.id) $op (…)`: the rows after (or, with `<=`/`>=`, up to)
@@ -677,7 +688,7 @@ impl Store {
                     let pattern = query
                         .search
                         .as_deref()
-                        .map(|s| like_pattern(&s.to_lowercase()))
+                        .map(search_text_pattern)
                         .unwrap_or_default();
                     sql.push(&order)
                         .push(" LIMIT ")
