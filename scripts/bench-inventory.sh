@@ -20,6 +20,8 @@ runs=${STEWARD_BENCH_RUNS:-20}
 pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_name="steward_bench_${identities}"
 pg_url="${pg_admin%/*}/${pg_name}"
+# The server's request log would compete with the measured pages for the two cores.
+export STEWARD_LOG=${STEWARD_LOG:-warn}
 
 bench_need_wrk
 cargo build --release -p steward-server --bin steward --no-default-features

@@ -268,7 +268,14 @@ pub async fn measure_inventory(
         samples,
     });
 
-    for qs in ["", "class=ai", "env=prod&status=active", "orphaned=true"] {
+    // A search's facets count every match (the inventory page shows them with its list).
+    for qs in [
+        "",
+        "class=ai",
+        "env=prod&status=active",
+        "orphaned=true",
+        "q=billing",
+    ] {
         let query = IdentityQuery::from_query_string(qs)?;
         let samples = time(runs, || inventory.facets(p, &query)).await?;
         let label = if qs.is_empty() { "(no filter)" } else { qs };

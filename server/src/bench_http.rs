@@ -167,7 +167,8 @@ pub fn http_markdown(t: &HttpTimings) -> String {
     let _ = writeln!(
         out,
         "\nServer memory after the HTTP runs (the process serving them): {:.0} MiB anonymous \
-         (heap), {:.0} MiB resident in all (with the database pages SQLite maps).",
+         (heap), {:.0} MiB resident in all (which also counts the database pages SQLite maps \
+         into the process; PostgreSQL keeps its own in its server processes).",
         t.memory_mib.0, t.memory_mib.1
     );
     out
