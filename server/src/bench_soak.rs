@@ -369,7 +369,7 @@ pub fn soak_markdown(database: &str, identities: i64, r: &SoakReport) -> String 
             };
             let _ = writeln!(
                 out,
-                "- whole resident memory (with the database pages SQLite maps, which grow with the file): between {:.0} and {:.0} MiB, {:.0} MiB at the end",
+                "- whole resident memory (on SQLite with the database pages it maps, which grow with the file): between {:.0} and {:.0} MiB, {:.0} MiB at the end",
                 resident(f64::min, f64::MAX),
                 resident(f64::max, 0.0),
                 r.memory.resident.last().copied().unwrap_or_default()
