@@ -60,6 +60,19 @@ pub async fn identity_facets(query: String) -> Result<Facets, AppError> {
         .await?)
 }
 
+/// The same counts when they are quick to compute; `None` when the URL searches for a
+/// common term, whose counts group every match: the page then shows its rows first
+/// and asks [`identity_facets`] from the browser.
+#[server(prefix = "/rpc", endpoint = "inventory/quick_facets")]
+pub async fn quick_identity_facets(query: String) -> Result<Option<Facets>, AppError> {
+    let ports = crate::session::ports()?;
+    let query = IdentityQuery::from_query_string(&query)?;
+    Ok(ports
+        .inventory
+        .quick_facets(crate::session::principal().as_ref(), &query)
+        .await?)
+}
+
 /// Assigns an owner or sponsor to every identity of `filter` (admins).
 #[server(prefix = "/rpc", endpoint = "inventory/bulk_assign")]
 pub async fn bulk_assign(
@@ -103,7 +116,7 @@ pub fn InventoryPage() -> impl IntoView {
     );
     let facets = Resource::new(
         move || (query_string.get(), assign.version().get()),
-        |(q, _)| identity_facets(q),
+        |(q, _)| quick_identity_facets(q),
     );
 
     view! {
@@ -143,15 +156,13 @@ pub fn InventoryPage() -> impl IntoView {
         {move || view! { <FilterForm query=query.get() /> }}
         <Suspense fallback=|| view! { <p class="loading">"Counting…"</p> }>
             {move || Suspend::new(async move {
-                facets.await.ok().map(|facets| view! { <FacetBar facets query=query.get_untracked() /> })
-            })}
-        </Suspense>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
                 let can_assign = listing.await.is_ok_and(|l| l.can_assign);
-                let total = facets.await.map(|f| f.total).unwrap_or(0);
-                let q = query.get_untracked();
-                (can_assign && q.is_filtered() && total > 0).then(|| view! { <BulkAssignPanel query=q total assign /> })
+                let query = query.get_untracked();
+                match facets.await {
+                    Ok(Some(facets)) => Some(view! { <Counts facets query can_assign assign /> }.into_any()),
+                    Ok(None) => Some(view! { <LaterCounts query can_assign assign /> }.into_any()),
+                    Err(_) => None,
+                }
             })}
         </Suspense>
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading identities…"</p> }>
@@ -277,6 +288,61 @@ fn FilterForm(query: IdentityQuery) -> impl IntoView {
                 <a href="/inventory">"Clear"</a>
             </div>
         </form>
+    }
+}
+
+/// The counts of the current filter and, for those who may assign, the bulk
+/// assignment of an owner or sponsor to every identity they count.
+#[component]
+fn Counts(
+    facets: Facets,
+    query: IdentityQuery,
+    can_assign: bool,
+    assign: ServerAction<BulkAssign>,
+) -> impl IntoView {
+    let total = facets.total;
+    let bulk = (can_assign && query.is_filtered() && total > 0)
+        .then(|| view! { <BulkAssignPanel query=query.clone() total assign /> });
+    view! {
+        <FacetBar facets query />
+        {bulk}
+    }
+}
+
+/// The counts of a common search, asked for by the browser once the page is shown
+/// (the server renders the rows without waiting for them; without JavaScript the
+/// note stays). A plain signal filled by an effect, not a nested `Suspense`: effects
+/// run only in the browser, after hydration, so server and browser first render the
+/// same note.
+#[component]
+fn LaterCounts(
+    query: IdentityQuery,
+    can_assign: bool,
+    assign: ServerAction<BulkAssign>,
+) -> impl IntoView {
+    let filter = query.filter_only().to_query_string();
+    let counts = RwSignal::new(None::<Result<Facets, AppError>>);
+    Effect::new(move |_| {
+        let filter = filter.clone();
+        leptos::task::spawn_local(async move {
+            // The page may have moved on (another search) by the time they come.
+            let _ = counts.try_set(Some(identity_facets(filter).await));
+        });
+    });
+    move || {
+        match counts.get() {
+        None => view! {
+            <p class="loading" id="counting" aria-busy="true">"Counting the matches of this search…"</p>
+        }
+        .into_any(),
+        Some(Ok(facets)) => {
+            view! { <Counts facets query=query.clone() can_assign assign /> }.into_any()
+        }
+        Some(Err(error)) => view! {
+            <p class="notice error" role="alert">{format!("Could not count the matches: {error}")}</p>
+        }
+        .into_any(),
+    }
     }
 }
 

@@ -56,6 +56,15 @@ pub trait Inventory: Send + Sync {
         query: &IdentityQuery,
     ) -> Result<Facets, DomainError>;
 
+    /// The same counts when they are quick to compute, or `None` when the query
+    /// searches for a term so common that counting every match would hold up a page
+    /// (the page then asks [`Inventory::facets`] after it is shown).
+    async fn quick_facets(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<Option<Facets>, DomainError>;
+
     /// Records that the caller exports the identities of this filter (checked and
     /// audited before the first row is sent).
     async fn begin_export(

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signIn, hydrated, api } from "./helpers";
 
 // Rows of the identity table, as the name cells show them.
 async function rowNames(page: Page): Promise<string[]> {
@@ -99,4 +99,47 @@ test.describe("with JavaScript", () => {
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     expect(errors).toEqual([]);
   });
+});
+
+test("a common search shows its rows first and its counts once the browser has them", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await signIn(page, "admin", "/posture");
+  // A two-letter term is too short for the search index: every match has to be
+  // counted, so the server sends the rows without the counts and says so.
+  const term = "ar";
+  const expected = await api(page, "GET", `/api/v1/identities/facets?q=${term}`);
+  expect(expected.total).toBeGreaterThan(0);
+  const served = await (await page.request.get(`/inventory?q=${term}`)).text();
+  expect(served).toContain('id="counting"');
+  expect(served).not.toContain('id="match-count"');
+  expect(served).toContain('id="identities"');
+
+  // In the browser the counts arrive after hydration, with the bulk assignment of
+  // exactly that many identities.
+  const counted = page.waitForRequest((r) => r.url().includes("/rpc/inventory/facets"));
+  await page.goto(`/inventory?q=${term}`);
+  await hydrated(page);
+  await counted;
+  await expect(page.locator("#match-count")).toHaveText(expected.total.toLocaleString("en-US"));
+  await expect(page.locator("#counting")).toHaveCount(0);
+  await expect(page.locator("#bulk-assign summary")).toContainText(
+    `these ${expected.total.toLocaleString("en-US")} identities`,
+  );
+
+  // Searching in the app (no reload) leaves the counts to the browser the same way.
+  await page.goto("/inventory?class=ai");
+  await hydrated(page);
+  await page.getByLabel("Search", { exact: true }).fill(term);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(new RegExp(`/inventory\\?class=ai&q=${term}$`));
+  const ai = await api(page, "GET", `/api/v1/identities/facets?class=ai&q=${term}`);
+  await expect(page.locator("#match-count")).toHaveText(ai.total.toLocaleString("en-US"));
+
+  // A rare term (an identity's name) is counted with the page itself.
+  const named = await api(page, "GET", "/api/v1/identities?class=ai&limit=1");
+  const exact = await (await page.request.get(`/inventory?q=${encodeURIComponent(named.items[0].name)}`)).text();
+  expect(exact).toContain('id="match-count"');
+  expect(exact).not.toContain('id="counting"');
+  expect(errors).toEqual([]);
 });

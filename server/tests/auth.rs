@@ -594,6 +594,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/inventory/bulk_assign",
             "/rpc/inventory/facets",
             "/rpc/inventory/list_identities",
+            "/rpc/inventory/quick_facets",
             "/rpc/ownership/answer",
             "/rpc/ownership/deactivate",
             "/rpc/ownership/inbox",

@@ -6,7 +6,7 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use chrono::{Duration, DurationRound, Utc};
 use common::{assert_problem, email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
@@ -336,6 +336,82 @@ async fn facet_counts_match_the_filter() {
             )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_inventory_page_counts_a_common_search_after_showing_its_rows() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let register = sortable_register(&store).await;
+        let viewer = app.principal(Role::Viewer).await;
+        let inventory = &app.services.ports.inventory;
+        let query = |s: &str| IdentityQuery::from_query_string(s).unwrap();
+        // The quick counts are the counts: without a search, with other filters, with
+        // a rare term.
+        for filter in [
+            "",
+            "env=prod",
+            "team=Platform&env=dev",
+            "q=id-0",
+            "q=needle&env=prod",
+        ] {
+            let quick = inventory
+                .quick_facets(Some(&viewer), &query(filter))
+                .await
+                .unwrap();
+            let full = inventory
+                .facets(Some(&viewer), &query(filter))
+                .await
+                .unwrap();
+            assert_eq!(quick, Some(full), "quick counts of '{filter}'");
+        }
+        // A term too short for the search index is common: counting it groups every
+        // match, so there are no quick counts (the exact ones are still there).
+        assert_eq!(
+            inventory
+                .quick_facets(Some(&viewer), &query("q=id"))
+                .await
+                .unwrap(),
+            None
+        );
+        let all = inventory
+            .facets(Some(&viewer), &query("q=id"))
+            .await
+            .unwrap();
+        assert_eq!(all.total, register.len() as u64);
+        assert!(matches!(
+            inventory.quick_facets(None, &query("")).await,
+            Err(DomainError::Unauthenticated)
+        ));
+
+        // The page renders the rows of a common search at once and says the counts
+        // are coming (the browser asks for them); other pages carry their counts.
+        let auth = Auth::Cookie(app.login(Role::Viewer).await);
+        let common = app.get("/inventory?q=id", &auth).await;
+        assert_eq!(common.status, StatusCode::OK);
+        assert!(common.body.contains(r#"id="counting""#), "{}", common.body);
+        assert!(!common.body.contains(r#"id="match-count""#));
+        assert!(common.body.contains(">id-00<") && common.body.contains(">id-36<"));
+        let rare = app.get("/inventory?q=id-0", &auth).await.body;
+        assert!(
+            rare.contains(r#"<strong id="match-count">10</strong>"#),
+            "{rare}"
+        );
+        assert!(!rare.contains(r#"id="counting""#));
+        // The browser's request for the counts of the common search.
+        let reply = app
+            .send(
+                auth.apply(axum::http::Request::post("/rpc/inventory/facets"))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ORIGIN, common::ORIGIN)
+                    .body(axum::body::Body::from("query=q%3Did"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.json()["total"], register.len());
     })
     .await;
 }

@@ -233,6 +233,18 @@ impl Inventory for InventoryService {
         Ok(self.store.identity_facets(query, Utc::now()).await?)
     }
 
+    async fn quick_facets(
+        &self,
+        principal: Option<&Principal>,
+        query: &IdentityQuery,
+    ) -> Result<Option<Facets>, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        if self.store.facets_are_costly(query).await? {
+            return Ok(None);
+        }
+        Ok(Some(self.store.identity_facets(query, Utc::now()).await?))
+    }
+
     async fn begin_export(
         &self,
         principal: Option<&Principal>,

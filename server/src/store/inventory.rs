@@ -565,6 +565,17 @@ impl Store {
         }))
     }
 
+    /// Whether counting the facets of `query` means grouping more than
+    /// [`RARE_MATCHES`] rows found by a search (a common term): those counts take longer
+    /// than a page should wait, so the inventory page asks for them after it is shown.
+    /// Every other facet count is answered from kept counts or one indexed pass.
+    pub async fn facets_are_costly(&self, query: &IdentityQuery) -> Result<bool, StoreError> {
+        match &query.search {
+            Some(search) => self.search_is_common(search).await,
+            None => Ok(false),
+        }
+    }
+
     /// Whether more than [`RARE_MATCHES`] identities match `search`. SQLite counts
     /// through the search index, stopping there; PostgreSQL's trigram indexes can only
     /// return every match, so its planner's estimate is asked instead (from the column
