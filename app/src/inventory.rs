@@ -329,20 +329,16 @@ fn LaterCounts(
             let _ = counts.try_set(Some(identity_facets(filter).await));
         });
     });
-    move || {
-        match counts.get() {
-        None => view! {
-            <p class="loading" id="counting" aria-busy="true">"Counting the matches of this search…"</p>
-        }
-        .into_any(),
+    let note = "Counting the matches of this search…";
+    move || match counts.get() {
+        None => view! { <p class="loading" id="counting" aria-busy="true">{note}</p> }.into_any(),
         Some(Ok(facets)) => {
             view! { <Counts facets query=query.clone() can_assign assign /> }.into_any()
         }
-        Some(Err(error)) => view! {
-            <p class="notice error" role="alert">{format!("Could not count the matches: {error}")}</p>
+        Some(Err(error)) => {
+            let message = format!("Could not count the matches: {error}");
+            view! { <p class="notice error" role="alert">{message}</p> }.into_any()
         }
-        .into_any(),
-    }
     }
 }
 
