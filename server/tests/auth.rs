@@ -742,7 +742,18 @@ async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
         // Activity within the idle window keeps the session alive...
         for _ in 0..3 {
             tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-            assert_eq!(app.get("/inventory", &cookie).await.status, StatusCode::OK);
+            let reply = app.get("/inventory", &cookie).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            // Longer than the touch interval (a thirtieth of the idle timeout) since
+            // the last save: the session is saved again and its cookie renewed.
+            assert!(
+                reply
+                    .set_cookie
+                    .iter()
+                    .any(|c| c.starts_with("steward_session=")),
+                "the session was not renewed: {:?}",
+                reply.set_cookie
+            );
         }
         // ...and a pause longer than the window ends it.
         tokio::time::sleep(std::time::Duration::from_millis(6000)).await;
@@ -750,6 +761,31 @@ async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
             app.get("/inventory", &cookie).await.status,
             StatusCode::SEE_OTHER
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_session_is_saved_once_a_minute_not_on_every_request() {
+    for_each_store(|store| async move {
+        // The default 30-minute idle timeout: an active session is saved once a minute.
+        let app = TestApp::new(&store).await;
+        let cookie = Auth::Cookie(app.login(Role::Viewer).await);
+        for path in [
+            "/inventory",
+            "/api/v1/identities",
+            "/inventory?q=billing",
+            "/ownership",
+        ] {
+            let reply = app.get(path, &cookie).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            // No save, so no new cookie: a page view writes nothing to the database.
+            assert!(
+                reply.set_cookie.is_empty(),
+                "{path} saved the session again: {:?}",
+                reply.set_cookie
+            );
+        }
     })
     .await;
 }

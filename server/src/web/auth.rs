@@ -93,7 +93,21 @@ pub async fn resolve_principal(
                 None
             }
             Ok(Some(auth)) => match state.services.auth.session_principal(auth.user_id).await {
-                Ok(Some(principal)) => Some(principal),
+                Ok(Some(principal)) => {
+                    let now = Utc::now();
+                    if auth.needs_touch(state.security.session_idle, now) {
+                        // Modifying the session makes the session layer save it and
+                        // renew the cookie: the idle timeout slides.
+                        let touched = SessionAuth {
+                            touched_at: Some(now),
+                            ..auth
+                        };
+                        if let Err(error) = session.insert(AUTH_KEY, &touched).await {
+                            return session_error(error);
+                        }
+                    }
+                    Some(principal)
+                }
                 Ok(None) => {
                     // The user was removed or deactivated: end the session.
                     if let Err(error) = session.flush().await {
@@ -214,10 +228,7 @@ async fn start_session(
     principal: &steward_domain::auth::Principal,
     next: &str,
 ) -> Response {
-    let auth = SessionAuth {
-        user_id: principal.user_id,
-        login_at: Utc::now(),
-    };
+    let auth = SessionAuth::new(principal.user_id, Utc::now());
     if let Err(error) = session.cycle_id().await {
         return session_error(error);
     }

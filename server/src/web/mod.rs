@@ -115,8 +115,9 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::seconds(security.session_idle.num_seconds()),
         ))
-        // Saving on every request makes the idle timeout slide with activity.
-        .with_always_save(true);
+        // Not saved on every request: `resolve_principal` touches an active session
+        // once per `session::touch_interval`, which slides the idle timeout.
+        .with_always_save(false);
     Router::new()
         .merge(health)
         .merge(auth_routes)

@@ -20,13 +20,42 @@ pub const AUTH_KEY: &str = "auth";
 pub struct SessionAuth {
     pub user_id: Uuid,
     pub login_at: DateTime<Utc>,
+    /// When the session was last saved to slide its idle timeout (absent in sessions
+    /// signed in before this field existed: they are touched on their next request).
+    #[serde(default)]
+    pub touched_at: Option<DateTime<Utc>>,
 }
 
 impl SessionAuth {
+    /// A session signed in at `now`.
+    pub fn new(user_id: Uuid, now: DateTime<Utc>) -> Self {
+        Self {
+            user_id,
+            login_at: now,
+            touched_at: Some(now),
+        }
+    }
+
     /// True once the session is older than `max_age` since sign-in, however active.
     pub fn expired(&self, max_age: Duration, now: DateTime<Utc>) -> bool {
         now - self.login_at >= max_age
     }
+
+    /// True when this request should save the session again so that its idle timeout
+    /// slides: once per [`touch_interval`], not on every request. Every save is a write
+    /// to the database, and on SQLite a write makes every reader connection drop its
+    /// memory map of the file and fault the pages of its next large read back in.
+    pub fn needs_touch(&self, idle: Duration, now: DateTime<Utc>) -> bool {
+        self.touched_at
+            .is_none_or(|touched| now - touched >= touch_interval(idle))
+    }
+}
+
+/// How often an active session is saved: a thirtieth of the idle timeout, at most a
+/// minute. A session therefore ends between `idle - idle/30` and `idle` after the last
+/// request (29–30 minutes with the default 30).
+pub fn touch_interval(idle: Duration) -> Duration {
+    (idle / 30).min(Duration::minutes(1))
 }
 
 /// The session store of whichever database Steward runs on.
@@ -94,12 +123,32 @@ mod tests {
     #[test]
     fn absolute_lifetime_counts_from_sign_in() {
         let login_at = Utc::now();
-        let auth = SessionAuth {
-            user_id: Uuid::nil(),
-            login_at,
-        };
+        let auth = SessionAuth::new(Uuid::nil(), login_at);
         let max = Duration::hours(12);
         assert!(!auth.expired(max, login_at + Duration::hours(11)));
         assert!(auth.expired(max, login_at + Duration::hours(12)));
+    }
+
+    #[test]
+    fn an_active_session_is_saved_once_per_touch_interval() {
+        assert_eq!(touch_interval(Duration::minutes(30)), Duration::minutes(1));
+        assert_eq!(touch_interval(Duration::hours(8)), Duration::minutes(1));
+        assert_eq!(
+            touch_interval(Duration::seconds(3)),
+            Duration::milliseconds(100)
+        );
+        let now = Utc::now();
+        let idle = Duration::minutes(30);
+        let auth = SessionAuth::new(Uuid::nil(), now);
+        assert!(!auth.needs_touch(idle, now));
+        assert!(!auth.needs_touch(idle, now + Duration::seconds(59)));
+        assert!(auth.needs_touch(idle, now + Duration::seconds(60)));
+        // A session saved before touches were recorded is touched at once.
+        let old: SessionAuth = serde_json::from_value(serde_json::json!({
+            "user_id": Uuid::nil(),
+            "login_at": now,
+        }))
+        .unwrap();
+        assert!(old.needs_touch(idle, now));
     }
 }
