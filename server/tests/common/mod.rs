@@ -209,13 +209,20 @@ impl TestApp {
         let set_cookie = header_of(header::SET_COOKIE);
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let mut body = String::from_utf8_lossy(&bytes).into_owned();
+        if content_type.starts_with("text/html") {
+            // Type-erased views (`erase_components`) put empty comments, `<!>`, after
+            // text and between siblings as hydration markers. They are not content:
+            // the assertions read the page as a browser shows it.
+            body = body.replace("<!>", "");
+        }
         Reply {
             status,
             content_type,
             location,
             set_cookie,
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body,
         }
     }
 
