@@ -47,6 +47,13 @@ pub(crate) fn note_commit() {
     LOCAL_COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Rows a SQLite connection's worker thread may read ahead of the task consuming them
+/// (sqlx's default is 50). Each row crosses from the worker thread to the task through
+/// a channel; a full channel stops the worker until the task wakes it, which in long
+/// reads (a full posture evaluation reads every identity and finding) made thread
+/// wake-ups and lock waits a large share of the time.
+const SQLITE_ROW_BUFFER: usize = 2048;
+
 /// How much of a SQLite file reader connections map into memory (the pages are the
 /// operating system's file cache, shared by every connection).
 const SQLITE_READER_MMAP_BYTES: u64 = 4 << 30;
@@ -170,6 +177,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    .row_buffer_size(SQLITE_ROW_BUFFER)
                     .pragma("temp_store", "memory");
                 let connect_error = |source| StoreError::Connect {
                     url: parsed.redacted(),
