@@ -225,9 +225,16 @@ macro_rules! push_search_text {
     }};
 }
 
-/// A LIKE pattern for PostgreSQL's `search_text`: lower-cased as that column is. The
-/// column's `lower()` runs in the names' "C" collation, which folds ASCII letters only,
-/// so the term is folded the same way (an "É" stays as written on both sides).
+/// SQLite's searched text of the identity `i`, as the name order's index holds it
+/// (migration 0017): the same text as PostgreSQL's `search_text` column. A query that
+/// tests exactly this expression reads its value from the index entry.
+const SQLITE_SEARCH_TEXT: &str = "lower(i.name || char(1) || COALESCE(i.external_id, '') || \
+     char(1) || COALESCE(i.spiffe_id, ''))";
+
+/// A LIKE pattern for the searched text (PostgreSQL's `search_text`, SQLite's
+/// [`SQLITE_SEARCH_TEXT`]): lower-cased as that text is. PostgreSQL's `lower()` runs in
+/// the names' "C" collation and SQLite's folds ASCII only, so the term is folded the
+/// same way (an "É" stays as written on both sides).
 fn search_text_pattern(search: &str) -> String {
     like_pattern(&search.to_ascii_lowercase())
 }
@@ -718,9 +725,19 @@ impl Store {
                         let op = if sort.descending { " >= " } else { " <= " };
                         push_key_bound!(sql, "i.name", op, end);
                     }
-                    // Walking: the search is a substring test on the index entries,
-                    // and (on SQLite) the other filters are kept off their own indexes.
-                    push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
+                    // Walking: the search is one substring test of the searched text
+                    // the index entry holds (lower-cased, tested with the lower-cased
+                    // term), and the other filters are kept off their own indexes.
+                    let others = IdentityQuery {
+                        search: None,
+                        ..query.clone()
+                    };
+                    push_filters!(&mut sql, &others, now, true);
+                    if let Some(search) = &query.search {
+                        sql.push(format_args!(" AND {SQLITE_SEARCH_TEXT} LIKE "))
+                            .push_bind(search_text_pattern(search))
+                            .push(" ESCAPE '\\'");
+                    }
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
             }
@@ -921,6 +938,23 @@ mod tests {
             Some(1)
         );
         assert_eq!(super::estimated_rows("no estimate here"), None);
+    }
+
+    #[test]
+    fn the_sqlite_name_index_holds_the_searched_text_the_walk_tests() {
+        // SQLite reads an indexed expression from the index only when the query repeats
+        // it exactly (column qualifiers aside).
+        let migration = include_str!("../../../migrations/sqlite/0017_search_text_index.sql");
+        let unqualified = super::SQLITE_SEARCH_TEXT
+            .replace("i.", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let index = migration.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            index.contains(&format!("name, id, {unqualified} );")),
+            "{unqualified}"
+        );
     }
 
     #[test]
