@@ -833,7 +833,14 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
         // The leaver's identities count as orphaned in every view at once.
         assert_facets_match_listings(
             &app,
-            &["", "env=prod", "class=ai&orphaned=true", "team=Payments"],
+            &[
+                "",
+                "env=prod",
+                "class=ai&orphaned=true",
+                "team=Payments",
+                "q=e",
+                "q=pay&env=prod",
+            ],
         )
         .await;
         assert_eq!(
