@@ -197,6 +197,17 @@ pub fn fts_phrase(text: &str) -> String {
 /// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
 const INSERT_BATCH: usize = 1000;
 
+/// Appends ` AND <text> LIKE <pattern> ESCAPE '\'`: the searched text (PostgreSQL's
+/// `search_text` column or SQLite's [`SQLITE_SEARCH_TEXT`]) tested with a pattern from
+/// [`search_text_pattern`].
+macro_rules! push_search_text_like {
+    ($sql:expr, $text:expr, $pattern:expr) => {{
+        $sql.push(format_args!(" AND {} LIKE ", $text))
+            .push_bind($pattern)
+            .push(" ESCAPE '\\'");
+    }};
+}
+
 /// Appends ` AND (…)`: `search` as a substring of the name, external id or SPIFFE ID
 /// of the rows aliased `$alias`, ignoring ASCII case, tested on the text itself.
 /// SQLite's LIKE ignores ASCII case; PostgreSQL tests the row's `search_text` (the
@@ -217,9 +228,11 @@ macro_rules! push_search_text {
                     .push(" ESCAPE '\\')");
             }
             Dialect::Postgres => {
-                $sql.push(format_args!(" AND {alias}.search_text LIKE "))
-                    .push_bind(search_text_pattern($search))
-                    .push(" ESCAPE '\\'");
+                push_search_text_like!(
+                    $sql,
+                    format_args!("{alias}.search_text"),
+                    search_text_pattern($search)
+                );
             }
         }
     }};
@@ -711,11 +724,9 @@ impl Store {
                     sql.push(&order)
                         .push(" LIMIT ")
                         .push_bind(NAME_WALK)
-                        .push(") w WHERE w.search_text LIKE ")
-                        .push_bind(pattern)
-                        .push(format_args!(
-                            " ESCAPE '\\' ORDER BY w.name{dir}, w.id{dir} LIMIT "
-                        ))
+                        .push(") w WHERE 1 = 1");
+                    push_search_text_like!(sql, "w.search_text", pattern);
+                    sql.push(format_args!(" ORDER BY w.name{dir}, w.id{dir} LIMIT "))
                         .push_bind(limit)
                         .push(")")
                         .push(&order);
@@ -734,9 +745,11 @@ impl Store {
                     };
                     push_filters!(&mut sql, &others, now, true);
                     if let Some(search) = &query.search {
-                        sql.push(format_args!(" AND {SQLITE_SEARCH_TEXT} LIKE "))
-                            .push_bind(search_text_pattern(search))
-                            .push(" ESCAPE '\\'");
+                        push_search_text_like!(
+                            sql,
+                            SQLITE_SEARCH_TEXT,
+                            search_text_pattern(search)
+                        );
                     }
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
