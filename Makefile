@@ -13,7 +13,7 @@ run: build
 
 ## make build: the release server and the size-optimised browser bundle.
 build: bootstrap
-	cargo leptos build --release
+	cargo leptos build --release --split
 	@date '+make: build done at %T'
 
 bootstrap:

@@ -34,7 +34,7 @@ pub mod trust;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -80,35 +80,81 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <nav::Breadcrumbs />
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
-                    <Route path=path!("/inventory") view=inventory::InventoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/identities/new") view=identity::IdentityFormPage ssr=SsrMode::Async />
-                    <Route path=path!("/identities/:id") view=identity::IdentityPage ssr=SsrMode::Async />
-                    <Route path=path!("/identities/:id/edit") view=identity::IdentityFormPage ssr=SsrMode::Async />
-                    <Route path=path!("/import") view=imports::ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/inbox") view=ownership::InboxPage ssr=SsrMode::Async />
-                    <Route path=path!("/ownership") view=ownership::OwnershipPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=audit::AuditPageView ssr=SsrMode::Async />
-                    <Route path=path!("/posture") view=posture::DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/posture/report") view=posture::ReportPage ssr=SsrMode::Async />
-                    <Route path=path!("/controls") view=posture::ControlsPage ssr=SsrMode::Async />
-                    <Route path=path!("/reviews") view=campaigns::ReviewsPage ssr=SsrMode::Async />
-                    <Route path=path!("/grants") view=grants::GrantsPage ssr=SsrMode::Async />
-                    <Route path=path!("/grants/policies") view=grants::PoliciesPage ssr=SsrMode::Async />
-                    <Route path=path!("/authz/policies") view=authz::AgentPoliciesPage ssr=SsrMode::Async />
-                    <Route path=path!("/authz/trust") view=trust::TrustPage ssr=SsrMode::Async />
-                    <Route path=path!("/search") view=search::SearchPage ssr=SsrMode::Async />
-                    <Route path=path!("/grants/:id") view=grants::GrantPage ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns/:id") view=campaigns::CampaignPage ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns/:id/evidence") view=campaigns::EvidencePage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory") view={Lazy::<InventoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/identities/new") view={Lazy::<IdentityFormRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/identities/:id") view={Lazy::<IdentityRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/identities/:id/edit") view={Lazy::<IdentityFormRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/ownership") view={Lazy::<OwnershipRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/posture") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/posture/report") view={Lazy::<ReportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/controls") view={Lazy::<ControlsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/reviews") view={Lazy::<ReviewsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/grants") view={Lazy::<GrantsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/grants/policies") view={Lazy::<PoliciesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/authz/policies") view={Lazy::<AgentPoliciesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/authz/trust") view={Lazy::<TrustRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/grants/:id") view={Lazy::<GrantRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns") view={Lazy::<CampaignsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns/:id") view={Lazy::<CampaignRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/campaigns/:id/evidence") view={Lazy::<EvidenceRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Every page is a lazy route. Built with `cargo leptos --split` (as `make build` does),
+/// each page's code is its own WASM chunk, fetched when the page is first shown — the
+/// server names the chunks a page needs in `modulepreload` links — so the first
+/// download holds the shell and the current page, not all twenty-two pages.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_route: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => home::HomePage,
+    InventoryRoute => inventory::InventoryPage,
+    IdentityFormRoute => identity::IdentityFormPage,
+    IdentityRoute => identity::IdentityPage,
+    ImportRoute => imports::ImportPage,
+    InboxRoute => ownership::InboxPage,
+    OwnershipRoute => ownership::OwnershipPage,
+    LoginRoute => login::LoginPage,
+    AuditRoute => audit::AuditPageView,
+    DashboardRoute => posture::DashboardPage,
+    ReportRoute => posture::ReportPage,
+    ControlsRoute => posture::ControlsPage,
+    ReviewsRoute => campaigns::ReviewsPage,
+    GrantsRoute => grants::GrantsPage,
+    PoliciesRoute => grants::PoliciesPage,
+    AgentPoliciesRoute => authz::AgentPoliciesPage,
+    TrustRoute => trust::TrustPage,
+    SearchRoute => search::SearchPage,
+    GrantRoute => grants::GrantPage,
+    CampaignsRoute => campaigns::CampaignsPage,
+    CampaignRoute => campaigns::CampaignPage,
+    EvidenceRoute => campaigns::EvidencePage,
 }
 
 #[component]

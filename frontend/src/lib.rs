@@ -4,5 +4,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(steward_app::App);
+    // Lazy: every page is a lazy route (its own WASM chunk), so hydration first waits
+    // for the current page's chunk; `hydrate_body` would panic on a route not loaded.
+    leptos::mount::hydrate_lazy(steward_app::App);
 }

@@ -20,6 +20,16 @@ pub struct Timing {
     pub samples: Vec<Duration>,
 }
 
+/// The nearest-rank percentile `p` (0–100) of `sorted` (ascending); the default value
+/// (zero) for no samples. Shared by every benchmark that reports percentiles.
+pub(crate) fn nearest_rank<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 impl Timing {
     fn percentile(&self, p: f64) -> f64 {
         let mut ms: Vec<f64> = self
@@ -28,12 +38,7 @@ impl Timing {
             .map(|d| d.as_secs_f64() * 1000.0)
             .collect();
         ms.sort_by(|a, b| a.total_cmp(b));
-        if ms.is_empty() {
-            return 0.0;
-        }
-        // Nearest rank.
-        let rank = ((p / 100.0) * ms.len() as f64).ceil().max(1.0) as usize;
-        ms[rank.min(ms.len()) - 1]
+        nearest_rank(&ms, p)
     }
 
     pub fn p50(&self) -> f64 {

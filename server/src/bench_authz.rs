@@ -15,6 +15,7 @@ use steward_domain::policy::{AuthorizeRequest, AuthzAction, RequestContext, Reso
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
+use crate::bench::nearest_rank as percentile;
 use crate::services::Services;
 use crate::store::write::Statement;
 use crate::store::Store;
@@ -52,14 +53,6 @@ pub struct AuthzTimings {
     pub logged: u64,
     /// Resident memory of the process at the end, in MiB.
     pub rss_mib: f64,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn micros(d: Duration) -> f64 {
