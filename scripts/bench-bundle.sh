@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Size of what a browser downloads: the release WASM bundle, its JavaScript glue and the
-# stylesheet, raw and gzip -9 (what a compressing proxy sends), into BENCHMARKS.md.
-# Builds the release first (`make build`).
+# Size of what a browser downloads, raw and gzip -9 (what a compressing proxy sends),
+# into BENCHMARKS.md: the main bundle (WASM, JavaScript glue, the split loader, the
+# stylesheet), each lazily loaded page group with the shared chunks it needs (from
+# cargo-leptos's split manifest), and so what the first visit of each group's page
+# downloads. Builds the release first (`make build`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
@@ -11,20 +13,54 @@ report=$(mktemp)
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD), $(bench_machine)"
   echo
-  echo "| file | raw | gzip -9 |"
-  echo "|---|---:|---:|"
-  total=0
-  for file in steward.wasm steward.js steward.css; do
-    path="target/site/pkg/${file}"
-    raw=$(stat -c %s "${path}")
-    gz=$(gzip -9 -c "${path}" | wc -c)
-    total=$((total + gz))
-    printf '| `%s` | %s KiB | %s KiB |\n' "${file}" "$((raw / 1024))" "$((gz / 1024))"
-  done
-  printf '| **all** | | **%s KiB** |\n' "$((total / 1024))"
+  python3 - target/site/pkg <<'PY'
+import glob, gzip, json, os, sys
+
+pkg = sys.argv[1]
+def size(name):
+    data = open(os.path.join(pkg, name), "rb").read()
+    return len(data), len(gzip.compress(data, 9))
+kib = lambda n: f"{n / 1024:,.0f} KiB"
+
+main = ["steward.wasm", "steward.js", "steward.css"] + sorted(
+    os.path.basename(p) for p in glob.glob(os.path.join(pkg, "__wasm_split*.js")))
+print("| main bundle (every page) | raw | gzip -9 |")
+print("|---|---:|---:|")
+main_gz = 0
+for name in main:
+    raw, gz = size(name)
+    main_gz += gz
+    print(f"| `{name}` | {kib(raw)} | {kib(gz)} |")
+print(f"| **main bundle** | | **{kib(main_gz)}** |")
+print()
+
+manifests = glob.glob(os.path.join(pkg, "__wasm_split_manifest*.json"))
+if not manifests:
+    print("Not split: the main bundle holds every page.")
+    sys.exit(0)
+manifest = json.load(open(manifests[0]))
+every = set()
+print("| page group (its pages) | files | its code, gzip -9 | first visit of one of its pages, gzip -9 |")
+print("|---|---:|---:|---:|")
+pages = {
+    "register_pages": "inventory, identity, identity form, import, search",
+    "review_pages": "inbox, ownership, reviews, campaigns, campaign, evidence",
+    "access_pages": "grants, grant, grant policies, agent policies, workload trust",
+    "posture_pages": "posture, report, controls, audit",
+}
+for split, files in sorted(manifest.items()):
+    group = split.rsplit("_", 1)[0]
+    gz = sum(size(f"{f}.wasm")[1] for f in files)
+    every.update(files)
+    print(f"| `{group}` ({pages.get(group, '?')}) | {len(files)} | {kib(gz)} | {kib(main_gz + gz)} |")
+all_gz = main_gz + sum(size(f"{f}.wasm")[1] for f in every)
+print(f"| home and sign-in pages (in the main bundle) | 0 | — | {kib(main_gz)} |")
+print()
+print(f"Everything, every group loaded: {kib(all_gz)} gzip -9 in {len(main) + len(every)} files.")
+PY
 } >"${report}"
 bench_write_section bundle "Browser bundle size" \
-  "Command: \`make bench-bundle\` (\`scripts/bench-bundle.sh\`). One bundle hydrates every page: type-erased views (Leptos's \`erase_components\`, set for every build in \`.cargo/config.toml\`), opt-level z, LTO, wasm-opt from binaryen 132. Erasing the views took the bundle from 1,481 KiB gzip (2026-12-05, typed views) to under 1 MiB; it is not split per page." \
+  "Command: \`make bench-bundle\` (\`scripts/bench-bundle.sh\`). \`make build\` splits the WASM (\`cargo leptos build --split\`): the home and sign-in pages are in the main bundle, the other pages in four lazily loaded groups, each fetched with the chunks it shares with other groups when one of its pages is first shown. Type-erased views (Leptos's \`erase_components\`, set for every build in \`.cargo/config.toml\`), opt-level z, LTO, wasm-opt from binaryen 132. Before the split (2026-12-06, commit 1064838) every page downloaded one bundle of 976 KiB gzip; before type erasure (2026-12-05) 1,481 KiB." \
   "${report}"
 rm -f "${report}"
-cat BENCHMARKS.md | sed -n '/<!-- bundle:start -->/,/<!-- bundle:end -->/p'
+sed -n '/<!-- bundle:start -->/,/<!-- bundle:end -->/p' BENCHMARKS.md

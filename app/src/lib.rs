@@ -31,10 +31,11 @@ pub mod theme;
 pub mod toast;
 pub mod trust;
 
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
+use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -80,7 +81,7 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <nav::Breadcrumbs />
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
                     <Route path=path!("/inventory") view={Lazy::<InventoryRoute>::new()} ssr=SsrMode::Async />
@@ -90,7 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/ownership") view={Lazy::<OwnershipRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/posture") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/posture/report") view={Lazy::<ReportRoute>::new()} ssr=SsrMode::Async />
@@ -111,50 +112,170 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Every page is a lazy route. Built with `cargo leptos --split` (as `make build` does),
-/// each page's code is its own WASM chunk, fetched when the page is first shown — the
-/// server names the chunks a page needs in `modulepreload` links — so the first
-/// download holds the shell and the current page, not all twenty-two pages.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:path),* $(,)?) => {$(
+/// The pages in four groups, each loaded lazily: built with `cargo leptos --split` (as
+/// `make build` does), a group's code is split out of the main WASM and fetched when one
+/// of its pages is first shown; the server names what a page needs in `modulepreload`
+/// links. Four groups rather than a split per page: every split point multiplies the
+/// chunks of code shared between them (a split per page made 500 chunks, 333 of them
+/// for the identity page alone), and each chunk is a request. The sign-in and home
+/// pages, where people arrive, stay in the main bundle.
+#[derive(Clone, Copy)]
+enum RegisterPage {
+    Inventory,
+    Identity,
+    IdentityForm,
+    Import,
+    Search,
+}
+
+#[lazy]
+fn register_pages(page: RegisterPage) -> AnyView {
+    match page {
+        RegisterPage::Inventory => inventory::InventoryPage().into_any(),
+        RegisterPage::Identity => identity::IdentityPage().into_any(),
+        RegisterPage::IdentityForm => identity::IdentityFormPage().into_any(),
+        RegisterPage::Import => imports::ImportPage().into_any(),
+        RegisterPage::Search => search::SearchPage().into_any(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ReviewPage {
+    Inbox,
+    Ownership,
+    Reviews,
+    Campaigns,
+    Campaign,
+    Evidence,
+}
+
+#[lazy]
+fn review_pages(page: ReviewPage) -> AnyView {
+    match page {
+        ReviewPage::Inbox => ownership::InboxPage().into_any(),
+        ReviewPage::Ownership => ownership::OwnershipPage().into_any(),
+        ReviewPage::Reviews => campaigns::ReviewsPage().into_any(),
+        ReviewPage::Campaigns => campaigns::CampaignsPage().into_any(),
+        ReviewPage::Campaign => campaigns::CampaignPage().into_any(),
+        ReviewPage::Evidence => campaigns::EvidencePage().into_any(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum AccessPage {
+    Grants,
+    Grant,
+    GrantPolicies,
+    AgentPolicies,
+    Trust,
+}
+
+#[lazy]
+fn access_pages(page: AccessPage) -> AnyView {
+    match page {
+        AccessPage::Grants => grants::GrantsPage().into_any(),
+        AccessPage::Grant => grants::GrantPage().into_any(),
+        AccessPage::GrantPolicies => grants::PoliciesPage().into_any(),
+        AccessPage::AgentPolicies => authz::AgentPoliciesPage().into_any(),
+        AccessPage::Trust => trust::TrustPage().into_any(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum PosturePage {
+    Dashboard,
+    Report,
+    Controls,
+    Audit,
+}
+
+#[lazy]
+fn posture_pages(page: PosturePage) -> AnyView {
+    match page {
+        PosturePage::Dashboard => posture::DashboardPage().into_any(),
+        PosturePage::Report => posture::ReportPage().into_any(),
+        PosturePage::Controls => posture::ControlsPage().into_any(),
+        PosturePage::Audit => audit::AuditPageView().into_any(),
+    }
+}
+
+/// The lazily loaded groups of pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageGroup {
+    Register,
+    Review,
+    Access,
+    Posture,
+}
+
+/// The group whose code shows the page at `path` (none: the page is in the main bundle,
+/// or there is no such page). Kept next to the route table, and a test checks the two
+/// agree.
+pub fn page_group(path: &str) -> Option<PageGroup> {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    match first {
+        "inventory" | "identities" | "import" | "search" => Some(PageGroup::Register),
+        "inbox" | "ownership" | "reviews" | "campaigns" => Some(PageGroup::Review),
+        "grants" | "authz" => Some(PageGroup::Access),
+        "posture" | "controls" | "audit" => Some(PageGroup::Posture),
+        _ => None,
+    }
+}
+
+/// Loads the code of the page at `path` before the browser hydrates it. Hydration then
+/// runs in one synchronous pass, as it does for pages in the main bundle: a lazy route
+/// hydrated while its code was still being fetched was rendered a second time below the
+/// server's HTML, because the rest of the page had moved on in the meantime.
+#[cfg(feature = "hydrate")]
+pub async fn load_page_code(path: &str) {
+    match page_group(path) {
+        Some(PageGroup::Register) => __preload_register_pages().await,
+        Some(PageGroup::Review) => __preload_review_pages().await,
+        Some(PageGroup::Access) => __preload_access_pages().await,
+        Some(PageGroup::Posture) => __preload_posture_pages().await,
+        None => {}
+    }
+}
+
+/// One route type per lazy page: the router asks it for the page's view, which waits
+/// for the page's group to be loaded.
+macro_rules! lazy_routes {
+    ($($route:ident => $group:ident($page:expr)),* $(,)?) => {$(
         struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
-            fn view(_route: Self) -> AnyView {
-                $page().into_any()
+            fn view(_route: Self) -> impl std::future::Future<Output = AnyView> {
+                $group($page)
             }
         }
     )*};
 }
 
-lazy_pages! {
-    HomeRoute => home::HomePage,
-    InventoryRoute => inventory::InventoryPage,
-    IdentityFormRoute => identity::IdentityFormPage,
-    IdentityRoute => identity::IdentityPage,
-    ImportRoute => imports::ImportPage,
-    InboxRoute => ownership::InboxPage,
-    OwnershipRoute => ownership::OwnershipPage,
-    LoginRoute => login::LoginPage,
-    AuditRoute => audit::AuditPageView,
-    DashboardRoute => posture::DashboardPage,
-    ReportRoute => posture::ReportPage,
-    ControlsRoute => posture::ControlsPage,
-    ReviewsRoute => campaigns::ReviewsPage,
-    GrantsRoute => grants::GrantsPage,
-    PoliciesRoute => grants::PoliciesPage,
-    AgentPoliciesRoute => authz::AgentPoliciesPage,
-    TrustRoute => trust::TrustPage,
-    SearchRoute => search::SearchPage,
-    GrantRoute => grants::GrantPage,
-    CampaignsRoute => campaigns::CampaignsPage,
-    CampaignRoute => campaigns::CampaignPage,
-    EvidenceRoute => campaigns::EvidencePage,
+lazy_routes! {
+    InventoryRoute => register_pages(RegisterPage::Inventory),
+    IdentityRoute => register_pages(RegisterPage::Identity),
+    IdentityFormRoute => register_pages(RegisterPage::IdentityForm),
+    ImportRoute => register_pages(RegisterPage::Import),
+    SearchRoute => register_pages(RegisterPage::Search),
+    InboxRoute => review_pages(ReviewPage::Inbox),
+    OwnershipRoute => review_pages(ReviewPage::Ownership),
+    ReviewsRoute => review_pages(ReviewPage::Reviews),
+    CampaignsRoute => review_pages(ReviewPage::Campaigns),
+    CampaignRoute => review_pages(ReviewPage::Campaign),
+    EvidenceRoute => review_pages(ReviewPage::Evidence),
+    GrantsRoute => access_pages(AccessPage::Grants),
+    GrantRoute => access_pages(AccessPage::Grant),
+    PoliciesRoute => access_pages(AccessPage::GrantPolicies),
+    AgentPoliciesRoute => access_pages(AccessPage::AgentPolicies),
+    TrustRoute => access_pages(AccessPage::Trust),
+    DashboardRoute => posture_pages(PosturePage::Dashboard),
+    ReportRoute => posture_pages(PosturePage::Report),
+    ControlsRoute => posture_pages(PosturePage::Controls),
+    AuditRoute => posture_pages(PosturePage::Audit),
 }
 
 #[component]
@@ -167,5 +288,45 @@ fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address: the link may be mistyped, or what it named was deleted."</p>
             <p><a href="/">"Go to the home page"</a>", or find it with the search box in the header (press "<kbd>"/"</kbd>")."</p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every lazy route's path (from the route table in this file) maps to the group of
+    /// the function that renders it: the browser loads that group before hydrating.
+    #[test]
+    fn each_lazy_route_path_maps_to_the_group_that_renders_it() {
+        let source = include_str!("lib.rs");
+        let group_of_route = |route: &str| -> PageGroup {
+            let line = source
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{route} => ")))
+                .unwrap_or_else(|| panic!("{route} is not in lazy_routes!"));
+            match line.split("=> ").nth(1).and_then(|r| r.split('(').next()) {
+                Some("register_pages") => PageGroup::Register,
+                Some("review_pages") => PageGroup::Review,
+                Some("access_pages") => PageGroup::Access,
+                Some("posture_pages") => PageGroup::Posture,
+                other => panic!("{route} renders through an unknown group: {other:?}"),
+            }
+        };
+        let mut checked = 0;
+        for line in source.lines().filter(|l| l.contains("<Route path=path!(\"")) {
+            let path = line.split("path!(\"").nth(1).unwrap().split('"').next().unwrap();
+            let sample = path.replace(":id", "019b76da-a820-7e73-b120-d0a24e9668ba");
+            match line.split("Lazy::<").nth(1) {
+                Some(rest) => {
+                    let route = rest.split('>').next().unwrap();
+                    assert_eq!(page_group(&sample), Some(group_of_route(route)), "{path}");
+                    checked += 1;
+                }
+                None => assert_eq!(page_group(&sample), None, "{path} is in the main bundle"),
+            }
+        }
+        assert_eq!(checked, 21, "every lazy route was checked");
+        assert_eq!(page_group("/no-such-page"), None);
     }
 }

@@ -4,7 +4,14 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy: every page is a lazy route (its own WASM chunk), so hydration first waits
-    // for the current page's chunk; `hydrate_body` would panic on a route not loaded.
-    leptos::mount::hydrate_lazy(steward_app::App);
+    // Most pages are lazy routes whose code is split out of the main bundle: load the
+    // current page's code first, then hydrate in one synchronous pass.
+    wasm_bindgen_futures::spawn_local(async {
+        let path = leptos::prelude::window()
+            .location()
+            .pathname()
+            .unwrap_or_default();
+        steward_app::load_page_code(&path).await;
+        leptos::mount::hydrate_body(steward_app::App);
+    });
 }
