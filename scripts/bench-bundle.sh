@@ -43,7 +43,8 @@ every = set()
 print("| page group (its pages) | files | its code, gzip -9 | first visit of one of its pages, gzip -9 |")
 print("|---|---:|---:|---:|")
 pages = {
-    "register_pages": "inventory, identity, identity form, import, search",
+    "register_pages": "inventory, import, search",
+    "identity_pages": "identity, identity form",
     "review_pages": "inbox, ownership, reviews, campaigns, campaign, evidence",
     "access_pages": "grants, grant, grant policies, agent policies, workload trust",
     "posture_pages": "posture, report, controls, audit",
@@ -60,7 +61,7 @@ print(f"Everything, every group loaded: {kib(all_gz)} gzip -9 in {len(main) + le
 PY
 } >"${report}"
 bench_write_section bundle "Browser bundle size" \
-  "Command: \`make bench-bundle\` (\`scripts/bench-bundle.sh\`). \`make build\` splits the WASM (\`cargo leptos build --split\`): the home and sign-in pages are in the main bundle, the other pages in four lazily loaded groups, each fetched with the chunks it shares with other groups when one of its pages is first shown. Type-erased views (Leptos's \`erase_components\`, set for every build in \`.cargo/config.toml\`), opt-level z, LTO, wasm-opt from binaryen 132. Before the split (2026-12-06, commit 1064838) every page downloaded one bundle of 976 KiB gzip; before type erasure (2026-12-05) 1,481 KiB." \
+  "Command: \`make bench-bundle\` (\`scripts/bench-bundle.sh\`). \`make build\` splits the WASM (\`cargo leptos build --split\`): the home and sign-in pages are in the main bundle, the other pages in five lazily loaded groups, each fetched with the chunks it shares with other groups when one of its pages is first shown. Type-erased views (Leptos's \`erase_components\`, set for every build in \`.cargo/config.toml\`), opt-level z, LTO, wasm-opt from binaryen 132. Before the split (2026-12-06, commit 1064838) every page downloaded one bundle of 976 KiB gzip; before type erasure (2026-12-05) 1,481 KiB." \
   "${report}"
 rm -f "${report}"
 sed -n '/<!-- bundle:start -->/,/<!-- bundle:end -->/p' BENCHMARKS.md

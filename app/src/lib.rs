@@ -112,18 +112,16 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The pages in four groups, each loaded lazily: built with `cargo leptos --split` (as
+/// The pages in five groups, each loaded lazily: built with `cargo leptos --split` (as
 /// `make build` does), a group's code is split out of the main WASM and fetched when one
 /// of its pages is first shown; the server names what a page needs in `modulepreload`
-/// links. Four groups rather than a split per page: every split point multiplies the
+/// links. Five groups rather than a split per page: every split point multiplies the
 /// chunks of code shared between them (a split per page made 500 chunks, 333 of them
 /// for the identity page alone), and each chunk is a request. The sign-in and home
 /// pages, where people arrive, stay in the main bundle.
 #[derive(Clone, Copy)]
 enum RegisterPage {
     Inventory,
-    Identity,
-    IdentityForm,
     Import,
     Search,
 }
@@ -132,10 +130,22 @@ enum RegisterPage {
 fn register_pages(page: RegisterPage) -> AnyView {
     match page {
         RegisterPage::Inventory => inventory::InventoryPage().into_any(),
-        RegisterPage::Identity => identity::IdentityPage().into_any(),
-        RegisterPage::IdentityForm => identity::IdentityFormPage().into_any(),
         RegisterPage::Import => imports::ImportPage().into_any(),
         RegisterPage::Search => search::SearchPage().into_any(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum IdentityPage {
+    Identity,
+    Form,
+}
+
+#[lazy]
+fn identity_pages(page: IdentityPage) -> AnyView {
+    match page {
+        IdentityPage::Identity => identity::IdentityPage().into_any(),
+        IdentityPage::Form => identity::IdentityFormPage().into_any(),
     }
 }
 
@@ -203,6 +213,7 @@ fn posture_pages(page: PosturePage) -> AnyView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageGroup {
     Register,
+    Identity,
     Review,
     Access,
     Posture,
@@ -212,9 +223,14 @@ pub enum PageGroup {
 /// or there is no such page). Kept next to the route table, and a test checks the two
 /// agree.
 pub fn page_group(path: &str) -> Option<PageGroup> {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     match first {
-        "inventory" | "identities" | "import" | "search" => Some(PageGroup::Register),
+        "inventory" | "import" | "search" => Some(PageGroup::Register),
+        "identities" => Some(PageGroup::Identity),
         "inbox" | "ownership" | "reviews" | "campaigns" => Some(PageGroup::Review),
         "grants" | "authz" => Some(PageGroup::Access),
         "posture" | "controls" | "audit" => Some(PageGroup::Posture),
@@ -230,6 +246,7 @@ pub fn page_group(path: &str) -> Option<PageGroup> {
 pub async fn load_page_code(path: &str) {
     match page_group(path) {
         Some(PageGroup::Register) => __preload_register_pages().await,
+        Some(PageGroup::Identity) => __preload_identity_pages().await,
         Some(PageGroup::Review) => __preload_review_pages().await,
         Some(PageGroup::Access) => __preload_access_pages().await,
         Some(PageGroup::Posture) => __preload_posture_pages().await,
@@ -257,8 +274,8 @@ macro_rules! lazy_routes {
 
 lazy_routes! {
     InventoryRoute => register_pages(RegisterPage::Inventory),
-    IdentityRoute => register_pages(RegisterPage::Identity),
-    IdentityFormRoute => register_pages(RegisterPage::IdentityForm),
+    IdentityRoute => identity_pages(IdentityPage::Identity),
+    IdentityFormRoute => identity_pages(IdentityPage::Form),
     ImportRoute => register_pages(RegisterPage::Import),
     SearchRoute => register_pages(RegisterPage::Search),
     InboxRoute => review_pages(ReviewPage::Inbox),
@@ -307,6 +324,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{route} is not in lazy_routes!"));
             match line.split("=> ").nth(1).and_then(|r| r.split('(').next()) {
                 Some("register_pages") => PageGroup::Register,
+                Some("identity_pages") => PageGroup::Identity,
                 Some("review_pages") => PageGroup::Review,
                 Some("access_pages") => PageGroup::Access,
                 Some("posture_pages") => PageGroup::Posture,
@@ -314,8 +332,17 @@ mod tests {
             }
         };
         let mut checked = 0;
-        for line in source.lines().filter(|l| l.contains("<Route path=path!(\"")) {
-            let path = line.split("path!(\"").nth(1).unwrap().split('"').next().unwrap();
+        for line in source
+            .lines()
+            .filter(|l| l.contains("<Route path=path!(\""))
+        {
+            let path = line
+                .split("path!(\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
             let sample = path.replace(":id", "019b76da-a820-7e73-b120-d0a24e9668ba");
             match line.split("Lazy::<").nth(1) {
                 Some(rest) => {
