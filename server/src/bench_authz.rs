@@ -412,6 +412,6 @@ mod tests {
         let sorted: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
         assert_eq!(percentile(&sorted, 50.0), Duration::from_micros(50));
         assert_eq!(percentile(&sorted, 99.0), Duration::from_micros(99));
-        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+        assert_eq!(percentile::<Duration>(&[], 50.0), Duration::ZERO);
     }
 }
