@@ -119,95 +119,59 @@ pub fn App() -> impl IntoView {
 /// chunks of code shared between them (a split per page made 500 chunks, 333 of them
 /// for the identity page alone), and each chunk is a request. The sign-in and home
 /// pages, where people arrive, stay in the main bundle.
-#[derive(Clone, Copy)]
-enum RegisterPage {
-    Inventory,
-    Import,
-    Search,
+///
+/// One lazily loaded group: an enum of its pages and the `#[lazy]` function that renders
+/// them (its code is what the split moves out of the main bundle).
+macro_rules! page_group {
+    ($group:ident, $pages:ident { $($page:ident => $component:path),* $(,)? }) => {
+        #[derive(Clone, Copy)]
+        enum $pages {
+            $($page),*
+        }
+
+        #[lazy]
+        fn $group(page: $pages) -> AnyView {
+            match page {
+                $($pages::$page => $component().into_any()),*
+            }
+        }
+    };
 }
 
-#[lazy]
-fn register_pages(page: RegisterPage) -> AnyView {
-    match page {
-        RegisterPage::Inventory => inventory::InventoryPage().into_any(),
-        RegisterPage::Import => imports::ImportPage().into_any(),
-        RegisterPage::Search => search::SearchPage().into_any(),
-    }
-}
+page_group!(register_pages, RegisterPage {
+    Inventory => inventory::InventoryPage,
+    Import => imports::ImportPage,
+    Search => search::SearchPage,
+});
 
-#[derive(Clone, Copy)]
-enum IdentityPage {
-    Identity,
-    Form,
-}
+page_group!(identity_pages, IdentityPage {
+    Identity => identity::IdentityPage,
+    Form => identity::IdentityFormPage,
+});
 
-#[lazy]
-fn identity_pages(page: IdentityPage) -> AnyView {
-    match page {
-        IdentityPage::Identity => identity::IdentityPage().into_any(),
-        IdentityPage::Form => identity::IdentityFormPage().into_any(),
-    }
-}
+page_group!(review_pages, ReviewPage {
+    Inbox => ownership::InboxPage,
+    Ownership => ownership::OwnershipPage,
+    Reviews => campaigns::ReviewsPage,
+    Campaigns => campaigns::CampaignsPage,
+    Campaign => campaigns::CampaignPage,
+    Evidence => campaigns::EvidencePage,
+});
 
-#[derive(Clone, Copy)]
-enum ReviewPage {
-    Inbox,
-    Ownership,
-    Reviews,
-    Campaigns,
-    Campaign,
-    Evidence,
-}
+page_group!(access_pages, AccessPage {
+    Grants => grants::GrantsPage,
+    Grant => grants::GrantPage,
+    GrantPolicies => grants::PoliciesPage,
+    AgentPolicies => authz::AgentPoliciesPage,
+    Trust => trust::TrustPage,
+});
 
-#[lazy]
-fn review_pages(page: ReviewPage) -> AnyView {
-    match page {
-        ReviewPage::Inbox => ownership::InboxPage().into_any(),
-        ReviewPage::Ownership => ownership::OwnershipPage().into_any(),
-        ReviewPage::Reviews => campaigns::ReviewsPage().into_any(),
-        ReviewPage::Campaigns => campaigns::CampaignsPage().into_any(),
-        ReviewPage::Campaign => campaigns::CampaignPage().into_any(),
-        ReviewPage::Evidence => campaigns::EvidencePage().into_any(),
-    }
-}
-
-#[derive(Clone, Copy)]
-enum AccessPage {
-    Grants,
-    Grant,
-    GrantPolicies,
-    AgentPolicies,
-    Trust,
-}
-
-#[lazy]
-fn access_pages(page: AccessPage) -> AnyView {
-    match page {
-        AccessPage::Grants => grants::GrantsPage().into_any(),
-        AccessPage::Grant => grants::GrantPage().into_any(),
-        AccessPage::GrantPolicies => grants::PoliciesPage().into_any(),
-        AccessPage::AgentPolicies => authz::AgentPoliciesPage().into_any(),
-        AccessPage::Trust => trust::TrustPage().into_any(),
-    }
-}
-
-#[derive(Clone, Copy)]
-enum PosturePage {
-    Dashboard,
-    Report,
-    Controls,
-    Audit,
-}
-
-#[lazy]
-fn posture_pages(page: PosturePage) -> AnyView {
-    match page {
-        PosturePage::Dashboard => posture::DashboardPage().into_any(),
-        PosturePage::Report => posture::ReportPage().into_any(),
-        PosturePage::Controls => posture::ControlsPage().into_any(),
-        PosturePage::Audit => audit::AuditPageView().into_any(),
-    }
-}
+page_group!(posture_pages, PosturePage {
+    Dashboard => posture::DashboardPage,
+    Report => posture::ReportPage,
+    Controls => posture::ControlsPage,
+    Audit => audit::AuditPageView,
+});
 
 /// The lazily loaded groups of pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
