@@ -114,11 +114,11 @@ pub fn App() -> impl IntoView {
 
 /// The pages in five groups, each loaded lazily: built with `cargo leptos --split` (as
 /// `make build` does), a group's code is split out of the main WASM and fetched when one
-/// of its pages is first shown; the server names what a page needs in `modulepreload`
-/// links. Five groups rather than a split per page: every split point multiplies the
-/// chunks of code shared between them (a split per page made 500 chunks, 333 of them
-/// for the identity page alone), and each chunk is a request. The sign-in and home
-/// pages, where people arrive, stay in the main bundle.
+/// of its pages is first shown (before hydration, see `load_page_code`). Five groups
+/// rather than a split per page: every split point multiplies the chunks of code shared
+/// between them (a split per page made 500 chunks, 333 of them for the identity page
+/// alone), and each chunk is a request. The sign-in and home pages, where people
+/// arrive, stay in the main bundle.
 ///
 /// One lazily loaded group: an enum of its pages and the `#[lazy]` function that renders
 /// them (its code is what the split moves out of the main bundle).
