@@ -342,6 +342,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             // Measure with fresh planner statistics, as a maintained database has them.
             store.analyze().await?;
+            let label = format!("{label} ({})", store.describe_server().await?);
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
             if scenarios == "grants" {

@@ -389,6 +389,48 @@ async fn every_search_path_finds_exactly_the_matching_rows_in_order() {
 }
 
 #[tokio::test]
+async fn a_search_counted_in_parts_has_the_counts_of_one_pass() {
+    for_each_store(|store| async move {
+        seeded(&store, 3_000).await;
+        let now = Utc::now();
+        for filter in [
+            "q=ing",
+            "q=billing",
+            "q=SA-1&env=prod",
+            "q=ing&orphaned=true",
+            "q=nothing-like-this",
+        ] {
+            let q = query(filter);
+            let whole = store.identity_facets_in_parts(&q, now, 1).await.unwrap();
+            // The parts add up to what the listing holds.
+            let listed = walk(&store, query(&format!("{filter}&limit=500"))).await;
+            assert_eq!(whole.total, listed.len() as u64, "{filter}");
+            for parts in [2, 3, 7] {
+                let split = store
+                    .identity_facets_in_parts(&q, now, parts)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    split,
+                    whole,
+                    "{filter} in {parts} parts on {:?}",
+                    store.dialect()
+                );
+            }
+        }
+        assert!(
+            store
+                .identity_facets_in_parts(&query("q=ing"), now, 2)
+                .await
+                .unwrap()
+                .total
+                > 0
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
     use steward_domain::audit::NewAuditEvent;
     use steward_server::store::audit::AuditFilter;

@@ -389,6 +389,32 @@ macro_rules! push_filters {
     }};
 }
 
+/// How many parts a SQLite search's counts are split into: one per core, at most
+/// [`MAX_COUNT_PARTS`] so one request does not take every reader connection.
+fn count_parts() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get())
+        .min(MAX_COUNT_PARTS)
+}
+
+/// The most parts a SQLite search's counts are split into.
+const MAX_COUNT_PARTS: usize = 4;
+
+/// `parts` half-open rowid ranges `[from, to)` of about equal width covering
+/// `first..=last` (one range when `parts` is 0 or 1).
+fn rowid_parts(first: i64, last: i64, parts: usize) -> Vec<(i64, i64)> {
+    let parts = parts.max(1) as i64;
+    let end = last.saturating_add(1);
+    let width = (end - first).max(0) / parts;
+    (0..parts)
+        .map(|n| {
+            let from = first + n * width;
+            let to = if n == parts - 1 { end } else { from + width };
+            (from, to)
+        })
+        .collect()
+}
+
 /// Nobody answers for the identity `i`: no owner, or an owner who has left (`p`: the
 /// prefix that keeps the condition off an index while walking).
 fn orphaned_condition(p: &str) -> String {
@@ -803,6 +829,18 @@ impl Store {
         query: &IdentityQuery,
         now: DateTime<Utc>,
     ) -> Result<Facets, StoreError> {
+        self.identity_facets_in_parts(query, now, count_parts())
+            .await
+    }
+
+    /// [`Store::identity_facets`] with a SQLite search's rows counted in `parts` parts
+    /// (the same counts whatever the number; tests compare them).
+    pub async fn identity_facets_in_parts(
+        &self,
+        query: &IdentityQuery,
+        now: DateTime<Utc>,
+        parts: usize,
+    ) -> Result<Facets, StoreError> {
         type Group = (String, String, String, String, String, i64, i64, i64);
         let dimensions = query.dimensions_only();
         let counted = IdentityQuery {
@@ -846,20 +884,79 @@ impl Store {
                 }
                 groups
             } else {
+                // One grouped pass over the matching rows, or over each part of them.
                 // A kind has one class, so grouping by the kind groups the classes too;
                 // one text column less to sort cut SQLite's counts of a common search's
                 // 40,000 matches by about a tenth.
-                let mut sql = QueryBuilder::<Db>::new(format!(
-                    "SELECT MIN(i.actor_class), i.kind, i.source, i.environment, i.status, \
-                     COUNT(*), SUM(CASE WHEN {} THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN i.expires_at <= ",
-                    orphaned_condition("")
-                ));
-                sql.push_bind(now)
-                    .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
-                push_filters!(&mut sql, query, now);
-                sql.push(" GROUP BY i.kind, i.source, i.environment, i.status");
-                sql.build_query_as().fetch_all(pool).await?
+                let grouped = |part: Option<(i64, i64)>| {
+                    let mut sql = QueryBuilder::<Db>::new(format!(
+                        "SELECT MIN(i.actor_class), i.kind, i.source, i.environment, i.status, \
+                         COUNT(*), SUM(CASE WHEN {} THEN 1 ELSE 0 END), \
+                         SUM(CASE WHEN i.expires_at <= ",
+                        orphaned_condition("")
+                    ));
+                    sql.push_bind(now)
+                        .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
+                    match (part, &query.search) {
+                        (Some((from, to)), Some(search)) => {
+                            push_filters!(
+                                &mut sql,
+                                &IdentityQuery {
+                                    search: None,
+                                    ..query.clone()
+                                },
+                                now
+                            );
+                            // The search index seeks to the part's first rowid and stops
+                            // at its end: each part reads only its share of the matches.
+                            sql.push(
+                                " AND i.rowid IN (SELECT rowid FROM identity_search \
+                                 WHERE identity_search MATCH ",
+                            )
+                            .push_bind(fts_phrase(search))
+                            .push(" AND rowid >= ")
+                            .push_bind(from)
+                            .push(" AND rowid < ")
+                            .push_bind(to)
+                            .push(")");
+                        }
+                        _ => push_filters!(&mut sql, query, now),
+                    }
+                    sql.push(" GROUP BY i.kind, i.source, i.environment, i.status");
+                    sql
+                };
+                let parts = match (DIALECT, &query.search) {
+                    (Dialect::Sqlite, Some(search)) if search.chars().count() >= 3 => {
+                        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+                            "SELECT (SELECT MIN(rowid) FROM identities), \
+                             (SELECT MAX(rowid) FROM identities)",
+                        )
+                        .fetch_one(pool)
+                        .await?;
+                        match (first, last) {
+                            (Some(first), Some(last)) => rowid_parts(first, last, parts),
+                            _ => Vec::new(),
+                        }
+                    }
+                    _ => Vec::new(),
+                };
+                if parts.len() > 1 {
+                    // SQLite answers one query on one core: a common term's counts (tens
+                    // of thousands of rows found, read and grouped) are split into parts
+                    // counted at once on separate reader connections, then added up.
+                    let counted = futures_util::future::try_join_all(parts.into_iter().map(
+                        |part| async move {
+                            grouped(Some(part))
+                                .build_query_as::<Group>()
+                                .fetch_all(pool)
+                                .await
+                        },
+                    ))
+                    .await?;
+                    counted.into_iter().flatten().collect()
+                } else {
+                    grouped(None).build_query_as().fetch_all(pool).await?
+                }
             }
         });
         let count = |n: i64| n.max(0) as u64;
@@ -944,6 +1041,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::like_pattern;
+
+    #[test]
+    fn rowid_parts_cover_every_rowid_once() {
+        for (first, last, parts) in [
+            (1, 1_000_000, 2),
+            (1, 10, 3),
+            (5, 5, 4),
+            (1, 3, 4),
+            (-3, 7, 1),
+        ] {
+            let ranges = super::rowid_parts(first, last, parts);
+            assert_eq!(ranges.len(), parts);
+            assert_eq!(ranges[0].0, first);
+            assert_eq!(ranges[parts - 1].1, last + 1);
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1, pair[1].0, "{ranges:?}");
+            }
+            assert!(ranges.iter().all(|(from, to)| from <= to), "{ranges:?}");
+        }
+        assert_eq!(super::rowid_parts(1, 4, 2), vec![(1, 3), (3, 5)]);
+        assert_eq!(super::rowid_parts(1, 4, 0), vec![(1, 5)]);
+    }
 
     #[test]
     fn the_planners_row_estimate_is_read_from_the_plan() {

@@ -283,6 +283,29 @@ impl Store {
         Ok(())
     }
 
+    /// The database engine's version and, for PostgreSQL, the server settings that
+    /// decide how much of a large register stays in its memory: what a benchmark's
+    /// numbers depend on besides the machine.
+    pub async fn describe_server(&self) -> Result<String, StoreError> {
+        Ok(match self {
+            Store::Sqlite(s) => {
+                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&s.reader)
+                    .await?;
+                format!("SQLite {version}")
+            }
+            Store::Postgres(s) => {
+                let (version, buffers, work_mem): (String, String, String) = sqlx::query_as(
+                    "SELECT current_setting('server_version'), \
+                     current_setting('shared_buffers'), current_setting('work_mem')",
+                )
+                .fetch_one(&s.reader)
+                .await?;
+                format!("PostgreSQL {version}, shared_buffers {buffers}, work_mem {work_mem}")
+            }
+        })
+    }
+
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         db_run!(self, reader, |pool| {
