@@ -15,6 +15,7 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -307,6 +308,20 @@ pub fn spawn_session_cleanup(store: &Store) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// The listener with every accepted connection set to send at once (`TCP_NODELAY`).
+/// A server-rendered page is streamed in several writes, and with Nagle's algorithm a
+/// small write after the first waits for the client's delayed ACK (40 ms on Linux):
+/// the benchmark caught identity pages handled in 10 ms at p99 answered in 50 ms.
+pub fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    })
+}
+
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
 pub fn serve(
     listener: tokio::net::TcpListener,
@@ -316,6 +331,7 @@ pub fn serve(
     // installed on the shutdown future's first poll, a SIGTERM sent right after start
     // could come first and kill the process without a graceful stop.
     let shutdown = shutdown_signal();
+    let listener = without_nagle(listener);
     async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
@@ -352,5 +368,25 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
             tracing::warn!("requests still running after 20 s; exiting");
             std::process::exit(0);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_send_without_waiting_for_acks() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = super::without_nagle(listener);
+        let (accepted, client) =
+            tokio::join!(listener.accept(), tokio::net::TcpStream::connect(addr));
+        let (stream, _) = accepted;
+        assert!(client.is_ok());
+        assert!(
+            stream.nodelay().unwrap(),
+            "TCP_NODELAY is not set on the accepted connection"
+        );
     }
 }
