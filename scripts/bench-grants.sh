@@ -5,13 +5,14 @@
 # (100,000 demo identities by default) are seeded on first use and kept.
 #
 #   scripts/bench-grants.sh
-#   STEWARD_BENCH_IDENTITIES=20000 scripts/bench-grants.sh
+#   STEWARD_BENCH_IDENTITIES=20000 STEWARD_BENCH_GRANT_RUNS=1 scripts/bench-grants.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 
 identities=${STEWARD_BENCH_IDENTITIES:-100000}
+runs=${STEWARD_BENCH_GRANT_RUNS:-3}
 pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_name="steward_bench_grants_${identities}"
 pg_url="${pg_admin%/*}/${pg_name}"
@@ -23,20 +24,30 @@ report=$(mktemp)
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
   bench_machine
-  echo "\`steward bench --scenarios grants\`: ${identities} active grants written with the same expiry, then one run of the expiry worker (batches of 5,000, each with its audit events in one transaction); then grant requests through \`POST /api/v1/grants\` on loopback from 32 concurrent clients under an automatically approving policy (each request authenticated with an API token, checked, written and audited)."
+  echo "\`steward bench --scenarios grants\`, ${runs} runs per database, each row from the run with the median result (every run's result beside it): ${identities} active grants written with the same expiry, then one run of the expiry worker (batches of 5,000, each with its audit events in one transaction); then grant requests through \`POST /api/v1/grants\` on loopback from 32 concurrent clients under an automatically approving policy (each request authenticated with an API token, checked, written and audited)."
   echo
 } >"${report}"
 
-echo "bench: grants on SQLite, ${identities} identities" >&2
-./target/release/steward bench --database-url "sqlite://target/bench/grants-${identities}.db" \
-  --identities "${identities}" --label "SQLite" --scenarios grants >>"${report}"
+# measure LABEL URL: the grant scenarios on one database, run ${runs} times (each
+# run ends the previous run's grants first), reported as the median run.
+measure() {
+  local label=$1 url=$2 run files=()
+  for run in $(seq 1 "${runs}"); do
+    echo "bench: grants on ${label}, ${identities} identities, run ${run} of ${runs}" >&2
+    files+=("$(mktemp)")
+    ./target/release/steward bench --database-url "${url}" \
+      --identities "${identities}" --label "${label}" --scenarios grants >"${files[-1]}"
+  done
+  bench_median_runs "${files[@]}" >>"${report}"
+  rm -f "${files[@]}"
+}
+
+measure SQLite "sqlite://target/bench/grants-${identities}.db"
 echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
-  echo "bench: grants on PostgreSQL, ${identities} identities" >&2
   bench_pg_database "${pg_admin}" "${pg_name}"
-  ./target/release/steward bench --database-url "${pg_url}" \
-    --identities "${identities}" --label "PostgreSQL" --scenarios grants >>"${report}"
+  measure PostgreSQL "${pg_url}"
 fi
 
 bench_write_section grants "Just-in-time grants" "Command: \`make bench-grants\` (\`scripts/bench-grants.sh\`). Goals: a burst of 100,000 grants expiring at the same moment processed in < 10 s on PostgreSQL; grant requests through the API ≥ 1,000/s." "${report}"

@@ -43,3 +43,38 @@ bench_pg_database() {
   psql "$1" -qtc "SELECT 1 FROM pg_database WHERE datname = '$2'" | grep -q 1 \
     || psql "$1" -qc "CREATE DATABASE $2"
 }
+
+# bench_median_runs RUN_FILE...: prints the report of several runs of one `steward
+# bench` command as one: every line of the first run, except that each row of a
+# `| Scenario | result | goal | |` table becomes the row of the run whose result is
+# the median (its mark and counts with it) plus a "runs" cell with every run's result.
+bench_median_runs() {
+  python3 - "$@" <<'PY'
+import re, sys
+runs = [open(path).read().splitlines() for path in sys.argv[1:]]
+if len({len(lines) for lines in runs}) != 1:
+    sys.exit("bench: the runs printed reports of different shapes; not combining them")
+def value(row):
+    match = re.search(r"[\d,]+(\.\d+)?", row.split("|")[2])
+    if not match:
+        sys.exit(f"bench: no number in the result of: {row}")
+    return float(match.group(0).replace(",", ""))
+in_table = False
+for lines in zip(*runs):
+    first = lines[0]
+    if first.startswith("| Scenario | result | goal |"):
+        in_table = True
+        print("| Scenario | result (median) | runs | goal | |")
+    elif in_table and first.startswith("|---"):
+        print("|---|---:|---:|---:|---|")
+    elif in_table and first.startswith("| "):
+        ordered = sorted(lines, key=value)
+        median = ordered[len(ordered) // 2].split("|")
+        unit = re.sub(r"[\d,.\s]+", " ", median[2]).strip()
+        every = ", ".join(re.search(r"[\d,]+(\.\d+)?", row.split("|")[2]).group(0) for row in lines)
+        print("|".join(median[:3] + [f" {every} {unit} "] + median[3:]))
+    else:
+        in_table = False
+        print(first)
+PY
+}
