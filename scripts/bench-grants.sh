@@ -28,26 +28,17 @@ report=$(mktemp)
   echo
 } >"${report}"
 
-# measure LABEL URL: the grant scenarios on one database, run ${runs} times (each
-# run ends the previous run's grants first), reported as the median run.
-measure() {
-  local label=$1 url=$2 run files=()
-  for run in $(seq 1 "${runs}"); do
-    echo "bench: grants on ${label}, ${identities} identities, run ${run} of ${runs}" >&2
-    files+=("$(mktemp)")
-    ./target/release/steward bench --database-url "${url}" \
-      --identities "${identities}" --label "${label}" --scenarios grants >"${files[-1]}"
-  done
-  bench_median_runs "${files[@]}" >>"${report}"
-  rm -f "${files[@]}"
-}
-
-measure SQLite "sqlite://target/bench/grants-${identities}.db"
+echo "bench: grants on SQLite, ${identities} identities" >&2
+bench_median_of "${runs}" "${report}" ./target/release/steward bench \
+  --database-url "sqlite://target/bench/grants-${identities}.db" \
+  --identities "${identities}" --label "SQLite" --scenarios grants
 echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   bench_pg_database "${pg_admin}" "${pg_name}"
-  measure PostgreSQL "${pg_url}"
+  echo "bench: grants on PostgreSQL, ${identities} identities" >&2
+  bench_median_of "${runs}" "${report}" ./target/release/steward bench --database-url "${pg_url}" \
+    --identities "${identities}" --label "PostgreSQL" --scenarios grants
 fi
 
 bench_write_section grants "Just-in-time grants" "Command: \`make bench-grants\` (\`scripts/bench-grants.sh\`). Goals: a burst of 100,000 grants expiring at the same moment processed in < 10 s on PostgreSQL; grant requests through the API ≥ 1,000/s." "${report}"

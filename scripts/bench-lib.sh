@@ -54,11 +54,15 @@ import re, sys
 runs = [open(path).read().splitlines() for path in sys.argv[1:]]
 if len({len(lines) for lines in runs}) != 1:
     sys.exit("bench: the runs printed reports of different shapes; not combining them")
-def value(row):
-    match = re.search(r"[\d,]+(\.\d+)?", row.split("|")[2])
+def number(row):
+    # The result's number: the one after "p50" in a "p50 …, p95 …" cell, else the first.
+    cell = row.split("|")[2]
+    match = re.search(r"p50 ([\d,]+(\.\d+)?)", cell) or re.search(r"([\d,]+(\.\d+)?)", cell)
     if not match:
         sys.exit(f"bench: no number in the result of: {row}")
-    return float(match.group(0).replace(",", ""))
+    return match.group(1)
+def value(row):
+    return float(number(row).replace(",", ""))
 in_table = False
 for lines in zip(*runs):
     first = lines[0]
@@ -70,11 +74,26 @@ for lines in zip(*runs):
     elif in_table and first.startswith("| "):
         ordered = sorted(lines, key=value)
         median = ordered[len(ordered) // 2].split("|")
-        unit = re.sub(r"[\d,.\s]+", " ", median[2]).strip()
-        every = ", ".join(re.search(r"[\d,]+(\.\d+)?", row.split("|")[2]).group(0) for row in lines)
+        cell = median[2]
+        unit = "ms (p50)" if "p50" in cell else re.sub(r"[\d,.\s]+", " ", cell).strip()
+        every = ", ".join(number(row) for row in lines)
         print("|".join(median[:3] + [f" {every} {unit} "] + median[3:]))
     else:
         in_table = False
         print(first)
 PY
+}
+
+# bench_median_of RUNS REPORT COMMAND...: runs COMMAND (a `steward bench`) RUNS times and
+# appends the runs to REPORT as one report (bench_median_runs).
+bench_median_of() {
+  local runs=$1 report=$2 run files=()
+  shift 2
+  for run in $(seq 1 "${runs}"); do
+    echo "bench: run ${run} of ${runs}" >&2
+    files+=("$(mktemp)")
+    "$@" >"${files[-1]}"
+  done
+  bench_median_runs "${files[@]}" >>"${report}"
+  rm -f "${files[@]}"
 }
