@@ -925,7 +925,7 @@ impl Store {
                     sql.push(" GROUP BY i.kind, i.source, i.environment, i.status");
                     sql
                 };
-                let parts = match (DIALECT, &query.search) {
+                let ranges = match (DIALECT, &query.search) {
                     (Dialect::Sqlite, Some(search)) if search.chars().count() >= 3 => {
                         let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
                             "SELECT (SELECT MIN(rowid) FROM identities), \
@@ -940,11 +940,11 @@ impl Store {
                     }
                     _ => Vec::new(),
                 };
-                if parts.len() > 1 {
+                if ranges.len() > 1 {
                     // SQLite answers one query on one core: a common term's counts (tens
                     // of thousands of rows found, read and grouped) are split into parts
                     // counted at once on separate reader connections, then added up.
-                    let counted = futures_util::future::try_join_all(parts.into_iter().map(
+                    let counted = futures_util::future::try_join_all(ranges.into_iter().map(
                         |part| async move {
                             grouped(Some(part))
                                 .build_query_as::<Group>()
