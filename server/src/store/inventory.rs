@@ -266,6 +266,32 @@ macro_rules! push_key_bound {
     }};
 }
 
+/// Whether the trigram search indexes can find the rows containing `search`: trigrams
+/// need three characters or more.
+fn search_index_serves(search: &str) -> bool {
+    search.chars().count() >= 3
+}
+
+/// Appends ` AND i.rowid IN (…)`: the rows SQLite's search index finds for `$search`,
+/// with `$range` (`Some((from, to))`) only those whose rowid is in `[from, to)` — the
+/// index seeks to `from` and stops at `to`, so it reads only that share of the matches.
+macro_rules! push_search_index_match {
+    ($sql:expr, $search:expr, $range:expr) => {{
+        let range: Option<(i64, i64)> = $range;
+        $sql.push(
+            " AND i.rowid IN (SELECT rowid FROM identity_search WHERE identity_search MATCH ",
+        )
+        .push_bind(fts_phrase($search));
+        if let Some((from, to)) = range {
+            $sql.push(" AND rowid >= ")
+                .push_bind(from)
+                .push(" AND rowid < ")
+                .push_bind(to);
+        }
+        $sql.push(")");
+    }};
+}
+
 /// Appends the filters of an inventory query (`AND …` clauses on the alias `i`) to a
 /// query builder of either database. None of them needs a join, so counts and bulk
 /// selections read only the identities table and its indexes.
@@ -378,10 +404,8 @@ macro_rules! push_filters {
             match DIALECT {
                 // Three characters or more: the trigram index finds the rows.
                 // Walking (a search window) tests the text itself instead.
-                Dialect::Sqlite if search.chars().count() >= 3 && !$walk => {
-                    sql.push(" AND i.rowid IN (SELECT rowid FROM identity_search WHERE identity_search MATCH ")
-                        .push_bind(fts_phrase(search))
-                        .push(")");
+                Dialect::Sqlite if search_index_serves(search) && !$walk => {
+                    push_search_index_match!(sql, search, None);
                 }
                 _ => push_search_text!(sql, "i", search),
             }
@@ -627,7 +651,7 @@ impl Store {
     /// return every match, so its planner's estimate is asked instead (from the column
     /// statistics, without reading rows). Terms too short for an index count as common.
     async fn search_is_common(&self, search: &str) -> Result<bool, StoreError> {
-        if search.chars().count() < 3 {
+        if !search_index_serves(search) {
             return Ok(true);
         }
         let matches: i64 = db_run!(self, reader, |pool| {
@@ -898,7 +922,7 @@ impl Store {
                     sql.push_bind(now)
                         .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
                     match (part, &query.search) {
-                        (Some((from, to)), Some(search)) => {
+                        (Some(range), Some(search)) => {
                             push_filters!(
                                 &mut sql,
                                 &IdentityQuery {
@@ -907,18 +931,7 @@ impl Store {
                                 },
                                 now
                             );
-                            // The search index seeks to the part's first rowid and stops
-                            // at its end: each part reads only its share of the matches.
-                            sql.push(
-                                " AND i.rowid IN (SELECT rowid FROM identity_search \
-                                 WHERE identity_search MATCH ",
-                            )
-                            .push_bind(fts_phrase(search))
-                            .push(" AND rowid >= ")
-                            .push_bind(from)
-                            .push(" AND rowid < ")
-                            .push_bind(to)
-                            .push(")");
+                            push_search_index_match!(sql, search, Some(range));
                         }
                         _ => push_filters!(&mut sql, query, now),
                     }
@@ -926,7 +939,8 @@ impl Store {
                     sql
                 };
                 let ranges = match (DIALECT, &query.search) {
-                    (Dialect::Sqlite, Some(search)) if search.chars().count() >= 3 => {
+                    // One part needs no ranges (nor the query for the rowids' ends).
+                    (Dialect::Sqlite, Some(search)) if parts > 1 && search_index_serves(search) => {
                         let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
                             "SELECT (SELECT MIN(rowid) FROM identities), \
                              (SELECT MAX(rowid) FROM identities)",
