@@ -59,9 +59,10 @@ enum Command {
         /// Identities to seed into an empty database.
         #[arg(long, default_value_t = 1_000_000)]
         identities: u64,
-        /// Timed runs per scenario (after one warm-up run).
-        #[arg(long, default_value_t = 20)]
-        runs: usize,
+        /// Timed runs per scenario (after one warm-up run); default 20. For `authz`:
+        /// rounds of its decision timings and of its HTTP runs, default 3.
+        #[arg(long)]
+        runs: Option<usize>,
         /// The database's name in the report.
         #[arg(long, default_value = "database")]
         label: String,
@@ -326,6 +327,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             label,
             scenarios,
         } => {
+            let rounds = runs.unwrap_or(3).max(1);
+            let runs = runs.unwrap_or(20);
             let store = open(&database).await?;
             if store.count_identities().await? == 0 {
                 let bar = indicatif::ProgressBar::new(identities);
@@ -343,6 +346,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             // Measure with fresh planner statistics, as a maintained database has them.
             store.analyze().await?;
             let label = format!("{label} ({})", store.describe_server().await?);
+            // Said below each report, so that a number measured on an undersized
+            // server is not read as the product's.
+            let cache_advice = store.cache_advice().await?;
+            if let Some(advice) = &cache_advice {
+                eprintln!("bench: warning: {advice}");
+            }
+            let print_cache_advice = || {
+                if let Some(advice) = &cache_advice {
+                    println!("\n> ⚠ {advice}.\n");
+                }
+            };
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
             if scenarios == "grants" {
@@ -359,9 +373,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     crate::bench_grants::grants_markdown(&label, count, &timings)
                 );
             } else if scenarios == "authz" {
-                let timings =
-                    crate::bench_authz::measure_authz(&store, &services, 10_000, 100_000, 10)
-                        .await?;
+                let timings = crate::bench_authz::measure_authz(
+                    &store, &services, 10_000, 100_000, 10, rounds,
+                )
+                .await?;
                 print!(
                     "{}",
                     crate::bench_authz::authz_markdown(&label, count, &timings)
@@ -373,6 +388,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "{}",
                     crate::bench_soak::soak_markdown(&label, count, &report)
                 );
+                print_cache_advice();
                 store.close().await;
                 return Ok(if report.passed() {
                     ExitCode::SUCCESS
@@ -395,6 +411,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let http = crate::bench_http::measure_http(&store, &services).await?;
                 print!("{}", crate::bench_http::http_markdown(&http));
             }
+            print_cache_advice();
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -641,6 +658,10 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         );
     }
     let store = open(&database).await?;
+    // Advisory only: a server that cannot be asked (permissions) still serves.
+    if let Ok(Some(advice)) = store.cache_advice().await {
+        tracing::warn!("{advice}");
+    }
     let mut services = Services::with_policy(store.clone(), serve.expiry_policy())
         .with_import_limits(serve.imports.limits())
         .with_webhooks(

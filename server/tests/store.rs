@@ -42,6 +42,13 @@ async fn a_new_database_is_migrated_and_empty() {
         store.ping().await.expect("ping");
         store.migrate().await.expect("migrating twice is a no-op");
         assert_eq!(store.count_identities().await.unwrap(), 0);
+        // The sizing check asks the server; an empty register fits any cache.
+        assert_eq!(store.cache_advice().await.unwrap(), None);
+        let server = store.describe_server().await.unwrap();
+        assert!(
+            server.starts_with("SQLite 3.") || server.contains("shared_buffers"),
+            "{server}"
+        );
         let page = store.list_identities(&IdentityQuery::new()).await.unwrap();
         assert!(page.items.is_empty());
         assert_eq!(page.next_cursor, None);

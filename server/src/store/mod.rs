@@ -47,6 +47,23 @@ pub(crate) fn note_commit() {
     LOCAL_COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// The advice [`Store::cache_advice`] gives for PostgreSQL's `shared_buffers` of
+/// `buffers` bytes and an identities table of `table` bytes.
+fn cache_advice(buffers: u64, table: u64) -> Option<String> {
+    const MIB: u64 = 1 << 20;
+    (buffers < table).then(|| {
+        format!(
+            "PostgreSQL's shared_buffers ({} MiB) is smaller than the identities table ({} MiB): \
+             counting a common search will read the table from the operating system every time; \
+             set shared_buffers to about {} MiB or more (README: PostgreSQL, Sizing)",
+            buffers / MIB,
+            table / MIB,
+            // The table with room for its name index and the rest of the working set.
+            (table * 5 / 2).div_ceil(MIB),
+        )
+    })
+}
+
 /// Rows a SQLite connection's worker thread may read ahead of the task consuming them
 /// (sqlx's default is 50). Each row crosses from the worker thread to the task through
 /// a channel; a full channel stops the worker until the task wakes it, which in long
@@ -306,6 +323,25 @@ impl Store {
         })
     }
 
+    /// Advice when PostgreSQL's `shared_buffers` cannot hold the identities table:
+    /// then every count of a common search reads the table's pages from the operating
+    /// system again (README, *PostgreSQL → Sizing*). `None` when it fits, and on
+    /// SQLite, which reads through the operating system's cache and a memory map.
+    pub async fn cache_advice(&self) -> Result<Option<String>, StoreError> {
+        Ok(match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(s) => {
+                let (buffers, table): (i64, i64) = sqlx::query_as(
+                    "SELECT pg_size_bytes(current_setting('shared_buffers')), \
+                     pg_table_size('identities')",
+                )
+                .fetch_one(&s.reader)
+                .await?;
+                cache_advice(buffers.unsigned_abs(), table.unsigned_abs())
+            }
+        })
+    }
+
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         db_run!(self, reader, |pool| {
@@ -322,5 +358,21 @@ impl Store {
             }
             Store::Postgres(s) => s.writer.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cache_advice;
+
+    #[test]
+    fn shared_buffers_smaller_than_the_identities_table_get_advice() {
+        const MIB: u64 = 1 << 20;
+        let advice = cache_advice(128 * MIB, 400 * MIB).unwrap_or_default();
+        assert!(advice.contains("shared_buffers (128 MiB)"), "{advice}");
+        assert!(advice.contains("identities table (400 MiB)"), "{advice}");
+        assert!(advice.contains("about 1000 MiB"), "{advice}");
+        assert_eq!(cache_advice(1024 * MIB, 400 * MIB), None);
+        assert_eq!(cache_advice(128 * MIB, 128 * MIB), None);
     }
 }
