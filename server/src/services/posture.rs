@@ -225,7 +225,7 @@ impl PostureService {
                     )
                 })
                 .collect();
-            let statements = finding_statements(&changes, now);
+            let statements = finding_statements(self.store.dialect(), &changes, now);
             self.store
                 .write(&statements, |_| events)
                 .await
@@ -307,7 +307,7 @@ impl PostureService {
             check += started.elapsed();
             if !changes.is_empty() {
                 let started = Instant::now();
-                let statements = finding_statements(&changes, started_at);
+                let statements = finding_statements(self.store.dialect(), &changes, started_at);
                 self.store
                     .write(&statements, |_| Vec::new())
                     .await

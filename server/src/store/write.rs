@@ -24,6 +24,10 @@ pub enum Arg {
     OptInt(Option<i64>),
     Bool(bool),
     Date(NaiveDate),
+    /// A list, bound as one array parameter on PostgreSQL (`$1::uuid[]`, for
+    /// `UNNEST`) and as one JSON array text on SQLite (for `json_each`).
+    UuidList(Vec<Uuid>),
+    TextList(Vec<String>),
 }
 
 impl From<Uuid> for Arg {
@@ -176,11 +180,55 @@ fn number_placeholders(sql: &str) -> String {
     out
 }
 
+/// Binds a list argument the way its database takes a list.
+trait BindList<'q>: sqlx::Database + Sized {
+    fn bind_uuids(
+        query: sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>,
+        list: &[Uuid],
+    ) -> sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>;
+    fn bind_texts(
+        query: sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>,
+        list: &[String],
+    ) -> sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>;
+}
+
+impl<'q> BindList<'q> for sqlx::Postgres {
+    fn bind_uuids(
+        query: sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments>,
+        list: &[Uuid],
+    ) -> sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments> {
+        query.bind(list.to_vec())
+    }
+    fn bind_texts(
+        query: sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments>,
+        list: &[String],
+    ) -> sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments> {
+        query.bind(list.to_vec())
+    }
+}
+
+impl<'q> BindList<'q> for sqlx::Sqlite {
+    fn bind_uuids(
+        query: sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>,
+        list: &[Uuid],
+    ) -> sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>> {
+        query.bind(serde_json::Value::from_iter(list.iter().map(|id| id.to_string())).to_string())
+    }
+    fn bind_texts(
+        query: sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>,
+        list: &[String],
+    ) -> sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>> {
+        query.bind(serde_json::Value::from_iter(list.iter().cloned()).to_string())
+    }
+}
+
 macro_rules! bind_args {
     ($query:expr, $args:expr) => {{
         let mut query = $query;
         for arg in $args {
             query = match arg {
+                Arg::UuidList(v) => <Db as BindList>::bind_uuids(query, v),
+                Arg::TextList(v) => <Db as BindList>::bind_texts(query, v),
                 Arg::Uuid(v) => query.bind(*v),
                 Arg::OptUuid(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.clone()),
