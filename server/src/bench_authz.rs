@@ -240,9 +240,10 @@ fn median_by<T>(rounds: &[T], key: impl Fn(&T) -> f64) -> Option<&T> {
     ordered.get(ordered.len() / 2).copied()
 }
 
-/// Times `decisions` requests `rounds` times through the service and through bare
-/// Cedar, the same requests in each; `rounds` is at least 1. Requests are spread over
-/// `agents` and evaluated against their already loaded `states`.
+/// Gives `agent_count` agents limits and loads their decision states (once), times
+/// `decisions` requests through the service and through bare Cedar in each of
+/// `rounds` rounds (at least 1), then runs `POST /api/v1/authorize` under `wrk` for
+/// `http_seconds` at every concurrency in each round.
 pub async fn measure_authz(
     store: &Store,
     services: &Services,

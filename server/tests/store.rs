@@ -637,3 +637,45 @@ async fn kept_facet_counts_match_the_rows_after_bulk_changes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_list_is_bound_as_one_parameter_on_either_database() {
+    use steward_server::store::write::{Arg, Statement};
+    for_each_store(|store| async move {
+        let sql = match store.dialect() {
+            Dialect::Postgres => {
+                "INSERT INTO posture_snapshots (day, taken_at, data) \
+                 SELECT DATE '2026-01-01' + (u.n::int - 1), $2, u.t \
+                 FROM UNNEST($1::text[]) WITH ORDINALITY AS u (t, n)"
+            }
+            Dialect::Sqlite => {
+                "INSERT INTO posture_snapshots (day, taken_at, data) \
+                 SELECT date('2026-01-01', '+' || key || ' days'), $2, value FROM json_each($1)"
+            }
+        };
+        // Quotes, commas and braces must arrive as they are, one element each.
+        let listed = vec![
+            "first".to_owned(),
+            "it's \"quoted\", {braced}".to_owned(),
+            String::new(),
+        ];
+        let touched = store
+            .write(
+                &[Statement::new(sql)
+                    .bind(Arg::TextList(listed.clone()))
+                    .bind(Utc::now())],
+                |_| Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(touched, vec![3]);
+        let query = "SELECT data FROM posture_snapshots ORDER BY day";
+        let stored: Vec<String> = match &store {
+            Store::Sqlite(s) => sqlx::query_scalar(query).fetch_all(&s.reader).await,
+            Store::Postgres(s) => sqlx::query_scalar(query).fetch_all(&s.reader).await,
+        }
+        .unwrap();
+        assert_eq!(stored, listed);
+    })
+    .await;
+}

@@ -25,7 +25,9 @@ pub enum Arg {
     Bool(bool),
     Date(NaiveDate),
     /// A list, bound as one array parameter on PostgreSQL (`$1::uuid[]`, for
-    /// `UNNEST`) and as one JSON array text on SQLite (for `json_each`).
+    /// `UNNEST`) and as one JSON array text on SQLite (for `json_each`). On SQLite the
+    /// UUIDs are hyphenated text there, while UUID columns hold 16-byte blobs: compare
+    /// them through a conversion. (Only PostgreSQL statements use `UuidList` today.)
     UuidList(Vec<Uuid>),
     TextList(Vec<String>),
 }
