@@ -360,19 +360,18 @@ pub async fn measure_authz(
     })
 }
 
+/// Every round's value, as `cell` writes it, separated by commas.
+fn listed<T>(rounds: &[T], cell: impl Fn(&T) -> String) -> String {
+    rounds.iter().map(cell).collect::<Vec<_>>().join(", ")
+}
+
 /// The authorization benchmark's Markdown: for each timing, the median round (its
 /// p50 for decisions, its p99 for HTTP runs: the number the goal is about) and every
 /// round's value beside it.
 pub fn authz_markdown(database: &str, identities: i64, t: &AuthzTimings) -> String {
     let mark = |ok: bool| if ok { "✅" } else { "❌" };
     let p50 = |times: &Vec<Duration>| micros(percentile(times, 50.0));
-    let every = |rounds: &[Vec<Duration>]| {
-        rounds
-            .iter()
-            .map(|times| format!("{:.1}", p50(times)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let every = |rounds: &[Vec<Duration>]| listed(rounds, |times| format!("{:.1}", p50(times)));
     let (Some(decide), Some(bare)) = (median_by(&t.decide, p50), median_by(&t.bare, p50)) else {
         return format!("#### {database} — no decision was timed\n");
     };
@@ -416,16 +415,8 @@ pub fn authz_markdown(database: &str, identities: i64, t: &AuthzTimings) -> Stri
             continue;
         };
         let errors: u64 = runs.iter().map(|run| run.errors).sum();
-        let p99s = runs
-            .iter()
-            .map(|run| format!("{:.2}", run.p99_ms))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let rates = runs
-            .iter()
-            .map(|run| format!("{:.0}", run.per_second))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let p99s = listed(&runs, |run| format!("{:.2}", run.p99_ms));
+        let rates = listed(&runs, |run| format!("{:.0}", run.per_second));
         out.push_str(&format!(
             "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {p99s} ms; {rates}/s | {errors} | {:.0}× | {} |\n",
             run.connections,

@@ -112,13 +112,11 @@ pub(crate) async fn serve_loopback(
     ))
 }
 
-/// The first entitlement of each identity, made a just-in-time `bench-db:admin`
-/// entitlement (so one policy covers them all), with whether the identity is active
-/// (only active identities get grants).
-/// One entitlement of each of the first `limit` identities (by id), made the benchmark
-/// policy's just-in-time `bench-db` entitlement; with whether its identity is active.
-/// Only those are rewritten, so a large register shared with other benchmarks keeps
-/// the rest of its entitlements as seeded.
+/// The first entitlement of each of the first `limit` identities with entitlements (by
+/// id), made a just-in-time `bench-db:admin` entitlement (so one policy covers them
+/// all), with whether the identity is active (only active identities get grants). Only
+/// those are rewritten, so a large register shared with other benchmarks keeps the rest
+/// of its entitlements as seeded.
 async fn bench_entitlements(
     store: &Store,
     limit: usize,
@@ -156,6 +154,10 @@ async fn bench_entitlements(
     }
     Ok(pairs)
 }
+
+/// The expiry burst the goal names: one grant for each of this many identities, also
+/// on a larger register.
+pub const BURST: u64 = 100_000;
 
 /// Measures expiring `burst` grants at once, then `requests` grant requests through
 /// the API (each for another identity).

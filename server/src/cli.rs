@@ -360,12 +360,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let count = store.count_identities().await?;
             let services = Services::new(store.clone());
             if scenarios == "grants" {
-                // One grant for each of the first 100,000 identities: the burst the
-                // goal names, also on a larger register.
                 let burst = u64::try_from(count)
                     .unwrap_or(0)
                     .min(identities)
-                    .min(100_000);
+                    .min(crate::bench_grants::BURST);
                 let timings = crate::bench_grants::measure_grants(
                     &store,
                     &services,
