@@ -15,6 +15,7 @@ use steward_domain::policy::{
 };
 
 use crate::error::{AppError, ErrorNotice};
+use crate::sensitivity::SensitivityRegister;
 use crate::toast::Toast;
 
 /// What the section shows.
@@ -318,6 +319,7 @@ pub fn AgentPoliciesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <SensitivityRegister />
         <section class="card">
             <h2>"Built-in policies"</h2>
             <p class="muted">"Always in force, for every identity."</p>

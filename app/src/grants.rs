@@ -562,7 +562,15 @@ pub fn PoliciesPage() -> impl IntoView {
         let created = create
             .value()
             .get()
-            .map(|r| r.map(|p| format!("Policy '{}' created.", p.draft.name)));
+            .map(|r| {
+                r.map(|p| match p.shadowed_by {
+                    Some(by) => format!(
+                        "Policy '{}' created, but it never applies: '{by}' covers the same entitlements and scope and is stricter.",
+                        p.draft.name
+                    ),
+                    None => format!("Policy '{}' created.", p.draft.name),
+                })
+            });
         let deleted = delete
             .value()
             .get()
@@ -576,6 +584,7 @@ pub fn PoliciesPage() -> impl IntoView {
         <Title text="Grant policies" />
         <h1>"Eligibility policies"</h1>
         <p class="lede">"Who may request which just-in-time entitlements, for which identities, for how long, approved how and when."</p>
+        <p class="muted">"Where several policies cover an entitlement, the most specific governs (an exact resource before a pattern, a longer pattern before a shorter, an exact action before *, a narrower scope before a broader); among equally specific ones the strictest (more approvals, fewer requesters, a shorter maximum). Each identity's page shows the policy governing each of its entitlements."</p>
         {outcome}
         <Transition fallback=|| view! { <p class="loading">"Loading policies…"</p> }>
             {move || Suspend::new(async move {
@@ -592,7 +601,8 @@ pub fn PoliciesPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|p| view! {
                                         <tr>
-                                            <th scope="row">{p.draft.name.clone()}{p.draft.reason_required.then(|| view! { <span class="sub">"reason required"</span> })}</th>
+                                            <th scope="row">{p.draft.name.clone()}{p.draft.reason_required.then(|| view! { <span class="sub">"reason required"</span> })}
+                                                {p.shadowed_by.clone().map(|by| view! { <span class="sub warning" role="note">{format!("Shadowed by '{by}': never applies")}</span> })}</th>
                                             <td><code>{format!("{}:{}", p.draft.resource, p.draft.action)}</code></td>
                                             <td>{if p.draft.scope.is_empty() { "all".to_owned() } else { p.draft.scope.clone() }}</td>
                                             <td>{p.draft.requesters.to_string()}</td>

@@ -13,6 +13,7 @@ pub mod authz;
 pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod charts;
+pub mod csp;
 pub mod error;
 pub mod format;
 pub mod grants;
@@ -26,6 +27,7 @@ pub mod ownership;
 pub mod posture;
 pub mod response;
 pub mod search;
+pub mod sensitivity;
 pub mod session;
 pub mod theme;
 pub mod toast;
@@ -41,6 +43,8 @@ use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A chosen theme is rendered in from the first byte; none: the system's.
     let theme = theme::chosen().map(theme::Theme::as_str);
+    #[cfg(feature = "ssr")]
+    csp::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme>

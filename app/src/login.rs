@@ -16,6 +16,12 @@ pub fn login_error_message(code: &str) -> Option<&'static str> {
             "Your account has no Steward role. Ask the security team to add you to a Steward group.",
         ),
         "sso_deactivated" => Some("Your Steward account is deactivated."),
+        "sso_link_refused" => Some(
+            "A Steward account with your email exists, but it is not linked to this single sign-on account. Ask the security team to link it.",
+        ),
+        "sso_local_account" => Some(
+            "This account is linked to single sign-on: sign in with single sign-on.",
+        ),
         "sso_failed" => Some("Single sign-on failed. Try again; if it keeps failing, tell the security team."),
         "locked" => Some(
             "Too many failed sign-ins for this account. Try again in 15 minutes, or ask an admin to reset the password.",

@@ -34,6 +34,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<ClaimRule>, DomainError> {
             identity_id,
             subject: None,
             claims: Default::default(),
+            environment: None,
         };
         for word in words {
             let Some((claim, value)) = word.split_once('=') else {
@@ -44,6 +45,9 @@ pub fn parse_rules(text: &str) -> Result<Vec<ClaimRule>, DomainError> {
             };
             if claim == "sub" {
                 rule.subject = Some(value.to_owned());
+            } else if claim == "env" {
+                // Not a claim: the environment tokens matching the rule act in.
+                rule.environment = Some(value.to_owned());
             } else if rule
                 .claims
                 .insert(claim.to_owned(), value.to_owned())
@@ -76,6 +80,9 @@ pub fn rules_text(rules: &[ClaimRule]) -> String {
                 words.push(format!("sub={subject}"));
             }
             words.extend(rule.claims.iter().map(|(k, v)| format!("{k}={v}")));
+            if let Some(environment) = &rule.environment {
+                words.push(format!("env={environment}"));
+            }
             words.join(" ")
         })
         .collect::<Vec<_>>()
@@ -390,7 +397,7 @@ fn TrustForm(save: ServerAction<SaveTrustConfig>, config: Option<TrustConfig>) -
                 <input type="url" name="jwks_url" maxlength="500" value=draft.as_ref().and_then(|d| d.jwks_url.clone()) /></label>
             <label>"…or the JWKS itself, pasted"
                 <textarea name="jwks" rows="3" class="code" spellcheck="false">{draft.as_ref().and_then(|d| d.jwks.clone())}</textarea></label>
-            <label>"Claim rules, one per line: the identity's id, then claim=value pairs (sub=… is the subject)"
+            <label>"Claim rules, one per line: the identity's id, then claim=value pairs (sub=… is the subject; env=… binds the token to one environment)"
                 <textarea name="rules" rows="4" class="code" spellcheck="false" required=true
                     placeholder="0190a1b2-… repository=acme/deploy ref=refs/heads/main">{draft.as_ref().map(|d| rules_text(&d.rules))}</textarea></label>
             <label>"Mode"

@@ -439,20 +439,7 @@ pub fn audit_csv_line(event: &AuditEvent) -> String {
     line
 }
 
-/// Quotes a CSV field when needed, and defuses spreadsheet formulas (a leading `=`,
-/// `+`, `-`, `@` gets a `'`), since auditors open exports in spreadsheets.
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
+pub use crate::csv::csv_field;
 
 #[cfg(test)]
 mod query_tests {

@@ -12,6 +12,7 @@ use crate::error::DomainError;
 use crate::inventory::{IdentityQuery, PersonRef};
 use crate::posture::catalog::{Catalog, Severity};
 use crate::string_enum::string_enum;
+use crate::csv::csv_field;
 
 string_enum! {
     /// What happens to items nobody decided by the time the campaign closes.
@@ -831,21 +832,6 @@ pub const EVIDENCE_COLUMNS: &[&str] = &[
     "audit_seq",
     "audit_hash",
 ];
-
-/// One CSV field, quoted when it needs to be, and with a leading `'` on text a
-/// spreadsheet would run as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
 
 /// The evidence pack's CSV: a header and one line per item.
 pub fn evidence_csv(evidence: &Evidence) -> String {

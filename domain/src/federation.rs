@@ -98,6 +98,10 @@ pub struct ClaimRule {
     /// Further claims that must equal these values exactly.
     #[serde(default)]
     pub claims: BTreeMap<String, String>,
+    /// The one environment a token matching this rule acts in (decisions naming
+    /// another are denied); none: the request says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// What an admin submits to create or change a trust configuration.
@@ -165,6 +169,9 @@ pub struct FederatedMatch {
     pub trust_config: String,
     pub identity_id: Uuid,
     pub subject: String,
+    /// The environment the matching rule binds the token to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl FederatedMatch {
@@ -355,6 +362,14 @@ impl TrustConfigDraft {
         let mut seen = std::collections::HashSet::new();
         for (n, rule) in self.rules.iter().enumerate() {
             let field = format!("rules[{}]", n + 1);
+            if let Some(environment) = rule.environment.as_deref() {
+                crate::inventory::parse_environment(environment).map_err(|e| match e {
+                    DomainError::InvalidInput { message, .. } => {
+                        bad(&format!("{field}.environment"), message)
+                    }
+                    other => other,
+                })?;
+            }
             let subject = rule
                 .subject
                 .as_deref()
@@ -496,6 +511,7 @@ mod tests {
 
     fn rule(subject: Option<&str>, claims: &[(&str, &str)]) -> ClaimRule {
         ClaimRule {
+            environment: None,
             identity_id: Uuid::from_u128(1),
             subject: subject.map(str::to_owned),
             claims: claims
@@ -649,6 +665,7 @@ mod tests {
                 &[("repository", "acme/deploy"), ("ref", "refs/heads/main")],
             ),
             ClaimRule {
+                environment: None,
                 identity_id: Uuid::from_u128(2),
                 ..rule(
                     None,

@@ -262,6 +262,25 @@ pub struct IdentityDraft {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// An identity's name as the API, the pages and imports all accept it: trimmed, 1–200
+/// characters, no control characters.
+pub fn check_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "a name is required"));
+    }
+    if name.chars().count() > IdentityDraft::MAX_NAME || name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "name",
+            format!(
+                "a name has 1–{} characters and no control characters",
+                IdentityDraft::MAX_NAME
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 impl IdentityDraft {
     pub const MAX_NAME: usize = 200;
     pub const MAX_TEXT: usize = 2000;
@@ -273,19 +292,8 @@ impl IdentityDraft {
         policy: &ExpiryPolicy,
         now: DateTime<Utc>,
     ) -> Result<IdentityDraft, DomainError> {
-        let name = self.name.trim();
-        if name.is_empty() {
-            return Err(DomainError::invalid("name", "a name is required"));
-        }
-        if name.chars().count() > Self::MAX_NAME || name.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "name",
-                format!(
-                    "a name has 1–{} characters and no control characters",
-                    Self::MAX_NAME
-                ),
-            ));
-        }
+        let name = check_name(&self.name)?;
+        let name = name.as_str();
         let environment = parse_environment(self.environment.trim())?;
         let team = blank_to_none(&self.team)
             .map(|t| parse_team(&t))

@@ -3,10 +3,12 @@
 //! calls. This crate does no IO and compiles for `wasm32-unknown-unknown`.
 
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod campaigns;
 #[cfg(feature = "cedar")]
 pub mod cedar;
+pub mod csv;
 pub mod delegation;
 pub mod error;
 pub mod federation;
@@ -19,6 +21,7 @@ pub mod policy;
 pub mod ports;
 pub mod posture;
 pub mod query;
+pub mod sensitivity;
 mod string_enum;
 pub mod tokens;
 

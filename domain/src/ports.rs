@@ -568,6 +568,28 @@ pub trait Authz: Send + Sync {
         identity_id: Uuid,
         days: u32,
     ) -> Result<MonitorReport, DomainError>;
+
+    /// The registered data sensitivities of datasets, tools and environments.
+    async fn sensitivities(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<crate::sensitivity::RegisteredSensitivity>, DomainError>;
+
+    /// Registers (or changes) a sensitivity (security team); audited.
+    async fn set_sensitivity(
+        &self,
+        principal: Option<&Principal>,
+        draft: &crate::sensitivity::SensitivityDraft,
+    ) -> Result<crate::sensitivity::RegisteredSensitivity, DomainError>;
+
+    /// Removes a registered sensitivity (security team); audited. The resource then
+    /// counts as its environment's default, or `restricted`.
+    async fn delete_sensitivity(
+        &self,
+        principal: Option<&Principal>,
+        scope: crate::sensitivity::SensitivityScope,
+        id: &str,
+    ) -> Result<(), DomainError>;
 }
 
 /// An RFC 8693 token exchange request (`POST /api/v1/token`, form-encoded).

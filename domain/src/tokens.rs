@@ -25,6 +25,10 @@ pub struct NewTokenRequest {
     /// `authz:decide` it asks `POST /api/v1/authorize` for that agent's decisions.
     #[serde(default)]
     pub agent_id: Option<Uuid>,
+    /// For an agent token: the one environment its decisions act in. A request naming
+    /// another is denied; one naming none acts there.
+    #[serde(default)]
+    pub environment: Option<String>,
 }
 
 impl NewTokenRequest {
@@ -61,11 +65,22 @@ impl NewTokenRequest {
         let mut scopes = self.scopes.clone();
         scopes.sort();
         scopes.dedup();
+        let environment = match self.environment.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(_) if self.agent_id.is_none() => {
+                return Err(DomainError::invalid(
+                    "environment",
+                    "only a token made for an agent (agent_id) is bound to an environment",
+                ))
+            }
+            Some(environment) => Some(crate::inventory::parse_environment(environment)?),
+        };
         Ok(NewTokenRequest {
             name: name.to_owned(),
             scopes,
             expires_in_days: self.expires_in_days,
             agent_id: self.agent_id,
+            environment,
         })
     }
 }
@@ -85,6 +100,34 @@ pub struct TokenInfo {
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The token this one was made with, if a token caller made it: it is revoked
+    /// with its parent.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+}
+
+/// What a token caller's new token may be: scopes within its own and a lifetime ending
+/// no later than its own (a token never mints more than it holds). Returns the new
+/// token's expiry, or the scope it does not hold.
+pub fn child_token_bounds(
+    parent_scopes: &[Scope],
+    parent_expires_at: DateTime<Utc>,
+    requested: &NewTokenRequest,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, DomainError> {
+    if let Some(extra) = requested
+        .scopes
+        .iter()
+        .find(|scope| !parent_scopes.contains(scope))
+    {
+        return Err(DomainError::Forbidden {
+            reason: format!(
+                "a token can only create tokens within its own scopes, and this one does not hold {extra}"
+            ),
+        });
+    }
+    let wanted = now + chrono::Duration::days(i64::from(requested.expires_in_days));
+    Ok(wanted.min(parent_expires_at))
 }
 
 /// A newly created token: the secret is in `token`, shown this once.
@@ -109,12 +152,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_token_mints_only_what_it_holds_and_never_outlives_itself() {
+        let now = Utc::now();
+        let parent_expires = now + chrono::Duration::days(2);
+        let request = |scopes: Vec<Scope>, days| NewTokenRequest {
+            name: "child".into(),
+            scopes,
+            expires_in_days: days,
+            agent_id: None,
+            environment: None,
+        };
+        let held = [Scope::TokensWrite, Scope::InventoryRead];
+        assert_eq!(
+            child_token_bounds(&held, parent_expires, &request(vec![Scope::InventoryRead], 30), now)
+                .unwrap(),
+            parent_expires,
+            "a longer lifetime is cut to the parent's"
+        );
+        assert_eq!(
+            child_token_bounds(&held, parent_expires, &request(vec![Scope::InventoryRead], 1), now)
+                .unwrap(),
+            now + chrono::Duration::days(1)
+        );
+        let refused = child_token_bounds(
+            &held,
+            parent_expires,
+            &request(vec![Scope::InventoryRead, Scope::InventoryWrite], 1),
+            now,
+        )
+        .unwrap_err();
+        assert!(refused.to_string().contains("inventory:write"), "{refused}");
+    }
+
+    #[test]
     fn validation_names_the_field() {
         let ok = NewTokenRequest {
             name: " ci-sync ".into(),
             scopes: vec![Scope::InventoryRead, Scope::InventoryRead],
             expires_in_days: 30,
             agent_id: None,
+            environment: None,
         };
         let v = ok.validated().unwrap();
         assert_eq!(v.name, "ci-sync");

@@ -141,6 +141,7 @@ pub(crate) async fn authorize_requests(
                     scopes: vec![Scope::AuthzDecide],
                     expires_in_days: 1,
                     agent_id: Some(*id),
+                    environment: None,
                 },
             )
             .await

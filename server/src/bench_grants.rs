@@ -82,6 +82,7 @@ pub(crate) async fn bench_token(
                 scopes,
                 expires_in_days: 1,
                 agent_id: None,
+                environment: None,
             },
         )
         .await
@@ -103,6 +104,10 @@ pub(crate) async fn serve_loopback(
         secure_cookies: false,
         session_idle: chrono::Duration::minutes(30),
         session_max_age: chrono::Duration::hours(12),
+        limits: crate::web::limits::RequestLimits {
+            logins_per_ip_per_minute: 1_000_000,
+            ..crate::web::limits::RequestLimits::default()
+        },
     };
     let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
     let app = crate::web::router(services.clone(), security, options);

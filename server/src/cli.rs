@@ -177,6 +177,27 @@ enum UserCommand {
         #[arg(long)]
         role: Role,
     },
+    /// Link a user to a single sign-on account (its subject at the configured issuer).
+    /// Steward never links an account with a local password, or one already bound to
+    /// another subject, by email on its own: an operator does it here, audited.
+    LinkSso {
+        #[arg(long)]
+        email: String,
+        /// The account's `sub` at the provider (Microsoft Entra ID: `TENANT/OID`).
+        #[arg(long)]
+        subject: String,
+        /// The provider's issuer URL (default: STEWARD_OIDC_ISSUER).
+        #[arg(long, env = "STEWARD_OIDC_ISSUER", hide_env_values = true)]
+        issuer: String,
+    },
+    /// Let a user bound to single sign-on also sign in with a local password (an
+    /// emergency account while the provider is down), or take that away (`--off`).
+    BreakGlass {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,7 +222,28 @@ enum TokenCommand {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Re-check the hash chain; exits with 1 and names the first broken event if any.
-    Verify,
+    Verify {
+        /// Also check the trail against a checkpoint file (`steward audit checkpoint`):
+        /// shows the newest events cut off, which the chain alone cannot.
+        #[arg(long)]
+        checkpoint: Option<std::path::PathBuf>,
+        /// Where the signing keys are (their public halves verify the checkpoint).
+        #[arg(long, env = "STEWARD_SIGNING_KEY_DIR", default_value = "data/keys")]
+        signing_key_dir: std::path::PathBuf,
+    },
+    /// Sign the chain head (sequence number and hash) with Steward's signing key and
+    /// write it somewhere the database's administrators cannot rewrite: a file and/or a
+    /// webhook (POSTed as JSON). Run it on a schedule (cron).
+    Checkpoint {
+        /// Write the checkpoint to this file (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// POST the checkpoint to this URL.
+        #[arg(long, env = "STEWARD_AUDIT_CHECKPOINT_URL")]
+        webhook: Option<String>,
+        #[arg(long, env = "STEWARD_SIGNING_KEY_DIR", default_value = "data/keys")]
+        signing_key_dir: std::path::PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -497,6 +539,31 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                             email.trim().to_lowercase()
                         )
                     }),
+                UserCommand::LinkSso {
+                    email,
+                    subject,
+                    issuer,
+                } => services
+                    .auth
+                    .link_sso(CLI_ACTOR, &email, &issuer, &subject)
+                    .await
+                    .map(|()| {
+                        println!(
+                            "{} is linked to {subject} at {issuer}.",
+                            email.trim().to_lowercase()
+                        )
+                    }),
+                UserCommand::BreakGlass { email, off } => services
+                    .auth
+                    .set_break_glass(CLI_ACTOR, &email, !off)
+                    .await
+                    .map(|()| {
+                        println!(
+                            "{} {} sign in with a local password while bound to single sign-on.",
+                            email.trim().to_lowercase(),
+                            if off { "may no longer" } else { "may" }
+                        )
+                    }),
                 UserCommand::SetPassword { email } => {
                     let password = read_password()?;
                     services
@@ -529,6 +596,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     scopes: steward_domain::tokens::parse_scopes(&scopes)?,
                     expires_in_days: days,
                     agent_id: None,
+                    environment: None,
                 };
                 services.tokens.create(Some(&principal), &request).await
             }
@@ -551,32 +619,109 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            database,
-            command: AuditCommand::Verify,
+        Command::Audit { database, command } => audit_command(&database, command).await,
+    }
+}
+
+/// `steward audit verify|checkpoint`.
+async fn audit_command(database: &DatabaseConfig, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let keys = |dir: &std::path::Path| {
+        crate::services::keys::SigningKeys::load(dir, chrono::Duration::hours(24))
+    };
+    let store = open(database).await?;
+    let outcome = match command {
+        AuditCommand::Verify {
+            checkpoint,
+            signing_key_dir,
         } => {
-            let store = open(&database).await?;
-            let report = store.verify_audit().await;
-            store.close().await;
-            let report = report?;
+            let report = store.verify_audit().await?;
             match report.first_broken {
-                None => {
-                    println!(
-                        "The audit trail is intact: {} events checked.",
-                        report.checked
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
                 Some(broken) => {
                     println!(
                         "The audit trail is BROKEN at event {}: {} ({} events before it are intact).",
                         broken.seq, broken.reason, report.checked
                     );
-                    Ok(ExitCode::FAILURE)
+                    ExitCode::FAILURE
                 }
+                None => match checkpoint {
+                    None => {
+                        println!(
+                            "The audit trail is intact: {} events checked.",
+                            report.checked
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| {
+                            anyhow::anyhow!("cannot read the checkpoint {}: {e}", path.display())
+                        })?;
+                        let checkpoint = serde_json::from_str(&text).map_err(|e| {
+                            anyhow::anyhow!("{} is not a checkpoint: {e}", path.display())
+                        })?;
+                        match crate::services::audit::verify_checkpoint(
+                            &store,
+                            &keys(&signing_key_dir)?,
+                            &checkpoint,
+                        )
+                        .await
+                        {
+                            Ok(()) => {
+                                println!(
+                                    "The audit trail is intact: {} events checked, and it still holds checkpoint event {}.",
+                                    report.checked, checkpoint.seq
+                                );
+                                ExitCode::SUCCESS
+                            }
+                            Err(problem) => {
+                                println!("The audit trail does NOT match the checkpoint: {problem}.");
+                                ExitCode::FAILURE
+                            }
+                        }
+                    }
+                },
             }
         }
-    }
+        AuditCommand::Checkpoint {
+            out,
+            webhook,
+            signing_key_dir,
+        } => {
+            let checkpoint =
+                crate::services::audit::checkpoint(&store, &keys(&signing_key_dir)?, CLI_ACTOR)
+                    .await?;
+            let text = serde_json::to_string_pretty(&checkpoint)?;
+            match &out {
+                Some(path) => std::fs::write(path, format!("{text}\n")).map_err(|e| {
+                    anyhow::anyhow!("cannot write the checkpoint to {}: {e}", path.display())
+                })?,
+                None => println!("{text}"),
+            }
+            if let Some(url) = webhook {
+                let reply = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(10))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(text)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot send the checkpoint to {url}: {e}"))?;
+                if !reply.status().is_success() {
+                    anyhow::bail!("the checkpoint webhook {url} answered {}", reply.status());
+                }
+            }
+            eprintln!(
+                "Checkpoint of event {} taken{}.",
+                checkpoint.seq,
+                out.map(|p| format!(" and written to {}", p.display()))
+                    .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+    };
+    store.close().await;
+    Ok(outcome)
 }
 
 /// The SSO service when `STEWARD_OIDC_ISSUER` is set; a half-configured SSO stops
@@ -680,6 +825,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             )?),
             public_url.trim_end_matches('/').to_owned(),
         );
+    services = services.allowing_loopback_jwks(serve.limits.jwks_allow_loopback_http);
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);
     }
@@ -714,18 +860,31 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
         secure_cookies,
         session_idle: chrono::Duration::minutes(i64::from(serve.session_idle_minutes)),
         session_max_age: chrono::Duration::hours(i64::from(serve.session_max_hours)),
+        limits: serve.limits.limits(),
     };
     let options = web::leptos_options(serve.addr, &serve.site_root);
     let posture = services.posture.clone();
     let campaigns = services.campaigns.clone();
     let grants = services.grants.clone();
     let authz = services.authz.clone();
+    let auth = services.auth.clone();
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.addr))?;
     let addr = listener.local_addr()?;
     let cleanup = web::spawn_session_cleanup(&store);
+    let throttle_purge = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            ticks.tick().await;
+            match auth.purge_login_throttle().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "old sign-in failures forgotten"),
+                Err(error) => tracing::error!(%error, "purging sign-in failures failed"),
+            }
+        }
+    });
     let schedule = (serve.posture_interval_minutes > 0).then(|| {
         posture.spawn_schedule(std::time::Duration::from_secs(
             u64::from(serve.posture_interval_minutes) * 60,
@@ -753,6 +912,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     serving.await?;
     authz_maintenance.abort();
     cleanup.abort();
+    throttle_purge.abort();
     for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
         schedule.abort();
     }

@@ -73,7 +73,9 @@ fn redact(url: &str) -> String {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Database to use: sqlite://path (created if missing) or postgres://…
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/steward.db")]
+    /// (its value, which may hold a password, is never printed in --help).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/steward.db",
+          hide_env_values = true, hide_default_value = true)]
     pub database_url: String,
     /// Maximum connections in the pool (the SQLite reader pool; SQLite always has
     /// exactly one writer connection).
@@ -164,9 +166,55 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub webhooks: WebhookArgs,
     #[command(flatten)]
     pub oidc: OidcArgs,
+}
+
+/// How much one client may ask of the server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Sign-in attempts a minute from one client address (then 429 with Retry-After).
+    #[arg(long, env = "STEWARD_LOGINS_PER_IP_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub logins_per_ip_per_minute: u32,
+    /// Sign-in attempts a minute for one account, from anywhere.
+    #[arg(long, env = "STEWARD_LOGINS_PER_ACCOUNT_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub logins_per_account_per_minute: u32,
+    /// Requests handled at once; more wait their turn.
+    #[arg(long, env = "STEWARD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+    /// Seconds a request may take, body included, before it is answered 408.
+    #[arg(long, env = "STEWARD_REQUEST_TIMEOUT_SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub request_timeout_seconds: u32,
+    /// Let trust configurations fetch their JWKS over plain http from loopback
+    /// addresses. For tests and local development only: in production JWKS URLs are
+    /// https to public addresses.
+    #[arg(long, env = "STEWARD_JWKS_ALLOW_LOOPBACK_HTTP")]
+    pub jwks_allow_loopback_http: bool,
+    /// Addresses of reverse proxies in front of Steward (comma-separated): only their
+    /// X-Forwarded-For and X-Request-Id are believed.
+    #[arg(long, env = "STEWARD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::web::limits::RequestLimits {
+        crate::web::limits::RequestLimits {
+            logins_per_ip_per_minute: self.logins_per_ip_per_minute,
+            logins_per_account_per_minute: self.logins_per_account_per_minute,
+            max_concurrent_requests: self.max_concurrent_requests as usize,
+            request_timeout: std::time::Duration::from_secs(u64::from(
+                self.request_timeout_seconds,
+            )),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
 }
 
 /// Where campaign reminders, escalations and reassignments are announced.

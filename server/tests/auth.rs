@@ -4,6 +4,14 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+#[path = "trust/sessions.rs"]
+mod trust_sessions;
+#[path = "trust/sso.rs"]
+mod trust_sso;
+#[path = "trust/tokens.rs"]
+mod trust_tokens;
+#[path = "trust/web.rs"]
+mod trust_web;
 
 use std::collections::BTreeSet;
 
@@ -153,6 +161,9 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         }
         ("POST", "/api/v1/authz-policies") => allow(&[Admin], StatusCode::CREATED),
         ("PUT" | "DELETE", "/api/v1/authz-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/sensitivities") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
+        ("PUT", "/api/v1/sensitivities") => allow(&[Admin], StatusCode::OK),
+        ("DELETE", "/api/v1/sensitivities/{scope}/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
         ("GET", "/api/v1/identities/{id}/monitor" | "/api/v1/identities/{id}/proof") => {
             allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
         }
@@ -252,6 +263,9 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
             r#"{"name":"matrix","kind":"spiffe","issuer":"https://matrix.example","audience":"steward","jwks":"{\"keys\":[]}","rules":[{"identity_id":"00000000-0000-4000-8000-000000000000","subject":"spiffe://matrix.example/a"}]}"#.to_owned()
         }
         ("POST", "/api/v1/trust-configs/check") => r#"{"token":"a.b.c"}"#.to_owned(),
+        ("PUT", "/api/v1/sensitivities") => {
+            r#"{"scope":"dataset","id":"matrix-ledger","sensitivity":"confidential"}"#.to_owned()
+        }
         // Names are unique: each call its own.
         ("POST", "/api/v1/authz-policies") | ("PUT", "/api/v1/authz-policies/{id}") => format!(
             r#"{{"name":"matrix-{}","body":"forbid(principal, action, resource) when {{ context.task == \"matrix\" }};"}}"#,
@@ -349,6 +363,7 @@ async fn api_authorization_matrix() {
                         uri.replace(name, "00000000-0000-4000-8000-000000000000")
                     })
                     .replace("{check}", "no-owner")
+                    .replace("{scope}", "dataset")
                     .replace("{template}", "quarterly-ownership")
                     .replace("{day}", "2000-01-01");
                 if *path == "/api/v1/imports" {
@@ -518,6 +533,9 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/authz/save_limits" => "identity_id=00000000-0000-4000-8000-000000000000&tools=&environments=&max_session_minutes=&max_calls=&max_delegation_depth=".into(),
                 "/rpc/authz/test" => "identity_id=00000000-0000-4000-8000-000000000000&action=call_tool&resource=x&environment=prod&task=&data_sensitivity=".into(),
                 "/rpc/authz/set_mode" => "identity_id=00000000-0000-4000-8000-000000000000&mode=monitor&reason=x".into(),
+                "/rpc/authz/sensitivities" => String::new(),
+                "/rpc/authz/set_sensitivity" => "scope=dataset&id=x&sensitivity=internal".into(),
+                "/rpc/authz/delete_sensitivity" => "scope=dataset&id=x&confirm=yes".into(),
                 "/rpc/trust/list" => String::new(),
                 "/rpc/trust/save" => "id=&name=x&kind=spiffe&issuer=https%3A%2F%2Fx.example&audience=steward&jwks_url=&jwks=%7B%7D&rules=00000000-0000-4000-8000-000000000000+sub%3Dspiffe%3A%2F%2Fx%2Fa&mode=monitor".into(),
                 "/rpc/trust/delete" => format!("{id}&confirm=yes"),
@@ -565,11 +583,14 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/audit/list",
             "/rpc/audit/verify",
             "/rpc/authz/delete_policy",
+            "/rpc/authz/delete_sensitivity",
             "/rpc/authz/overview",
             "/rpc/authz/policies",
             "/rpc/authz/save_limits",
             "/rpc/authz/save_policy",
+            "/rpc/authz/sensitivities",
             "/rpc/authz/set_mode",
+            "/rpc/authz/set_sensitivity",
             "/rpc/authz/test",
             "/rpc/campaigns/close",
             "/rpc/campaigns/create",
@@ -875,11 +896,15 @@ async fn repeated_failures_lock_the_account_and_are_audited() {
         );
 
         let events = store.list_audit(&all_events()).await.unwrap();
-        let failures = events
+        // Aggregated: the first failure of the window and the lockout, with the count.
+        let failures: Vec<_> = events
             .iter()
             .filter(|e| e.action == "auth.login_failed" && e.target == format!("user:{email}"))
-            .count();
-        assert_eq!(failures, 5);
+            .collect();
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].details["failures"], 5);
+        assert!(failures[0].details["locked_until"].is_string());
+        assert_eq!(failures[1].details["failures"], 1);
         let refused = events
             .iter()
             .find(|e| e.action == "auth.login_refused")

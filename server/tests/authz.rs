@@ -6,6 +6,10 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+#[path = "trust/decisions.rs"]
+mod decisions;
+#[path = "trust/last_used.rs"]
+mod last_used;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
@@ -271,7 +275,7 @@ async fn the_decision_api_sessions_kill_switch_and_log() {
             )
             .await
             .unwrap();
-        let (status, body) = ask(&app, &token, &call_tool(agent, "jira.search", None)).await;
+        let (status, body) = ask(&app, &token, &call_tool(agent, "jira.search", Some("s-3"))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["decision"], "deny");
         assert_eq!(body["reasons"], json!(["steward-active-only"]));

@@ -614,6 +614,7 @@ async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
                 scopes: vec![Scope::AuthzDecide],
                 expires_in_days: 1,
                 agent_id: Some(agent),
+                environment: None,
             },
         )
         .await
@@ -1338,4 +1339,149 @@ async fn killing_the_server_mid_campaign_close_leaves_nothing_half_done() {
         a_campaign_close_killed_midway_finishes_once(&url, &dir).await
     })
     .await;
+}
+
+/// Deletes the newest `n` audit events as someone with the database's keys could: the
+/// append-only triggers dropped first.
+async fn cut_off_newest_events(url: &str, n: i64) {
+    let store = steward_server::store::Store::open(url, 2).await.unwrap();
+    match &store {
+        steward_server::store::Store::Sqlite(s) => {
+            for sql in [
+                "DROP TRIGGER audit_events_no_delete".to_owned(),
+                format!("DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - {n} FROM audit_events)"),
+            ] {
+                sqlx::query(&sql).execute(&s.writer).await.unwrap();
+            }
+        }
+        steward_server::store::Store::Postgres(s) => {
+            for sql in [
+                "DROP TRIGGER audit_events_no_update_delete ON audit_events".to_owned(),
+                format!("DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - {n} FROM audit_events)"),
+            ] {
+                sqlx::query(&sql).execute(&s.writer).await.unwrap();
+            }
+        }
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_checkpoint_shows_the_newest_audit_events_cut_off() {
+    on_each_database(|url, dir| async move {
+        let keys = dir.join(format!("keys-{}", uuid::Uuid::new_v4().simple()));
+        let run = |args: &[&str]| {
+            steward()
+                .args(args)
+                .env("DATABASE_URL", &url)
+                .env("STEWARD_SIGNING_KEY_DIR", &keys)
+                .output()
+                .unwrap()
+        };
+        assert!(run(&["migrate"]).status.success());
+        let add = steward()
+            .args(["demo", "--identities", "3"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "{add:?}");
+        let file = dir.join("checkpoint.json");
+        let taken = run(&["audit", "checkpoint", "--out", file.to_str().unwrap()]);
+        assert!(taken.status.success(), "{taken:?}");
+        let checkpoint: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert!(checkpoint["signature"].as_str().unwrap().split('.').count() == 3);
+
+        let verify = || run(&["audit", "verify", "--checkpoint", file.to_str().unwrap()]);
+        let intact = verify();
+        assert!(intact.status.success(), "{intact:?}");
+        assert!(String::from_utf8_lossy(&intact.stdout).contains("still holds checkpoint event"));
+
+        // A forged checkpoint (its text changed) is refused.
+        let mut forged = checkpoint.clone();
+        forged["seq"] = serde_json::json!(1);
+        let forged_file = dir.join("forged.json");
+        std::fs::write(&forged_file, forged.to_string()).unwrap();
+        let refused = run(&["audit", "verify", "--checkpoint", forged_file.to_str().unwrap()]);
+        assert_eq!(refused.status.code(), Some(1));
+
+        // The newest two events cut off: the chain alone still verifies, the
+        // checkpoint does not.
+        cut_off_newest_events(&url, 2).await;
+        let chain_only = run(&["audit", "verify"]);
+        assert!(chain_only.status.success(), "{chain_only:?}");
+        let caught = verify();
+        assert_eq!(caught.status.code(), Some(1), "{caught:?}");
+        assert!(
+            String::from_utf8_lossy(&caught.stdout).contains("truncated"),
+            "{}",
+            String::from_utf8_lossy(&caught.stdout)
+        );
+    })
+    .await;
+}
+
+/// The runtime role of docs/postgres-runtime-role.sql, applied to a fresh database: it
+/// may append to the audit trail and read it, and nothing more there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() {
+    use sqlx::{Connection, Executor};
+    let Some(pg) = common::FreshPostgres::create().await else {
+        eprintln!("STEWARD_TEST_PG_URL is not set: the PostgreSQL runtime role is not tested");
+        return;
+    };
+    let store = steward_server::store::Store::open(&pg.url, 2).await.unwrap();
+    store.close().await;
+    let role = format!("steward_rt_{}", uuid::Uuid::new_v4().simple());
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/postgres-runtime-role.sql"
+    ))
+    .unwrap()
+    .replace("steward_runtime", &role);
+    let mut admin = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+    admin.execute(sqlx::raw_sql(&script)).await.unwrap();
+    admin
+        .execute(format!("ALTER ROLE {role} LOGIN").as_str())
+        .await
+        .unwrap();
+    let as_runtime = {
+        let (base, _) = pg.url.split_once("://").unwrap();
+        let rest = pg.url.split_once('@').map_or(pg.url.split_once("://").unwrap().1, |(_, r)| r);
+        format!("{base}://{role}@{rest}")
+    };
+    let store = steward_server::store::Store::open(&as_runtime, 2).await.unwrap();
+    // It works as Steward does: an event appended and read back.
+    let event = steward_domain::audit::NewAuditEvent::new("system:test", "test.append", "x", serde_json::json!({}));
+    let appended = store.append_audit(&event).await.unwrap();
+    assert!(store.audit_event(appended.seq).await.unwrap().is_some());
+    store.close().await;
+    // Even with the triggers gone, it cannot change or delete events.
+    admin
+        .execute("DROP TRIGGER audit_events_no_update_delete ON audit_events")
+        .await
+        .unwrap();
+    let mut runtime = sqlx::PgConnection::connect(&as_runtime).await.unwrap();
+    for sql in [
+        "UPDATE audit_events SET actor = 'someone else'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let error = runtime.execute(sql).await.unwrap_err().to_string();
+        assert!(error.contains("permission denied"), "{sql}: {error}");
+    }
+    runtime.close().await.unwrap();
+    admin
+        .execute(format!("DROP OWNED BY {role}; ").as_str())
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    pg.drop_database().await;
+    let mut cluster = sqlx::PgConnection::connect(&std::env::var("STEWARD_TEST_PG_URL").unwrap())
+        .await
+        .unwrap();
+    cluster
+        .execute(format!("DROP ROLE IF EXISTS {role}").as_str())
+        .await
+        .unwrap();
 }

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+#[path = "trust/jwks.rs"]
+mod jwks;
 
 use std::collections::BTreeMap;
 
@@ -149,6 +151,7 @@ async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
 
 fn rule(identity_id: Uuid, subject: Option<&str>, claims: &[(&str, &str)]) -> ClaimRule {
     ClaimRule {
+        environment: None,
         identity_id,
         subject: subject.map(str::to_owned),
         claims: claims

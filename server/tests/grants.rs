@@ -6,6 +6,10 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+#[path = "trust/kill_switch.rs"]
+mod kill_switch;
+#[path = "trust/policies.rs"]
+mod policies;
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};

@@ -350,7 +350,7 @@ pub fn read_records(
     mut each: impl FnMut(ImportedIdentity) -> Result<(), ImportError>,
 ) -> Result<u64, ImportError> {
     let mut seen = 0u64;
-    let mut counted = |identity: ImportedIdentity| {
+    let mut counted = |mut identity: ImportedIdentity| {
         seen += 1;
         if seen > limits.max_records {
             return Err(ImportError::at(
@@ -362,6 +362,25 @@ pub fn read_records(
                 ),
             ));
         }
+        // The same name and team rules as the API's, whatever the format.
+        let location = identity.location;
+        let invalid = |field: &str, error: crate::DomainError| {
+            let problem = match error {
+                crate::DomainError::InvalidInput { message, .. } => message,
+                other => other.to_string(),
+            };
+            ImportError::at(location, Some(field), problem)
+        };
+        identity.name =
+            crate::identity::check_name(&identity.name).map_err(|e| invalid("name", e))?;
+        identity.team = identity
+            .team
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(crate::inventory::parse_team)
+            .transpose()
+            .map_err(|e| invalid("team", e))?;
         each(identity)
     };
     let environment = request.environment.as_str();
@@ -613,6 +632,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_format_applies_the_apis_name_and_team_rules() {
+        let request = ImportRequest::new(ImportFormat::StewardCsv, "x.csv");
+        let read = |text: String| {
+            read_records(
+                ImportFormat::StewardCsv,
+                text.as_bytes(),
+                &request,
+                ImportLimits::default(),
+                |_| Ok(()),
+            )
+            .map_err(|e| e.to_string())
+        };
+        let header = "name,kind,environment,team,external_id\n";
+        let long_team = "t".repeat(81);
+        assert_eq!(
+            read(format!("{header}ok,agent,prod,{long_team},a1\n")).unwrap_err(),
+            format!("line 2, field team: '{long_team}' is not a team name (1–80 characters)")
+        );
+        assert_eq!(
+            read(format!("{header}\"bad\u{7}name\",agent,prod,,a2\n")).unwrap_err(),
+            "line 2, field name: a name has 1–200 characters and no control characters"
+        );
+        assert_eq!(read(format!("{header}ok,agent,prod,Payments,a3\n")), Ok(1));
     }
 
     #[test]

@@ -35,13 +35,9 @@ fn identity(
         fields
             .get(name)
             .map(|v| v.trim())
+            // The export's formula-defusing quote is kept: undoing it would put the
+            // formula back into the register, and into whatever reads it next.
             .filter(|v| !v.is_empty())
-            // The export defuses formula-like text with a leading quote.
-            .map(|v| {
-                v.strip_prefix('\'')
-                    .filter(|rest| rest.starts_with(['=', '+', '-', '@']))
-                    .unwrap_or(v)
-            })
     };
     let required =
         |name: &str| get(name).ok_or_else(|| ImportError::at(location, Some(name), "is required"));
@@ -253,7 +249,11 @@ mod tests {
         let back = read_csv(&text).unwrap();
         assert_eq!(back.len(), 1);
         let back = &back[0];
-        assert_eq!(back.name, row.name, "formula defusing is undone");
+        assert_eq!(
+            back.name,
+            format!("'{}", row.name),
+            "the defusing quote stays: no formula comes back into the register"
+        );
         assert_eq!(back.external_id, "arn:aws:iam::1:role/agent");
         assert_eq!(
             (back.source, back.kind, back.enabled),

@@ -13,6 +13,7 @@ use super::checks::Subject;
 use super::findings::Reconciled;
 use crate::identity::RotationState;
 use crate::inventory::{ActorClass, FindingFilter, IdentityQuery};
+use crate::csv::csv_field;
 
 /// Credential age buckets, in days since the secret was last set: `[from, to)`.
 pub const AGE_BUCKETS: &[(u32, Option<u32>)] = &[
@@ -500,15 +501,6 @@ pub fn figures(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Figure> {
         });
     }
     out
-}
-
-/// Quotes a CSV field when it needs it.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 /// The header row of [`figures_csv`].

@@ -11,6 +11,7 @@ use steward_domain::policy::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, DecisionRecord, MonitorReport,
 };
+use steward_domain::sensitivity::{RegisteredSensitivity, SensitivityDraft, SensitivityScope};
 use uuid::Uuid;
 
 use crate::web::auth::JwtBearer;
@@ -266,6 +267,66 @@ pub async fn delete_policy(
         .ports
         .authz
         .delete_policy(caller.principal(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The registered data sensitivities of datasets, tools and environments (an
+/// environment's applies to its datasets and tools that have none; a resource with
+/// neither counts as `restricted`).
+#[utoipa::path(get, path = "/api/v1/sensitivities", tag = "authorization",
+    responses((status = 200, body = Vec<RegisteredSensitivity>)))]
+pub async fn sensitivities(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<RegisteredSensitivity>>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .sensitivities(caller.principal())
+            .await?,
+    ))
+}
+
+/// Register (or change) the data sensitivity of a dataset, tool or environment
+/// (security team); decisions use it whatever the request says, unless the request
+/// says higher.
+#[utoipa::path(put, path = "/api/v1/sensitivities", tag = "authorization", request_body = SensitivityDraft,
+    responses((status = 200, body = RegisteredSensitivity), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_sensitivity(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(draft): ApiJson<SensitivityDraft>,
+) -> Result<Json<RegisteredSensitivity>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .ports
+            .authz
+            .set_sensitivity(caller.principal(), &draft)
+            .await?,
+    ))
+}
+
+/// Remove a registered sensitivity (security team).
+#[utoipa::path(delete, path = "/api/v1/sensitivities/{scope}/{id}", tag = "authorization",
+    params(("scope" = String, Path, description = "dataset, tool or environment"), ("id" = String, Path)),
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_sensitivity(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath((scope, id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let scope: SensitivityScope = scope.parse()?;
+    state
+        .services
+        .ports
+        .authz
+        .delete_sensitivity(caller.principal(), scope, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -208,6 +208,9 @@ impl Modify for BearerAuth {
         authz::delete_policy,
         authz::monitored,
         authz::set_mode,
+        authz::sensitivities,
+        authz::set_sensitivity,
+        authz::delete_sensitivity,
         federation::list,
         federation::create,
         federation::update,
@@ -342,6 +345,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/authz-policies/{id}"),
     ("GET", "/api/v1/identities/{id}/monitor"),
     ("PUT", "/api/v1/identities/{id}/authz-mode"),
+    ("GET", "/api/v1/sensitivities"),
+    ("PUT", "/api/v1/sensitivities"),
+    ("DELETE", "/api/v1/sensitivities/{scope}/{id}"),
     ("GET", "/api/v1/trust-configs"),
     ("POST", "/api/v1/trust-configs"),
     ("PUT", "/api/v1/trust-configs/{id}"),
@@ -484,6 +490,14 @@ pub fn router<S>(services: Services) -> Router<S> {
         )
         .route("/identities/{id}/monitor", get(authz::monitored))
         .route("/identities/{id}/authz-mode", put(authz::set_mode))
+        .route(
+            "/sensitivities",
+            get(authz::sensitivities).put(authz::set_sensitivity),
+        )
+        .route(
+            "/sensitivities/{scope}/{id}",
+            delete(authz::delete_sensitivity),
+        )
         .route(
             "/trust-configs",
             get(federation::list).post(federation::create),

@@ -4,14 +4,14 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{normalize_email, password_problem, Credential, Principal, Role};
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::store::users::{NewUser, ThrottleState, UserRecord};
+use crate::store::users::{NewUser, UserRecord};
 use crate::store::Store;
 
 /// Failed sign-ins allowed within [`FAILURE_WINDOW`] before the account is locked.
@@ -30,39 +30,56 @@ pub enum LoginError {
     Domain(#[from] DomainError),
 }
 
+/// Argon2 runs at once at most (each takes ~19 MiB and a core for a moment): a burst of
+/// sign-ins queues here instead of exhausting memory and the blocking pool.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    tokio::sync::Semaphore::new(cores.max(2))
+});
+
+/// Runs argon2 work off the async threads, within [`HASHING`]'s limit.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
 /// Hashes a password with argon2id and a random salt (off the async threads: it is
 /// deliberately slow).
 pub async fn hash_password(password: String) -> Result<String, DomainError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
     })
     .await
-    .map_err(|_| DomainError::Internal)?
+    .ok_or(DomainError::Internal)?
     .map_err(|error| {
         tracing::error!(%error, "password hashing failed");
         DomainError::Internal
     })
 }
 
-/// Checks a password against a stored hash; a missing hash (SSO-only user) never
-/// matches, but costs the same time so response times don't reveal accounts.
+/// Checks a password against a stored hash. Without one (an unknown account, an
+/// SSO-only user) it verifies against a decoy hash all the same and answers false:
+/// every attempt costs one argon2 run, so response times don't reveal accounts.
 async fn password_matches(password: String, hash: Option<String>) -> bool {
-    // A valid argon2id hash of a random string, used when there is nothing to compare.
+    // A valid argon2id hash of a random string, with the default parameters.
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3Rld2FyZGRlY295c2FsdA$0LJBFJBvR6KsMoK4V0kvlR5O7Ef3Dh3lHbkIOxK0zYI";
-    tokio::task::spawn_blocking(move || {
-        let (stored, real) = match &hash {
-            Some(hash) => (hash.as_str(), true),
-            None => (DECOY, false),
+    hashing(move || {
+        let real = hash.is_some();
+        let stored = hash.as_deref().unwrap_or(DECOY);
+        let (stored, real) = match PasswordHash::new(stored) {
+            Ok(parsed) => (parsed, real),
+            Err(_) => match PasswordHash::new(DECOY) {
+                Ok(decoy) => (decoy, false),
+                Err(_) => return false,
+            },
         };
-        let Ok(parsed) = PasswordHash::new(stored) else {
-            return false;
-        };
-        real && Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+        let verified = Argon2::default()
+            .verify_password(password.as_bytes(), &stored)
+            .is_ok();
+        real && verified
     })
     .await
     .unwrap_or(false)
@@ -78,7 +95,9 @@ impl AuthService {
         AuthService { store }
     }
 
-    /// Signs in with email and password.
+    /// Signs in with email and password. Every attempt on an unlocked account costs one
+    /// argon2 run, known account or not; failures are counted atomically and audited
+    /// in aggregate (the first of a window and the lockout).
     pub async fn login_local(&self, email: &str, password: &str) -> Result<Principal, LoginError> {
         let now = Utc::now();
         let email = normalize_email(email).map_err(|_| LoginError::BadCredentials)?;
@@ -92,16 +111,23 @@ impl AuthService {
             .and_then(|t| t.locked_until)
             .filter(|u| *u > now)
         {
-            let audit = NewAuditEvent::new(
-                "anonymous",
-                "auth.login_refused",
-                format!("user:{email}"),
-                json!({ "reason": "locked", "locked_until": until }),
-            );
-            self.store
-                .append_audit(&audit)
+            let refused = self
+                .store
+                .count_locked_refusal(&email)
                 .await
                 .map_err(DomainError::from)?;
+            if refused == 1 {
+                let audit = NewAuditEvent::new(
+                    "anonymous",
+                    "auth.login_refused",
+                    format!("user:{email}"),
+                    json!({ "reason": "locked", "locked_until": until }),
+                );
+                self.store
+                    .append_audit(&audit)
+                    .await
+                    .map_err(DomainError::from)?;
+            }
             return Err(LoginError::Locked(until.format("%H:%M").to_string()));
         }
         let user = self
@@ -111,13 +137,23 @@ impl AuthService {
             .map_err(DomainError::from)?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password_matches(password.to_owned(), hash).await;
-        match user {
-            Some(user) if matches && user.active => {
+        let refusal = match &user {
+            None => Some("unknown account"),
+            Some(_) if !matches => Some("wrong password"),
+            Some(u) if !u.active => Some("account deactivated"),
+            Some(u) if u.sso.is_some() && !u.break_glass => {
+                Some("bound to single sign-on (not a break-glass account)")
+            }
+            Some(_) => None,
+        };
+        match (user, refusal) {
+            (Some(user), None) => {
                 let audit = NewAuditEvent::new(
                     format!("user:{email}"),
                     "auth.login",
                     format!("user:{email}"),
-                    json!({ "method": "password" }),
+                    json!({ "method": "password", "break_glass": user.sso.is_some(),
+                            "failures_before": throttle.map_or(0, |t| t.failures) }),
                 );
                 self.store
                     .record_login(&email, &audit)
@@ -125,21 +161,29 @@ impl AuthService {
                     .map_err(DomainError::from)?;
                 Ok(principal_of(&user))
             }
-            user => {
-                let reason = match user {
-                    None => "unknown account",
-                    Some(u) if !u.active => "account deactivated",
-                    Some(_) => "wrong password",
-                };
-                let state = next_throttle_state(throttle, now);
-                let audit = NewAuditEvent::new(
-                    "anonymous",
-                    "auth.login_failed",
-                    format!("user:{email}"),
-                    json!({ "reason": reason, "failures": state.failures, "locked_until": state.locked_until }),
-                );
+            (_, reason) => {
+                let reason = reason.unwrap_or("refused");
                 self.store
-                    .record_login_failure(&email, &state, &audit)
+                    .count_login_failure(
+                        &email,
+                        now,
+                        now - FAILURE_WINDOW,
+                        MAX_FAILURES,
+                        now + LOCKOUT,
+                        |state| {
+                            let locked_now = state.failures == MAX_FAILURES;
+                            (state.failures == 1 || locked_now).then(|| {
+                                NewAuditEvent::new(
+                                    "anonymous",
+                                    "auth.login_failed",
+                                    format!("user:{email}"),
+                                    json!({ "reason": reason, "failures": state.failures,
+                                            "since": state.first_failure,
+                                            "locked_until": state.locked_until }),
+                                )
+                            })
+                        },
+                    )
                     .await
                     .map_err(DomainError::from)?;
                 Err(LoginError::BadCredentials)
@@ -147,10 +191,26 @@ impl AuthService {
         }
     }
 
-    /// The principal behind a session, if the user still exists and is active.
-    pub async fn session_principal(&self, user_id: Uuid) -> Result<Option<Principal>, DomainError> {
+    /// Forgets sign-in failures whose window and lockout are over (run periodically).
+    pub async fn purge_login_throttle(&self) -> Result<u64, DomainError> {
+        Ok(self
+            .store
+            .purge_login_throttle(Utc::now() - FAILURE_WINDOW - LOCKOUT)
+            .await?)
+    }
+
+    /// The principal behind a session signed in at `login_at`, if the user still
+    /// exists, is active, and neither their password nor their role changed since
+    /// (either change signs them out everywhere).
+    pub async fn session_principal(
+        &self,
+        user_id: Uuid,
+        login_at: chrono::DateTime<Utc>,
+    ) -> Result<Option<Principal>, DomainError> {
         let user = self.store.find_user(user_id).await?;
-        Ok(user.filter(|u| u.active).map(|u| principal_of(&u)))
+        Ok(user
+            .filter(|u| u.active && u.sessions_valid_from.is_none_or(|from| login_at >= from))
+            .map(|u| principal_of(&u)))
     }
 
     /// Records a sign-out.
@@ -229,6 +289,66 @@ impl AuthService {
         Ok(user.role)
     }
 
+    /// Binds a user to a single sign-on subject (`steward user link-sso`): the explicit,
+    /// audited link that sign-in never makes by itself for a local or bound account.
+    pub async fn link_sso(
+        &self,
+        actor: &str,
+        email: &str,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<(), DomainError> {
+        let email = normalize_email(email)?;
+        let (issuer, subject) = (issuer.trim(), subject.trim());
+        if issuer.is_empty() || subject.is_empty() {
+            return Err(DomainError::invalid(
+                "subject",
+                "name the issuer and the subject to link",
+            ));
+        }
+        let user = self
+            .store
+            .find_user_by_email(&email)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let audit = NewAuditEvent::new(
+            actor,
+            "user.link_sso",
+            format!("user:{email}"),
+            json!({ "before": user.sso.as_ref().map(|(i, s)| json!({ "issuer": i, "subject": s })),
+                    "after": { "issuer": issuer, "subject": subject } }),
+        );
+        if !self.store.bind_oidc(user.id, issuer, subject, &audit).await? {
+            return Err(DomainError::Conflict {
+                message: format!("another user is already linked to {subject} at {issuer}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks a user as break-glass (`steward user break-glass`), or not.
+    pub async fn set_break_glass(
+        &self,
+        actor: &str,
+        email: &str,
+        on: bool,
+    ) -> Result<(), DomainError> {
+        let email = normalize_email(email)?;
+        let user = self
+            .store
+            .find_user_by_email(&email)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let audit = NewAuditEvent::new(
+            actor,
+            "user.break_glass",
+            format!("user:{email}"),
+            json!({ "before": user.break_glass, "after": on }),
+        );
+        self.store.set_break_glass(user.id, on, &audit).await?;
+        Ok(())
+    }
+
     /// The principal of a user by email, for commands an operator runs on their behalf.
     pub async fn principal_by_email(&self, email: &str) -> Result<Principal, DomainError> {
         let email = normalize_email(email)?;
@@ -279,43 +399,9 @@ pub(crate) fn principal_of(user: &UserRecord) -> Principal {
     }
 }
 
-/// The throttle state after one more failure at `now`.
-pub fn next_throttle_state(previous: Option<ThrottleState>, now: DateTime<Utc>) -> ThrottleState {
-    let (failures, first_failure) = match previous {
-        Some(p) if now - p.first_failure < FAILURE_WINDOW => (p.failures + 1, p.first_failure),
-        _ => (1, now),
-    };
-    ThrottleState {
-        failures,
-        first_failure,
-        locked_until: (failures >= MAX_FAILURES).then(|| now + LOCKOUT),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_fifth_failure_in_the_window_locks_the_account() {
-        let t0 = Utc::now();
-        let mut state = None;
-        for n in 1..=4 {
-            let next = next_throttle_state(state, t0 + Duration::minutes(n));
-            assert_eq!(next.failures, n as i32);
-            assert_eq!(next.locked_until, None);
-            state = Some(next);
-        }
-        let locked = next_throttle_state(state.clone(), t0 + Duration::minutes(5));
-        assert_eq!(
-            locked.locked_until,
-            Some(t0 + Duration::minutes(5) + LOCKOUT)
-        );
-        // Failures older than the window start a new count.
-        let later = next_throttle_state(state, t0 + Duration::minutes(30));
-        assert_eq!(later.failures, 1);
-        assert_eq!(later.locked_until, None);
-    }
 
     #[tokio::test]
     async fn passwords_hash_and_verify() {

@@ -31,6 +31,9 @@ use steward_domain::policy::{
     MonitorReport, BUILT_IN_POLICIES,
 };
 use steward_domain::ports::Authz;
+use steward_domain::sensitivity::{
+    self, RegisteredSensitivity, SensitivityDraft, SensitivityRegister, SensitivityScope,
+};
 use steward_domain::DomainError;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -56,6 +59,8 @@ pub(crate) struct AgentState {
     /// Its tool allowlist (empty: none set) and most calls per session.
     tools: Vec<String>,
     max_calls: Option<u32>,
+    /// Whether it has session limits (then every request must name its session).
+    session_limits: AgentLimits,
     /// Whether its policy set is enforced or only monitored.
     mode: EnforcementMode,
     /// Trust configurations with a claim rule for it (name, mode): an enforcing one
@@ -76,8 +81,11 @@ impl AgentState {
 #[derive(Default)]
 struct Cache {
     agents: HashMap<Uuid, (Arc<AgentState>, Mark)>,
-    /// Which agent a token acts for (fixed when the token is made).
-    token_agents: HashMap<Uuid, Option<Uuid>>,
+    /// Which agent a token acts for, and the environment it is bound to (both fixed
+    /// when the token is made).
+    token_agents: HashMap<Uuid, (Option<Uuid>, Option<String>)>,
+    /// The registered data sensitivities, as of a feed mark.
+    sensitivities: Option<(Arc<SensitivityRegister>, Mark)>,
 }
 
 /// Call numbers of one session this replica has taken and not yet handed out.
@@ -266,6 +274,11 @@ impl AuthzService {
             entities,
             just_in_time,
             delegations,
+            session_limits: AgentLimits {
+                max_calls: limits.max_calls,
+                max_session_minutes: limits.max_session_minutes,
+                ..AgentLimits::default()
+            },
             tools: limits.tools,
             max_calls: limits.max_calls,
             mode,
@@ -326,14 +339,66 @@ impl AuthzService {
         before - sessions.len()
     }
 
-    /// The agent a token acts for.
-    async fn token_agent(&self, token_id: Uuid) -> Result<Option<Uuid>, DomainError> {
+    /// The agent a token acts for, and the environment it is bound to.
+    async fn token_agent(
+        &self,
+        token_id: Uuid,
+    ) -> Result<(Option<Uuid>, Option<String>), DomainError> {
         if let Some(agent) = lock(&self.cache).token_agents.get(&token_id) {
-            return Ok(*agent);
+            return Ok(agent.clone());
         }
         let agent = self.store.token_agent(token_id).await?;
-        lock(&self.cache).token_agents.insert(token_id, agent);
+        lock(&self.cache)
+            .token_agents
+            .insert(token_id, agent.clone());
         Ok(agent)
+    }
+
+    /// The registered data sensitivities, current with the change feed.
+    async fn sensitivity_register(&self) -> Result<Arc<SensitivityRegister>, DomainError> {
+        if let Some((register, mark)) = lock(&self.cache).sensitivities.as_ref() {
+            if self.feed.is_current(Uuid::nil(), *mark) {
+                return Ok(register.clone());
+            }
+        }
+        let mark = self.feed.mark();
+        let register = Arc::new(SensitivityRegister::new(
+            &self.store.list_sensitivities().await?,
+        ));
+        lock(&self.cache).sensitivities = Some((register.clone(), mark));
+        Ok(register)
+    }
+
+    /// The request with what Steward knows put in place of what the caller said: the
+    /// environment its credential is bound to and the resource's registered data
+    /// sensitivity. `Err` carries a denial (reason, why) for a request that names
+    /// another environment than its credential's, or no session where the agent has
+    /// session limits.
+    async fn with_known_facts(
+        &self,
+        request: &mut AuthorizeRequest,
+        bound_environment: Option<&str>,
+        state: &AgentState,
+    ) -> Result<Result<(), (&'static str, String)>, DomainError> {
+        request.context.environment =
+            match sensitivity::bound_environment(bound_environment, &request.context.environment) {
+                Ok(environment) => environment,
+                Err(why) => return Ok(Err(("steward-credential-environment", why))),
+            };
+        if let Some(why) = sensitivity::session_required(
+            &state.session_limits,
+            request.context.session_id.as_deref(),
+        ) {
+            return Ok(Err(("steward-session-required", why)));
+        }
+        let register = self.sensitivity_register().await?;
+        request.context.data_sensitivity = register.effective(
+            &request.resource.resource_type,
+            &request.resource.id,
+            &request.context.environment,
+            request.context.data_sensitivity,
+        );
+        Ok(Ok(()))
     }
 
     /// The Cedar entity of a request's resource, checked against its action.
@@ -570,6 +635,10 @@ impl AuthzService {
 }
 
 async fn write_decisions(store: Store, mut queue: mpsc::UnboundedReceiver<DecisionRecord>) {
+    // When each identity's "last used" was last written: at most once a minute each,
+    // so an agent deciding all day costs one small write a minute, off the request path.
+    let mut touched: std::collections::HashMap<Uuid, chrono::DateTime<Utc>> =
+        std::collections::HashMap::new();
     while let Some(first) = queue.recv().await {
         // Under load, waiting a moment gathers many decisions into one transaction
         // instead of many small ones competing with the requests for the database.
@@ -593,7 +662,43 @@ async fn write_decisions(store: Store, mut queue: mpsc::UnboundedReceiver<Decisi
             }
             tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
         }
+        let used = used_since(&mut touched, &batch);
+        if !used.is_empty() {
+            if let Err(error) = store.touch_identities(&used).await {
+                tracing::warn!(%error, "noting when identities were last used failed");
+            }
+        }
+        if touched.len() > 100_000 {
+            touched.clear();
+        }
     }
+}
+
+/// The identities that acted in `batch` whose "last used" was not written in the last
+/// minute, with when they last acted; `touched` remembers the writes.
+fn used_since(
+    touched: &mut std::collections::HashMap<Uuid, chrono::DateTime<Utc>>,
+    batch: &[DecisionRecord],
+) -> Vec<(Uuid, chrono::DateTime<Utc>)> {
+    let mut latest: std::collections::HashMap<Uuid, chrono::DateTime<Utc>> =
+        std::collections::HashMap::new();
+    for decision in batch {
+        let at = latest.entry(decision.identity_id).or_insert(decision.at);
+        *at = (*at).max(decision.at);
+    }
+    let mut used: Vec<(Uuid, chrono::DateTime<Utc>)> = latest
+        .into_iter()
+        .filter(|(id, at)| {
+            touched
+                .get(id)
+                .is_none_or(|written| *at - *written >= chrono::Duration::minutes(1))
+        })
+        .collect();
+    used.sort();
+    for (id, at) in &used {
+        touched.insert(*id, *at);
+    }
+    used
 }
 
 #[async_trait]
@@ -788,7 +893,15 @@ impl Authz for AuthzService {
     ) -> Result<AuthorizeResponse, DomainError> {
         authorize(principal, Action::ReadInventory)?;
         self.feed.catch_up().await?;
-        let Decided { evaluation, .. } = self.decide(request, (0, 1), Utc::now()).await?;
+        // As a real request would be decided: with the registered data sensitivity.
+        let mut request = request.clone();
+        request.context.data_sensitivity = self.sensitivity_register().await?.effective(
+            &request.resource.resource_type,
+            &request.resource.id,
+            &request.context.environment,
+            request.context.data_sensitivity,
+        );
+        let Decided { evaluation, .. } = self.decide(&request, (0, 1), Utc::now()).await?;
         Ok(AuthorizeResponse {
             decision: evaluation.decision,
             reasons: evaluation.reasons,
@@ -802,6 +915,8 @@ impl Authz for AuthzService {
         caller: AgentCaller<'_>,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeResponse, DomainError> {
+        // The environment the credential is bound to, if it is.
+        let mut bound: Option<String> = None;
         let (credential, static_token) = match caller {
             AgentCaller::Token(principal) => {
                 authorize(principal, Action::DecideAuthz)?;
@@ -813,7 +928,8 @@ impl Authz for AuthzService {
                             .into(),
                     });
                 };
-                let agent = self.token_agent(*token_id).await?;
+                let (agent, environment) = self.token_agent(*token_id).await?;
+                bound = environment;
                 if agent != Some(request.principal) {
                     return Err(DomainError::Forbidden {
                         reason: format!(
@@ -858,6 +974,7 @@ impl Authz for AuthzService {
                         ),
                     });
                 }
+                bound = matched.environment.clone();
                 (matched.credential(), false)
             }
         };
@@ -898,11 +1015,30 @@ impl Authz for AuthzService {
                 .first()
                 .map(|(name, _)| format!("static_secret:{name}"));
         }
+        // What Steward knows wins over what the request says; a request that lies
+        // about its environment, or hides its session, is denied (and logged).
+        let known = self
+            .with_known_facts(&mut request, bound.as_deref(), &principal_state)
+            .await?;
+        // Monitor mode relaxes the agent's policies, never these checks.
+        let checked = known.is_ok();
         let Decided {
             mut evaluation,
             drift,
-        } = self.decide(&request, session, now).await?;
-        if evaluation.decision == Decision::Deny && principal_state.mode == EnforcementMode::Monitor
+        } = match known {
+            Ok(()) => self.decide(&request, session, now).await?,
+            Err((reason, why)) => Decided {
+                evaluation: Evaluation {
+                    decision: Decision::Deny,
+                    reasons: vec![reason.into()],
+                    diagnostics: vec![why],
+                },
+                drift: None,
+            },
+        };
+        if evaluation.decision == Decision::Deny
+            && principal_state.mode == EnforcementMode::Monitor
+            && checked
         {
             evaluation.decision = Decision::Allow;
             evaluation
@@ -1016,6 +1152,70 @@ impl Authz for AuthzService {
             recent,
         })
     }
+
+    async fn sensitivities(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<RegisteredSensitivity>, DomainError> {
+        authorize(principal, Action::ReadInventory)?;
+        Ok(self.store.list_sensitivities().await?)
+    }
+
+    async fn set_sensitivity(
+        &self,
+        principal: Option<&Principal>,
+        draft: &SensitivityDraft,
+    ) -> Result<RegisteredSensitivity, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let draft = draft.validated()?;
+        let before = self
+            .store
+            .list_sensitivities()
+            .await?
+            .into_iter()
+            .find(|e| e.scope == draft.scope && e.id == draft.id)
+            .map(|e| e.sensitivity);
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            "authz.sensitivity_set",
+            format!("{}:{}", draft.scope, draft.id),
+            json!({ "before": before, "after": draft.sensitivity }),
+        );
+        let now = Utc::now();
+        self.store
+            .set_sensitivity(&draft, &principal.audit_actor(), now, &event)
+            .await?;
+        Ok(RegisteredSensitivity {
+            scope: draft.scope,
+            id: draft.id,
+            sensitivity: draft.sensitivity,
+            updated_by: principal.audit_actor(),
+            updated_at: Some(now),
+        })
+    }
+
+    async fn delete_sensitivity(
+        &self,
+        principal: Option<&Principal>,
+        scope: SensitivityScope,
+        id: &str,
+    ) -> Result<(), DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let event = NewAuditEvent::new(
+            principal.audit_actor(),
+            "authz.sensitivity_delete",
+            format!("{scope}:{id}"),
+            json!({}),
+        );
+        if !self.store.delete_sensitivity(scope.as_str(), id, &event).await? {
+            return Err(DomainError::not_found(format!(
+                "a registered sensitivity of {scope} {id}"
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -1023,6 +1223,35 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn last_used_is_written_at_most_once_a_minute_per_identity() {
+        let t0 = Utc::now();
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let decision = |identity_id, seconds| DecisionRecord {
+            id: Uuid::new_v4(),
+            at: t0 + chrono::Duration::seconds(seconds),
+            identity_id,
+            action: "call_tool".into(),
+            resource: "Tool::\"x\"".into(),
+            decision: steward_domain::policy::Decision::Allow,
+            reasons: vec![],
+            diagnostics: vec![],
+            session_id: None,
+            task: String::new(),
+            environment: String::new(),
+            delegation_chain: vec![],
+            credential: String::new(),
+            drift: None,
+            would_deny: None,
+        };
+        let mut touched = std::collections::HashMap::new();
+        let first = used_since(&mut touched, &[decision(a, 0), decision(a, 5), decision(b, 1)]);
+        assert_eq!(first, vec![(a, t0 + chrono::Duration::seconds(5)), (b, t0 + chrono::Duration::seconds(1))]);
+        assert!(used_since(&mut touched, &[decision(a, 30)]).is_empty());
+        assert_eq!(used_since(&mut touched, &[decision(a, 70)]).len(), 1);
+    }
+
 
     #[test]
     fn the_example_a_new_policy_starts_from_is_valid() {

@@ -925,6 +925,15 @@ impl Campaigns for CampaignService {
         limit: u64,
     ) -> Result<ItemPage, DomainError> {
         authorize(principal, Action::ReadCampaigns)?;
+        // A campaign holds at most a few million items; beyond that an offset is a
+        // mistake (and past i64 it would not fit the database's integer).
+        const MAX_OFFSET: u64 = 100_000_000;
+        if offset > MAX_OFFSET {
+            return Err(DomainError::invalid(
+                "offset",
+                format!("the offset must be between 0 and {MAX_OFFSET}"),
+            ));
+        }
         self.campaign(id).await?;
         let limit = limit.clamp(1, 200);
         let (items, total) = self.store.campaign_items(id, filter, offset, limit).await?;

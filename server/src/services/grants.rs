@@ -12,13 +12,13 @@ use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::grants::{
-    approval_capacity, approvals_needed, check_request, extended_expiry, in_scope, may_request,
+    precedence, approval_capacity, may_extend, approvals_needed, check_request, extended_expiry, may_request,
     Actor, Approval, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList,
     GrantRequest, GrantState, GrantView, Introspection, IssuedCredential, Policy, PolicyDraft,
     Requesters, CREDENTIAL_MINUTES,
 };
 use steward_domain::identity::GrantType;
-use steward_domain::inventory::{IdentityQuery, IdentityStatus, IdentitySummary};
+use steward_domain::inventory::{IdentityStatus, IdentitySummary};
 use steward_domain::ports::Grants;
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -40,6 +40,55 @@ fn grant_target(id: Uuid) -> String {
 
 fn policy_target(id: Uuid) -> String {
     format!("grant-policy:{id}")
+}
+
+/// What ending an identity's open grants takes, for a suspension or retirement to write
+/// in its own transaction: the statement that revokes every pending and active grant
+/// of `identity`, and a `grant.revoke` event for each (naming `cause`, e.g.
+/// `identity.suspend`). Introspection and every credential check read the grant, so
+/// the kill switch reaches the identity's credentials on every replica at once.
+pub(crate) async fn revoke_open_grants(
+    store: &Store,
+    identity: Uuid,
+    actor: &str,
+    cause: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(Statement, Vec<NewAuditEvent>), DomainError> {
+    let mut open = Vec::new();
+    for state in [GrantState::Active, GrantState::Pending] {
+        open.extend(
+            store
+                .list_grants(&GrantFilter {
+                    identity: Some(identity),
+                    state: Some(state),
+                    limit: 10_000,
+                    ..GrantFilter::default()
+                })
+                .await?,
+        );
+    }
+    let statement = Statement::new(
+        "UPDATE grants SET state = 'revoked', ended_by = $2, end_reason = $3, ended_at = $4 \
+         WHERE identity_id = $1 AND state IN ('active', 'pending')",
+    )
+    .bind(identity)
+    .bind(actor.to_owned())
+    .bind(format!("{cause}: {reason}"))
+    .bind(now);
+    let events = open
+        .iter()
+        .map(|grant| {
+            NewAuditEvent::new(
+                actor,
+                "grant.revoke",
+                grant_target(grant.id),
+                json!({ "reason": reason, "cause": cause, "identity_id": identity,
+                        "before": { "state": grant.state }, "after": { "state": "revoked" } }),
+            )
+        })
+        .collect();
+    Ok((statement, events))
 }
 
 pub struct GrantService {
@@ -110,6 +159,14 @@ impl GrantService {
         action: &str,
     ) -> Result<IssuedCredential, DomainError> {
         let now = Utc::now();
+        if identity.status != IdentityStatus::Active {
+            return Err(DomainError::Conflict {
+                message: format!(
+                    "{} is {}; a credential is issued only for an active identity",
+                    identity.name, identity.status
+                ),
+            });
+        }
         let Some(grant_expires) = grant.expires_at.filter(|_| grant.is_usable(now)) else {
             return Err(DomainError::Conflict {
                 message: format!(
@@ -193,6 +250,12 @@ impl GrantService {
         actor: &str,
     ) -> Result<IssuedCredential, DomainError> {
         let (identity, _) = self.identity(identity_id).await?;
+        if identity.status != IdentityStatus::Active {
+            // OAuth's invalid_grant: the workload proved an identity that may not act.
+            return Err(DomainError::CredentialRefused {
+                reason: format!("{} is {}", identity.name, identity.status),
+            });
+        }
         let now = Utc::now();
         let active: Vec<Grant> = self
             .store
@@ -285,7 +348,8 @@ impl GrantService {
         })
     }
 
-    /// The first active policy covering a just-in-time entitlement of `identity`.
+    /// The active policy governing a just-in-time entitlement of `identity`: the most
+    /// specific, then the strictest (see `steward_domain::grants::precedence`).
     fn covering<'a>(
         policies: &'a [Policy],
         identity: &IdentitySummary,
@@ -293,11 +357,28 @@ impl GrantService {
         action: &str,
         now: DateTime<Utc>,
     ) -> Option<&'a Policy> {
-        policies.iter().find(|p| {
-            p.draft.covers(resource, action)
-                && IdentityQuery::from_query_string(&p.draft.scope)
-                    .is_ok_and(|scope| in_scope(&scope, identity, now))
-        })
+        precedence::governing(policies, identity, resource, action, now)
+    }
+
+    /// The active policies, each marked with the policy shadowing it, if any.
+    async fn marked_policies(&self) -> Result<Vec<Policy>, DomainError> {
+        let policies = self.store.list_policies().await?;
+        Ok(policies
+            .iter()
+            .map(|policy| Policy {
+                shadowed_by: precedence::shadowing(policy, &policies).map(|p| p.draft.name.clone()),
+                ..policy.clone()
+            })
+            .collect())
+    }
+
+    /// A policy as just saved, marked with the policy shadowing it, if any.
+    async fn saved_policy(&self, id: Uuid) -> Result<Policy, DomainError> {
+        self.marked_policies()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(DomainError::Internal)
     }
 
     /// People to tell about a pending grant: the owner and sponsor when they approve,
@@ -405,7 +486,7 @@ impl GrantService {
 impl Grants for GrantService {
     async fn policies(&self, principal: Option<&Principal>) -> Result<Vec<Policy>, DomainError> {
         authorize(principal, Action::ReadGrants)?;
-        Ok(self.store.list_policies().await?)
+        self.marked_policies().await
     }
 
     async fn create_policy(
@@ -429,12 +510,7 @@ impl Grants for GrantService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        Ok(self
-            .store
-            .find_policy(id)
-            .await?
-            .ok_or(DomainError::Internal)?
-            .0)
+        self.saved_policy(id).await
     }
 
     async fn update_policy(
@@ -467,12 +543,7 @@ impl Grants for GrantService {
             .write(&[statement], |_| vec![event])
             .await
             .map_err(|e| write_error(e, ""))?;
-        Ok(self
-            .store
-            .find_policy(id)
-            .await?
-            .ok_or(DomainError::Internal)?
-            .0)
+        self.saved_policy(id).await
     }
 
     async fn delete_policy(
@@ -886,7 +957,9 @@ impl Grants for GrantService {
     ) -> Result<Grant, DomainError> {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let (grant, _) = self.managed(principal, id, "extends a grant").await?;
+        let (grant, identity) = self.managed(principal, id, "extends a grant").await?;
+        let extra = self.identity(identity.id).await?.1;
+        may_extend(&grant, &self.actor(principal, &identity, &extra, false).await?)?;
         let (policy, _) = self
             .store
             .find_policy(grant.policy_id)

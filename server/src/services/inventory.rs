@@ -21,6 +21,7 @@ use steward_domain::ports::Inventory;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
+use super::grants::revoke_open_grants;
 use super::posture::PostureService;
 use crate::store::audit::AuditFilter;
 use crate::store::register::IdentityExtra;
@@ -666,22 +667,35 @@ impl Inventory for InventoryService {
                 reason: "owners can suspend only the identities they own".into(),
             });
         }
+        let now = Utc::now();
         let statement = Statement::new(
             "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
              WHERE id = $1 AND status = 'active'",
         )
         .bind(id)
         .bind(reason.clone())
-        .bind(Utc::now())
+        .bind(now)
         .expect(1, "only an active identity can be suspended");
+        // The kill switch: its open grants end in the same transaction.
+        let (revoke, grant_events) = revoke_open_grants(
+            &self.store,
+            id,
+            &principal.audit_actor(),
+            "identity.suspend",
+            &reason,
+            now,
+        )
+        .await?;
         let event = Self::event(
             principal,
             "identity.suspend",
             id,
-            json!({ "reason": reason }),
+            json!({ "reason": reason, "grants_revoked": grant_events.len() }),
         );
         self.store
-            .write(&[statement], |_| vec![event])
+            .write(&[statement, revoke], |_| {
+                std::iter::once(event).chain(grant_events).collect()
+            })
             .await
             .map_err(|e| write_error(e, ""))?;
         self.posture.after_change(&[id]).await;
@@ -784,6 +798,15 @@ impl Inventory for InventoryService {
         // Its delegation edges go with it: the identities on their other ends are
         // re-evaluated too (their checks looked at this one).
         let neighbours = self.store.delegation_neighbours(&[id]).await?;
+        let (revoke_grants, grant_events) = revoke_open_grants(
+            &self.store,
+            id,
+            &principal.audit_actor(),
+            "identity.retire",
+            &evidence,
+            now,
+        )
+        .await?;
         let statements = [
             Statement::new("UPDATE credentials SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
                 .bind(id)
@@ -808,9 +831,10 @@ impl Inventory for InventoryService {
             .bind(evidence.clone())
             .bind(now)
             .expect(1, "the identity was retired meanwhile"),
+            revoke_grants,
         ];
         let actor_event = |counts: &[u64]| {
-            vec![Self::event(
+            std::iter::once(Self::event(
                 principal,
                 "identity.retire",
                 id,
@@ -818,8 +842,11 @@ impl Inventory for InventoryService {
                     "credentials_revoked": counts[0] + counts[3],
                     "entitlements_removed": counts[1],
                     "delegations_removed": counts[2],
+                    "grants_revoked": counts[7],
                 } }),
-            )]
+            ))
+            .chain(grant_events)
+            .collect()
         };
         let counts = self
             .store

@@ -240,6 +240,13 @@ impl Services {
         self
     }
 
+    /// The same services letting trust configurations fetch their JWKS over plain
+    /// `http` from loopback addresses (tests and local development only).
+    pub fn allowing_loopback_jwks(self, allow: bool) -> Self {
+        self.federation.allow_loopback_jwks(allow);
+        self
+    }
+
     /// The same services with single sign-on.
     pub fn with_oidc(mut self, oidc: oidc::OidcService) -> Self {
         self.oidc = Some(oidc);

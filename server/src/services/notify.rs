@@ -100,15 +100,27 @@ pub fn webhook_body(
             "text": announcement.text,
             "data": announcement.data,
         }),
-        WebhookFormat::Slack => json!({
-            "text": announcement.text,
-            "blocks": [{
-                "type": "section",
-                "text": { "type": "mrkdwn", "text": announcement.text },
-            }],
-        }),
+        WebhookFormat::Slack => {
+            let text = slack_escape(&announcement.text);
+            json!({
+                "text": text,
+                "blocks": [{
+                    "type": "section",
+                    "text": { "type": "mrkdwn", "text": text },
+                }],
+            })
+        }
     };
     body.to_string()
+}
+
+/// Text as Slack must receive it: `&`, `<` and `>` escaped. Announcements quote names
+/// and reasons people typed; unescaped, `<!channel>` or `<https://evil|click here>`
+/// in them would ping everyone or plant a disguised link.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The signature header's value for a body sent at `timestamp` (Unix seconds).
@@ -340,6 +352,26 @@ mod tests {
                 .unwrap_or_default();
         assert_eq!(slack["text"], "3 reviews wait for you");
         assert_eq!(slack["blocks"][0]["text"]["type"], "mrkdwn");
+    }
+
+    #[test]
+    fn slack_text_cannot_ping_everyone_or_plant_links() {
+        let announcement = Announcement {
+            event: "grant.requested",
+            text: "Mallory asks for db:admin (<!channel> see <https://evil.example|the runbook> & more)".into(),
+            data: json!({}),
+        };
+        let now: DateTime<Utc> = "2026-11-29T09:00:00Z".parse().unwrap_or_default();
+        let slack: Value = serde_json::from_str(&webhook_body(
+            WebhookFormat::Slack,
+            Uuid::from_u128(1),
+            &announcement,
+            now,
+        ))
+        .unwrap_or_default();
+        let expected = "Mallory asks for db:admin (&lt;!channel&gt; see &lt;https://evil.example|the runbook&gt; &amp; more)";
+        assert_eq!(slack["text"], expected);
+        assert_eq!(slack["blocks"][0]["text"]["text"], expected);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use steward_domain::auth::{normalize_email, Principal, Role};
 use tokio::sync::OnceCell;
 
 use crate::services::auth::principal_of;
-use crate::store::users::NewUser;
+use crate::store::users::{NewUser, UserRecord};
 use crate::store::Store;
 
 /// Every claim of the ID token beyond the standard ones, so the role claim's name can
@@ -140,6 +140,8 @@ pub enum SsoError {
     NoEmail,
     #[error("the account is deactivated in Steward")]
     Deactivated,
+    #[error("a Steward account has this email, but it is not linked to this SSO account: {0}")]
+    LinkRefused(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -151,6 +153,7 @@ impl SsoError {
             SsoError::State => "sso_state",
             SsoError::NoRole => "sso_no_role",
             SsoError::Deactivated => "sso_deactivated",
+            SsoError::LinkRefused(_) => "sso_link_refused",
             _ => "sso_failed",
         }
     }
@@ -260,71 +263,77 @@ impl OidcService {
         let claims = id_token
             .claims(&client.id_token_verifier(), &pending.nonce)
             .map_err(|e| SsoError::Token(e.to_string()))?;
-        let subject = claims.subject().as_str().to_owned();
-        let email = claims
-            .email()
-            .filter(|_| claims.email_verified() != Some(false))
-            .and_then(|e| normalize_email(e.as_str()).ok())
-            .ok_or(SsoError::NoEmail)?;
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_owned());
-        let values = claim_values(
-            claims
-                .additional_claims()
-                .claims
-                .get(&self.config.role_claim),
-        );
-        let role = map_role(&values, &self.config.role_map);
-        let principal = self
-            .provision(&subject, &email, name.as_deref(), role, &values)
-            .await?;
+        let extra = &claims.additional_claims().claims;
+        let login = VerifiedLogin {
+            subject: stable_subject(claims.subject().as_str(), extra),
+            email: claims
+                .email()
+                .and_then(|e| normalize_email(e.as_str()).ok())
+                .ok_or(SsoError::NoEmail)?,
+            email_verified: claims.email_verified() == Some(true),
+            name: claims
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+            role_values: claim_values(extra.get(&self.config.role_claim)),
+        };
+        let principal = self.provision(&login).await?;
         Ok((principal, pending.next))
     }
 
-    async fn provision(
-        &self,
-        subject: &str,
-        email: &str,
-        name: Option<&str>,
-        role: Option<Role>,
-        claim_values: &[String],
-    ) -> Result<Principal, SsoError> {
+    /// Signs in the account a verified ID token names: the user bound to its subject;
+    /// else a user with its email, linked only when the provider verified the email
+    /// and that user has no local password and no other SSO subject (otherwise an
+    /// account at the provider could take over a Steward account by its email: an admin
+    /// links those with `steward user link-sso`); else a new user.
+    pub async fn provision(&self, login: &VerifiedLogin) -> Result<Principal, SsoError> {
         let internal = |e: crate::store::StoreError| SsoError::Internal(e.to_string());
         let issuer = &self.config.issuer;
+        let VerifiedLogin {
+            subject,
+            email,
+            name,
+            role_values,
+            ..
+        } = login;
         let actor = format!("sso:{issuer}#{subject}");
+        let role = map_role(role_values, &self.config.role_map);
         let Some(role) = role else {
-            let audit = NewAuditEvent::new(
-                "anonymous",
-                "auth.login_failed",
-                format!("user:{email}"),
-                json!({ "method": "oidc", "reason": "no role mapped", "claim_values": claim_values }),
-            );
-            self.store.append_audit(&audit).await.map_err(internal)?;
+            self.refused(email, json!({ "method": "oidc", "reason": "no role mapped", "claim_values": role_values }))
+                .await?;
             return Err(SsoError::NoRole);
         };
-        let existing = match self
+        let bound = self
             .store
             .find_user_by_oidc(issuer, subject)
             .await
-            .map_err(internal)?
-        {
+            .map_err(internal)?;
+        let existing = match bound {
             Some(user) => Some(user),
-            None => self
-                .store
-                .find_user_by_email(email)
-                .await
-                .map_err(internal)?,
+            None => match self.store.find_user_by_email(email).await.map_err(internal)? {
+                Some(user) => {
+                    if let Err(why) = may_link_by_email(&user, login.email_verified) {
+                        self.refused(
+                            email,
+                            json!({ "method": "oidc", "issuer": issuer, "subject": subject,
+                                    "reason": format!("not linked by email: {why}") }),
+                        )
+                        .await?;
+                        return Err(SsoError::LinkRefused(why.to_owned()));
+                    }
+                    Some(user)
+                }
+                None => None,
+            },
         };
         let user_id = match existing {
             Some(user) if !user.active => return Err(SsoError::Deactivated),
             Some(user) => {
                 let audit = NewAuditEvent::new(
-                    format!("user:{email}"),
+                    format!("user:{}", user.email),
                     "auth.login",
-                    format!("user:{email}"),
-                    json!({ "method": "oidc", "issuer": issuer,
+                    format!("user:{}", user.email),
+                    json!({ "method": "oidc", "issuer": issuer, "linked_now": user.sso.is_none(),
                             "before": { "role": user.role }, "after": { "role": role } }),
                 );
                 self.store
@@ -336,7 +345,7 @@ impl OidcService {
             None => {
                 let new = NewUser {
                     email: email.to_owned(),
-                    display_name: name.unwrap_or(email).to_owned(),
+                    display_name: name.clone().unwrap_or_else(|| email.clone()),
                     role,
                     password_hash: None,
                 };
@@ -373,6 +382,69 @@ impl OidcService {
             .ok_or_else(|| SsoError::Internal("the user vanished".into()))?;
         Ok(principal_of(&user))
     }
+
+    /// Audits a refused SSO sign-in.
+    async fn refused(&self, email: &str, details: serde_json::Value) -> Result<(), SsoError> {
+        let audit = NewAuditEvent::new(
+            "anonymous",
+            "auth.login_failed",
+            format!("user:{email}"),
+            details,
+        );
+        self.store
+            .append_audit(&audit)
+            .await
+            .map(|_| ())
+            .map_err(|e| SsoError::Internal(e.to_string()))
+    }
+
+    /// The issuer whose subjects this service binds users to.
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+}
+
+/// What Steward takes from an ID token whose signature, issuer, audience, expiry and
+/// nonce were verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedLogin {
+    /// The account's stable id at the provider (see [`stable_subject`]).
+    pub subject: String,
+    pub email: String,
+    /// Only `email_verified: true` counts; absent is not verified.
+    pub email_verified: bool,
+    pub name: Option<String>,
+    /// The values of the role claim.
+    pub role_values: Vec<String>,
+}
+
+/// The account's stable id: Microsoft Entra ID's `oid` (the same for every app of the
+/// tenant; its `sub` is per app) when the token carries it with the tenant `tid`,
+/// otherwise `sub`.
+pub fn stable_subject(sub: &str, claims: &HashMap<String, serde_json::Value>) -> String {
+    match (
+        claims.get("oid").and_then(serde_json::Value::as_str),
+        claims.get("tid").and_then(serde_json::Value::as_str),
+    ) {
+        (Some(oid), Some(tid)) if !oid.is_empty() && !tid.is_empty() => format!("{tid}/{oid}"),
+        _ => sub.to_owned(),
+    }
+}
+
+/// Whether an SSO account whose email is `user`'s may be linked to it automatically:
+/// only when the provider verified the email, the user has no local password and is
+/// bound to no other SSO subject.
+pub fn may_link_by_email(user: &UserRecord, email_verified: bool) -> Result<(), &'static str> {
+    if !email_verified {
+        return Err("the identity provider did not verify the email address");
+    }
+    if user.password_hash.is_some() {
+        return Err("the Steward account signs in with a local password");
+    }
+    if user.sso.is_some() {
+        return Err("the Steward account is bound to another single sign-on account");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use steward_domain::audit::{hex, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Credential, Principal, Role};
 use steward_domain::inventory::IdentityStatus;
-use steward_domain::tokens::{parse_scopes, CreatedToken, NewTokenRequest, TokenInfo};
+use steward_domain::tokens::{
+    child_token_bounds, parse_scopes, CreatedToken, NewTokenRequest, TokenInfo,
+};
 use steward_domain::DomainError;
 use uuid::Uuid;
 
@@ -49,7 +51,20 @@ fn info(record: TokenRecord) -> Result<TokenInfo, DomainError> {
         expires_at: record.expires_at,
         revoked_at: record.revoked_at,
         last_used_at: record.last_used_at,
+        parent_id: record.parent_id,
     })
+}
+
+/// Whether a token acting for an agent still may: the agent is active and its creator
+/// still owns it (or is still on the security team, who make tokens for any agent).
+fn agent_token_holds(record: &TokenRecord, user: &UserRecord) -> bool {
+    match record.agent_id {
+        None => true,
+        Some(_) => {
+            record.agent_status.as_deref() == Some(IdentityStatus::Active.as_str())
+                && (user.role == Role::Admin || record.agent_owner_id == Some(user.person_id))
+        }
+    }
 }
 
 /// A token as last read, and the change feed's mark when it was.
@@ -88,7 +103,13 @@ impl TokenService {
         {
             let cache = lock(&self.cache);
             if let Some(cached) = cache.get(hash) {
-                if self.feed.is_current(cached.record.identity_id, cached.mark) {
+                // An agent token also depends on its agent's row (status, owner).
+                let current = self.feed.is_current(cached.record.identity_id, cached.mark)
+                    && cached
+                        .record
+                        .agent_id
+                        .is_none_or(|agent| self.feed.is_current(agent, cached.mark));
+                if current {
                     return Ok(Some((cached.record.clone(), cached.user.clone())));
                 }
             }
@@ -121,7 +142,9 @@ impl TokenService {
     }
 
     /// Creates a token for the caller. It acts as the caller, limited to its scopes;
-    /// a scope the caller's role could never use is refused.
+    /// a scope the caller's role could never use is refused. A caller that is itself a
+    /// token mints only within its own scopes and lifetime, and its child is revoked
+    /// with it.
     pub async fn create(
         &self,
         principal: Option<&Principal>,
@@ -167,8 +190,19 @@ impl TokenService {
                 ));
             }
         }
-        let secret = new_secret()?;
         let now = Utc::now();
+        let mut expires_at = now + Duration::days(i64::from(request.expires_in_days));
+        let mut parent_id = None;
+        if let Credential::Token { token_id, scopes } = &principal.credential {
+            let parent = self
+                .store
+                .find_token(*token_id)
+                .await?
+                .ok_or(DomainError::Unauthenticated)?;
+            expires_at = child_token_bounds(scopes, parent.expires_at, &request, now)?;
+            parent_id = Some(parent.id);
+        }
+        let secret = new_secret()?;
         let scopes = request
             .scopes
             .iter()
@@ -184,15 +218,18 @@ impl TokenService {
             token_hash: token_hash(&secret),
             scopes: scopes.clone(),
             created_at: now,
-            expires_at: now + Duration::days(i64::from(request.expires_in_days)),
+            expires_at,
             agent_id: request.agent_id,
+            parent_id,
+            environment: request.environment.clone(),
         };
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
             "token.create",
             format!("token:{}", token.id),
             json!({ "after": { "name": token.name, "scopes": scopes, "expires_at": token.expires_at,
-                               "identity_id": token.identity_id, "agent_id": token.agent_id } }),
+                               "identity_id": token.identity_id, "agent_id": token.agent_id,
+                               "parent_id": token.parent_id, "environment": token.environment } }),
         );
         self.store.create_token(&token, &audit).await?;
         let record = self
@@ -219,6 +256,7 @@ impl TokenService {
             || record.expires_at <= now
             || record.identity_status != IdentityStatus::Active.as_str()
             || !user.active
+            || !agent_token_holds(&record, &user)
         {
             return Err(invalid());
         }

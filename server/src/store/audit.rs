@@ -244,6 +244,27 @@ impl Store {
         Ok(rows.into_iter().map(AuditRow::into_event).collect())
     }
 
+    /// The event with sequence number `seq`, if the trail has it.
+    pub async fn audit_event(&self, seq: i64) -> Result<Option<AuditEvent>, StoreError> {
+        let row: Option<AuditRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!("{SELECT_AUDIT} WHERE seq = $1"))
+                .bind(seq)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(AuditRow::into_event))
+    }
+
+    /// The newest event, if any.
+    pub async fn audit_head(&self) -> Result<Option<AuditEvent>, StoreError> {
+        let row: Option<AuditRow> = db_run!(self, reader, |pool| {
+            sqlx::query_as(&format!("{SELECT_AUDIT} ORDER BY seq DESC LIMIT 1"))
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(AuditRow::into_event))
+    }
+
     /// Re-checks the whole chain in order, in batches, naming the first broken event.
     pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
         const BATCH: i64 = 5000;

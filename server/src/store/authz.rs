@@ -384,6 +384,28 @@ impl Store {
         Ok(())
     }
 
+    /// Notes when identities last acted (each at its time, never moving it back).
+    pub async fn touch_identities(
+        &self,
+        used: &[(Uuid, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        db_run!(self, writer_outside_feed, |pool| {
+            let mut tx = pool.begin().await?;
+            for (id, at) in used {
+                sqlx::query(
+                    "UPDATE identities SET last_used_at = $2 \
+                     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// An identity's decisions, newest first, before `before` when given.
     pub async fn decisions_of(
         &self,

@@ -36,6 +36,7 @@ impl TryFrom<PolicyRow> for Policy {
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            shadowed_by: None,
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod people;
 pub mod posture;
 pub mod register;
+pub mod sensitivity;
 pub mod tokens;
 pub mod users;
 pub mod write;
@@ -172,6 +173,39 @@ macro_rules! db_run {
 }
 pub(crate) use db_run;
 
+/// Creates a SQLite database file that only its owner may read (0600), in a folder
+/// created only for its owner (0700), when they are missing. The file holds sessions,
+/// token hashes and the audit trail; SQLite gives its WAL and shared-memory files the
+/// database file's mode. Existing files and folders keep theirs.
+fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        folder.mode(0o700);
+        folder.create(dir).map_err(|e| {
+            StoreError::Config(format!(
+                "cannot create the database folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    file.mode(0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Config(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 impl Store {
     /// Opens the database named by `url` (creating a SQLite file and its folder if
     /// missing) and brings its schema up to date.
@@ -179,14 +213,7 @@ impl Store {
         let parsed = DatabaseUrl::parse(url).map_err(StoreError::Config)?;
         let store = match &parsed {
             DatabaseUrl::Sqlite { path } => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Config(format!(
-                            "cannot create the database folder {}: {e}",
-                            dir.display()
-                        ))
-                    })?;
-                }
+                create_private_file(path)?;
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -275,9 +302,22 @@ impl Store {
                     .await?
             }
             Store::Postgres(s) => {
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&s.writer)
-                    .await?
+                let migrator = sqlx::migrate!("../migrations/postgres");
+                // A schema already up to date is left alone without asking for the
+                // migration lock or creating anything: the server may run as a role
+                // that cannot (docs/postgres-runtime-role.sql).
+                let applied: Vec<i64> =
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(&s.writer)
+                        .await
+                        .unwrap_or_default();
+                let current = migrator
+                    .iter()
+                    .filter(|m| !m.migration_type.is_down_migration())
+                    .all(|m| applied.contains(&m.version));
+                if !current {
+                    migrator.run(&s.writer).await?;
+                }
             }
         }
         Ok(())

@@ -33,13 +33,23 @@ pub struct TokenRecord {
     /// The status of the token's `api_client` identity: suspending or retiring it
     /// stops the token at once (the kill switch).
     pub identity_status: String,
+    /// The token it was made with, if a token caller made it.
+    pub parent_id: Option<Uuid>,
+    /// The agent it acts for at runtime, that agent's status and owner now: an agent
+    /// token stops when the agent is not active or its creator no longer owns it.
+    pub agent_id: Option<Uuid>,
+    pub agent_status: Option<String>,
+    pub agent_owner_id: Option<Uuid>,
 }
 
-const SELECT_TOKEN: &str =
-    "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
+/// The columns of a [`TokenRecord`] (`t` the token, `u` its user, `i` its identity,
+/// `a` its agent).
+const TOKEN_COLUMNS: &str = "t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
      t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
-     i.status AS identity_status \
-     FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN identities i ON i.id = t.identity_id";
+     i.status AS identity_status, t.parent_id, t.agent_id, a.status AS agent_status, \
+     a.owner_id AS agent_owner_id";
+const TOKEN_JOINS: &str = "FROM api_tokens t JOIN users u ON u.id = t.user_id \
+     JOIN identities i ON i.id = t.identity_id LEFT JOIN identities a ON a.id = t.agent_id";
 
 /// A token to store.
 #[derive(Debug, Clone)]
@@ -55,18 +65,26 @@ pub struct NewToken {
     pub expires_at: DateTime<Utc>,
     /// The agent the token acts for at runtime, if any.
     pub agent_id: Option<Uuid>,
+    /// The token that made it, if a token caller made it.
+    pub parent_id: Option<Uuid>,
+    /// The environment an agent token is bound to, if any.
+    pub environment: Option<String>,
 }
 
 impl Store {
-    /// The agent a token acts for at runtime, if any.
-    pub async fn token_agent(&self, token_id: Uuid) -> Result<Option<Uuid>, StoreError> {
-        let agent: Option<Option<Uuid>> = db_run!(self, reader, |pool| {
-            sqlx::query_scalar("SELECT agent_id FROM api_tokens WHERE id = $1")
+    /// The agent a token acts for at runtime, if any, and the environment the token is
+    /// bound to, if it is.
+    pub async fn token_agent(
+        &self,
+        token_id: Uuid,
+    ) -> Result<(Option<Uuid>, Option<String>), StoreError> {
+        let row: Option<(Option<Uuid>, Option<String>)> = db_run!(self, reader, |pool| {
+            sqlx::query_as("SELECT agent_id, environment FROM api_tokens WHERE id = $1")
                 .bind(token_id)
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(agent.flatten())
+        Ok(row.unwrap_or_default())
     }
 
     /// Stores the token, its identity in the register and the audit event, atomically.
@@ -92,8 +110,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at, agent_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at, agent_id, parent_id, environment) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(token.id)
             .bind(token.identity_id)
@@ -104,6 +122,8 @@ impl Store {
             .bind(token.created_at)
             .bind(token.expires_at)
             .bind(token.agent_id)
+            .bind(token.parent_id)
+            .bind(&token.environment)
             .execute(&mut *tx)
             .await?;
             tx.append_audit(audit).await?;
@@ -119,16 +139,13 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(TokenRecord, super::users::UserRecord)>, StoreError> {
         let row: Option<(TokenRecord, UserColumns)> = db_run!(self, reader, |pool| {
-            let row = sqlx::query(
-                "SELECT t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
-                 t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
-                 i.status AS identity_status, u.person_id AS user_person_id, \
+            let row = sqlx::query(&format!(
+                "SELECT {TOKEN_COLUMNS}, u.person_id AS user_person_id, \
                  up.display_name AS user_display_name, u.role AS user_role, \
                  u.active AND up.active AS user_active \
-                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 JOIN people up ON up.id = u.person_id \
-                 JOIN identities i ON i.id = t.identity_id WHERE t.token_hash = $1",
-            )
+                 {TOKEN_JOINS} JOIN people up ON up.id = u.person_id \
+                 WHERE t.token_hash = $1"
+            ))
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
@@ -153,6 +170,10 @@ impl Store {
                 role,
                 password_hash: None,
                 active: user.user_active,
+                // Not needed to authenticate a token.
+                sso: None,
+                break_glass: false,
+                sessions_valid_from: None,
             };
             Ok((token, user))
         })
@@ -161,7 +182,7 @@ impl Store {
 
     pub async fn find_token(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
-            sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = $1"))
+            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} {TOKEN_JOINS} WHERE t.id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -174,14 +195,16 @@ impl Store {
             match user_id {
                 Some(user_id) => {
                     sqlx::query_as(&format!(
-                        "{SELECT_TOKEN} WHERE t.user_id = $1 ORDER BY t.created_at DESC"
+                        "SELECT {TOKEN_COLUMNS} {TOKEN_JOINS} WHERE t.user_id = $1 ORDER BY t.created_at DESC"
                     ))
                     .bind(user_id)
                     .fetch_all(pool)
                     .await?
                 }
                 None => {
-                    sqlx::query_as(&format!("{SELECT_TOKEN} ORDER BY t.created_at DESC"))
+                    sqlx::query_as(&format!(
+                        "SELECT {TOKEN_COLUMNS} {TOKEN_JOINS} ORDER BY t.created_at DESC"
+                    ))
                         .fetch_all(pool)
                         .await?
                 }
@@ -219,8 +242,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Revokes the token and retires its identity, with the audit event. False if it
-    /// was already revoked.
+    /// Revokes the token and every token made with it (and theirs), retiring their
+    /// identities, with the audit event. False if it was already revoked.
     pub async fn revoke_token(
         &self,
         token: &TokenRecord,
@@ -228,6 +251,18 @@ impl Store {
         audit: &NewAuditEvent,
     ) -> Result<bool, StoreError> {
         db_run!(self, writer, |pool| {
+            // The token (parameter `$n`) and its descendants, however deep.
+            let family = |n: u8| {
+                let uuid = match DIALECT {
+                    super::Dialect::Sqlite => "BLOB",
+                    super::Dialect::Postgres => "UUID",
+                };
+                format!(
+                    "WITH RECURSIVE family (id) AS (SELECT CAST(${n} AS {uuid}) \
+                     UNION SELECT c.id FROM api_tokens c JOIN family f ON c.parent_id = f.id) \
+                     SELECT id FROM family"
+                )
+            };
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
@@ -240,10 +275,22 @@ impl Store {
             if changed == 0 {
                 return Ok(false);
             }
-            sqlx::query("UPDATE identities SET status = 'retired' WHERE id = $1")
-                .bind(token.identity_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN ({})",
+                family(2)
+            ))
+            .bind(now)
+            .bind(token.id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(&format!(
+                "UPDATE identities SET status = 'retired' WHERE id IN \
+                 (SELECT identity_id FROM api_tokens WHERE id IN ({}))",
+                family(1)
+            ))
+            .bind(token.id)
+            .execute(&mut *tx)
+            .await?;
             tx.append_audit(audit).await?;
             tx.commit().await?;
             Ok(true)

@@ -18,6 +18,13 @@ pub struct UserRecord {
     pub role: Role,
     pub password_hash: Option<String>,
     pub active: bool,
+    /// The single sign-on subject the user is bound to (`issuer`, `subject`), if any.
+    pub sso: Option<(String, String)>,
+    /// May sign in with a local password although bound to single sign-on (an
+    /// emergency account, set by an operator and audited).
+    pub break_glass: bool,
+    /// Sessions signed in before this are over (a password or role change).
+    pub sessions_valid_from: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +36,10 @@ struct UserRow {
     role: String,
     password_hash: Option<String>,
     active: bool,
+    oidc_issuer: Option<String>,
+    oidc_subject: Option<String>,
+    break_glass: bool,
+    sessions_valid_from: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -45,12 +56,16 @@ impl TryFrom<UserRow> for UserRecord {
             display_name: row.display_name,
             password_hash: row.password_hash,
             active: row.active,
+            sso: row.oidc_issuer.zip(row.oidc_subject),
+            break_glass: row.break_glass,
+            sessions_valid_from: row.sessions_valid_from,
         })
     }
 }
 
 const SELECT_USER: &str = "SELECT u.id, u.person_id, u.email, p.display_name, u.role, \
-     u.password_hash, u.active AND p.active AS active FROM users u JOIN people p ON p.id = u.person_id";
+     u.password_hash, u.active AND p.active AS active, u.oidc_issuer, u.oidc_subject, \
+     u.break_glass, u.sessions_valid_from FROM users u JOIN people p ON p.id = u.person_id";
 
 /// A user to create, with the person behind it.
 #[derive(Debug, Clone)]
@@ -149,9 +164,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
-                .bind(user_id)
+            // A new password ends every session signed in before it.
+            let changed = sqlx::query(
+                "UPDATE users SET password_hash = $1, sessions_valid_from = $3 WHERE id = $2",
+            )
+            .bind(password_hash)
+            .bind(user_id)
+            .bind(Utc::now())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -179,9 +198,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            let changed = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-                .bind(role.as_str())
-                .bind(user_id)
+            // A new role ends every session signed in before it.
+            let changed = sqlx::query(
+                "UPDATE users SET role = $1, sessions_valid_from = $3 WHERE id = $2",
+            )
+            .bind(role.as_str())
+            .bind(user_id)
+            .bind(Utc::now())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -205,34 +228,80 @@ impl Store {
         }))
     }
 
-    /// Stores the new throttle state of an account after a failed sign-in, with the
-    /// audit event of the failure.
-    pub async fn record_login_failure(
+    /// Counts one more failed sign-in of `email` at `now`, atomically (one upsert: two
+    /// failures at once both count). Failures before `window_start` start a new count;
+    /// the count reaching `max` locks the account until `lock_until`. Appends the
+    /// audit event `audit` makes of the new state, if any (failures are aggregated: the
+    /// service audits the first of a window and the lockout, not each one).
+    pub async fn count_login_failure<F>(
         &self,
         email: &str,
-        state: &ThrottleState,
-        audit: &NewAuditEvent,
-    ) -> Result<(), StoreError> {
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        max: i32,
+        lock_until: DateTime<Utc>,
+        audit: F,
+    ) -> Result<ThrottleState, StoreError>
+    where
+        F: FnOnce(&ThrottleState) -> Option<NewAuditEvent>,
+    {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM login_throttle WHERE email = $1")
-                .bind(email)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
+            let state: ThrottleState = sqlx::query_as(
                 "INSERT INTO login_throttle (email, failures, first_failure, locked_until) \
-                 VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, 1, $2, NULL) \
+                 ON CONFLICT (email) DO UPDATE SET \
+                   failures = CASE WHEN login_throttle.first_failure > $3 \
+                     THEN login_throttle.failures + 1 ELSE 1 END, \
+                   first_failure = CASE WHEN login_throttle.first_failure > $3 \
+                     THEN login_throttle.first_failure ELSE $2 END, \
+                   locked_until = CASE WHEN login_throttle.first_failure > $3 \
+                     AND login_throttle.failures + 1 >= $4 THEN $5 ELSE login_throttle.locked_until END, \
+                   refused = 0 \
+                 RETURNING failures, first_failure, locked_until",
             )
             .bind(email)
-            .bind(state.failures)
-            .bind(state.first_failure)
-            .bind(state.locked_until)
-            .execute(&mut *tx)
+            .bind(now)
+            .bind(window_start)
+            .bind(max)
+            .bind(lock_until)
+            .fetch_one(&mut *tx)
             .await?;
-            tx.append_audit(audit).await?;
+            if let Some(event) = audit(&state) {
+                tx.append_audit(&event).await?;
+            }
             tx.commit().await?;
+            Ok(state)
+        })
+    }
+
+    /// Counts a sign-in refused while the account is locked; returns how many were
+    /// refused in this lockout (the service audits the first).
+    pub async fn count_locked_refusal(&self, email: &str) -> Result<i64, StoreError> {
+        let refused: Option<i64> = db_run!(self, writer, |pool| {
+            sqlx::query_scalar(
+                "UPDATE login_throttle SET refused = refused + 1 WHERE email = $1 RETURNING CAST(refused AS BIGINT)",
+            )
+            .bind(email)
+            .fetch_optional(pool)
+            .await?
         });
-        Ok(())
+        Ok(refused.unwrap_or(1))
+    }
+
+    /// Forgets the failures of accounts whose window and lockout both ended before
+    /// `before`; returns how many rows went.
+    pub async fn purge_login_throttle(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(db_run!(self, writer_outside_feed, |pool| {
+            sqlx::query(
+                "DELETE FROM login_throttle WHERE first_failure < $1 \
+                 AND (locked_until IS NULL OR locked_until < $1)",
+            )
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// Records a successful sign-in: clears the failures, appends the audit event.
@@ -268,6 +337,60 @@ impl Store {
         row.map(UserRecord::try_from).transpose()
     }
 
+    /// Binds the user to an SSO subject (an admin's explicit link), with the audit
+    /// event; false when another user holds that subject already.
+    pub async fn bind_oidc(
+        &self,
+        user_id: Uuid,
+        issuer: &str,
+        subject: &str,
+        audit: &NewAuditEvent,
+    ) -> Result<bool, StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            let taken: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 AND id <> $3",
+            )
+            .bind(issuer)
+            .bind(subject)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_some() {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE users SET oidc_issuer = $1, oidc_subject = $2 WHERE id = $3")
+                .bind(issuer)
+                .bind(subject)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Marks a user as a break-glass account (or not), with the audit event.
+    pub async fn set_break_glass(
+        &self,
+        user_id: Uuid,
+        on: bool,
+        audit: &NewAuditEvent,
+    ) -> Result<(), StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET break_glass = $1 WHERE id = $2")
+                .bind(on)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Links the user to its SSO subject, applies the role the provider maps to, and
     /// records the sign-in — one transaction.
     pub async fn record_oidc_login(
@@ -280,13 +403,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
+            // A role the provider changed ends the user's other sessions (this sign-in
+            // starts after `now`).
             sqlx::query(
-                "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, role = $3 WHERE id = $4",
+                "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, role = $3, \
+                 sessions_valid_from = CASE WHEN role <> $3 THEN $5 ELSE sessions_valid_from END \
+                 WHERE id = $4",
             )
             .bind(issuer)
             .bind(subject)
             .bind(role.as_str())
             .bind(user_id)
+            .bind(Utc::now())
             .execute(&mut *tx)
             .await?;
             tx.append_audit(audit).await?;

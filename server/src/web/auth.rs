@@ -28,6 +28,8 @@ pub struct WebSecurity {
     pub secure_cookies: bool,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// Rate limits, timeouts and trusted proxies.
+    pub limits: super::limits::RequestLimits,
 }
 
 #[derive(Clone)]
@@ -35,6 +37,8 @@ pub struct AuthState {
     /// Shared: the state is cloned for every request.
     pub services: std::sync::Arc<Services>,
     pub security: WebSecurity,
+    /// Sign-in attempts per client address and per account.
+    pub logins: std::sync::Arc<super::limits::LoginLimiter>,
 }
 
 fn session_error(error: tower_sessions::session::Error) -> Response {
@@ -76,11 +80,7 @@ pub async fn resolve_principal(
         match state.services.tokens.authenticate(&bearer).await {
             Ok(principal) => Some(principal),
             Err(DomainError::Unauthenticated) => {
-                return ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "the API token is invalid, expired or revoked",
-                )
-                .into_response();
+                return unauthenticated("the API token is invalid, expired or revoked");
             }
             Err(error) => return ApiError::from(error).into_response(),
         }
@@ -92,7 +92,12 @@ pub async fn resolve_principal(
                 }
                 None
             }
-            Ok(Some(auth)) => match state.services.auth.session_principal(auth.user_id).await {
+            Ok(Some(auth)) => match state
+                .services
+                .auth
+                .session_principal(auth.user_id, auth.login_at)
+                .await
+            {
                 Ok(Some(principal)) => {
                     let now = Utc::now();
                     if auth.needs_touch(state.security.session_idle, now) {
@@ -137,9 +142,14 @@ pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: 
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    // CSRF is about ambient credentials: an API request with no credential at all
+    // (no bearer, no session cookie) is let through to be refused with 401.
+    let api_without_credential = request.uri().path().starts_with("/api/")
+        && !has_session_cookie(request.headers());
     if safe
         || request.headers().contains_key(header::AUTHORIZATION)
         || request.uri().path() == TOKEN_EXCHANGE_PATH
+        || api_without_credential
     {
         return next.run(request).await;
     }
@@ -152,6 +162,68 @@ pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: 
         .into_response();
     }
     next.run(request).await
+}
+
+/// Whether the request carries a session cookie (an ambient credential).
+fn has_session_cookie(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| {
+            let name = c.trim().split('=').next().unwrap_or_default();
+            name == super::session::COOKIE_NAME || name == super::session::SECURE_COOKIE_NAME
+        })
+}
+
+/// API paths anyone may call without a credential: the OpenAPI document and token
+/// exchange (its credential is the subject token in the body).
+fn is_public_api_path(path: &str) -> bool {
+    path == "/api/v1/openapi.json" || path == TOKEN_EXCHANGE_PATH
+}
+
+/// Refuses an API request that carries no credential before any handler reads its
+/// body: 401 with `WWW-Authenticate`. Also logs every 401 and 403 the API answers,
+/// naming the caller and the client address.
+pub async fn require_api_credential(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let caller = request
+        .extensions()
+        .get::<CurrentPrincipal>()
+        .and_then(|p| p.0.as_ref())
+        .map(|p| p.audit_actor());
+    let client = request
+        .extensions()
+        .get::<super::limits::ClientIp>()
+        .map(|ip| ip.0.to_string())
+        .unwrap_or_default();
+    let jwt = request.extensions().get::<JwtBearer>().is_some();
+    if caller.is_none() && !jwt && !is_public_api_path(&path) {
+        tracing::warn!(%path, client, status = 401, "API request without a credential refused");
+        return unauthenticated("this endpoint needs a credential: send Authorization: Bearer <token>");
+    }
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        let caller = caller.as_deref().unwrap_or(if jwt { "jwt-bearer" } else { "anonymous" });
+        tracing::warn!(%method, %path, caller, client, status = status.as_u16(), "API request refused");
+    }
+    response
+}
+
+/// A 401 problem with the `WWW-Authenticate` challenge RFC 9110 asks for.
+pub fn unauthenticated(detail: &str) -> Response {
+    let mut response = ApiError::new(StatusCode::UNAUTHORIZED, detail).into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer realm=\"steward\""),
+    );
+    response
 }
 
 /// Whether a request comes from Steward's own pages: `Sec-Fetch-Site` when the
@@ -211,13 +283,29 @@ pub async fn login_redirect(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Only local paths are followed after sign-in (never `//host` or `https://…`).
+/// Where to go after sign-in: `next` resolved against Steward's own origin by a URL
+/// parser, kept only when it stays on that origin; anything else goes to `/`. Control
+/// characters and backslashes are refused outright, raw or percent-encoded: browsers
+/// strip TAB, CR and LF from URLs and read `\` as `/`, so `/\t/evil.example` would
+/// leave the site.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
+    const HOME: &str = "/";
+    let Some(next) = next else {
+        return HOME.to_owned();
+    };
+    let hostile = |text: &str| text.chars().any(|c| c.is_control() || c == '\\');
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    if !next.starts_with('/') || hostile(next) || hostile(&decoded) || decoded.starts_with("//") {
+        return HOME.to_owned();
+    }
+    let Ok(base) = url::Url::parse("http://steward.invalid/") else {
+        return HOME.to_owned();
+    };
+    match base.join(next) {
+        Ok(resolved) if resolved.origin() == base.origin() => {
+            resolved[url::Position::BeforePath..].to_owned()
         }
-        _ => "/".to_owned(),
+        _ => HOME.to_owned(),
     }
 }
 
@@ -252,13 +340,35 @@ fn login_page_with(error: &str, next: &str) -> Redirect {
 }
 
 /// `POST /auth/login`: checks the password, starts a fresh session (new id, so a
-/// planted session id is useless) and goes on to where the user was going.
+/// planted session id is useless) and goes on to where the user was going. Attempts
+/// beyond the allowance per client address or per account get 429 with `Retry-After`,
+/// before any password is checked.
 pub async fn login(
     State(state): State<AuthState>,
     session: Session,
+    client: Option<axum::Extension<super::limits::ClientIp>>,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let ip = client.map(|c| c.0 .0);
+    if let Err(wait) = state.logins.check(ip, &form.email) {
+        let seconds = super::limits::retry_after_seconds(wait);
+        tracing::warn!(client = ?ip, seconds, "sign-in attempts over the limit");
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::response::Html(format!(
+                "<!doctype html><title>Too many sign-in attempts</title>\
+                 <p role=\"alert\">Too many sign-in attempts. Try again in {seconds} seconds.</p>\
+                 <p><a href=\"/login\">Back to sign-in</a></p>"
+            )),
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from(seconds),
+        );
+        return response;
+    }
     match state
         .services
         .auth
@@ -485,5 +595,33 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn a_next_that_a_browser_would_take_off_site_goes_home() {
+        for hostile in [
+            "/\t/evil.example",
+            "/\r/evil.example",
+            "/\n/evil.example",
+            "/%09/evil.example",
+            "/%0d/evil.example",
+            "/%0A/evil.example",
+            "/%5C/evil.example",
+            "/%5c%5cevil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "\\/evil.example",
+            "/\\/evil.example",
+            "//evil.example",
+            "///evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            " /inventory",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(Some("/grants?tab=mine#x")), "/grants?tab=mine#x");
+        assert_eq!(safe_next(Some("/a/../inventory")), "/inventory");
     }
 }

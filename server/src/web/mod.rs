@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod error_page;
+pub mod limits;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -15,14 +16,12 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use steward_app::{shell, App};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -100,6 +99,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
     let auth_state = AuthState {
         services: std::sync::Arc::new(services.clone()),
         security: security.clone(),
+        logins: std::sync::Arc::new(limits::LoginLimiter::new(&security.limits)),
     };
     let auth_routes = Router::new()
         .route("/auth/login", post(auth::login))
@@ -109,7 +109,12 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .route("/auth/oidc/callback", get(auth::sso_callback))
         .with_state(auth_state.clone());
     let sessions = SessionManagerLayer::new(Sessions::new(&services.store))
-        .with_name("steward_session")
+        .with_name(if security.secure_cookies {
+            session::SECURE_COOKIE_NAME
+        } else {
+            session::COOKIE_NAME
+        })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(security.secure_cookies)
@@ -143,6 +148,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
             send_audit_receipt,
         ))
         .layer(middleware::from_fn(auth::login_redirect))
+        .layer(middleware::from_fn(auth::require_api_credential))
         .layer(middleware::from_fn_with_state(
             auth_state.clone(),
             auth::resolve_principal,
@@ -151,6 +157,15 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .layer(middleware::from_fn_with_state(auth_state, auth::csrf_guard))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error_page::panic_to_500,
+        ))
+        // No request runs for ever, and no more than so many run at once (the rest
+        // wait their turn within the timeout).
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            security.limits.request_timeout,
+        ))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            security.limits.max_concurrent_requests.max(1),
         ))
         .layer(middleware::from_fn(error_page::designed_server_errors))
         .layer(
@@ -185,26 +200,66 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
                     }
                 }),
         )
-        // Browser hardening for every response: no framing (clickjacking), no MIME
-        // sniffing, no full URLs (with their filters) leaked to other sites.
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("same-origin"),
+        .layer(middleware::from_fn_with_state(
+            security.secure_cookies,
+            harden,
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(security.limits.trusted_proxies.clone()),
+            limits::client_address,
+        ))
+}
+
+/// Browser hardening for every response: no framing (clickjacking), no MIME sniffing,
+/// no full URLs leaked to other sites, no other origin's window or no-cors load
+/// sharing ours; a Content Security Policy (pages send their own, with the render's
+/// nonce); HSTS whenever cookies are Secure (so Steward is served over https); and
+/// `Cache-Control: no-store` on API, sign-in and server-function answers, which carry
+/// tokens, credentials and introspection results.
+async fn harden(
+    State(secure): State<bool>,
+    request: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header;
+    let private = ["/api/", "/auth/", "/rpc/"]
+        .iter()
+        .any(|prefix| request.uri().path().starts_with(prefix));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(steward_app::csp::OTHER_POLICY),
+        );
+    }
+    if secure {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if private && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// How long one attempt to render a page may take before it is taken for stalled. A
@@ -308,34 +363,76 @@ pub fn spawn_session_cleanup(store: &Store) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// The listener with every accepted connection set to send at once (`TCP_NODELAY`).
-/// A server-rendered page is streamed in several writes, and with Nagle's algorithm a
-/// small write after the first waits for the client's delayed ACK (40 ms on Linux):
-/// the benchmark caught identity pages handled in 10 ms at p99 answered in 50 ms.
-pub fn without_nagle(
-    listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
-    listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
-        }
-    })
+/// How long a client may take to send a request's headers: a client that trickles
+/// them (slowloris) is disconnected instead of holding a connection for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepares an accepted connection: it sends at once (`TCP_NODELAY`). A server-rendered
+/// page is streamed in several writes, and with Nagle's algorithm a small write after
+/// the first waits for the client's delayed ACK (40 ms on Linux): the benchmark caught
+/// identity pages handled in 10 ms at p99 answered in 50 ms.
+fn accepted(stream: &tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+    }
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Each request
+/// carries its peer's address (`ConnectInfo`); HTTP/1 headers must arrive within
+/// [`HEADER_READ_TIMEOUT`] (axum's own `serve` sets no timer, so hyper would wait for
+/// ever).
 pub fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
 ) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
     // The SIGTERM handler is installed now, before the caller says the server runs:
     // installed on the shutdown future's first poll, a SIGTERM sent right after start
     // could come first and kill the process without a graceful stop.
     let shutdown = shutdown_signal();
-    let listener = without_nagle(listener);
     async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                next = listener.accept() => match next {
+                    Ok(next) => next,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait, then go on.
+                        tracing::warn!(%error, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            accepted(&stream);
+            let app = app.clone();
+            let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(request.map(axum::body::Body::new))
+            });
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::trace!(%error, "connection ended with an error");
+                }
+            });
+        }
+        drop(listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 
@@ -373,20 +470,45 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
 
 #[cfg(test)]
 mod tests {
-    use axum::serve::Listener;
-
     #[tokio::test]
     async fn accepted_connections_send_without_waiting_for_acks() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut listener = super::without_nagle(listener);
         let (accepted, client) =
             tokio::join!(listener.accept(), tokio::net::TcpStream::connect(addr));
-        let (stream, _) = accepted;
+        let (stream, _) = accepted.unwrap();
+        super::accepted(&stream);
         assert!(client.is_ok());
         assert!(
             stream.nodelay().unwrap(),
             "TCP_NODELAY is not set on the accepted connection"
         );
+    }
+
+    #[tokio::test]
+    async fn a_client_that_trickles_its_headers_is_disconnected() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let server = tokio::spawn(super::serve(listener, app));
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        // Never the blank line that ends the headers: past the timeout, hyper answers
+        // 408 or closes; either way the read ends instead of waiting for ever.
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            super::HEADER_READ_TIMEOUT + std::time::Duration::from_secs(10),
+            client.read_to_end(&mut answer),
+        )
+        .await;
+        assert!(
+            read.is_ok(),
+            "the connection was still open after the header-read timeout"
+        );
+        server.abort();
     }
 }

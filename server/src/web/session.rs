@@ -12,6 +12,13 @@ use uuid::Uuid;
 
 use crate::store::Store;
 
+/// The session cookie's name over plain http (loopback development).
+pub const COOKIE_NAME: &str = "steward_session";
+/// Its name when cookies are Secure: the `__Host-` prefix makes browsers refuse it
+/// unless it is Secure, for this host only (no `Domain`) and for every path, so a
+/// sibling subdomain cannot plant or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-steward_session";
+
 /// Key of the signed-in user's data in the session.
 pub const AUTH_KEY: &str = "auth";
 
@@ -75,33 +82,66 @@ impl Sessions {
     }
 }
 
-#[async_trait]
-impl SessionStore for Sessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.create(record).await,
-            Sessions::Postgres(s) => s.create(record).await,
-        }
-    }
+/// The id a session is stored under: a SHA-256 of the id in the cookie (its first 128
+/// bits). Whoever reads the sessions table (a backup, a replica, a leaked dump) learns
+/// no cookie that would sign them in.
+pub fn stored_id(id: &Id) -> Id {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.0.to_le_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Id(i128::from_le_bytes(bytes))
+}
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+impl Sessions {
+    async fn save_stored(&self, record: &Record) -> session_store::Result<()> {
         match self {
             Sessions::Sqlite(s) => s.save(record).await,
             Sessions::Postgres(s) => s.save(record).await,
         }
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load_stored(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
             Sessions::Sqlite(s) => s.load(id).await,
             Sessions::Postgres(s) => s.load(id).await,
         }
     }
+}
+
+/// Every record goes to the database under [`stored_id`] of its id and comes back
+/// under the id the browser holds.
+#[async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A fresh random id until its stored form is free (a collision of 128 random
+        // bits does not happen, but the store's contract asks for the check).
+        while self.load_stored(&stored_id(&record.id)).await?.is_some() {
+            record.id = Id::default();
+        }
+        self.save(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let stored = Record {
+            id: stored_id(&record.id),
+            ..record.clone()
+        };
+        self.save_stored(&stored).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        Ok(self
+            .load_stored(&stored_id(id))
+            .await?
+            .map(|record| Record { id: *id, ..record }))
+    }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let stored = stored_id(id);
         match self {
-            Sessions::Sqlite(s) => s.delete(id).await,
-            Sessions::Postgres(s) => s.delete(id).await,
+            Sessions::Sqlite(s) => s.delete(&stored).await,
+            Sessions::Postgres(s) => s.delete(&stored).await,
         }
     }
 }

@@ -123,6 +123,7 @@ pub fn security() -> WebSecurity {
         secure_cookies: false,
         session_idle: chrono::Duration::minutes(30),
         session_max_age: chrono::Duration::hours(12),
+        limits: Default::default(),
     }
 }
 
@@ -141,7 +142,8 @@ impl TestApp {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let services = Services::new(store.clone());
+        // The federation tests serve their issuers' JWKS on loopback over plain http.
+        let services = Services::new(store.clone()).allowing_loopback_jwks(true);
         for role in Role::ALL {
             services
                 .auth
@@ -177,6 +179,7 @@ impl TestApp {
                     scopes: scopes.to_vec(),
                     expires_in_days: 1,
                     agent_id: None,
+                    environment: None,
                 },
             )
             .await
@@ -399,6 +402,7 @@ pub async fn agent_token(app: &TestApp, agent: uuid::Uuid) -> String {
                 scopes: vec![steward_domain::auth::Scope::AuthzDecide],
                 expires_in_days: 1,
                 agent_id: Some(agent),
+                environment: None,
             },
         )
         .await

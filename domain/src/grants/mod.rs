@@ -3,6 +3,8 @@
 //! and the pure rules of a grant's life — requesting, approving (the clock starts at
 //! approval), denying, extending within the maximum, revoking and expiring.
 
+pub mod precedence;
+
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -345,6 +347,10 @@ pub struct Policy {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The name of the policy that outranks this one on everything it covers (see
+    /// [`precedence`]): while it is set, nothing is ever requested under this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<String>,
 }
 
 /// What a requester asks for.
@@ -556,6 +562,27 @@ pub fn may_request(requesters: Requesters, actor: &Actor) -> Result<(), DomainEr
 
 /// In which capacity `actor` may approve a pending grant, or why not: never their own
 /// request, never twice, and only in a capacity the mode still needs.
+/// Whether `actor` may extend an active grant: one that was active at once may be
+/// extended by whoever manages it; one that needed approval only by someone who could
+/// have approved it, never by its requester alone (an extension is more access, and
+/// needs the same approval as the first).
+pub fn may_extend(grant: &Grant, actor: &Actor) -> Result<(), DomainError> {
+    let approver = match grant.approval_mode {
+        ApprovalMode::Automatic => return Ok(()),
+        ApprovalMode::Owner => actor.owns || actor.security,
+        ApprovalMode::SecurityTeam | ApprovalMode::TwoApprovers => actor.security,
+    };
+    if grant.requester_person_id == Some(actor.person_id) || !approver {
+        return Err(DomainError::Forbidden {
+            reason: format!(
+                "this grant needed approval ({}): an approver other than its requester extends it, or request it again",
+                grant.approval_mode
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub fn approval_capacity(grant: &Grant, actor: &Actor) -> Result<&'static str, DomainError> {
     if grant.state != GrantState::Pending {
         return Err(DomainError::Conflict {
@@ -728,6 +755,25 @@ mod tests {
             owns,
             in_team: false,
             security,
+        }
+    }
+
+    #[test]
+    fn a_grant_that_needed_approval_is_extended_only_by_an_approver_other_than_its_requester() {
+        let requester_owner = actor(10, true, false);
+        let other_owner = actor(11, true, false);
+        let admin = actor(12, false, true);
+        let requester_admin = actor(10, false, true);
+        assert!(may_extend(&grant(ApprovalMode::Automatic), &requester_owner).is_ok());
+        let owner_approved = grant(ApprovalMode::Owner);
+        let refused = may_extend(&owner_approved, &requester_owner).unwrap_err();
+        assert!(refused.to_string().contains("request it again"), "{refused}");
+        assert!(may_extend(&owner_approved, &other_owner).is_ok());
+        assert!(may_extend(&owner_approved, &admin).is_ok());
+        for mode in [ApprovalMode::SecurityTeam, ApprovalMode::TwoApprovers] {
+            assert!(may_extend(&grant(mode), &other_owner).is_err());
+            assert!(may_extend(&grant(mode), &admin).is_ok());
+            assert!(may_extend(&grant(mode), &requester_admin).is_err());
         }
     }
 

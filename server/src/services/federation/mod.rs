@@ -11,7 +11,12 @@
 //! Configurations are cached and kept current by the change feed (a trigger on
 //! `trust_configs` marks everything stale). Keys from a JWKS URL are fetched on save and
 //! again when a token names a key not seen yet (at most once a minute per
-//! configuration); they are kept in memory only.
+//! configuration); they are kept in memory only. One fetch per configuration runs at a
+//! time and a failure is remembered as long as a success would be, so a storm of
+//! tokens naming unknown keys never becomes a storm of fetches. Where keys may be
+//! fetched from is [`jwks`]'s business.
+
+pub mod jwks;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
@@ -59,12 +64,17 @@ pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_tok
 struct Loaded {
     config: TrustConfig,
     keys: Mutex<Keys>,
+    /// Held while the JWKS URL is fetched: concurrent verifications wait for that one
+    /// fetch instead of starting their own.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct Keys {
     decoded: Vec<KnownKey>,
+    /// When the JWKS URL was last tried, and why it failed if it did.
     fetched_at: Option<Instant>,
+    failure: Option<String>,
 }
 
 /// One public key of an issuer.
@@ -91,7 +101,7 @@ pub struct FederationService {
     grants: Arc<GrantService>,
     /// Re-evaluates the findings of the identities a change names.
     posture: Arc<PostureService>,
-    http: reqwest::Client,
+    jwks: Mutex<jwks::JwksFetcher>,
     cache: Mutex<Option<Arc<Cached>>>,
 }
 
@@ -197,39 +207,25 @@ impl FederationService {
         grants: Arc<GrantService>,
         posture: Arc<PostureService>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(StdDuration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .unwrap_or_default();
         FederationService {
             store,
             feed,
             grants,
             posture,
-            http,
+            jwks: Mutex::new(jwks::JwksFetcher::new(false)),
             cache: Mutex::new(None),
         }
     }
 
+    /// Lets JWKS URLs be plain `http` to loopback addresses: a switch for tests and
+    /// local development only (`STEWARD_JWKS_ALLOW_LOOPBACK_HTTP`).
+    pub fn allow_loopback_jwks(&self, allow: bool) {
+        *lock(&self.jwks) = jwks::JwksFetcher::new(allow);
+    }
+
     async fn fetch_jwks(&self, url: &str) -> Result<JwkSet, String> {
-        let reply = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch the JWKS from {url}: {e}"))?;
-        if !reply.status().is_success() {
-            return Err(format!(
-                "fetching the JWKS from {url} answered {}",
-                reply.status()
-            ));
-        }
-        let text = reply
-            .text()
-            .await
-            .map_err(|e| format!("cannot read the JWKS from {url}: {e}"))?;
-        parse_jwks(&text)
+        let fetcher = lock(&self.jwks).clone();
+        parse_jwks(&fetcher.fetch(url).await?)
     }
 
     /// The configurations, current with the change feed.
@@ -256,6 +252,7 @@ impl FederationService {
             configs.push(Arc::new(Loaded {
                 config,
                 keys: Mutex::new(keys),
+                fetching: tokio::sync::Mutex::new(()),
             }));
         }
         *lock(&self.cache) = Some(Arc::new(Cached {
@@ -279,26 +276,45 @@ impl FederationService {
                 .map(|k| (k.algorithm, k.key.clone()))
                 .collect()
         };
-        let (found, may_fetch) = {
-            let keys = lock(&loaded.keys);
-            (
-                pick(&keys),
-                keys.fetched_at
-                    .is_none_or(|at| at.elapsed() > REFETCH_EVERY),
-            )
+        let recently = |keys: &Keys| {
+            keys.fetched_at
+                .is_some_and(|at| at.elapsed() <= REFETCH_EVERY)
         };
+        let found = pick(&lock(&loaded.keys));
         let Some(url) = loaded.config.draft.jwks_url.as_deref() else {
             return Ok(found);
         };
-        if !found.is_empty() || !may_fetch {
+        if !found.is_empty() || recently(&lock(&loaded.keys)) {
             return Ok(found);
         }
-        let set = self.fetch_jwks(url).await?;
-        let decoded = decode_keys(&set)?;
+        // One fetch at a time; whoever waited for it uses its outcome.
+        let _fetching = loaded.fetching.lock().await;
+        {
+            let keys = lock(&loaded.keys);
+            if recently(&keys) {
+                return match (&keys.failure, pick(&keys)) {
+                    (Some(failure), found) if found.is_empty() => Err(failure.clone()),
+                    (_, found) => Ok(found),
+                };
+            }
+        }
+        let fetched = match self.fetch_jwks(url).await {
+            Ok(set) => decode_keys(&set),
+            Err(error) => Err(error),
+        };
         let mut keys = lock(&loaded.keys);
-        keys.decoded = decoded;
         keys.fetched_at = Some(Instant::now());
-        Ok(pick(&keys))
+        match fetched {
+            Ok(decoded) => {
+                keys.decoded = decoded;
+                keys.failure = None;
+                Ok(pick(&keys))
+            }
+            Err(error) => {
+                keys.failure = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     /// Verifies a federated token: which configuration and rule it satisfies, or why
@@ -396,6 +412,7 @@ impl FederationService {
                     trust_config: config.draft.name.clone(),
                     identity_id: rule.identity_id,
                     subject,
+                    environment: rule.environment.clone(),
                 },
                 config.draft.mode,
             ));
