@@ -49,7 +49,10 @@ mod tests {
             "img-src 'self' data:",
             "frame-ancestors 'none'",
         ] {
-            assert!(policy.contains(directive), "{directive} missing in {policy}");
+            assert!(
+                policy.contains(directive),
+                "{directive} missing in {policy}"
+            );
         }
         assert!(!policy.contains("unsafe-inline"));
         assert!(OTHER_POLICY.contains("script-src 'none'"));

@@ -70,7 +70,12 @@ pub fn SensitivityRegister() -> impl IntoView {
     );
     let outcome = move || {
         let saved = set.value().get().map(|r| {
-            r.map(|e| format!("{} {} is {} from the next decision.", e.scope, e.id, e.sensitivity))
+            r.map(|e| {
+                format!(
+                    "{} {} is {} from the next decision.",
+                    e.scope, e.id, e.sensitivity
+                )
+            })
         });
         let removed = delete
             .value()

@@ -74,9 +74,15 @@ mod tests {
             iat: 0,
         };
         assert_eq!(compare(&claims, Some("abc"), 130), Ok(()));
-        assert!(compare(&claims, None, 117).unwrap_err().contains("truncated"));
-        assert!(compare(&claims, None, 117).unwrap_err().contains("3 events are missing"));
-        assert!(compare(&claims, Some("xyz"), 130).unwrap_err().contains("rewritten"));
+        assert!(compare(&claims, None, 117)
+            .unwrap_err()
+            .contains("truncated"));
+        assert!(compare(&claims, None, 117)
+            .unwrap_err()
+            .contains("3 events are missing"));
+        assert!(compare(&claims, Some("xyz"), 130)
+            .unwrap_err()
+            .contains("rewritten"));
         assert!(compare(&claims, None, 130).unwrap_err().contains("missing"));
     }
 }

@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Months, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::csv::csv_field;
 use crate::error::DomainError;
 use crate::inventory::{IdentityQuery, PersonRef};
 use crate::posture::catalog::{Catalog, Severity};
 use crate::string_enum::string_enum;
-use crate::csv::csv_field;
 
 string_enum! {
     /// What happens to items nobody decided by the time the campaign closes.

@@ -172,15 +172,36 @@ mod tests {
             entry(SensitivityScope::Environment, "dev", Internal),
         ]);
         // Registered: the request cannot lower it, but may raise it.
-        assert_eq!(register.effective("Dataset", "ledger", "prod", Some(Public)), Some(Confidential));
-        assert_eq!(register.effective("Dataset", "ledger", "prod", None), Some(Confidential));
-        assert_eq!(register.effective("Dataset", "ledger", "prod", Some(Restricted)), Some(Restricted));
-        assert_eq!(register.effective("Tool", "search", "prod", None), Some(Public));
+        assert_eq!(
+            register.effective("Dataset", "ledger", "prod", Some(Public)),
+            Some(Confidential)
+        );
+        assert_eq!(
+            register.effective("Dataset", "ledger", "prod", None),
+            Some(Confidential)
+        );
+        assert_eq!(
+            register.effective("Dataset", "ledger", "prod", Some(Restricted)),
+            Some(Restricted)
+        );
+        assert_eq!(
+            register.effective("Tool", "search", "prod", None),
+            Some(Public)
+        );
         // Unregistered: the environment's default, else restricted — omitting it no
         // longer means public.
-        assert_eq!(register.effective("Dataset", "hr", "dev", Some(Public)), Some(Internal));
-        assert_eq!(register.effective("Dataset", "hr", "prod", None), Some(Restricted));
-        assert_eq!(register.effective("Dataset", "hr", "prod", Some(Public)), Some(Restricted));
+        assert_eq!(
+            register.effective("Dataset", "hr", "dev", Some(Public)),
+            Some(Internal)
+        );
+        assert_eq!(
+            register.effective("Dataset", "hr", "prod", None),
+            Some(Restricted)
+        );
+        assert_eq!(
+            register.effective("Dataset", "hr", "prod", Some(Public)),
+            Some(Restricted)
+        );
         // Identities carry none of their own.
         assert_eq!(register.effective("Agent", "x", "prod", None), None);
     }
@@ -201,7 +222,9 @@ mod tests {
     fn a_credential_bound_to_an_environment_acts_only_there() {
         assert_eq!(bound_environment(Some("prod"), ""), Ok("prod".into()));
         assert_eq!(bound_environment(Some("prod"), "prod"), Ok("prod".into()));
-        assert!(bound_environment(Some("prod"), "dev").unwrap_err().contains("bound to the environment 'prod'"));
+        assert!(bound_environment(Some("prod"), "dev")
+            .unwrap_err()
+            .contains("bound to the environment 'prod'"));
         assert_eq!(bound_environment(None, "dev"), Ok("dev".into()));
     }
 }

@@ -164,14 +164,24 @@ mod tests {
         };
         let held = [Scope::TokensWrite, Scope::InventoryRead];
         assert_eq!(
-            child_token_bounds(&held, parent_expires, &request(vec![Scope::InventoryRead], 30), now)
-                .unwrap(),
+            child_token_bounds(
+                &held,
+                parent_expires,
+                &request(vec![Scope::InventoryRead], 30),
+                now
+            )
+            .unwrap(),
             parent_expires,
             "a longer lifetime is cut to the parent's"
         );
         assert_eq!(
-            child_token_bounds(&held, parent_expires, &request(vec![Scope::InventoryRead], 1), now)
-                .unwrap(),
+            child_token_bounds(
+                &held,
+                parent_expires,
+                &request(vec![Scope::InventoryRead], 1),
+                now
+            )
+            .unwrap(),
             now + chrono::Duration::days(1)
         );
         let refused = child_token_bounds(

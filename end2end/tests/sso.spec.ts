@@ -56,6 +56,15 @@ test("an admin signs in with SSO; the role comes from the groups claim", async (
   await expect(page).toHaveURL(/\/login\?next=/);
 });
 
+test("after SSO a next that would leave the site goes home instead", async ({ page }) => {
+  // A TAB, percent-encoded: browsers strip it, so "/\t/evil.example" would become
+  // "//evil.example", another site.
+  await page.goto("/auth/oidc/login?next=%2F%09%2Fevil.example");
+  await signInAtProvider(page, "alice");
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  await expect(page.locator(".user-area")).toContainText("Alice SSO Admin");
+});
+
 test("a first-time SSO user is provisioned with the mapped role", async ({ page }) => {
   await page.goto("/login");
   await page.getByRole("link", { name: "Sign in with single sign-on" }).click();

@@ -42,3 +42,9 @@ ALTER TABLE api_tokens ADD COLUMN environment TEXT;
 -- Every replica's decision state learns of a change at once (the change feed).
 CREATE TRIGGER authz_sensitivities AFTER INSERT OR UPDATE OR DELETE ON resource_sensitivities
     FOR EACH ROW EXECUTE FUNCTION authz_change_everyone_row();
+
+-- An agent token stops when its creator no longer owns the agent: a new owner must
+-- reach every replica's token cache.
+CREATE TRIGGER authz_identities_owner AFTER UPDATE OF owner_id ON identities
+    FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
+    EXECUTE FUNCTION authz_change_self();

@@ -46,3 +46,9 @@ CREATE TRIGGER authz_sensitivities_update AFTER UPDATE ON resource_sensitivities
 BEGIN INSERT INTO authz_changes (identity_id) VALUES (NULL); END;
 CREATE TRIGGER authz_sensitivities_delete AFTER DELETE ON resource_sensitivities
 BEGIN INSERT INTO authz_changes (identity_id) VALUES (NULL); END;
+
+-- An agent token stops when its creator no longer owns the agent: a new owner must
+-- reach every replica's token cache.
+CREATE TRIGGER authz_identities_owner AFTER UPDATE OF owner_id ON identities
+    WHEN OLD.owner_id IS NOT NEW.owner_id
+BEGIN INSERT INTO authz_changes (identity_id) VALUES (NEW.id); END;

@@ -624,7 +624,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 /// `steward audit verify|checkpoint`.
-async fn audit_command(database: &DatabaseConfig, command: AuditCommand) -> anyhow::Result<ExitCode> {
+async fn audit_command(
+    database: &DatabaseConfig,
+    command: AuditCommand,
+) -> anyhow::Result<ExitCode> {
     let keys = |dir: &std::path::Path| {
         crate::services::keys::SigningKeys::load(dir, chrono::Duration::hours(24))
     };
@@ -673,7 +676,9 @@ async fn audit_command(database: &DatabaseConfig, command: AuditCommand) -> anyh
                                 ExitCode::SUCCESS
                             }
                             Err(problem) => {
-                                println!("The audit trail does NOT match the checkpoint: {problem}.");
+                                println!(
+                                    "The audit trail does NOT match the checkpoint: {problem}."
+                                );
                                 ExitCode::FAILURE
                             }
                         }

@@ -74,8 +74,13 @@ fn redact(url: &str) -> String {
 pub struct DatabaseConfig {
     /// Database to use: sqlite://path (created if missing) or postgres://…
     /// (its value, which may hold a password, is never printed in --help).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/steward.db",
-          hide_env_values = true, hide_default_value = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/steward.db",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub database_url: String,
     /// Maximum connections in the pool (the SQLite reader pool; SQLite always has
     /// exactly one writer connection).

@@ -583,7 +583,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
         // Replica b has the agent and its token cached; changes made through a reach it
         // on the very next request.
         assert_eq!(
-            ask_replica(&b, &token, &call_tool(agent, "jira.search", None))
+            ask_replica(&b, &token, &call_tool(agent, "jira.search", Some("after")))
                 .await
                 .unwrap()
                 .decision,
@@ -601,7 +601,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
             )
             .await
             .unwrap();
-        let narrowed = ask_replica(&b, &token, &call_tool(agent, "jira.search", None))
+        let narrowed = ask_replica(&b, &token, &call_tool(agent, "jira.search", Some("after")))
             .await
             .unwrap();
         assert_eq!(narrowed.decision, Decision::Deny, "new limits hold at once");
@@ -616,9 +616,13 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
             )
             .await
             .unwrap();
-        let killed = ask_replica(&b, &token, &call_tool(agent, "github.create_pr", None))
-            .await
-            .unwrap();
+        let killed = ask_replica(
+            &b,
+            &token,
+            &call_tool(agent, "github.create_pr", Some("after")),
+        )
+        .await
+        .unwrap();
         assert_eq!(killed.reasons, vec!["steward-active-only".to_owned()]);
 
         // A token revoked through a is refused by b from the next request.

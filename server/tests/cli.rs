@@ -889,10 +889,11 @@ async fn sessions_work_on_either_replica(url: &str, dir: &Path) {
         &form,
     );
     assert_eq!(status, 303, "{head}");
+    // Behind a public https URL the cookie is Secure, hence `__Host-` prefixed.
     let cookie = head
         .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: steward_session="))
-        .map(|rest| format!("steward_session={}", rest.split(';').next().unwrap()))
+        .find_map(|l| l.strip_prefix("set-cookie: __Host-steward_session="))
+        .map(|rest| format!("__Host-steward_session={}", rest.split(';').next().unwrap()))
         .unwrap_or_else(|| panic!("no session cookie: {head}"));
 
     let page = |addr: &str| http_head(addr, "GET", "/inventory", &[("Cookie", &cookie)], "");
@@ -1402,7 +1403,12 @@ async fn a_signed_checkpoint_shows_the_newest_audit_events_cut_off() {
         forged["seq"] = serde_json::json!(1);
         let forged_file = dir.join("forged.json");
         std::fs::write(&forged_file, forged.to_string()).unwrap();
-        let refused = run(&["audit", "verify", "--checkpoint", forged_file.to_str().unwrap()]);
+        let refused = run(&[
+            "audit",
+            "verify",
+            "--checkpoint",
+            forged_file.to_str().unwrap(),
+        ]);
         assert_eq!(refused.status.code(), Some(1));
 
         // The newest two events cut off: the chain alone still verifies, the
@@ -1430,7 +1436,9 @@ async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() 
         eprintln!("STEWARD_TEST_PG_URL is not set: the PostgreSQL runtime role is not tested");
         return;
     };
-    let store = steward_server::store::Store::open(&pg.url, 2).await.unwrap();
+    let store = steward_server::store::Store::open(&pg.url, 2)
+        .await
+        .unwrap();
     store.close().await;
     let role = format!("steward_rt_{}", uuid::Uuid::new_v4().simple());
     let script = std::fs::read_to_string(concat!(
@@ -1447,12 +1455,22 @@ async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() 
         .unwrap();
     let as_runtime = {
         let (base, _) = pg.url.split_once("://").unwrap();
-        let rest = pg.url.split_once('@').map_or(pg.url.split_once("://").unwrap().1, |(_, r)| r);
+        let rest = pg
+            .url
+            .split_once('@')
+            .map_or(pg.url.split_once("://").unwrap().1, |(_, r)| r);
         format!("{base}://{role}@{rest}")
     };
-    let store = steward_server::store::Store::open(&as_runtime, 2).await.unwrap();
+    let store = steward_server::store::Store::open(&as_runtime, 2)
+        .await
+        .unwrap();
     // It works as Steward does: an event appended and read back.
-    let event = steward_domain::audit::NewAuditEvent::new("system:test", "test.append", "x", serde_json::json!({}));
+    let event = steward_domain::audit::NewAuditEvent::new(
+        "system:test",
+        "test.append",
+        "x",
+        serde_json::json!({}),
+    );
     let appended = store.append_audit(&event).await.unwrap();
     assert!(store.audit_event(appended.seq).await.unwrap().is_some());
     store.close().await;
@@ -1484,4 +1502,20 @@ async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() 
         .execute(format!("DROP ROLE IF EXISTS {role}").as_str())
         .await
         .unwrap();
+}
+
+#[test]
+fn help_never_prints_the_database_urls_password() {
+    let output = steward()
+        .args(["serve", "--help"])
+        .env(
+            "DATABASE_URL",
+            "postgres://steward:hunter2@db.internal/steward",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--database-url"), "{help}");
+    assert!(!help.contains("hunter2"), "{help}");
 }

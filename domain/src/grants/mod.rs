@@ -767,7 +767,10 @@ mod tests {
         assert!(may_extend(&grant(ApprovalMode::Automatic), &requester_owner).is_ok());
         let owner_approved = grant(ApprovalMode::Owner);
         let refused = may_extend(&owner_approved, &requester_owner).unwrap_err();
-        assert!(refused.to_string().contains("request it again"), "{refused}");
+        assert!(
+            refused.to_string().contains("request it again"),
+            "{refused}"
+        );
         assert!(may_extend(&owner_approved, &other_owner).is_ok());
         assert!(may_extend(&owner_approved, &admin).is_ok());
         for mode in [ApprovalMode::SecurityTeam, ApprovalMode::TwoApprovers] {

@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn the_strictest_of_equally_specific_policies_governs_in_either_order_of_creation() {
-        for (older, newer) in [(ApprovalMode::Automatic, ApprovalMode::Owner), (ApprovalMode::Owner, ApprovalMode::Automatic)] {
+        for (older, newer) in [
+            (ApprovalMode::Automatic, ApprovalMode::Owner),
+            (ApprovalMode::Owner, ApprovalMode::Automatic),
+        ] {
             let policies = [
                 policy("older", "ledger-db", older, 10),
                 policy("newer", "ledger-db", newer, 1),
@@ -142,8 +145,18 @@ mod tests {
 
     #[test]
     fn the_most_specific_resource_and_action_win_over_strictness() {
-        let broad = policy("all ledgers, two approvers", "ledger-*", ApprovalMode::TwoApprovers, 5);
-        let narrow = policy("ledger-db self-service", "ledger-db", ApprovalMode::Automatic, 1);
+        let broad = policy(
+            "all ledgers, two approvers",
+            "ledger-*",
+            ApprovalMode::TwoApprovers,
+            5,
+        );
+        let narrow = policy(
+            "ledger-db self-service",
+            "ledger-db",
+            ApprovalMode::Automatic,
+            1,
+        );
         assert!(outranks(&narrow, &broad));
         let longer = policy("ledger-d*", "ledger-d*", ApprovalMode::Automatic, 1);
         assert!(outranks(&longer, &broad));

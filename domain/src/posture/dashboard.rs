@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::catalog::Catalog;
 use super::checks::Subject;
 use super::findings::Reconciled;
+use crate::csv::csv_field;
 use crate::identity::RotationState;
 use crate::inventory::{ActorClass, FindingFilter, IdentityQuery};
-use crate::csv::csv_field;
 
 /// Credential age buckets, in days since the secret was last set: `[from, to)`.
 pub const AGE_BUCKETS: &[(u32, Option<u32>)] = &[

@@ -29,7 +29,10 @@ pub async fn import(
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     // Who may import is settled before a byte of the file is read: an anonymous or
     // unauthorised caller cannot make the server buffer up to the size limit.
-    steward_domain::auth::authorize(caller.principal(), steward_domain::auth::Action::ManageIdentities)?;
+    steward_domain::auth::authorize(
+        caller.principal(),
+        steward_domain::auth::Action::ManageIdentities,
+    )?;
     let limit = state.services.import_limits.max_bytes;
     let file = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await

@@ -318,7 +318,11 @@ impl AuthService {
             json!({ "before": user.sso.as_ref().map(|(i, s)| json!({ "issuer": i, "subject": s })),
                     "after": { "issuer": issuer, "subject": subject } }),
         );
-        if !self.store.bind_oidc(user.id, issuer, subject, &audit).await? {
+        if !self
+            .store
+            .bind_oidc(user.id, issuer, subject, &audit)
+            .await?
+        {
             return Err(DomainError::Conflict {
                 message: format!("another user is already linked to {subject} at {issuer}"),
             });

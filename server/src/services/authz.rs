@@ -371,25 +371,29 @@ impl AuthzService {
 
     /// The request with what Steward knows put in place of what the caller said: the
     /// environment its credential is bound to and the resource's registered data
-    /// sensitivity. `Err` carries a denial (reason, why) for a request that names
-    /// another environment than its credential's, or no session where the agent has
-    /// session limits.
+    /// sensitivity. Returns the denial (reason, why) a request earns by naming another
+    /// environment than its credential's, or no session where the agent has session
+    /// limits.
     async fn with_known_facts(
         &self,
         request: &mut AuthorizeRequest,
         bound_environment: Option<&str>,
         state: &AgentState,
-    ) -> Result<Result<(), (&'static str, String)>, DomainError> {
-        request.context.environment =
-            match sensitivity::bound_environment(bound_environment, &request.context.environment) {
-                Ok(environment) => environment,
-                Err(why) => return Ok(Err(("steward-credential-environment", why))),
-            };
+    ) -> Result<Option<(&'static str, String)>, DomainError> {
+        let mut denial = None;
+        match sensitivity::bound_environment(bound_environment, &request.context.environment) {
+            Ok(environment) => request.context.environment = environment,
+            Err(why) => {
+                // Evaluated (for drift) where the credential may act; denied regardless.
+                request.context.environment = bound_environment.unwrap_or_default().to_owned();
+                denial = Some(("steward-credential-environment", why));
+            }
+        }
         if let Some(why) = sensitivity::session_required(
             &state.session_limits,
             request.context.session_id.as_deref(),
         ) {
-            return Ok(Err(("steward-session-required", why)));
+            denial = denial.or(Some(("steward-session-required", why)));
         }
         let register = self.sensitivity_register().await?;
         request.context.data_sensitivity = register.effective(
@@ -398,7 +402,7 @@ impl AuthzService {
             &request.context.environment,
             request.context.data_sensitivity,
         );
-        Ok(Ok(()))
+        Ok(denial)
     }
 
     /// The Cedar entity of a request's resource, checked against its action.
@@ -1016,24 +1020,26 @@ impl Authz for AuthzService {
                 .map(|(name, _)| format!("static_secret:{name}"));
         }
         // What Steward knows wins over what the request says; a request that lies
-        // about its environment, or hides its session, is denied (and logged).
-        let known = self
+        // about its environment, or hides its session, is denied (and logged, with the
+        // drift the decision would have shown).
+        let denial = self
             .with_known_facts(&mut request, bound.as_deref(), &principal_state)
             .await?;
+        let decided = self.decide(&request, session, now).await?;
         // Monitor mode relaxes the agent's policies, never these checks.
-        let checked = known.is_ok();
+        let checked = denial.is_none();
         let Decided {
             mut evaluation,
             drift,
-        } = match known {
-            Ok(()) => self.decide(&request, session, now).await?,
-            Err((reason, why)) => Decided {
+        } = match denial {
+            None => decided,
+            Some((reason, why)) => Decided {
                 evaluation: Evaluation {
                     decision: Decision::Deny,
                     reasons: vec![reason.into()],
                     diagnostics: vec![why],
                 },
-                drift: None,
+                drift: decided.drift,
             },
         };
         if evaluation.decision == Decision::Deny
@@ -1209,7 +1215,11 @@ impl Authz for AuthzService {
             format!("{scope}:{id}"),
             json!({}),
         );
-        if !self.store.delete_sensitivity(scope.as_str(), id, &event).await? {
+        if !self
+            .store
+            .delete_sensitivity(scope.as_str(), id, &event)
+            .await?
+        {
             return Err(DomainError::not_found(format!(
                 "a registered sensitivity of {scope} {id}"
             )));
@@ -1246,12 +1256,20 @@ mod tests {
             would_deny: None,
         };
         let mut touched = std::collections::HashMap::new();
-        let first = used_since(&mut touched, &[decision(a, 0), decision(a, 5), decision(b, 1)]);
-        assert_eq!(first, vec![(a, t0 + chrono::Duration::seconds(5)), (b, t0 + chrono::Duration::seconds(1))]);
+        let first = used_since(
+            &mut touched,
+            &[decision(a, 0), decision(a, 5), decision(b, 1)],
+        );
+        assert_eq!(
+            first,
+            vec![
+                (a, t0 + chrono::Duration::seconds(5)),
+                (b, t0 + chrono::Duration::seconds(1))
+            ]
+        );
         assert!(used_since(&mut touched, &[decision(a, 30)]).is_empty());
         assert_eq!(used_since(&mut touched, &[decision(a, 70)]).len(), 1);
     }
-
 
     #[test]
     fn the_example_a_new_policy_starts_from_is_valid() {

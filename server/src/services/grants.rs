@@ -12,8 +12,8 @@ use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::grants::{
-    precedence, approval_capacity, may_extend, approvals_needed, check_request, extended_expiry, may_request,
-    Actor, Approval, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList,
+    approval_capacity, approvals_needed, check_request, extended_expiry, may_extend, may_request,
+    precedence, Actor, Approval, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList,
     GrantRequest, GrantState, GrantView, Introspection, IssuedCredential, Policy, PolicyDraft,
     Requesters, CREDENTIAL_MINUTES,
 };
@@ -959,7 +959,10 @@ impl Grants for GrantService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let (grant, identity) = self.managed(principal, id, "extends a grant").await?;
         let extra = self.identity(identity.id).await?.1;
-        may_extend(&grant, &self.actor(principal, &identity, &extra, false).await?)?;
+        may_extend(
+            &grant,
+            &self.actor(principal, &identity, &extra, false).await?,
+        )?;
         let (policy, _) = self
             .store
             .find_policy(grant.policy_id)

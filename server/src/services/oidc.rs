@@ -310,7 +310,12 @@ impl OidcService {
             .map_err(internal)?;
         let existing = match bound {
             Some(user) => Some(user),
-            None => match self.store.find_user_by_email(email).await.map_err(internal)? {
+            None => match self
+                .store
+                .find_user_by_email(email)
+                .await
+                .map_err(internal)?
+            {
                 Some(user) => {
                     if let Err(why) = may_link_by_email(&user, login.email_verified) {
                         self.refused(

@@ -55,16 +55,14 @@ fn info(record: TokenRecord) -> Result<TokenInfo, DomainError> {
     })
 }
 
-/// Whether a token acting for an agent still may: the agent is active and its creator
-/// still owns it (or is still on the security team, who make tokens for any agent).
+/// Whether a token acting for an agent still may: its creator still owns the agent (or
+/// is still on the security team, who make tokens for any agent). A suspended agent's
+/// token still authenticates, so that its requests are denied by the kill switch and
+/// logged as decisions.
 fn agent_token_holds(record: &TokenRecord, user: &UserRecord) -> bool {
-    match record.agent_id {
-        None => true,
-        Some(_) => {
-            record.agent_status.as_deref() == Some(IdentityStatus::Active.as_str())
-                && (user.role == Role::Admin || record.agent_owner_id == Some(user.person_id))
-        }
-    }
+    record.agent_id.is_none()
+        || user.role == Role::Admin
+        || record.agent_owner_id == Some(user.person_id)
 }
 
 /// A token as last read, and the change feed's mark when it was.

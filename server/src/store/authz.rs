@@ -385,10 +385,7 @@ impl Store {
     }
 
     /// Notes when identities last acted (each at its time, never moving it back).
-    pub async fn touch_identities(
-        &self,
-        used: &[(Uuid, DateTime<Utc>)],
-    ) -> Result<(), StoreError> {
+    pub async fn touch_identities(&self, used: &[(Uuid, DateTime<Utc>)]) -> Result<(), StoreError> {
         db_run!(self, writer_outside_feed, |pool| {
             let mut tx = pool.begin().await?;
             for (id, at) in used {

@@ -20,7 +20,9 @@ struct Row {
 impl TryFrom<Row> for RegisteredSensitivity {
     type Error = StoreError;
     fn try_from(row: Row) -> Result<Self, StoreError> {
-        let corrupt = |e: steward_domain::DomainError| StoreError::Corrupt(format!("sensitivity {}: {e}", row.id));
+        let corrupt = |e: steward_domain::DomainError| {
+            StoreError::Corrupt(format!("sensitivity {}: {e}", row.id))
+        };
         Ok(RegisteredSensitivity {
             scope: row.scope.parse().map_err(corrupt)?,
             sensitivity: row.sensitivity.parse().map_err(corrupt)?,
@@ -42,7 +44,9 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter().map(RegisteredSensitivity::try_from).collect()
+        rows.into_iter()
+            .map(RegisteredSensitivity::try_from)
+            .collect()
     }
 
     /// Registers (or changes) a sensitivity, with its audit event.
@@ -83,12 +87,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            let gone = sqlx::query("DELETE FROM resource_sensitivities WHERE scope = $1 AND id = $2")
-                .bind(scope)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let gone =
+                sqlx::query("DELETE FROM resource_sensitivities WHERE scope = $1 AND id = $2")
+                    .bind(scope)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if gone == 0 {
                 return Ok(false);
             }

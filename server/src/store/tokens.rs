@@ -35,10 +35,9 @@ pub struct TokenRecord {
     pub identity_status: String,
     /// The token it was made with, if a token caller made it.
     pub parent_id: Option<Uuid>,
-    /// The agent it acts for at runtime, that agent's status and owner now: an agent
-    /// token stops when the agent is not active or its creator no longer owns it.
+    /// The agent it acts for at runtime, and that agent's owner now: an agent token
+    /// stops when its creator no longer owns the agent.
     pub agent_id: Option<Uuid>,
-    pub agent_status: Option<String>,
     pub agent_owner_id: Option<Uuid>,
 }
 
@@ -46,8 +45,7 @@ pub struct TokenRecord {
 /// `a` its agent).
 const TOKEN_COLUMNS: &str = "t.id, t.identity_id, t.user_id, t.name, t.scopes, t.created_at, \
      t.expires_at, t.revoked_at, t.last_used_at, u.email AS owner_email, \
-     i.status AS identity_status, t.parent_id, t.agent_id, a.status AS agent_status, \
-     a.owner_id AS agent_owner_id";
+     i.status AS identity_status, t.parent_id, t.agent_id, a.owner_id AS agent_owner_id";
 const TOKEN_JOINS: &str = "FROM api_tokens t JOIN users u ON u.id = t.user_id \
      JOIN identities i ON i.id = t.identity_id LEFT JOIN identities a ON a.id = t.agent_id";
 
@@ -182,10 +180,12 @@ impl Store {
 
     pub async fn find_token(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
-            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} {TOKEN_JOINS} WHERE t.id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} {TOKEN_JOINS} WHERE t.id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
         }))
     }
 

@@ -171,9 +171,9 @@ impl Store {
             .bind(password_hash)
             .bind(user_id)
             .bind(Utc::now())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if changed == 0 {
                 return Ok(false);
             }
@@ -199,15 +199,14 @@ impl Store {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
             // A new role ends every session signed in before it.
-            let changed = sqlx::query(
-                "UPDATE users SET role = $1, sessions_valid_from = $3 WHERE id = $2",
-            )
-            .bind(role.as_str())
-            .bind(user_id)
-            .bind(Utc::now())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let changed =
+                sqlx::query("UPDATE users SET role = $1, sessions_valid_from = $3 WHERE id = $2")
+                    .bind(role.as_str())
+                    .bind(user_id)
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if changed == 0 {
                 return Ok(false);
             }

@@ -144,8 +144,8 @@ pub async fn csrf_guard(State(state): State<AuthState>, request: Request, next: 
     );
     // CSRF is about ambient credentials: an API request with no credential at all
     // (no bearer, no session cookie) is let through to be refused with 401.
-    let api_without_credential = request.uri().path().starts_with("/api/")
-        && !has_session_cookie(request.headers());
+    let api_without_credential =
+        request.uri().path().starts_with("/api/") && !has_session_cookie(request.headers());
     if safe
         || request.headers().contains_key(header::AUTHORIZATION)
         || request.uri().path() == TOKEN_EXCHANGE_PATH
@@ -204,13 +204,17 @@ pub async fn require_api_credential(request: Request, next: Next) -> Response {
     let jwt = request.extensions().get::<JwtBearer>().is_some();
     if caller.is_none() && !jwt && !is_public_api_path(&path) {
         tracing::warn!(%path, client, status = 401, "API request without a credential refused");
-        return unauthenticated("this endpoint needs a credential: send Authorization: Bearer <token>");
+        return unauthenticated(
+            "this endpoint needs a credential: send Authorization: Bearer <token>",
+        );
     }
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        let caller = caller.as_deref().unwrap_or(if jwt { "jwt-bearer" } else { "anonymous" });
+        let caller = caller
+            .as_deref()
+            .unwrap_or(if jwt { "jwt-bearer" } else { "anonymous" });
         tracing::warn!(%method, %path, caller, client, status = status.as_u16(), "API request refused");
     }
     response
@@ -363,10 +367,9 @@ pub async fn login(
             )),
         )
             .into_response();
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            axum::http::HeaderValue::from(seconds),
-        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         return response;
     }
     match state

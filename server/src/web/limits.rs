@@ -138,7 +138,11 @@ mod tests {
             "the entry the proxy wrote, not the client's own"
         );
         assert_eq!(
-            client_ip(proxy, Some("198.51.100.1, 10.0.0.3"), &[proxy, ip("10.0.0.3")]),
+            client_ip(
+                proxy,
+                Some("198.51.100.1, 10.0.0.3"),
+                &[proxy, ip("10.0.0.3")]
+            ),
             ip("198.51.100.1")
         );
         assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
@@ -163,7 +167,9 @@ mod tests {
             limiter.check(a, "y@example.com").is_err(),
             "the address has used its three tries"
         );
-        assert!(limiter.check(Some(ip("192.0.2.2")), "z@example.com").is_ok());
+        assert!(limiter
+            .check(Some(ip("192.0.2.2")), "z@example.com")
+            .is_ok());
         assert_eq!(retry_after_seconds(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_seconds(Duration::from_secs(3)), 3);
     }

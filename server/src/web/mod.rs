@@ -414,12 +414,13 @@ pub fn serve(
             };
             accepted(&stream);
             let app = app.clone();
-            let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(request.map(axum::body::Body::new))
-            });
+            let service =
+                hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    app.clone().oneshot(request.map(axum::body::Body::new))
+                });
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();

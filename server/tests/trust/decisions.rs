@@ -67,7 +67,10 @@ async fn a_datasets_sensitivity_comes_from_the_register_and_a_request_cannot_low
         };
         // Unregistered: restricted, whatever the agent says (omitted once meant public).
         assert_eq!(decide(read(agent, "ledger", None)).await, json!("deny"));
-        assert_eq!(decide(read(agent, "ledger", Some(Sensitivity::Public))).await, json!("deny"));
+        assert_eq!(
+            decide(read(agent, "ledger", Some(Sensitivity::Public))).await,
+            json!("deny")
+        );
 
         let register = |scope, id: &str, sensitivity| SensitivityDraft {
             scope,
@@ -75,30 +78,52 @@ async fn a_datasets_sensitivity_comes_from_the_register_and_a_request_cannot_low
             sensitivity,
         };
         authz
-            .set_sensitivity(Some(&admin), &register(SensitivityScope::Dataset, "ledger", Sensitivity::Internal))
+            .set_sensitivity(
+                Some(&admin),
+                &register(SensitivityScope::Dataset, "ledger", Sensitivity::Internal),
+            )
             .await
             .unwrap();
         assert_eq!(decide(read(agent, "ledger", None)).await, json!("allow"));
         // The request may raise it…
-        assert_eq!(decide(read(agent, "ledger", Some(Sensitivity::Restricted))).await, json!("deny"));
+        assert_eq!(
+            decide(read(agent, "ledger", Some(Sensitivity::Restricted))).await,
+            json!("deny")
+        );
         // …but never lower it.
         authz
-            .set_sensitivity(Some(&admin), &register(SensitivityScope::Dataset, "ledger", Sensitivity::Confidential))
+            .set_sensitivity(
+                Some(&admin),
+                &register(
+                    SensitivityScope::Dataset,
+                    "ledger",
+                    Sensitivity::Confidential,
+                ),
+            )
             .await
             .unwrap();
-        assert_eq!(decide(read(agent, "ledger", Some(Sensitivity::Public))).await, json!("deny"));
+        assert_eq!(
+            decide(read(agent, "ledger", Some(Sensitivity::Public))).await,
+            json!("deny")
+        );
 
         // An environment's default covers its unregistered datasets.
         assert_eq!(decide(read(agent, "hr", None)).await, json!("deny"));
         authz
-            .set_sensitivity(Some(&admin), &register(SensitivityScope::Environment, "prod", Sensitivity::Internal))
+            .set_sensitivity(
+                Some(&admin),
+                &register(SensitivityScope::Environment, "prod", Sensitivity::Internal),
+            )
             .await
             .unwrap();
         assert_eq!(decide(read(agent, "hr", None)).await, json!("allow"));
         // Removing an entry falls back to the default; owners cannot change the register.
         let owner = app.principal(Role::Owner).await;
         assert!(authz
-            .set_sensitivity(Some(&owner), &register(SensitivityScope::Dataset, "hr", Sensitivity::Public))
+            .set_sensitivity(
+                Some(&owner),
+                &register(SensitivityScope::Dataset, "hr", Sensitivity::Public)
+            )
             .await
             .is_err());
         authz
@@ -201,7 +226,9 @@ async fn a_token_bound_to_an_environment_acts_only_there() {
             .decisions(Some(&admin), agent, None)
             .await
             .unwrap();
-        assert!(logged.iter().all(|d| d.decision == steward_domain::policy::Decision::Deny || d.environment == "prod"));
+        assert!(logged.iter().all(
+            |d| d.decision == steward_domain::policy::Decision::Deny || d.environment == "prod"
+        ));
         // Only an agent token is bound to an environment.
         let refused = app
             .services

@@ -62,7 +62,13 @@ async fn jwks_urls_must_be_https_to_public_addresses_without_redirects_or_huge_b
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let deployer = identity(&app, "jwks-deployer", IdentityKind::Workload).await;
-        let rules = || vec![rule(deployer, Some("system:serviceaccount:payments:deployer"), &[])];
+        let rules = || {
+            vec![rule(
+                deployer,
+                Some("system:serviceaccount:payments:deployer"),
+                &[],
+            )]
+        };
         let base = serve(Issuer::new().jwks, Arc::new(AtomicUsize::new(0))).await;
 
         // Without the test switch, as in production.
@@ -70,7 +76,10 @@ async fn jwks_urls_must_be_https_to_public_addresses_without_redirects_or_huge_b
         for (url, expected) in [
             (format!("{base}/jwks"), "must use https"),
             ("https://127.0.0.1:9/jwks".to_owned(), "loopback"),
-            ("https://169.254.169.254/latest/meta-data/jwks".to_owned(), "link-local"),
+            (
+                "https://169.254.169.254/latest/meta-data/jwks".to_owned(),
+                "link-local",
+            ),
             ("https://10.0.0.8/jwks".to_owned(), "private"),
         ] {
             let error = strict
@@ -90,7 +99,11 @@ async fn jwks_urls_must_be_https_to_public_addresses_without_redirects_or_huge_b
             ("/huge", "larger than"),
         ] {
             let error = federation
-                .save_trust_config(Some(&admin), None, &config(&format!("{base}{path}"), rules()))
+                .save_trust_config(
+                    Some(&admin),
+                    None,
+                    &config(&format!("{base}{path}"), rules()),
+                )
                 .await
                 .unwrap_err()
                 .to_string();
@@ -117,7 +130,11 @@ async fn a_storm_of_unknown_key_ids_fetches_the_jwks_once() {
                 None,
                 &config(
                     &format!("{base}/jwks"),
-                    vec![rule(deployer, Some("system:serviceaccount:payments:deployer"), &[])],
+                    vec![rule(
+                        deployer,
+                        Some("system:serviceaccount:payments:deployer"),
+                        &[],
+                    )],
                 ),
             )
             .await
@@ -125,12 +142,14 @@ async fn a_storm_of_unknown_key_ids_fetches_the_jwks_once() {
         let before = fetches.load(Ordering::SeqCst);
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("rotated-away".into());
-        let token =
-            jsonwebtoken::encode(&header, &k8s_claims("deployer"), &issuer.rsa).unwrap();
+        let token = jsonwebtoken::encode(&header, &k8s_claims("deployer"), &issuer.rsa).unwrap();
         for _ in 0..2 {
             let storm = (0..25).map(|_| app.services.federation.verify(&token));
             let outcomes = futures_util::future::join_all(storm).await;
-            assert!(outcomes.iter().all(Result::is_err), "an unknown key was accepted");
+            assert!(
+                outcomes.iter().all(Result::is_err),
+                "an unknown key was accepted"
+            );
         }
         assert_eq!(
             fetches.load(Ordering::SeqCst) - before,

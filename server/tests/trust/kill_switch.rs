@@ -52,11 +52,23 @@ async fn suspending_an_identity_revokes_its_grants_and_their_credentials_at_once
             minutes: Some(30),
             reason: Some("incident 42".into()),
         };
-        let active = ports.grants.request(Some(&owner), &ask(ledger)).await.unwrap();
-        let pending = ports.grants.request(Some(&owner), &ask(payments)).await.unwrap();
+        let active = ports
+            .grants
+            .request(Some(&owner), &ask(ledger))
+            .await
+            .unwrap();
+        let pending = ports
+            .grants
+            .request(Some(&owner), &ask(payments))
+            .await
+            .unwrap();
         assert_eq!(active.state, GrantState::Active);
         assert_eq!(pending.state, GrantState::Pending);
-        let credential = ports.grants.credential(Some(&owner), active.id).await.unwrap();
+        let credential = ports
+            .grants
+            .credential(Some(&owner), active.id)
+            .await
+            .unwrap();
         let reader = Auth::Bearer(
             app.token(Role::Admin, &[Scope::InventoryRead, Scope::GrantsWrite])
                 .await,
@@ -91,7 +103,12 @@ async fn suspending_an_identity_revokes_its_grants_and_their_credentials_at_once
             "the suspended identity's credential still introspects as active"
         );
         for grant in [&active, &pending] {
-            let ended = ports.grants.view(Some(&admin), grant.id).await.unwrap().grant;
+            let ended = ports
+                .grants
+                .view(Some(&admin), grant.id)
+                .await
+                .unwrap()
+                .grant;
             assert_eq!(ended.state, GrantState::Revoked, "{:?}", grant.state);
             assert!(ended.end_reason.unwrap().contains("identity.suspend"));
         }
@@ -138,7 +155,12 @@ async fn suspending_an_identity_revokes_its_grants_and_their_credentials_at_once
             )
             .await
             .unwrap();
-        let after = ports.grants.view(Some(&admin), active.id).await.unwrap().grant;
+        let after = ports
+            .grants
+            .view(Some(&admin), active.id)
+            .await
+            .unwrap()
+            .grant;
         assert_eq!(after.state, GrantState::Revoked);
         assert_eq!(introspect().await, json!(false));
     })
@@ -156,7 +178,12 @@ async fn retiring_an_identity_revokes_its_grants_in_the_same_transaction() {
             .grants
             .create_policy(
                 Some(&admin),
-                &policy("auto", "ledger-*", ApprovalMode::Automatic, Requesters::Owners),
+                &policy(
+                    "auto",
+                    "ledger-*",
+                    ApprovalMode::Automatic,
+                    Requesters::Owners,
+                ),
             )
             .await
             .unwrap();
@@ -174,7 +201,11 @@ async fn retiring_an_identity_revokes_its_grants_in_the_same_transaction() {
             )
             .await
             .unwrap();
-        let credential = ports.grants.credential(Some(&owner), grant.id).await.unwrap();
+        let credential = ports
+            .grants
+            .credential(Some(&owner), grant.id)
+            .await
+            .unwrap();
         ports
             .inventory
             .retire(
@@ -192,9 +223,18 @@ async fn retiring_an_identity_revokes_its_grants_in_the_same_transaction() {
             .await
             .unwrap();
         assert!(!introspected.active);
-        let ended = ports.grants.view(Some(&admin), grant.id).await.unwrap().grant;
+        let ended = ports
+            .grants
+            .view(Some(&admin), grant.id)
+            .await
+            .unwrap()
+            .grant;
         assert_eq!(ended.state, GrantState::Revoked);
-        assert!(ports.grants.credential(Some(&owner), grant.id).await.is_err());
+        assert!(ports
+            .grants
+            .credential(Some(&owner), grant.id)
+            .await
+            .is_err());
     })
     .await;
 }

@@ -21,8 +21,13 @@ async fn runtime_decisions_mark_the_acting_identity_as_used() {
         // The decision log writer notes the use, off the request path.
         app.services.authz.flush().await;
         let after = store.find_identity(agent).await.unwrap().unwrap().0;
-        let used = after.last_used_at.expect("the agent is still reported as never used");
-        assert!(used >= started - chrono::Duration::seconds(1), "{used} before {started}");
+        let used = after
+            .last_used_at
+            .expect("the agent is still reported as never used");
+        assert!(
+            used >= started - chrono::Duration::seconds(1),
+            "{used} before {started}"
+        );
     })
     .await;
 }

@@ -17,12 +17,32 @@ async fn the_strictest_of_overlapping_policies_governs_in_either_order_of_creati
             let admin = app.principal(Role::Admin).await;
             let viewer = app.principal(Role::Viewer).await;
             let ports = &app.services.ports;
-            let strict = policy("owners only", "ledger-db", ApprovalMode::Owner, Requesters::Owners);
-            let lax = policy("anyone, automatic", "ledger-db", ApprovalMode::Automatic, Requesters::Anyone);
-            let order = if strict_first { [&strict, &lax] } else { [&lax, &strict] };
+            let strict = policy(
+                "owners only",
+                "ledger-db",
+                ApprovalMode::Owner,
+                Requesters::Owners,
+            );
+            let lax = policy(
+                "anyone, automatic",
+                "ledger-db",
+                ApprovalMode::Automatic,
+                Requesters::Anyone,
+            );
+            let order = if strict_first {
+                [&strict, &lax]
+            } else {
+                [&lax, &strict]
+            };
             let mut saved = Vec::new();
             for draft in order {
-                saved.push(ports.grants.create_policy(Some(&admin), draft).await.unwrap());
+                saved.push(
+                    ports
+                        .grants
+                        .create_policy(Some(&admin), draft)
+                        .await
+                        .unwrap(),
+                );
             }
             // The save that made the lax one dead says so, whichever came first.
             let listed = ports.grants.policies(Some(&admin)).await.unwrap();
@@ -52,7 +72,10 @@ async fn the_strictest_of_overlapping_policies_governs_in_either_order_of_creati
                     },
                 )
                 .await;
-            assert!(matches!(refused, Err(DomainError::Forbidden { .. })), "{refused:?}");
+            assert!(
+                matches!(refused, Err(DomainError::Forbidden { .. })),
+                "{refused:?}"
+            );
         })
         .await;
     }

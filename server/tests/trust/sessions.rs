@@ -14,7 +14,9 @@ async fn a_password_or_role_change_signs_the_user_out_everywhere() {
         let signed_in = |cookie: String| {
             let app = &app;
             async move {
-                app.get("/api/v1/identities", &Auth::Cookie(cookie)).await.status
+                app.get("/api/v1/identities", &Auth::Cookie(cookie))
+                    .await
+                    .status
             }
         };
         let viewer = app.login(Role::Viewer).await;
@@ -32,11 +34,19 @@ async fn a_password_or_role_change_signs_the_user_out_everywhere() {
         let owner = app.login(Role::Owner).await;
         app.services
             .auth
-            .set_password("system:test", &email_of(Role::Owner), "another correct horse battery")
+            .set_password(
+                "system:test",
+                &email_of(Role::Owner),
+                "another correct horse battery",
+            )
             .await
             .unwrap();
         assert_eq!(signed_in(owner).await, StatusCode::UNAUTHORIZED);
-        assert_eq!(signed_in(again).await, StatusCode::OK, "other users stay signed in");
+        assert_eq!(
+            signed_in(again).await,
+            StatusCode::OK,
+            "other users stay signed in"
+        );
     })
     .await;
 }
@@ -58,11 +68,16 @@ async fn session_ids_are_stored_only_as_hashes() {
                 .await
                 .unwrap(),
         };
-        assert!(!stored.contains(&id_text), "the cookie's session id is in the table");
+        assert!(
+            !stored.contains(&id_text),
+            "the cookie's session id is in the table"
+        );
         assert!(stored.contains(&steward_server::web::session::stored_id(&id).to_string()));
         // And the session still works.
         assert_eq!(
-            app.get("/api/v1/identities", &Auth::Cookie(cookie)).await.status,
+            app.get("/api/v1/identities", &Auth::Cookie(cookie))
+                .await
+                .status,
             StatusCode::OK
         );
     })

@@ -15,7 +15,10 @@ fn sso(app: &TestApp) -> OidcService {
             client_secret: "secret".into(),
             redirect_url: "http://127.0.0.1:3000/auth/oidc/callback".into(),
             role_claim: "groups".into(),
-            role_map: vec![("staff".into(), Role::Viewer), ("admins".into(), Role::Admin)],
+            role_map: vec![
+                ("staff".into(), Role::Viewer),
+                ("admins".into(), Role::Admin),
+            ],
         },
         app.services.store.clone(),
     )
@@ -41,13 +44,22 @@ async fn an_sso_account_with_an_existing_users_email_is_refused_and_nothing_is_r
         // Unverified (absent or false) email: refused, whatever the account.
         for verified in [false] {
             let refused = sso.provision(&login("mallory", &victim, verified)).await;
-            assert!(matches!(refused, Err(SsoError::LinkRefused(_))), "{refused:?}");
+            assert!(
+                matches!(refused, Err(SsoError::LinkRefused(_))),
+                "{refused:?}"
+            );
         }
         // Verified, but the Steward account signs in with a local password: refused too.
         let refused = sso.provision(&login("mallory", &victim, true)).await;
-        assert!(matches!(refused, Err(SsoError::LinkRefused(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(SsoError::LinkRefused(_))),
+            "{refused:?}"
+        );
         let user = store.find_user_by_email(&victim).await.unwrap().unwrap();
-        assert_eq!(user.sso, None, "the local account was bound to the IdP account");
+        assert_eq!(
+            user.sso, None,
+            "the local account was bound to the IdP account"
+        );
         assert_eq!(user.role, Role::Owner, "the IdP's role was applied");
 
         // A user SSO created, bound to one subject, is not rebound to another subject
@@ -59,7 +71,10 @@ async fn an_sso_account_with_an_existing_users_email_is_refused_and_nothing_is_r
         let refused = sso
             .provision(&login("alice-2", "alice@corp.example", true))
             .await;
-        assert!(matches!(refused, Err(SsoError::LinkRefused(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(SsoError::LinkRefused(_))),
+            "{refused:?}"
+        );
         let alice = store.find_user(first.user_id).await.unwrap().unwrap();
         assert_eq!(alice.sso, Some((ISSUER.to_owned(), "alice-1".to_owned())));
 
@@ -72,8 +87,13 @@ async fn an_sso_account_with_an_existing_users_email_is_refused_and_nothing_is_r
             .await
             .unwrap();
         assert!(
-            events.iter().filter(|e| e.action == "auth.login_failed"
-                && e.details["reason"].as_str().is_some_and(|r| r.starts_with("not linked by email"))).count()
+            events
+                .iter()
+                .filter(|e| e.action == "auth.login_failed"
+                    && e.details["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("not linked by email")))
+                .count()
                 >= 3
         );
 
@@ -100,7 +120,12 @@ async fn an_sso_account_with_an_existing_users_email_is_refused_and_nothing_is_r
         assert!(app
             .services
             .auth
-            .link_sso("user:admin@test.example", &email_of(Role::Viewer), ISSUER, "owner-at-idp")
+            .link_sso(
+                "user:admin@test.example",
+                &email_of(Role::Viewer),
+                ISSUER,
+                "owner-at-idp"
+            )
             .await
             .is_err());
     })
@@ -118,7 +143,10 @@ async fn an_sso_bound_user_signs_in_with_a_password_only_when_marked_break_glass
             .await
             .unwrap();
         let reply = app.login_with(&email, crate::common::PASSWORD, None).await;
-        assert_eq!(reply.location, "/login?error=bad_credentials&next=%2Finventory");
+        assert_eq!(
+            reply.location,
+            "/login?error=bad_credentials&next=%2Finventory"
+        );
         app.services
             .auth
             .set_break_glass("system:test", &email, true)

@@ -15,9 +15,20 @@ use crate::common::{
     email_of, for_each_store, security, session_cookie, Auth, TestApp, ORIGIN, PASSWORD,
 };
 
+/// The test security settings with these sign-in allowances a minute.
+fn limited(per_ip: u32, per_account: u32) -> steward_server::web::auth::WebSecurity {
+    steward_server::web::auth::WebSecurity {
+        limits: steward_server::web::limits::RequestLimits {
+            logins_per_ip_per_minute: per_ip,
+            logins_per_account_per_minute: per_account,
+            ..Default::default()
+        },
+        ..security()
+    }
+}
+
 fn login_form(email: &str, password: &str, next: &str) -> String {
-    serde_urlencoded::to_string([("email", email), ("password", password), ("next", next)])
-        .unwrap()
+    serde_urlencoded::to_string([("email", email), ("password", password), ("next", next)]).unwrap()
 }
 
 fn login_request(body: String, peer: Option<&str>) -> Request<Body> {
@@ -33,7 +44,8 @@ fn login_request(body: String, peer: Option<&str>) -> Request<Body> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_never_sends_the_browser_to_another_site() {
     for_each_store(|store| async move {
-        let app = TestApp::new(&store).await;
+        // Sixteen sign-ins of one account: past the default rate limit.
+        let app = TestApp::with_security(&store, limited(100, 100)).await;
         for next in [
             "/\t/evil.example",
             "/\r/evil.example",
@@ -59,7 +71,10 @@ async fn sign_in_never_sends_the_browser_to_another_site() {
                     None,
                 ))
                 .await;
-            assert_eq!(reply.location, "/login?error=bad_credentials&next=%2F", "{next:?}");
+            assert_eq!(
+                reply.location, "/login?error=bad_credentials&next=%2F",
+                "{next:?}"
+            );
         }
     })
     .await;
@@ -70,11 +85,20 @@ async fn concurrent_failed_sign_ins_are_all_counted_and_audited_in_aggregate() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let email = email_of(Role::Owner);
-        let attempts = (0..8).map(|_| app.services.auth.login_local(&email, "wrong password, surely"));
+        let attempts = (0..8).map(|_| {
+            app.services
+                .auth
+                .login_local(&email, "wrong password, surely")
+        });
         let results = futures_util::future::join_all(attempts).await;
         let locked = results
             .iter()
-            .filter(|r| matches!(r, Err(steward_server::services::auth::LoginError::Locked(_))))
+            .filter(|r| {
+                matches!(
+                    r,
+                    Err(steward_server::services::auth::LoginError::Locked(_))
+                )
+            })
             .count();
         let state = store.throttle_state(&email).await.unwrap().unwrap();
         assert_eq!(
@@ -83,7 +107,10 @@ async fn concurrent_failed_sign_ins_are_all_counted_and_audited_in_aggregate() {
             "failures were lost: {} counted, {locked} refused as locked",
             state.failures
         );
-        assert!(state.locked_until.is_some(), "eight failures did not lock the account");
+        assert!(
+            state.locked_until.is_some(),
+            "eight failures did not lock the account"
+        );
         let events = store
             .list_audit(&steward_server::store::audit::AuditFilter {
                 limit: 100,
@@ -95,10 +122,20 @@ async fn concurrent_failed_sign_ins_are_all_counted_and_audited_in_aggregate() {
             .iter()
             .filter(|e| e.action == "auth.login_failed" && e.target == format!("user:{email}"))
             .collect();
-        assert_eq!(failures.len(), 2, "the first failure and the lockout, not one row each");
-        assert!(failures.iter().any(|e| e.details["locked_until"].is_string()));
+        assert_eq!(
+            failures.len(),
+            2,
+            "the first failure and the lockout, not one row each"
+        );
+        assert!(failures
+            .iter()
+            .any(|e| e.details["locked_until"].is_string()));
         assert!(
-            events.iter().filter(|e| e.action == "auth.login_refused").count() <= 1,
+            events
+                .iter()
+                .filter(|e| e.action == "auth.login_refused")
+                .count()
+                <= 1,
             "refusals while locked are audited once"
         );
 
@@ -137,7 +174,10 @@ async fn an_unknown_account_costs_a_password_check_like_a_known_one() {
         // Five attempts each: the lockout starts only after the fifth failure.
         let viewer = email_of(Role::Viewer);
         let known = median_time(5, || auth.login_local(&viewer, "not the password")).await;
-        let unknown = median_time(5, || auth.login_local("nobody@test.example", "not the password")).await;
+        let unknown = median_time(5, || {
+            auth.login_local("nobody@test.example", "not the password")
+        })
+        .await;
         // Without the decoy run an unknown account answered in about a millisecond,
         // against tens for argon2; a quarter leaves room for a busy machine.
         assert!(
@@ -151,10 +191,12 @@ async fn an_unknown_account_costs_a_password_check_like_a_known_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_beyond_the_limits_get_429_with_retry_after() {
     for_each_store(|store| async move {
-        let app = TestApp::new(&store).await;
-        // Per account (10 a minute by default), from changing addresses.
+        // Small allowances, so that the allowance refilled while the attempts run (the
+        // limiter refills continuously) cannot hide the limit.
+        let app = TestApp::with_security(&store, limited(3, 2)).await;
+        // Per account, from changing addresses.
         let mut statuses = Vec::new();
-        for n in 0..11 {
+        for n in 0..3 {
             let peer = format!("192.0.2.{}:5000", n + 1);
             let reply = app
                 .send(login_request(
@@ -172,12 +214,12 @@ async fn sign_in_attempts_beyond_the_limits_get_429_with_retry_after() {
                 assert!((1..=60).contains(&wait), "Retry-After {wait}");
             }
         }
-        assert_eq!(statuses[..10], [StatusCode::SEE_OTHER; 10]);
-        assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(statuses[..2], [StatusCode::SEE_OTHER; 2]);
+        assert_eq!(statuses[2], StatusCode::TOO_MANY_REQUESTS);
 
-        // Per address (30 a minute by default), whatever the accounts.
+        // Per address, whatever the accounts.
         let mut last = StatusCode::OK;
-        for n in 0..31 {
+        for n in 0..4 {
             let reply = app
                 .send(login_request(
                     login_form(&format!("user{n}@test.example"), "wrong", "/"),
@@ -185,7 +227,7 @@ async fn sign_in_attempts_beyond_the_limits_get_429_with_retry_after() {
                 ))
                 .await;
             last = reply.status;
-            if n < 30 {
+            if n < 3 {
                 assert_eq!(reply.status, StatusCode::SEE_OTHER, "attempt {n}");
             }
         }
@@ -217,7 +259,10 @@ async fn a_request_without_a_credential_is_refused_before_its_body_is_read() {
             )
             .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
-        assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer realm=\"steward\"");
+        assert_eq!(
+            reply.headers[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"steward\""
+        );
         assert_eq!(reply.content_type, "application/problem+json");
 
         // An import whose body never ends: answered at once, never read.
@@ -233,7 +278,9 @@ async fn a_request_without_a_credential_is_refused_before_its_body_is_read() {
             Auth::Bearer(app.token(Role::Owner, &[Scope::InventoryRead]).await),
         ] {
             let request = auth
-                .apply(Request::post("/api/v1/imports?format=steward-csv&dry_run=true"))
+                .apply(Request::post(
+                    "/api/v1/imports?format=steward-csv&dry_run=true",
+                ))
                 .header(header::CONTENT_TYPE, "application/octet-stream")
                 .body(endless())
                 .unwrap();
@@ -241,7 +288,10 @@ async fn a_request_without_a_credential_is_refused_before_its_body_is_read() {
                 .await
                 .expect("the import waited for the body before checking the caller");
             assert!(
-                matches!(reply.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+                matches!(
+                    reply.status,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ),
                 "{}: {}",
                 reply.status,
                 reply.body
@@ -264,7 +314,10 @@ async fn every_response_carries_the_hardening_headers() {
         .await;
         let page = secure.get("/login", &Auth::None).await;
         assert_eq!(page.status, StatusCode::OK);
-        let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let nonce = csp
             .split("'nonce-")
             .nth(1)
@@ -274,15 +327,27 @@ async fn every_response_carries_the_hardening_headers() {
             page.body.contains(&format!("nonce=\"{nonce}\"")),
             "the page's scripts do not carry the policy's nonce"
         );
-        for directive in ["object-src 'none'", "base-uri 'none'", "'wasm-unsafe-eval'", "connect-src 'self'", "img-src 'self' data:"] {
+        for directive in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "'wasm-unsafe-eval'",
+            "connect-src 'self'",
+            "img-src 'self' data:",
+        ] {
             assert!(csp.contains(directive), "{directive} missing: {csp}");
         }
         let again = secure.get("/login", &Auth::None).await;
         assert!(
-            !again.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains(nonce),
+            !again.headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains(nonce),
             "the nonce is reused"
         );
-        assert!(page.headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().starts_with("max-age="));
+        assert!(page.headers[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="));
         assert_eq!(page.headers["cross-origin-opener-policy"], "same-origin");
         assert_eq!(page.headers["cross-origin-resource-policy"], "same-origin");
 
@@ -293,28 +358,54 @@ async fn every_response_carries_the_hardening_headers() {
                 token
                     .apply(Request::post("/api/v1/tokens"))
                     .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(r#"{"name":"x","scopes":["tokens:write"],"expires_in_days":1}"#))
+                    .body(Body::from(
+                        r#"{"name":"x","scopes":["tokens:write"],"expires_in_days":1}"#,
+                    ))
                     .unwrap(),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED);
         assert_eq!(created.headers[header::CACHE_CONTROL], "no-store");
-        assert!(created.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'none'"));
+        assert!(created.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'none'"));
 
         // Secure cookies get the __Host- prefix.
         let reply = secure
-            .send(login_request(login_form(&email_of(Role::Viewer), PASSWORD, "/"), None))
+            .send(login_request(
+                login_form(&email_of(Role::Viewer), PASSWORD, "/"),
+                None,
+            ))
             .await;
         assert!(
-            reply.set_cookie.iter().any(|c| c.starts_with("__Host-steward_session=") && c.contains("Secure") && c.contains("Path=/")),
+            reply
+                .set_cookie
+                .iter()
+                .any(|c| c.starts_with("__Host-steward_session=")
+                    && c.contains("Secure")
+                    && c.contains("Path=/")),
             "{:?}",
             reply.set_cookie
         );
 
         // Plain http on loopback: no HSTS.
-        let plain = TestApp::new(&store).await;
+        let plain = TestApp {
+            router: steward_server::web::router(
+                secure.services.clone(),
+                security(),
+                steward_server::web::leptos_options(
+                    "127.0.0.1:0".parse().unwrap(),
+                    "target/site".as_ref(),
+                ),
+            ),
+            services: secure.services.clone(),
+        };
         let page = plain.get("/login", &Auth::None).await;
-        assert!(page.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        assert!(page
+            .headers
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none());
     })
     .await;
 }

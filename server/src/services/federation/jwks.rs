@@ -50,11 +50,10 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<url::Url, Strin
     let literal = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-        Some(url::Host::Domain(_)) => None,
-        None => return Err(format!("the JWKS URL {url} names no host")),
+        _ => None,
     };
-    let loopback = literal.is_some_and(|ip| ip.is_loopback())
-        || parsed.host_str() == Some("localhost");
+    let loopback =
+        literal.is_some_and(|ip| ip.is_loopback()) || parsed.host_str() == Some("localhost");
     match parsed.scheme() {
         "https" => {}
         "http" if allow_loopback_http && loopback => {}
@@ -63,6 +62,9 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<url::Url, Strin
                 "the JWKS URL {url} must use https (keys fetched over plain http could be swapped in transit)"
             ))
         }
+    }
+    if parsed.host().is_none() {
+        return Err(format!("the JWKS URL {url} names no host"));
     }
     if let Some(ip) = literal.filter(|ip| forbidden(*ip, allow_loopback_http)) {
         return Err(format!(
@@ -86,9 +88,8 @@ impl reqwest::dns::Resolve for PublicOnly {
         let allow_loopback = self.allow_loopback;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = found
                 .iter()
                 .copied()
@@ -173,7 +174,11 @@ mod tests {
     #[test]
     fn only_https_to_public_addresses_is_fetched() {
         let refused = |url: &str| check_url(url, false).unwrap_err();
-        assert!(check_url("https://token.actions.githubusercontent.com/.well-known/jwks", false).is_ok());
+        assert!(check_url(
+            "https://token.actions.githubusercontent.com/.well-known/jwks",
+            false
+        )
+        .is_ok());
         assert!(refused("http://issuer.example/jwks").contains("must use https"));
         assert!(refused("https://169.254.169.254/latest/meta-data").contains("link-local"));
         assert!(refused("https://10.0.0.5/jwks").contains("private"));
@@ -192,8 +197,18 @@ mod tests {
     #[test]
     fn private_link_local_and_special_addresses_are_forbidden() {
         for ip in [
-            "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-            "0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "127.0.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fc00::1",
             "::ffff:10.0.0.1",
         ] {
             assert!(forbidden(ip.parse().unwrap(), false), "{ip}");
@@ -208,7 +223,9 @@ mod tests {
     #[tokio::test]
     async fn a_name_that_resolves_to_loopback_is_refused() {
         use reqwest::dns::Resolve;
-        let resolver = PublicOnly { allow_loopback: false };
+        let resolver = PublicOnly {
+            allow_loopback: false,
+        };
         let name: reqwest::dns::Name = "localhost".parse().unwrap();
         let error = match resolver.resolve(name).await {
             Ok(_) => panic!("localhost resolved to an allowed address"),
