@@ -103,6 +103,25 @@ pub(crate) fn request(agent: Uuid, environment: &str, n: usize) -> AuthorizeRequ
 pub(crate) async fn agents(store: &Store, count: usize) -> anyhow::Result<Vec<(Uuid, String)>> {
     let agents = store.bench_agents(count as i64).await?;
     let now = Utc::now();
+    // The tools' data sensitivity is registered (unregistered ones count as restricted,
+    // which every agent with a lower ceiling would be denied): the decisions measured
+    // stay those of the allowlist.
+    for tool in TOOLS.iter().chain(["shell.exec"].iter()) {
+        let draft = steward_domain::sensitivity::SensitivityDraft {
+            scope: steward_domain::sensitivity::SensitivityScope::Tool,
+            id: (*tool).to_owned(),
+            sensitivity: steward_domain::identity::Sensitivity::Public,
+        };
+        let event = steward_domain::audit::NewAuditEvent::new(
+            "system:bench",
+            "authz.sensitivity_set",
+            format!("tool:{tool}"),
+            serde_json::json!({ "after": "public" }),
+        );
+        store
+            .set_sensitivity(&draft, "system:bench", now, &event)
+            .await?;
+    }
     for chunk in agents.chunks(500) {
         let rows =
             vec!["(?, ?, '[]', 600, 10000000, 8, 'system:bench', ?)"; chunk.len()].join(", ");

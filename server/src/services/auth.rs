@@ -289,6 +289,17 @@ impl AuthService {
         Ok(user.role)
     }
 
+    /// The user with this email (normalised), or a not-found error naming it.
+    async fn existing_user(&self, email: &str) -> Result<(String, UserRecord), DomainError> {
+        let email = normalize_email(email)?;
+        let user = self
+            .store
+            .find_user_by_email(&email)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        Ok((email, user))
+    }
+
     /// Binds a user to a single sign-on subject (`steward user link-sso`): the explicit,
     /// audited link that sign-in never makes by itself for a local or bound account.
     pub async fn link_sso(
@@ -298,7 +309,6 @@ impl AuthService {
         issuer: &str,
         subject: &str,
     ) -> Result<(), DomainError> {
-        let email = normalize_email(email)?;
         let (issuer, subject) = (issuer.trim(), subject.trim());
         if issuer.is_empty() || subject.is_empty() {
             return Err(DomainError::invalid(
@@ -306,11 +316,7 @@ impl AuthService {
                 "name the issuer and the subject to link",
             ));
         }
-        let user = self
-            .store
-            .find_user_by_email(&email)
-            .await?
-            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let (email, user) = self.existing_user(email).await?;
         let audit = NewAuditEvent::new(
             actor,
             "user.link_sso",
@@ -337,12 +343,7 @@ impl AuthService {
         email: &str,
         on: bool,
     ) -> Result<(), DomainError> {
-        let email = normalize_email(email)?;
-        let user = self
-            .store
-            .find_user_by_email(&email)
-            .await?
-            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let (email, user) = self.existing_user(email).await?;
         let audit = NewAuditEvent::new(
             actor,
             "user.break_glass",

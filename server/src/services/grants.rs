@@ -348,18 +348,6 @@ impl GrantService {
         })
     }
 
-    /// The active policy governing a just-in-time entitlement of `identity`: the most
-    /// specific, then the strictest (see `steward_domain::grants::precedence`).
-    fn covering<'a>(
-        policies: &'a [Policy],
-        identity: &IdentitySummary,
-        resource: &str,
-        action: &str,
-        now: DateTime<Utc>,
-    ) -> Option<&'a Policy> {
-        precedence::governing(policies, identity, resource, action, now)
-    }
-
     /// The active policies, each marked with the policy shadowing it, if any.
     async fn marked_policies(&self) -> Result<Vec<Policy>, DomainError> {
         let policies = self.store.list_policies().await?;
@@ -602,7 +590,7 @@ impl Grants for GrantService {
             if entitlement.grant_type != GrantType::JustInTime || entitlement.removed_at.is_some() {
                 continue;
             }
-            let Some(policy) = Self::covering(
+            let Some(policy) = precedence::governing(
                 &policies,
                 &identity,
                 &entitlement.resource,
@@ -667,7 +655,7 @@ impl Grants for GrantService {
         // Microseconds, as both databases store them: the grant returned is the one stored.
         let now = Utc::now().trunc_subsecs(6);
         let policies = self.store.list_policies().await?;
-        let policy = Self::covering(
+        let policy = precedence::governing(
             &policies,
             &identity,
             &entitlement.resource,

@@ -116,6 +116,32 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
+/// Finds the client's address ([`ClientIp`], for rate limits and logs) and drops a
+/// client's own `X-Request-Id` unless a trusted proxy sent it: request ids in the logs
+/// are Steward's, not whatever a caller wants them to be.
+pub async fn client_address(
+    axum::extract::State(trusted): axum::extract::State<std::sync::Arc<Vec<IpAddr>>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let client = client_ip(peer, forwarded, &trusted);
+        request.extensions_mut().insert(ClientIp(client));
+    }
+    if !peer.is_some_and(|peer| trusted.contains(&peer)) {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,30 +199,4 @@ mod tests {
         assert_eq!(retry_after_seconds(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_seconds(Duration::from_secs(3)), 3);
     }
-}
-
-/// Finds the client's address ([`ClientIp`], for rate limits and logs) and drops a
-/// client's own `X-Request-Id` unless a trusted proxy sent it: request ids in the logs
-/// are Steward's, not whatever a caller wants them to be.
-pub async fn client_address(
-    axum::extract::State(trusted): axum::extract::State<std::sync::Arc<Vec<IpAddr>>>,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let Some(peer) = peer {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let client = client_ip(peer, forwarded, &trusted);
-        request.extensions_mut().insert(ClientIp(client));
-    }
-    if !peer.is_some_and(|peer| trusted.contains(&peer)) {
-        request.headers_mut().remove("x-request-id");
-    }
-    next.run(request).await
 }
