@@ -271,12 +271,7 @@ impl AuthService {
         email: &str,
         role: Role,
     ) -> Result<Role, DomainError> {
-        let email = normalize_email(email)?;
-        let user = self
-            .store
-            .find_user_by_email(&email)
-            .await?
-            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let (email, user) = self.existing_user(email).await?;
         if user.role != role {
             let audit = NewAuditEvent::new(
                 actor,
@@ -376,11 +371,7 @@ impl AuthService {
         if let Some(problem) = password_problem(password) {
             return Err(DomainError::invalid("password", problem));
         }
-        let user = self
-            .store
-            .find_user_by_email(&email)
-            .await?
-            .ok_or_else(|| DomainError::not_found(format!("user {email}")))?;
+        let (_, user) = self.existing_user(&email).await?;
         let hash = hash_password(password.to_owned()).await?;
         let audit = NewAuditEvent::new(
             actor,

@@ -306,7 +306,7 @@ impl GrantService {
         principal: &Principal,
         id: Uuid,
         what: &str,
-    ) -> Result<(Grant, IdentitySummary), DomainError> {
+    ) -> Result<(Grant, IdentitySummary, Actor), DomainError> {
         let grant = self.grant(id).await?;
         let (identity, extra) = self.identity(grant.identity_id).await?;
         let actor = self.actor(principal, &identity, &extra, false).await?;
@@ -316,7 +316,7 @@ impl GrantService {
                 reason: format!("the requester, the identity's owner or the security team {what}"),
             });
         }
-        Ok((grant, identity))
+        Ok((grant, identity, actor))
     }
 
     /// What the rules know about `principal` with respect to an identity. Whether they
@@ -945,12 +945,8 @@ impl Grants for GrantService {
     ) -> Result<Grant, DomainError> {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let (grant, identity) = self.managed(principal, id, "extends a grant").await?;
-        let extra = self.identity(identity.id).await?.1;
-        may_extend(
-            &grant,
-            &self.actor(principal, &identity, &extra, false).await?,
-        )?;
+        let (grant, _, actor) = self.managed(principal, id, "extends a grant").await?;
+        may_extend(&grant, &actor)?;
         let (policy, _) = self
             .store
             .find_policy(grant.policy_id)
@@ -984,7 +980,7 @@ impl Grants for GrantService {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let reason = steward_domain::identity::required_text("reason", &request.reason)?;
-        let (grant, _) = self.managed(principal, id, "revokes a grant").await?;
+        let (grant, _, _) = self.managed(principal, id, "revokes a grant").await?;
         let now = Utc::now();
         let statement = Statement::new(
             "UPDATE grants SET state = 'revoked', ended_by = $2, end_reason = $3, ended_at = $4 \
@@ -1104,7 +1100,7 @@ impl Grants for GrantService {
     ) -> Result<IssuedCredential, DomainError> {
         authorize(principal, Action::RequestGrant)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let (grant, identity) = self
+        let (grant, identity, _) = self
             .managed(principal, id, "takes a grant's credential")
             .await?;
         self.issue(
