@@ -8,8 +8,11 @@ CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
 .PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz soak fuzz clean
 
 ## make run: install what is missing, build, migrate, seed demo data on first run, serve.
+## The demo asks no second factor of its well-known demo accounts unless you set
+## STEWARD_SECOND_FACTOR_ROLES (a real deployment asks it of admins and auditors).
 run: build
-	STEWARD_DEMO_IF_EMPTY=$${STEWARD_DEMO_IF_EMPTY:-300} ./target/release/steward serve
+	STEWARD_DEMO_IF_EMPTY=$${STEWARD_DEMO_IF_EMPTY:-300} \
+	STEWARD_SECOND_FACTOR_ROLES=$${STEWARD_SECOND_FACTOR_ROLES-none} ./target/release/steward serve
 
 ## make build: the release server and the size-optimised browser bundle.
 build: bootstrap

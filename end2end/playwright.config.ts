@@ -4,7 +4,10 @@ import { defineConfig } from "@playwright/test";
 // fresh SQLite database with demo data, in Debian's Chromium (never a downloaded one).
 const port = Number(process.env.STEWARD_E2E_PORT ?? 3107);
 const oidcPort = Number(process.env.STEWARD_E2E_OIDC_PORT ?? 4107);
+const secondFactorPort = Number(process.env.STEWARD_E2E_SECOND_FACTOR_PORT ?? 3108);
 export const baseURL = `http://127.0.0.1:${port}`;
+/** A second server that requires a second factor of admins and auditors (the default). */
+export const secondFactorURL = `http://127.0.0.1:${secondFactorPort}`;
 const issuer = `http://127.0.0.1:${oidcPort}`;
 
 export default defineConfig({
@@ -64,6 +67,27 @@ export default defineConfig({
       // default) are raised here. The server tests check the limits themselves.
       STEWARD_LOGINS_PER_IP_PER_MINUTE: "1000",
       STEWARD_LOGINS_PER_ACCOUNT_PER_MINUTE: "1000",
+      // The suite signs in as every demo role many times a minute; an authenticator's
+      // code is accepted once per 30 seconds. The second factor has its own server
+      // below (tests/second_factor.spec.ts), with Steward's default roles.
+      STEWARD_SECOND_FACTOR_ROLES: "none",
+    },
+    },
+    {
+    command: "../target/release/steward serve",
+    url: `${secondFactorURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      STEWARD_ADDR: `127.0.0.1:${secondFactorPort}`,
+      DATABASE_URL: "sqlite://../target/e2e/second-factor.db",
+      STEWARD_SITE_ROOT: "../target/site",
+      STEWARD_DEMO_IF_EMPTY: "50",
+      STEWARD_DEMO_PASSWORD: "end-to-end demo password",
+      STEWARD_SIGNING_KEY_DIR: "../target/e2e/second-factor-keys",
+      STEWARD_LOG: "warn",
     },
     },
   ],

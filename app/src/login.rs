@@ -23,6 +23,9 @@ pub fn login_error_message(code: &str) -> Option<&'static str> {
             "This account is linked to single sign-on: sign in with single sign-on.",
         ),
         "sso_failed" => Some("Single sign-on failed. Try again; if it keeps failing, tell the security team."),
+        "second_factor_expired" => Some(
+            "The second step of that sign-in timed out or was already used. Sign in again.",
+        ),
         "locked" => Some(
             "Too many failed sign-ins for this account. Try again in 15 minutes, or ask an admin to reset the password.",
         ),

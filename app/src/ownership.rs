@@ -90,8 +90,8 @@ pub async fn deactivate_person(id: String, reason: String) -> Result<String, App
         )
         .await?;
     Ok(format!(
-        "{} is deactivated: {} identities moved to the orphan queue, {} sponsors told.",
-        result.person.display_name, result.orphaned, result.sponsors_notified
+        "{} is deactivated: {} identities moved to the orphan queue, {} suspended under the leaver policy, {} sponsors told.",
+        result.person.display_name, result.orphaned, result.suspended, result.sponsors_notified
     ))
 }
 
@@ -328,7 +328,7 @@ fn OwnershipView(
                                                     <input type="hidden" name="id" value=p.id.to_string() />
                                                     <label>"Reason" <input type="text" name="reason" required=true placeholder="left the company (HR ticket)" /></label>
                                                     <label class="check"><input type="checkbox" name="confirm" value="yes" required=true />
-                                                        {format!("I confirm: {} has left; move their {} identities to the orphan queue", p.display_name, p.owned)}</label>
+                                                        {format!("I confirm: {} has left; move their {} identities to the orphan queue and suspend those the leaver policy names", p.display_name, p.owned)}</label>
                                                     <button type="submit" class="danger">"Deactivate"</button>
                                                 </ActionForm>
                                             </details>

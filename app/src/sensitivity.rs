@@ -59,13 +59,36 @@ pub async fn delete_sensitivity(
         .await?)
 }
 
+/// Imports a sensitivity file pasted as CSV (`scope,id,sensitivity`); a dry run only
+/// reports what would change.
+#[server(prefix = "/rpc", endpoint = "authz/import_sensitivities")]
+pub async fn import_sensitivities(
+    csv: String,
+    dry_run: Option<String>,
+) -> Result<String, AppError> {
+    let ports = crate::session::ports()?;
+    let dry_run = dry_run.as_deref() == Some("yes");
+    let plan = ports
+        .authz
+        .import_sensitivities(crate::session::principal().as_ref(), &csv, dry_run)
+        .await?;
+    Ok(format!(
+        "{}: {} new, {} changed, {} unchanged.",
+        if plan.dry_run { "Dry run, nothing written" } else { "Imported" },
+        plan.created,
+        plan.changed,
+        plan.unchanged
+    ))
+}
+
 /// The register with its form (for admins).
 #[component]
 pub fn SensitivityRegister() -> impl IntoView {
     let set = ServerAction::<SetSensitivity>::new();
     let delete = ServerAction::<DeleteSensitivity>::new();
+    let import = ServerAction::<ImportSensitivities>::new();
     let list = Resource::new(
-        move || (set.version().get(), delete.version().get()),
+        move || (set.version().get(), delete.version().get(), import.version().get()),
         |_| sensitivities(),
     );
     let outcome = move || {
@@ -81,7 +104,8 @@ pub fn SensitivityRegister() -> impl IntoView {
             .value()
             .get()
             .map(|r| r.map(|()| "Entry removed.".to_owned()));
-        saved.or(removed).map(|r| match r {
+        let imported = import.value().get();
+        saved.or(removed).or(imported).map(|r| match r {
             Ok(message) => view! { <Toast message /> }.into_any(),
             Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
         })
@@ -95,7 +119,7 @@ pub fn SensitivityRegister() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok((entries, can_manage)) => view! { <Entries entries can_manage delete /> {can_manage.then(|| view! { <NewEntry set /> })} }.into_any(),
+                        Ok((entries, can_manage)) => view! { <Entries entries can_manage delete /> {can_manage.then(|| view! { <NewEntry set /> <ImportFile import /> })} }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -160,5 +184,22 @@ fn NewEntry(set: ServerAction<SetSensitivity>) -> impl IntoView {
                 </select></label>
             <button type="submit">"Register"</button>
         </ActionForm>
+    }
+}
+
+/// Pasting a register exported from a data catalogue: checked whole, written in one go.
+#[component]
+fn ImportFile(import: ServerAction<ImportSensitivities>) -> impl IntoView {
+    view! {
+        <details class="import-sensitivities">
+            <summary>"Import a file…"</summary>
+            <ActionForm action=import attr:class="stacked" attr:id="import-sensitivities">
+                <label>"CSV with the columns scope, id and sensitivity (other columns are ignored)"
+                    <textarea name="csv" rows="6" required=true
+                        placeholder="scope,id,sensitivity\ndataset,ledger,confidential\ntool,github.create_pr,internal"></textarea></label>
+                <label class="check"><input type="checkbox" name="dry_run" value="yes" checked=true />" Dry run: only show what would change"</label>
+                <button type="submit">"Import"</button>
+            </ActionForm>
+        </details>
     }
 }

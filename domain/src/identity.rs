@@ -205,23 +205,52 @@ pub struct IdentityDetail {
     pub timeline: Vec<AuditEvent>,
 }
 
-/// Longest lifetime a new or edited identity may be given, per actor class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExpiryPolicy {
-    pub machine_max_days: u32,
-    pub ai_max_days: u32,
+string_enum! {
+    /// Which identities are suspended when the person who owns them is deactivated
+    /// (someone left). Suspension revokes their open grants too (the kill switch);
+    /// the identities go to the orphan queue either way.
+    pub enum LeaverPolicy: "leaver policy" {
+        /// None: only the orphan queue.
+        Keep = "none",
+        /// AI-connected identities (agents, orchestrators, delegated sessions): they act
+        /// for their owner, so they stop when the owner leaves. Workloads keep running.
+        Ai = "ai",
+        /// Every identity the person owned.
+        All = "all",
+    }
 }
 
-impl Default for ExpiryPolicy {
-    fn default() -> Self {
-        ExpiryPolicy {
-            machine_max_days: 365,
-            ai_max_days: 90,
+impl LeaverPolicy {
+    /// Whether an identity of `kind` whose owner left is suspended.
+    pub fn suspends(self, kind: IdentityKind) -> bool {
+        match self {
+            LeaverPolicy::Keep => false,
+            LeaverPolicy::Ai => kind.actor_class() == crate::inventory::ActorClass::Ai,
+            LeaverPolicy::All => true,
         }
     }
 }
 
-impl ExpiryPolicy {
+/// The organisation's lifecycle rules per actor class: the longest lifetime a new or
+/// edited identity may be given, and what happens to identities whose owner leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecyclePolicy {
+    pub machine_max_days: u32,
+    pub ai_max_days: u32,
+    pub leaver: LeaverPolicy,
+}
+
+impl Default for LifecyclePolicy {
+    fn default() -> Self {
+        LifecyclePolicy {
+            machine_max_days: 365,
+            ai_max_days: 90,
+            leaver: LeaverPolicy::Ai,
+        }
+    }
+}
+
+impl LifecyclePolicy {
     pub fn max_days(&self, kind: IdentityKind) -> u32 {
         match kind.actor_class() {
             crate::inventory::ActorClass::Machine => self.machine_max_days,
@@ -289,7 +318,7 @@ impl IdentityDraft {
     /// The first problem found is reported, naming its field.
     pub fn validated(
         &self,
-        policy: &ExpiryPolicy,
+        policy: &LifecyclePolicy,
         now: DateTime<Utc>,
     ) -> Result<IdentityDraft, DomainError> {
         let name = check_name(&self.name)?;
@@ -600,7 +629,7 @@ mod tests {
 
     #[test]
     fn drafts_are_trimmed_and_checked() {
-        let policy = ExpiryPolicy::default();
+        let policy = LifecyclePolicy::default();
         let ok = draft(IdentityKind::Workload, 300)
             .validated(&policy, now())
             .unwrap();
@@ -636,13 +665,26 @@ mod tests {
             ..draft(IdentityKind::Workload, 1)
         })
         .starts_with("invalid env"));
-        let custom = ExpiryPolicy {
+        let custom = LifecyclePolicy {
             machine_max_days: 30,
             ai_max_days: 7,
+            ..LifecyclePolicy::default()
         };
         assert!(draft(IdentityKind::Workload, 31)
             .validated(&custom, now())
             .is_err());
+    }
+
+    #[test]
+    fn a_leavers_ai_identities_are_suspended_by_default_and_workloads_only_when_all() {
+        let policy = LifecyclePolicy::default();
+        assert!(policy.leaver.suspends(IdentityKind::Agent));
+        assert!(policy.leaver.suspends(IdentityKind::AssistantSession));
+        assert!(!policy.leaver.suspends(IdentityKind::Workload));
+        assert!(LeaverPolicy::All.suspends(IdentityKind::Workload));
+        assert!(!LeaverPolicy::Keep.suspends(IdentityKind::Agent));
+        assert_eq!("ai".parse::<LeaverPolicy>().unwrap(), LeaverPolicy::Ai);
+        assert!("some".parse::<LeaverPolicy>().is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod policy;
 pub mod ports;
 pub mod posture;
 pub mod query;
+pub mod second_factor;
 pub mod sensitivity;
 mod string_enum;
 pub mod tokens;

@@ -188,6 +188,9 @@ pub struct DeactivationResult {
     pub orphaned: u64,
     /// Sponsors told about it.
     pub sponsors_notified: u64,
+    /// Identities suspended (their grants revoked) under the leaver policy.
+    #[serde(default)]
+    pub suspended: u64,
 }
 
 /// What the signed-in person has to answer: pending assignments and notifications.

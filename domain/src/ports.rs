@@ -582,6 +582,16 @@ pub trait Authz: Send + Sync {
         draft: &crate::sensitivity::SensitivityDraft,
     ) -> Result<crate::sensitivity::RegisteredSensitivity, DomainError>;
 
+    /// Imports a sensitivity file ([`crate::sensitivity::parse_csv`]; security team):
+    /// every entry checked first, then all written in one transaction with one
+    /// `authz.sensitivity_import` audit event; `dry_run` only reports.
+    async fn import_sensitivities(
+        &self,
+        principal: Option<&Principal>,
+        csv: &str,
+        dry_run: bool,
+    ) -> Result<crate::sensitivity::SensitivityImport, DomainError>;
+
     /// Removes a registered sensitivity (security team); audited. The resource then
     /// counts as its environment's default, or `restricted`.
     async fn delete_sensitivity(

@@ -79,6 +79,103 @@ impl SensitivityDraft {
     }
 }
 
+/// The most rows a sensitivity file may hold.
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+
+/// A sensitivity register exported from a data catalogue or kept by hand: CSV with the
+/// header `scope,id,sensitivity` (in any order; other columns are ignored), one entry
+/// per row. Every row is checked before anything is written; an error names its line.
+pub fn parse_csv(text: &str) -> Result<Vec<SensitivityDraft>, DomainError> {
+    let invalid = |line: u64, why: String| DomainError::invalid("file", format!("line {line}: {why}"));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| DomainError::invalid("file", format!("line 1: {e}")))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "file",
+                    format!("line 1: the header has no '{name}' column (expected scope,id,sensitivity)"),
+                )
+            })
+    };
+    let (scope_at, id_at, sensitivity_at) = (column("scope")?, column("id")?, column("sensitivity")?);
+    let mut seen: HashMap<(SensitivityScope, String), u64> = HashMap::new();
+    let mut drafts = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            invalid(line, format!("{e}"))
+        })?;
+        let line = record.position().map_or(0, csv::Position::line);
+        if drafts.len() == MAX_IMPORT_ROWS {
+            return Err(invalid(line, format!("a file holds at most {MAX_IMPORT_ROWS} entries")));
+        }
+        let field = |at: usize| record.get(at).unwrap_or("");
+        let draft = SensitivityDraft {
+            scope: field(scope_at)
+                .parse()
+                .map_err(|e: DomainError| invalid(line, e.to_string()))?,
+            id: field(id_at).to_owned(),
+            sensitivity: field(sensitivity_at)
+                .parse()
+                .map_err(|e: DomainError| invalid(line, e.to_string()))?,
+        }
+        .validated()
+        .map_err(|e| invalid(line, e.to_string()))?;
+        if let Some(first) = seen.insert((draft.scope, draft.id.clone()), line) {
+            return Err(invalid(
+                line,
+                format!("{} {} is already on line {first}", draft.scope, draft.id),
+            ));
+        }
+        drafts.push(draft);
+    }
+    if drafts.is_empty() {
+        return Err(DomainError::invalid("file", "the file has no entries"));
+    }
+    Ok(drafts)
+}
+
+/// What importing a sensitivity file did (or, on a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SensitivityImport {
+    pub dry_run: bool,
+    pub created: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+}
+
+impl SensitivityImport {
+    /// Compares the file's entries with the register.
+    pub fn plan(current: &[RegisteredSensitivity], file: &[SensitivityDraft], dry_run: bool) -> Self {
+        let known: HashMap<(SensitivityScope, &str), Sensitivity> = current
+            .iter()
+            .map(|e| ((e.scope, e.id.as_str()), e.sensitivity))
+            .collect();
+        let mut plan = SensitivityImport {
+            dry_run,
+            ..SensitivityImport::default()
+        };
+        for draft in file {
+            match known.get(&(draft.scope, draft.id.as_str())) {
+                None => plan.created += 1,
+                Some(s) if *s == draft.sensitivity => plan.unchanged += 1,
+                Some(_) => plan.changed += 1,
+            }
+        }
+        plan
+    }
+}
+
 /// Every registered sensitivity, for decisions.
 #[derive(Debug, Clone, Default)]
 pub struct SensitivityRegister {
@@ -204,6 +301,29 @@ mod tests {
         );
         // Identities carry none of their own.
         assert_eq!(register.effective("Agent", "x", "prod", None), None);
+    }
+
+    #[test]
+    fn a_sensitivity_file_is_checked_whole_and_errors_name_the_line() {
+        let drafts = parse_csv(
+            "Sensitivity,scope,id,owner\nconfidential,dataset,ledger,x\npublic, tool ,search,y\n",
+        )
+        .unwrap();
+        assert_eq!(drafts.len(), 2);
+        assert_eq!(drafts[1].scope, SensitivityScope::Tool);
+        assert_eq!(drafts[1].sensitivity, Sensitivity::Public);
+        let error = |text: &str| parse_csv(text).unwrap_err().to_string();
+        assert!(error("scope,id\ndataset,x\n").contains("no 'sensitivity' column"));
+        assert!(error("scope,id,sensitivity\ndataset,x,secret\n").starts_with("invalid file: line 2:"));
+        assert!(error("scope,id,sensitivity\ndataset,x,public\nplace,y,public\n").contains("line 3"));
+        assert!(error("scope,id,sensitivity\ndataset,x,public\ndataset,x,internal\n")
+            .contains("already on line 2"));
+        assert!(error("scope,id,sensitivity\ndataset,,public\n").contains("line 2"));
+        assert!(error("scope,id,sensitivity\n").contains("no entries"));
+
+        let current = [entry(SensitivityScope::Dataset, "ledger", Sensitivity::Internal)];
+        let plan = SensitivityImport::plan(&current, &drafts, true);
+        assert_eq!((plan.created, plan.changed, plan.unchanged), (1, 1, 0));
     }
 
     #[test]

@@ -198,6 +198,12 @@ enum UserCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Remove a user's authenticator and recovery codes (a lost phone): they set up a
+    /// new one at their next sign-in. Audited.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -564,6 +570,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                             if off { "may no longer" } else { "may" }
                         )
                     }),
+                UserCommand::ResetSecondFactor { email } => {
+                    match services.auth.principal_by_email(&email).await {
+                        Ok(user) => services
+                            .second_factor
+                            .reset(CLI_ACTOR, user.user_id, &user.email)
+                            .await
+                            .map(|()| {
+                                println!(
+                                    "{} sets up a new authenticator at their next sign-in.",
+                                    user.email
+                                )
+                            }),
+                        Err(error) => Err(error),
+                    }
+                }
                 UserCommand::SetPassword { email } => {
                     let password = read_password()?;
                     services
@@ -815,7 +836,7 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
     if let Ok(Some(advice)) = store.cache_advice().await {
         tracing::warn!("{advice}");
     }
-    let mut services = Services::with_policy(store.clone(), serve.expiry_policy())
+    let mut services = Services::with_policy(store.clone(), serve.lifecycle_policy())
         .with_import_limits(serve.imports.limits())
         .with_webhooks(
             serve
@@ -830,7 +851,14 @@ async fn run_serve(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Resu
             )?),
             public_url.trim_end_matches('/').to_owned(),
         );
-    services = services.allowing_loopback_jwks(serve.limits.jwks_allow_loopback_http);
+    services = services
+        .allowing_loopback_jwks(serve.limits.jwks_allow_loopback_http)
+        .with_second_factor(
+            crate::services::second_factor::Sealer::new(
+                &crate::services::keys::load_sealing_key(&serve.signing_key_dir)?,
+            )?,
+            serve.second_factor_roles.0.clone(),
+        );
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {
         services = services.with_oidc(oidc);
     }

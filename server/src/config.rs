@@ -144,6 +144,12 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_MAX_EXPIRY_DAYS_AI", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub max_expiry_days_ai: u32,
+    /// Which identities are suspended (their grants revoked) when the person who owns
+    /// them is deactivated: `none`, `ai` (agents, orchestrators, LLM apps, assistant
+    /// sessions: they act for their owner) or `all`. They go to the orphan queue
+    /// either way.
+    #[arg(long, env = "STEWARD_SUSPEND_WHEN_OWNER_LEAVES", default_value = "ai")]
+    pub suspend_when_owner_leaves: steward_domain::identity::LeaverPolicy,
     /// Minutes between full posture evaluations (the first runs when the server
     /// starts); 0 turns the schedule off. Changes made through Steward re-evaluate the
     /// identities they touch at once either way.
@@ -168,6 +174,12 @@ pub struct ServeConfig {
     #[arg(long, env = "STEWARD_SIGNING_KEY_OVERLAP_HOURS", default_value_t = 24,
           value_parser = clap::value_parser!(u32).range(1..=720))]
     pub signing_key_overlap_hours: u32,
+    /// Roles that must sign in with a second factor (an authenticator app's codes) after
+    /// their password, comma-separated, or `none`. Anyone enrolled is asked anyway.
+    /// Single sign-on users get theirs from the identity provider.
+    #[arg(long, env = "STEWARD_SECOND_FACTOR_ROLES", default_value = "admin,auditor",
+          value_parser = parse_second_factor_roles)]
+    pub second_factor_roles: SecondFactorRoles,
     #[command(flatten)]
     pub imports: ImportConfig,
     #[command(flatten)]
@@ -262,11 +274,22 @@ impl WebhookArgs {
     }
 }
 
+/// The roles that must use a second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactorRoles(pub Vec<steward_domain::auth::Role>);
+
+fn parse_second_factor_roles(text: &str) -> Result<SecondFactorRoles, String> {
+    steward_domain::second_factor::parse_roles(text)
+        .map(SecondFactorRoles)
+        .map_err(|e| e.to_string())
+}
+
 impl ServeConfig {
-    pub fn expiry_policy(&self) -> steward_domain::identity::ExpiryPolicy {
-        steward_domain::identity::ExpiryPolicy {
+    pub fn lifecycle_policy(&self) -> steward_domain::identity::LifecyclePolicy {
+        steward_domain::identity::LifecyclePolicy {
             machine_max_days: self.max_expiry_days_machine,
             ai_max_days: self.max_expiry_days_ai,
+            leaver: self.suspend_when_owner_leaves,
         }
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::delegation::DelegationKind;
 use crate::identity::{
-    CredentialInfo, CredentialKind, Entitlement, ExpiryPolicy, GrantType, Privilege, RotationState,
+    CredentialInfo, CredentialKind, Entitlement, LifecyclePolicy, GrantType, Privilege, RotationState,
 };
 use crate::import::github::third_party_can_write;
 use crate::inventory::{ActorClass, IdentityKind, IdentityStatus};
@@ -103,7 +103,7 @@ pub struct RuntimeDrift {
 /// The thresholds the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckSettings {
-    pub expiry: ExpiryPolicy,
+    pub expiry: LifecyclePolicy,
     /// Unused for this many days (or never used and older than this): `unused`.
     pub unused_days: u32,
     /// A credential never rotated and older than this: `never-rotated`.
@@ -113,7 +113,7 @@ pub struct CheckSettings {
 impl Default for CheckSettings {
     fn default() -> Self {
         CheckSettings {
-            expiry: ExpiryPolicy::default(),
+            expiry: LifecyclePolicy::default(),
             unused_days: 90,
             never_rotated_days: 90,
         }

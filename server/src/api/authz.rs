@@ -11,7 +11,9 @@ use steward_domain::policy::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, DecisionRecord, MonitorReport,
 };
-use steward_domain::sensitivity::{RegisteredSensitivity, SensitivityDraft, SensitivityScope};
+use steward_domain::sensitivity::{
+    RegisteredSensitivity, SensitivityDraft, SensitivityImport, SensitivityScope,
+};
 use uuid::Uuid;
 
 use crate::web::auth::JwtBearer;
@@ -309,6 +311,67 @@ pub async fn set_sensitivity(
             .set_sensitivity(caller.principal(), &draft)
             .await?,
     ))
+}
+
+/// Options of a sensitivity import.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SensitivityImportQuery {
+    /// Only report what would change.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The largest sensitivity file accepted (bytes): 10,000 entries fit easily.
+const MAX_SENSITIVITY_FILE: usize = 2 * 1024 * 1024;
+
+/// Import a sensitivity register (CSV with the columns `scope,id,sensitivity`, as a data
+/// catalogue exports it; security team). Every entry is checked first (an error names
+/// its line), then all are written in one transaction with one audit event.
+#[utoipa::path(post, path = "/api/v1/sensitivities/import", tag = "authorization",
+    params(SensitivityImportQuery),
+    request_body(content = String, description = "The CSV file", content_type = "text/csv"),
+    responses((status = 200, description = "Dry run: what would change", body = SensitivityImport),
+        (status = 201, description = "Applied", body = SensitivityImport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json")))]
+pub async fn import_sensitivities(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<SensitivityImportQuery>,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<SensitivityImport>), ApiError> {
+    // Authorised before a byte of the body is read.
+    steward_domain::auth::authorize(
+        caller.principal(),
+        steward_domain::auth::Action::ManageIdentities,
+    )?;
+    let file = axum::body::to_bytes(body, MAX_SENSITIVITY_FILE)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the file is larger than {MAX_SENSITIVITY_FILE} bytes"),
+            )
+        })?;
+    let text = std::str::from_utf8(&file).map_err(|_| {
+        ApiError::from(steward_domain::DomainError::invalid(
+            "file",
+            "the file is not UTF-8 text",
+        ))
+    })?;
+    let plan = state
+        .services
+        .ports
+        .authz
+        .import_sensitivities(caller.principal(), text, query.dry_run)
+        .await?;
+    let status = if plan.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(plan)))
 }
 
 /// Remove a registered sensitivity (security team).

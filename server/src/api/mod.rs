@@ -210,6 +210,7 @@ impl Modify for BearerAuth {
         authz::set_mode,
         authz::sensitivities,
         authz::set_sensitivity,
+        authz::import_sensitivities,
         authz::delete_sensitivity,
         federation::list,
         federation::create,
@@ -347,6 +348,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/identities/{id}/authz-mode"),
     ("GET", "/api/v1/sensitivities"),
     ("PUT", "/api/v1/sensitivities"),
+    ("POST", "/api/v1/sensitivities/import"),
     ("DELETE", "/api/v1/sensitivities/{scope}/{id}"),
     ("GET", "/api/v1/trust-configs"),
     ("POST", "/api/v1/trust-configs"),
@@ -494,6 +496,7 @@ pub fn router<S>(services: Services) -> Router<S> {
             "/sensitivities",
             get(authz::sensitivities).put(authz::set_sensitivity),
         )
+        .route("/sensitivities/import", post(authz::import_sensitivities))
         .route(
             "/sensitivities/{scope}/{id}",
             delete(authz::delete_sensitivity),

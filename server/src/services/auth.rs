@@ -19,6 +19,14 @@ pub const MAX_FAILURES: i32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 pub const LOCKOUT: Duration = Duration::minutes(15);
 
+/// A password that checked out: who, and what the sign-in's audit event will say.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PasswordChecked {
+    pub principal: Principal,
+    pub break_glass: bool,
+    pub failures_before: i32,
+}
+
 /// Why a sign-in was refused. The message never says whether the account exists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoginError {
@@ -95,10 +103,25 @@ impl AuthService {
         AuthService { store }
     }
 
-    /// Signs in with email and password. Every attempt on an unlocked account costs one
-    /// argon2 run, known account or not; failures are counted atomically and audited
-    /// in aggregate (the first of a window and the lockout).
+    /// Signs in with email and password alone (the second factor is the web layer's
+    /// next step where it applies; see [`Self::check_password`]).
     pub async fn login_local(&self, email: &str, password: &str) -> Result<Principal, LoginError> {
+        let checked = self.check_password(email, password).await?;
+        self.finish_login(&checked, "password").await?;
+        Ok(checked.principal)
+    }
+
+    /// Checks email and password without signing in: the sign-in is recorded (and the
+    /// failure count cleared) only by [`Self::finish_login`], after the second factor
+    /// where one is needed, so a known password cannot reset the count of wrong codes.
+    /// Every attempt on an unlocked account costs one argon2 run, known account or
+    /// not; failures are counted atomically and audited in aggregate (the first of a
+    /// window and the lockout).
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<PasswordChecked, LoginError> {
         let now = Utc::now();
         let email = normalize_email(email).map_err(|_| LoginError::BadCredentials)?;
         let throttle = self
@@ -147,48 +170,46 @@ impl AuthService {
             Some(_) => None,
         };
         match (user, refusal) {
-            (Some(user), None) => {
-                let audit = NewAuditEvent::new(
-                    format!("user:{email}"),
-                    "auth.login",
-                    format!("user:{email}"),
-                    json!({ "method": "password", "break_glass": user.sso.is_some(),
-                            "failures_before": throttle.map_or(0, |t| t.failures) }),
-                );
-                self.store
-                    .record_login(&email, &audit)
-                    .await
-                    .map_err(DomainError::from)?;
-                Ok(principal_of(&user))
-            }
+            (Some(user), None) => Ok(PasswordChecked {
+                principal: principal_of(&user),
+                break_glass: user.sso.is_some(),
+                failures_before: throttle.map_or(0, |t| t.failures),
+            }),
             (_, reason) => {
-                let reason = reason.unwrap_or("refused");
-                self.store
-                    .count_login_failure(
-                        &email,
-                        now,
-                        now - FAILURE_WINDOW,
-                        MAX_FAILURES,
-                        now + LOCKOUT,
-                        |state| {
-                            let locked_now = state.failures == MAX_FAILURES;
-                            (state.failures == 1 || locked_now).then(|| {
-                                NewAuditEvent::new(
-                                    "anonymous",
-                                    "auth.login_failed",
-                                    format!("user:{email}"),
-                                    json!({ "reason": reason, "failures": state.failures,
-                                            "since": state.first_failure,
-                                            "locked_until": state.locked_until }),
-                                )
-                            })
-                        },
-                    )
-                    .await
-                    .map_err(DomainError::from)?;
+                count_failure(&self.store, &email, reason.unwrap_or("refused")).await?;
                 Err(LoginError::BadCredentials)
             }
         }
+    }
+
+    /// Records a completed sign-in (`method`: `password`, `password+totp`,
+    /// `password+recovery_code`) and clears the account's failure count.
+    pub async fn finish_login(
+        &self,
+        checked: &PasswordChecked,
+        method: &str,
+    ) -> Result<(), DomainError> {
+        let email = &checked.principal.email;
+        let audit = NewAuditEvent::new(
+            format!("user:{email}"),
+            "auth.login",
+            format!("user:{email}"),
+            json!({ "method": method, "break_glass": checked.break_glass,
+                    "failures_before": checked.failures_before }),
+        );
+        self.store.record_login(email, &audit).await?;
+        Ok(())
+    }
+
+    /// Whether `email` is locked out now (a second-factor step stops there too).
+    pub async fn locked(&self, email: &str) -> Result<bool, DomainError> {
+        let now = Utc::now();
+        Ok(self
+            .store
+            .throttle_state(email)
+            .await?
+            .and_then(|t| t.locked_until)
+            .is_some_and(|until| until > now))
     }
 
     /// Forgets sign-in failures whose window and lockout are over (run periodically).
@@ -382,6 +403,39 @@ impl AuthService {
         self.store.set_password_hash(user.id, &hash, &audit).await?;
         Ok(())
     }
+}
+
+/// Counts a failed sign-in step of `email` (a wrong password or second factor)
+/// atomically; audits the first of a window and the lockout, not each one.
+pub(crate) async fn count_failure(
+    store: &Store,
+    email: &str,
+    reason: &str,
+) -> Result<(), DomainError> {
+    let now = Utc::now();
+    store
+        .count_login_failure(
+            email,
+            now,
+            now - FAILURE_WINDOW,
+            MAX_FAILURES,
+            now + LOCKOUT,
+            |state| {
+                let locked_now = state.failures == MAX_FAILURES;
+                (state.failures == 1 || locked_now).then(|| {
+                    NewAuditEvent::new(
+                        "anonymous",
+                        "auth.login_failed",
+                        format!("user:{email}"),
+                        json!({ "reason": reason, "failures": state.failures,
+                                "since": state.first_failure,
+                                "locked_until": state.locked_until }),
+                    )
+                })
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 pub(crate) fn principal_of(user: &UserRecord) -> Principal {

@@ -32,7 +32,8 @@ use steward_domain::policy::{
 };
 use steward_domain::ports::Authz;
 use steward_domain::sensitivity::{
-    self, RegisteredSensitivity, SensitivityDraft, SensitivityRegister, SensitivityScope,
+    self, RegisteredSensitivity, SensitivityDraft, SensitivityImport, SensitivityRegister,
+    SensitivityScope,
 };
 use steward_domain::DomainError;
 use tokio::sync::mpsc;
@@ -56,11 +57,9 @@ pub(crate) struct AgentState {
     just_in_time: Vec<(String, Privilege)>,
     /// Registered delegations from this identity: to → sub-agent (else acts-as).
     delegations: HashMap<Uuid, bool>,
-    /// Its tool allowlist (empty: none set) and most calls per session.
-    tools: Vec<String>,
-    max_calls: Option<u32>,
-    /// Whether it has session limits (then every request must name its session).
-    session_limits: AgentLimits,
+    /// Its limits: tool allowlist (empty: none set), most calls per session, longest
+    /// session (with either, every request must name its session).
+    limits: AgentLimits,
     /// Whether its policy set is enforced or only monitored.
     mode: EnforcementMode,
     /// Trust configurations with a claim rule for it (name, mode): an enforcing one
@@ -274,13 +273,7 @@ impl AuthzService {
             entities,
             just_in_time,
             delegations,
-            session_limits: AgentLimits {
-                max_calls: limits.max_calls,
-                max_session_minutes: limits.max_session_minutes,
-                ..AgentLimits::default()
-            },
-            tools: limits.tools,
-            max_calls: limits.max_calls,
+            limits,
             mode,
             trust,
         })
@@ -390,11 +383,21 @@ impl AuthzService {
             }
         }
         if let Some(why) = sensitivity::session_required(
-            &state.session_limits,
+            &state.limits,
             request.context.session_id.as_deref(),
         ) {
             denial = denial.or(Some(("steward-session-required", why)));
         }
+        self.apply_registered_sensitivity(request).await?;
+        Ok(denial)
+    }
+
+    /// Replaces the request's data sensitivity with the one the register gives its
+    /// resource (the request may raise it, never lower it).
+    async fn apply_registered_sensitivity(
+        &self,
+        request: &mut AuthorizeRequest,
+    ) -> Result<(), DomainError> {
         let register = self.sensitivity_register().await?;
         request.context.data_sensitivity = register.effective(
             &request.resource.resource_type,
@@ -402,7 +405,7 @@ impl AuthzService {
             &request.context.environment,
             request.context.data_sensitivity,
         );
-        Ok(denial)
+        Ok(())
     }
 
     /// The Cedar entity of a request's resource, checked against its action.
@@ -468,7 +471,7 @@ impl AuthzService {
             AuthzAction::CallTool => states
                 .iter()
                 .find(|state| {
-                    !state.tools.is_empty() && !state.tools.contains(&request.resource.id)
+                    !state.limits.tools.is_empty() && !state.limits.tools.contains(&request.resource.id)
                 })
                 .map(|state| Drift {
                     kind: DriftKind::ToolOutsideAllowlist,
@@ -899,12 +902,7 @@ impl Authz for AuthzService {
         self.feed.catch_up().await?;
         // As a real request would be decided: with the registered data sensitivity.
         let mut request = request.clone();
-        request.context.data_sensitivity = self.sensitivity_register().await?.effective(
-            &request.resource.resource_type,
-            &request.resource.id,
-            &request.context.environment,
-            request.context.data_sensitivity,
-        );
+        self.apply_registered_sensitivity(&mut request).await?;
         let Decided { evaluation, .. } = self.decide(&request, (0, 1), Utc::now()).await?;
         Ok(AuthorizeResponse {
             decision: evaluation.decision,
@@ -991,7 +989,7 @@ impl Authz for AuthzService {
         let session = match session_id?.as_deref() {
             Some(session) => {
                 let (started, call) = self
-                    .session_call(request.principal, session, principal_state.max_calls, now)
+                    .session_call(request.principal, session, principal_state.limits.max_calls, now)
                     .await?;
                 ((now - started).num_seconds().max(0), call)
             }
@@ -1199,6 +1197,32 @@ impl Authz for AuthzService {
             updated_by: principal.audit_actor(),
             updated_at: Some(now),
         })
+    }
+
+    async fn import_sensitivities(
+        &self,
+        principal: Option<&Principal>,
+        csv: &str,
+        dry_run: bool,
+    ) -> Result<SensitivityImport, DomainError> {
+        authorize(principal, Action::ManageIdentities)?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
+        let drafts = sensitivity::parse_csv(csv)?;
+        let current = self.store.list_sensitivities().await?;
+        let plan = SensitivityImport::plan(&current, &drafts, dry_run);
+        if !dry_run {
+            let event = NewAuditEvent::new(
+                principal.audit_actor(),
+                "authz.sensitivity_import",
+                "sensitivities",
+                json!({ "entries": drafts.len(), "created": plan.created,
+                        "changed": plan.changed, "unchanged": plan.unchanged }),
+            );
+            self.store
+                .import_sensitivities(&drafts, &principal.audit_actor(), Utc::now(), &event)
+                .await?;
+        }
+        Ok(plan)
     }
 
     async fn delete_sensitivity(

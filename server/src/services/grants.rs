@@ -55,19 +55,7 @@ pub(crate) async fn revoke_open_grants(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(Statement, Vec<NewAuditEvent>), DomainError> {
-    let mut open = Vec::new();
-    for state in [GrantState::Active, GrantState::Pending] {
-        open.extend(
-            store
-                .list_grants(&GrantFilter {
-                    identity: Some(identity),
-                    state: Some(state),
-                    limit: 10_000,
-                    ..GrantFilter::default()
-                })
-                .await?,
-        );
-    }
+    let open = store.open_grants_of(identity).await?;
     let statement = Statement::new(
         "UPDATE grants SET state = 'revoked', ended_by = $2, end_reason = $3, ended_at = $4 \
          WHERE identity_id = $1 AND state IN ('active', 'pending')",
@@ -78,13 +66,13 @@ pub(crate) async fn revoke_open_grants(
     .bind(now);
     let events = open
         .iter()
-        .map(|grant| {
+        .map(|(grant, state)| {
             NewAuditEvent::new(
                 actor,
                 "grant.revoke",
-                grant_target(grant.id),
+                grant_target(*grant),
                 json!({ "reason": reason, "cause": cause, "identity_id": identity,
-                        "before": { "state": grant.state }, "after": { "state": "revoked" } }),
+                        "before": { "state": state }, "after": { "state": "revoked" } }),
             )
         })
         .collect();

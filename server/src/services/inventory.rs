@@ -10,7 +10,7 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::identity::{
-    required_text, CredentialInfo, Entitlement, ExpiryPolicy, IdentityDetail, IdentityDraft,
+    required_text, CredentialInfo, Entitlement, LifecyclePolicy, IdentityDetail, IdentityDraft,
     LifecycleRequest, NewCredential, NewEntitlement, OwnershipState, RetireRequest,
     RetirementReport,
 };
@@ -51,13 +51,13 @@ pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
 
 pub struct InventoryService {
     store: Store,
-    policy: ExpiryPolicy,
+    policy: LifecyclePolicy,
     /// Re-evaluates the findings of what a change touched.
     posture: Arc<PostureService>,
 }
 
 impl InventoryService {
-    pub fn new(store: Store, policy: ExpiryPolicy, posture: Arc<PostureService>) -> Self {
+    pub fn new(store: Store, policy: LifecyclePolicy, posture: Arc<PostureService>) -> Self {
         InventoryService {
             store,
             policy,
@@ -147,6 +147,46 @@ impl InventoryService {
             details,
         )
     }
+}
+
+/// What suspending the active identity `id` takes, for the caller's transaction: the
+/// status change (which fails the write if the identity is no longer active) and the
+/// kill switch (its open grants revoked), with an `identity.suspend` event carrying
+/// `details` and a `grant.revoke` event per grant.
+pub(crate) async fn suspension(
+    store: &Store,
+    id: Uuid,
+    actor: &str,
+    reason: &str,
+    details: Value,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Statement>, Vec<NewAuditEvent>), DomainError> {
+    let status = Statement::new(
+        "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
+         WHERE id = $1 AND status = 'active'",
+    )
+    .bind(id)
+    .bind(reason.to_owned())
+    .bind(now)
+    .expect(1, "only an active identity can be suspended");
+    let (revoke, grant_events) =
+        revoke_open_grants(store, id, actor, "identity.suspend", reason, now).await?;
+    let mut details = match details {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    details.insert("reason".into(), json!(reason));
+    details.insert("grants_revoked".into(), json!(grant_events.len()));
+    let event = NewAuditEvent::new(
+        actor,
+        "identity.suspend",
+        identity_target(id),
+        Value::Object(details),
+    );
+    Ok((
+        vec![status, revoke],
+        std::iter::once(event).chain(grant_events).collect(),
+    ))
 }
 
 /// Retired identities are kept as they were, for the audit: every change refuses them.
@@ -667,35 +707,17 @@ impl Inventory for InventoryService {
                 reason: "owners can suspend only the identities they own".into(),
             });
         }
-        let now = Utc::now();
-        let statement = Statement::new(
-            "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
-             WHERE id = $1 AND status = 'active'",
-        )
-        .bind(id)
-        .bind(reason.clone())
-        .bind(now)
-        .expect(1, "only an active identity can be suspended");
-        // The kill switch: its open grants end in the same transaction.
-        let (revoke, grant_events) = revoke_open_grants(
+        let (statements, events) = suspension(
             &self.store,
             id,
             &principal.audit_actor(),
-            "identity.suspend",
             &reason,
-            now,
+            json!({}),
+            Utc::now(),
         )
         .await?;
-        let event = Self::event(
-            principal,
-            "identity.suspend",
-            id,
-            json!({ "reason": reason, "grants_revoked": grant_events.len() }),
-        );
         self.store
-            .write(&[statement, revoke], |_| {
-                std::iter::once(event).chain(grant_events).collect()
-            })
+            .write(&statements, |_| events)
             .await
             .map_err(|e| write_error(e, ""))?;
         self.posture.after_change(&[id]).await;

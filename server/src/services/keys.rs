@@ -48,6 +48,8 @@ pub enum KeyError {
     },
     #[error("signing key file {0} is readable by others: make it mode 0600")]
     Exposed(String),
+    #[error("second-factor key {0} is not 32 bytes")]
+    Sealing(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
@@ -305,6 +307,47 @@ impl SigningKeys {
 
 /// The file replicas sharing a key directory lock while loading it.
 const LOCK_FILE: &str = ".lock";
+
+/// The file of the key that seals second-factor secrets in the database.
+const SEALING_KEY_FILE: &str = "second-factor.key";
+
+/// The 32-byte key that seals (AES-256-GCM) the shared secrets of second factors, kept
+/// beside the signing keys (mode 0600) and made on first use under the directory's
+/// lock, so replicas sharing the folder share the key. The database alone never
+/// reveals a secret.
+pub fn load_sealing_key(dir: &Path) -> Result<[u8; 32], KeyError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = private_options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    let path = dir.join(SEALING_KEY_FILE);
+    if !path.exists() {
+        let mut key = [0u8; 32];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut key)
+            .map_err(|_| KeyError::Generate)?;
+        write_private(&path, &key)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)
+            .map_err(io(&path))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Exposed(path.display().to_string()));
+        }
+    }
+    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    bytes
+        .try_into()
+        .map_err(|_| KeyError::Sealing(path.display().to_string()))
+}
 
 /// Options that create files readable by their owner only.
 fn private_options() -> std::fs::OpenOptions {

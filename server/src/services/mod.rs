@@ -16,11 +16,12 @@ pub mod notify;
 pub mod oidc;
 pub mod ownership;
 pub mod posture;
+pub mod second_factor;
 pub mod tokens;
 
 use std::sync::Arc;
 
-use steward_domain::identity::ExpiryPolicy;
+use steward_domain::identity::LifecyclePolicy;
 use steward_domain::import::ImportLimits;
 use steward_domain::ports::Ports;
 use steward_domain::posture::checks::CheckSettings;
@@ -39,13 +40,15 @@ pub struct Services {
     pub store: Store,
     pub ports: Ports,
     pub auth: auth::AuthService,
+    /// The second factor of local sign-in.
+    pub second_factor: second_factor::SecondFactorService,
     pub tokens: tokens::TokenService,
     /// Single sign-on, when configured.
     pub oidc: Option<oidc::OidcService>,
     /// What one import may hold.
     pub import_limits: ImportLimits,
     /// The expiry policy identities obey.
-    pub policy: ExpiryPolicy,
+    pub policy: LifecyclePolicy,
     /// The findings engine (also behind `ports.posture`), for the scheduler.
     pub posture: Arc<posture::PostureService>,
     /// Review campaigns (also behind `ports.campaigns`), for the scheduler.
@@ -74,11 +77,11 @@ pub struct Credentials {
 
 impl Services {
     pub fn new(store: Store) -> Self {
-        Self::with_policy(store, ExpiryPolicy::default())
+        Self::with_policy(store, LifecyclePolicy::default())
     }
 
     /// Services whose identities obey `policy` for their expiry.
-    pub fn with_policy(store: Store, policy: ExpiryPolicy) -> Self {
+    pub fn with_policy(store: Store, policy: LifecyclePolicy) -> Self {
         let posture = Arc::new(posture::PostureService::new(
             store.clone(),
             CheckSettings {
@@ -160,7 +163,7 @@ impl Services {
 
     fn assemble(
         store: Store,
-        policy: ExpiryPolicy,
+        policy: LifecyclePolicy,
         posture: Arc<posture::PostureService>,
         webhook_config: notify::WebhookConfig,
         credentials: Credentials,
@@ -199,6 +202,7 @@ impl Services {
                 ownership: Arc::new(ownership::OwnershipService::new(
                     store.clone(),
                     posture.clone(),
+                    policy.leaver,
                 )),
                 audit: Arc::new(audit::AuditService::new(store.clone())),
                 imports: Arc::new(imports::ImportService::new(
@@ -221,6 +225,14 @@ impl Services {
             webhook_config,
             credentials,
             auth: auth::AuthService::new(store.clone()),
+            // Until `with_second_factor`: a key of its own and no role required (tests
+            // that are not about the second factor sign in with a password alone).
+            second_factor: second_factor::SecondFactorService::new(
+                store.clone(),
+                second_factor::Sealer::ephemeral()
+                    .unwrap_or_else(|error| panic!("no random source for a key: {error}")),
+                Vec::new(),
+            ),
             tokens: tokens::TokenService::new(store.clone(), feed.clone()),
             feed,
             oidc: None,
@@ -244,6 +256,18 @@ impl Services {
     /// `http` from loopback addresses (tests and local development only).
     pub fn allowing_loopback_jwks(self, allow: bool) -> Self {
         self.federation.allow_loopback_jwks(allow);
+        self
+    }
+
+    /// The same services with the second factor sealed under `sealer` and required of
+    /// `roles`.
+    pub fn with_second_factor(
+        mut self,
+        sealer: second_factor::Sealer,
+        roles: Vec<steward_domain::auth::Role>,
+    ) -> Self {
+        self.second_factor =
+            second_factor::SecondFactorService::new(self.store.clone(), sealer, roles);
         self
     }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
-use steward_domain::identity::required_text;
-use steward_domain::inventory::{IdentityQuery, IdentityStatus, PersonRef};
+use steward_domain::identity::{required_text, LeaverPolicy};
+use steward_domain::inventory::{IdentityKind, IdentityQuery, IdentityStatus, PersonRef};
 use steward_domain::ownership::{
     suggest_successor, AnswerRequest, AssignRequest, Assignment, AssignmentRole, AssignmentState,
     BulkAssignRequest, BulkAssignResult, DeactivateRequest, DeactivationResult, Inbox, OrphanEntry,
@@ -21,6 +21,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::{
+    suspension,
     identity_target, ownership_state_after_answer, refuse_retired, write_error,
 };
 use super::posture::PostureService;
@@ -36,6 +37,8 @@ pub struct OwnershipService {
     store: Store,
     /// Re-evaluates the findings of the identities whose owner or sponsor changed.
     posture: Arc<PostureService>,
+    /// Which identities a leaver's deactivation suspends.
+    leaver: LeaverPolicy,
 }
 
 /// `$first, $first+1, …` for `n` parameters.
@@ -53,8 +56,12 @@ struct Target {
 }
 
 impl OwnershipService {
-    pub fn new(store: Store, posture: Arc<PostureService>) -> Self {
-        OwnershipService { store, posture }
+    pub fn new(store: Store, posture: Arc<PostureService>, leaver: LeaverPolicy) -> Self {
+        OwnershipService {
+            store,
+            posture,
+            leaver,
+        }
     }
 
     /// The assignee: a person who exists and has not left.
@@ -518,6 +525,7 @@ impl Ownership for OwnershipService {
         let mut colleagues: HashMap<String, Option<PersonRow>> = HashMap::new();
         let mut orphaned = 0u64;
         let mut sponsors_notified = 0u64;
+        let mut suspended = 0u64;
         for identity in held.iter().filter(|h| h.owner_id == Some(person_id)) {
             let sponsor = match identity.sponsor_id {
                 Some(id) if id != person_id => self.store.find_person(id).await?,
@@ -572,6 +580,21 @@ impl Ownership for OwnershipService {
                 );
                 sponsors_notified += 1;
             }
+            let kind = identity.kind.parse::<IdentityKind>()?;
+            if identity.status == "active" && self.leaver.suspends(kind) {
+                let (suspend, suspend_events) = suspension(
+                    &self.store,
+                    identity.id,
+                    &principal.audit_actor(),
+                    &format!("{} left (deactivated): {reason}", person.display_name),
+                    json!({ "cause": "person.deactivate", "leaver_policy": self.leaver }),
+                    now,
+                )
+                .await?;
+                statements.extend(suspend);
+                events.extend(suspend_events);
+                suspended += 1;
+            }
             events.push(NewAuditEvent::new(
                 principal.audit_actor(),
                 "identity.orphaned",
@@ -590,6 +613,7 @@ impl Ownership for OwnershipService {
             person: person.as_ref(),
             orphaned,
             sponsors_notified,
+            suspended,
         })
     }
 }

@@ -271,6 +271,26 @@ impl Store {
         rows.into_iter().map(Grant::try_from).collect()
     }
 
+    /// Every pending and active grant of `identity` (id and state), however many: the
+    /// kill switch audits each one it revokes.
+    pub async fn open_grants_of(
+        &self,
+        identity: Uuid,
+    ) -> Result<Vec<(Uuid, GrantState)>, StoreError> {
+        let rows: Vec<(Uuid, String)> = db_run!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT id, state FROM grants WHERE identity_id = $1 \
+                 AND state IN ('active', 'pending') ORDER BY requested_at, id",
+            )
+            .bind(identity)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, state)| Ok((id, state.parse().map_err(corrupt("grant state"))?)))
+            .collect()
+    }
+
     /// Whether a credential was revoked (`None`: Steward never issued it).
     pub async fn credential_revoked(&self, jti: Uuid) -> Result<Option<bool>, StoreError> {
         let row: Option<Option<DateTime<Utc>>> = db_run!(self, reader, |pool| {

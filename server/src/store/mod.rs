@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod people;
 pub mod posture;
 pub mod register;
+pub mod second_factor;
 pub mod sensitivity;
 pub mod tokens;
 pub mod users;

@@ -446,7 +446,7 @@ impl Store {
     pub async fn identities_held_by(&self, person: Uuid) -> Result<Vec<HeldIdentity>, StoreError> {
         Ok(db_run!(self, reader, |pool| {
             sqlx::query_as(
-                "SELECT i.id, i.name, i.team, i.owner_id, i.sponsor_id FROM identities i \
+                "SELECT i.id, i.name, i.team, i.owner_id, i.sponsor_id, i.kind, i.status FROM identities i \
                  WHERE (i.owner_id = $1 OR i.sponsor_id = $1) AND i.status <> 'retired' ORDER BY i.name, i.id",
             )
             .bind(person)
@@ -589,6 +589,8 @@ pub struct HeldIdentity {
     pub team: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sponsor_id: Option<Uuid>,
+    pub kind: String,
+    pub status: String,
 }
 
 /// A credential row for bulk loading (demo data, imports).

@@ -33,6 +33,12 @@ impl TryFrom<Row> for RegisteredSensitivity {
     }
 }
 
+/// Registers or changes one entry.
+const UPSERT: &str = "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
+     sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
+     updated_at = excluded.updated_at";
+
 impl Store {
     /// Every registered sensitivity, by scope and id.
     pub async fn list_sensitivities(&self) -> Result<Vec<RegisteredSensitivity>, StoreError> {
@@ -59,12 +65,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
-                 sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
-                 updated_at = excluded.updated_at",
-            )
+            sqlx::query(UPSERT)
             .bind(draft.scope.as_str())
             .bind(&draft.id)
             .bind(draft.sensitivity.as_str())
@@ -72,6 +73,33 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Registers (or changes) every entry of an imported file, with one audit event, in
+    /// one transaction: all or nothing.
+    pub async fn import_sensitivities(
+        &self,
+        drafts: &[SensitivityDraft],
+        actor: &str,
+        now: DateTime<Utc>,
+        audit: &NewAuditEvent,
+    ) -> Result<(), StoreError> {
+        db_run!(self, writer, |pool| {
+            let mut tx = pool.begin().await?;
+            for draft in drafts {
+                sqlx::query(UPSERT)
+                    .bind(draft.scope.as_str())
+                    .bind(&draft.id)
+                    .bind(draft.sensitivity.as_str())
+                    .bind(actor)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.append_audit(audit).await?;
             tx.commit().await?;
         });

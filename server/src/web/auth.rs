@@ -41,7 +41,7 @@ pub struct AuthState {
     pub logins: std::sync::Arc<super::limits::LoginLimiter>,
 }
 
-fn session_error(error: tower_sessions::session::Error) -> Response {
+pub(crate) fn session_error(error: tower_sessions::session::Error) -> Response {
     tracing::error!(%error, "session store failure");
     ApiError::from(DomainError::Internal).into_response()
 }
@@ -262,6 +262,8 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 fn is_public_path(path: &str) -> bool {
     path == "/login"
+        || path == super::second_factor::CHALLENGE_PAGE
+        || path == super::second_factor::SETUP_PAGE
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.ico"
@@ -315,7 +317,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// Signs `principal` in to this browser: a new session id (so a planted id is
 /// useless), the sign-in time for the absolute lifetime, then on to `next`.
-async fn start_session(
+pub(crate) async fn start_session(
     session: &Session,
     principal: &steward_domain::auth::Principal,
     next: &str,
@@ -356,35 +358,50 @@ pub async fn login(
     let next = safe_next(form.next.as_deref());
     let ip = client.map(|c| c.0 .0);
     if let Err(wait) = state.logins.check(ip, &form.email) {
-        let seconds = super::limits::retry_after_seconds(wait);
-        tracing::warn!(client = ?ip, seconds, "sign-in attempts over the limit");
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            axum::response::Html(format!(
-                "<!doctype html><title>Too many sign-in attempts</title>\
-                 <p role=\"alert\">Too many sign-in attempts. Try again in {seconds} seconds.</p>\
-                 <p><a href=\"/login\">Back to sign-in</a></p>"
-            )),
-        )
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
-        return response;
+        tracing::warn!(client = ?ip, "sign-in attempts over the limit");
+        return too_many_attempts(wait);
     }
     match state
         .services
         .auth
-        .login_local(&form.email, &form.password)
+        .check_password(&form.email, &form.password)
         .await
     {
-        Ok(principal) => start_session(&session, &principal, &next).await,
+        Ok(checked) => {
+            if let Some(second_step) =
+                super::second_factor::after_password(&state, &session, &checked, &next).await
+            {
+                return second_step;
+            }
+            if let Err(error) = state.services.auth.finish_login(&checked, "password").await {
+                return ApiError::from(error).into_response();
+            }
+            start_session(&session, &checked.principal, &next).await
+        }
         Err(LoginError::BadCredentials) => {
             login_page_with("bad_credentials", &next).into_response()
         }
         Err(LoginError::Locked(_)) => login_page_with("locked", &next).into_response(),
         Err(LoginError::Domain(error)) => ApiError::from(error).into_response(),
     }
+}
+
+/// The answer to sign-in attempts beyond the allowance: 429 with `Retry-After`.
+pub(crate) fn too_many_attempts(wait: std::time::Duration) -> Response {
+    let seconds = super::limits::retry_after_seconds(wait);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::response::Html(format!(
+            "<!doctype html><title>Too many sign-in attempts</title>\
+             <p role=\"alert\">Too many sign-in attempts. Try again in {seconds} seconds.</p>\
+             <p><a href=\"/login\">Back to sign-in</a></p>"
+        )),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    response
 }
 
 /// The SSO service, or the 404 problem that says single sign-on is not configured.

@@ -4,6 +4,7 @@
 pub mod auth;
 mod error_page;
 pub mod limits;
+pub mod second_factor;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -103,6 +104,13 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
     };
     let auth_routes = Router::new()
         .route("/auth/login", post(auth::login))
+        .route(
+            second_factor::CHALLENGE_PAGE,
+            get(second_factor::challenge_page),
+        )
+        .route(second_factor::SETUP_PAGE, get(second_factor::setup_page))
+        .route("/auth/second-factor", post(second_factor::challenge))
+        .route("/auth/second-factor/setup", post(second_factor::setup))
         .route("/auth/logout", post(auth::logout))
         .route("/theme", post(auth::set_theme))
         .route("/auth/oidc/login", get(auth::sso_login))

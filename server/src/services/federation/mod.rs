@@ -103,6 +103,9 @@ pub struct FederationService {
     posture: Arc<PostureService>,
     jwks: Mutex<jwks::JwksFetcher>,
     cache: Mutex<Option<Arc<Cached>>>,
+    /// Held while the configurations are read again: a burst of verifications after a
+    /// change waits for one reload instead of each building (and fetching) its own.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 /// Why a federated token was refused (shown to the caller).
@@ -214,6 +217,7 @@ impl FederationService {
             posture,
             jwks: Mutex::new(jwks::JwksFetcher::new(false)),
             cache: Mutex::new(None),
+            reloading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -231,15 +235,32 @@ impl FederationService {
     /// The configurations, current with the change feed.
     async fn configs(&self) -> Result<Vec<Arc<Loaded>>, DomainError> {
         self.feed.catch_up().await?;
-        if let Some(cached) = lock(&self.cache).clone() {
-            if self.feed.is_current(Uuid::nil(), cached.mark) {
-                return Ok(cached.configs.clone());
-            }
+        let current = || {
+            lock(&self.cache)
+                .clone()
+                .filter(|cached| self.feed.is_current(Uuid::nil(), cached.mark))
+        };
+        if let Some(cached) = current() {
+            return Ok(cached.configs.clone());
         }
+        let _reloading = self.reloading.lock().await;
+        if let Some(cached) = current() {
+            return Ok(cached.configs.clone());
+        }
+        let previous = lock(&self.cache).clone();
         let mark = self.feed.mark();
         let stored = self.store.trust_configs().await?;
         let mut configs = Vec::with_capacity(stored.len());
         for config in stored {
+            // An unchanged configuration keeps its keys fetched so far (and its fetch
+            // in flight): the feed marks everything stale for changes elsewhere too.
+            let unchanged = previous
+                .as_ref()
+                .and_then(|cached| cached.configs.iter().find(|l| l.config == config));
+            if let Some(loaded) = unchanged {
+                configs.push(loaded.clone());
+                continue;
+            }
             let mut keys = Keys::default();
             if let Some(text) = config.draft.jwks.as_deref() {
                 match parse_jwks(text).and_then(|set| decode_keys(&set)) {

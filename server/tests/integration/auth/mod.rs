@@ -1,26 +1,20 @@
 //! Who may do what: the authorization matrix, sessions, CSRF, throttling, API tokens
 //! and the tamper-evident audit trail — on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-#[path = "trust/sessions.rs"]
-mod trust_sessions;
-#[path = "trust/sso.rs"]
-mod trust_sso;
-#[path = "trust/tokens.rs"]
-mod trust_tokens;
-#[path = "trust/web.rs"]
-mod trust_web;
+mod second_factor;
+mod sessions;
+mod sso;
+mod tokens;
+mod web;
 
 use std::collections::BTreeSet;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use common::{
+use crate::common::{
     assert_problem, email_of, for_each_store, security, session_cookie, Auth, TestApp, ORIGIN,
     PASSWORD,
 };
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use steward_domain::auth::{Role, Scope};
 use steward_server::store::Store;
 
@@ -163,6 +157,7 @@ fn expected(method: &str, path: &str, who: Who) -> StatusCode {
         ("PUT" | "DELETE", "/api/v1/authz-policies/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
         ("GET", "/api/v1/sensitivities") => allow(&[Admin, Owner, Viewer, Auditor], StatusCode::OK),
         ("PUT", "/api/v1/sensitivities") => allow(&[Admin], StatusCode::OK),
+        ("POST", "/api/v1/sensitivities/import") => allow(&[Admin], StatusCode::OK),
         ("DELETE", "/api/v1/sensitivities/{scope}/{id}") => allow(&[Admin], StatusCode::NOT_FOUND),
         ("GET", "/api/v1/identities/{id}/monitor" | "/api/v1/identities/{id}/proof") => {
             allow(&[Admin, Owner, Viewer, Auditor], StatusCode::NOT_FOUND)
@@ -219,6 +214,9 @@ fn valid_body(method: &str, path: &str) -> Option<String> {
         ("POST", "/api/v1/identities/{id}/retire") => r#"{"evidence":"CHG-1"}"#.to_owned(),
         ("POST", "/api/v1/imports") => {
             "name,kind,environment,external_id\nmatrix,workload,prod,matrix-1\n".to_owned()
+        }
+        ("POST", "/api/v1/sensitivities/import") => {
+            "scope,id,sensitivity\ndataset,matrix-ledger,internal\n".to_owned()
         }
         ("POST", "/api/v1/assignments/{id}/accept" | "/api/v1/assignments/{id}/dispute") => {
             r#"{"note":"matrix"}"#.to_owned()
@@ -368,6 +366,9 @@ async fn api_authorization_matrix() {
                     .replace("{day}", "2000-01-01");
                 if *path == "/api/v1/imports" {
                     uri.push_str("?format=steward-csv&dry_run=true");
+                }
+                if *path == "/api/v1/sensitivities/import" {
+                    uri.push_str("?dry_run=true");
                 }
                 let mut request = auth.apply(Request::builder().method(*method).uri(&uri));
                 request = request.header(header::ORIGIN, ORIGIN);
@@ -535,6 +536,7 @@ async fn pages_and_server_functions_by_role() {
                 "/rpc/authz/set_mode" => "identity_id=00000000-0000-4000-8000-000000000000&mode=monitor&reason=x".into(),
                 "/rpc/authz/sensitivities" => String::new(),
                 "/rpc/authz/set_sensitivity" => "scope=dataset&id=x&sensitivity=internal".into(),
+                "/rpc/authz/import_sensitivities" => "csv=scope%2Cid%2Csensitivity%0Adataset%2Cx%2Cinternal&dry_run=yes".into(),
                 "/rpc/authz/delete_sensitivity" => "scope=dataset&id=x&confirm=yes".into(),
                 "/rpc/trust/list" => String::new(),
                 "/rpc/trust/save" => "id=&name=x&kind=spiffe&issuer=https%3A%2F%2Fx.example&audience=steward&jwks_url=&jwks=%7B%7D&rules=00000000-0000-4000-8000-000000000000+sub%3Dspiffe%3A%2F%2Fx%2Fa&mode=monitor".into(),
@@ -584,6 +586,7 @@ async fn pages_and_server_functions_by_role() {
             "/rpc/audit/verify",
             "/rpc/authz/delete_policy",
             "/rpc/authz/delete_sensitivity",
+            "/rpc/authz/import_sensitivities",
             "/rpc/authz/overview",
             "/rpc/authz/policies",
             "/rpc/authz/save_limits",

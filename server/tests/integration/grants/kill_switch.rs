@@ -6,8 +6,10 @@ use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::grants::{ApprovalMode, GrantRequest, GrantState, Requesters};
 use steward_domain::identity::{LifecycleRequest, RetireRequest};
+use steward_domain::inventory::{IdentityKind, IdentityStatus};
+use steward_domain::ownership::DeactivateRequest;
 
-use super::{account_with_jit, form, policy};
+use super::{account_with_jit, form, identity_with_jit, policy};
 use crate::common::{for_each_store, Auth, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,6 +237,103 @@ async fn retiring_an_identity_revokes_its_grants_in_the_same_transaction() {
             .credential(Some(&owner), grant.id)
             .await
             .is_err());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivating_a_leaver_suspends_their_agents_and_revokes_the_agents_grants() {
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let owner = app.principal(Role::Owner).await;
+        let ports = &app.services.ports;
+        ports
+            .grants
+            .create_policy(
+                Some(&admin),
+                &policy("auto", "ledger-*", ApprovalMode::Automatic, Requesters::Owners),
+            )
+            .await
+            .unwrap();
+        let (agent, agent_jit) =
+            identity_with_jit(&app, "leaver-agent", "ledger-a", IdentityKind::Agent).await;
+        let (workload, workload_jit) =
+            identity_with_jit(&app, "leaver-workload", "ledger-w", IdentityKind::Workload).await;
+        let mut grants = Vec::new();
+        for (identity, entitlement) in [(agent, agent_jit), (workload, workload_jit)] {
+            let grant = ports
+                .grants
+                .request(
+                    Some(&owner),
+                    &GrantRequest {
+                        identity_id: identity,
+                        entitlement_id: entitlement,
+                        minutes: Some(30),
+                        reason: Some("batch run".into()),
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(grant.state, GrantState::Active);
+            grants.push(grant.id);
+        }
+
+        let result = ports
+            .ownership
+            .deactivate_person(
+                Some(&admin),
+                owner.person_id,
+                &DeactivateRequest {
+                    reason: "left the company".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((result.orphaned, result.suspended), (2, 1));
+
+        let admin = &admin;
+        let status = |id| async move {
+            ports
+                .inventory
+                .detail(Some(admin), id)
+                .await
+                .unwrap()
+                .summary
+                .status
+        };
+        assert_eq!(status(agent).await, IdentityStatus::Suspended);
+        assert_eq!(
+            status(workload).await,
+            IdentityStatus::Active,
+            "the default leaver policy suspends AI-connected identities only"
+        );
+        let state = |id| async move {
+            ports
+                .grants
+                .view(Some(admin), id)
+                .await
+                .unwrap()
+                .grant
+                .state
+        };
+        assert_eq!(state(grants[0]).await, GrantState::Revoked);
+        assert_eq!(state(grants[1]).await, GrantState::Active);
+        let events = store
+            .list_audit(&steward_server::store::audit::AuditFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let suspension = events
+            .iter()
+            .find(|e| e.action == "identity.suspend")
+            .expect("the leaver's agent suspension is audited");
+        assert_eq!(suspension.target, format!("identity:{agent}"));
+        assert_eq!(suspension.details["cause"], "person.deactivate");
+        assert_eq!(suspension.details["leaver_policy"], "ai");
+        assert_eq!(suspension.details["grants_revoked"], 1);
     })
     .await;
 }

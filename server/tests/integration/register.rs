@@ -2,13 +2,9 @@
 //! credentials, entitlements, delegations, ownership assignments and answers, the
 //! orphan queue, lifecycle and export — every rule on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
+use crate::common::{assert_problem, email_of, for_each_store, Auth, TestApp};
 use axum::http::{header, StatusCode};
 use chrono::{Duration, DurationRound, Utc};
-use common::{assert_problem, email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
@@ -405,7 +401,7 @@ async fn the_inventory_page_counts_a_common_search_after_showing_its_rows() {
             .send(
                 auth.apply(axum::http::Request::post("/rpc/inventory/facets"))
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ORIGIN, common::ORIGIN)
+                    .header(header::ORIGIN, crate::common::ORIGIN)
                     .body(axum::body::Body::from("query=q%3Did"))
                     .unwrap(),
             )
@@ -830,6 +826,8 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
             .await
             .unwrap();
         assert_eq!((result.orphaned, result.sponsors_notified), (3, 1));
+        // Agents act for their owner: the default leaver policy suspends them.
+        assert_eq!(result.suspended, 3);
         // The leaver's identities count as orphaned in every view at once.
         assert_facets_match_listings(
             &app,
@@ -944,7 +942,7 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
             StatusCode::UNAUTHORIZED
         );
         let again = app
-            .login_with(&email_of(Role::Viewer), common::PASSWORD, None)
+            .login_with(&email_of(Role::Viewer), crate::common::PASSWORD, None)
             .await;
         assert!(
             again.location.starts_with("/login?error="),

@@ -2,20 +2,16 @@
 //! configured) PostgreSQL. Tokens are minted here with key material of our own: a test
 //! issuer serves its JWKS on loopback, as SPIRE, a Kubernetes API server or GitHub would.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-#[path = "trust/jwks.rs"]
 mod jwks;
 
 use std::collections::BTreeMap;
 
+use crate::common::{assert_problem, draft, for_each_store, owned_identity, Auth, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
-use common::{assert_problem, draft, for_each_store, owned_identity, Auth, TestApp};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -579,7 +575,7 @@ fn exchange_form(token: &str, resource: Option<&str>) -> String {
     serde_urlencoded::to_string(fields).unwrap()
 }
 
-async fn post_form(app: &TestApp, uri: &str, form: String) -> common::Reply {
+async fn post_form(app: &TestApp, uri: &str, form: String) -> crate::common::Reply {
     app.send(
         Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -801,7 +797,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
 
         // Trust configurations: an enforcing one covering the agent refuses its static
         // token; in monitor mode the token works and the log says enforcing would deny.
-        let token = common::agent_token(app, s.agent).await;
+        let token = crate::common::agent_token(app, s.agent).await;
         let request = serde_json::to_value(call_tool(s.agent, "jira.search")).unwrap();
         let reply = app
             .send_json(

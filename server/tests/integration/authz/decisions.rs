@@ -248,3 +248,104 @@ async fn a_token_bound_to_an_environment_acts_only_there() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sensitivity_file_is_imported_whole_or_not_at_all_and_decisions_use_it() {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    for_each_store(|store| async move {
+        let app = TestApp::new(&store).await;
+        let admin = app.principal(Role::Admin).await;
+        let authz = &app.services.ports.authz;
+        let agent = owned_identity(
+            &app,
+            &IdentityDraft {
+                sensitivity_ceiling: Some(Sensitivity::Internal),
+                ..draft("catalogue-agent", IdentityKind::Agent)
+            },
+        )
+        .await;
+        app.services
+            .ports
+            .inventory
+            .add_entitlement(
+                Some(&admin),
+                agent,
+                &NewEntitlement {
+                    resource: "orders".into(),
+                    action: "read".into(),
+                    privilege: Privilege::Read,
+                    grant_type: GrantType::Standing,
+                },
+            )
+            .await
+            .unwrap();
+        let token = agent_token(&app, agent).await;
+        let decide = |request: AuthorizeRequest| {
+            let (app, token) = (&app, token.clone());
+            async move { ask(app, &token, &request).await.1["decision"].clone() }
+        };
+        assert_eq!(decide(read(agent, "orders", None)).await, json!("deny"));
+
+        let post = |auth: crate::common::Auth, query: &'static str, file: &'static str| {
+            let app = &app;
+            async move {
+                app.send(
+                    auth.apply(
+                        Request::post(format!("/api/v1/sensitivities/import{query}")),
+                    )
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from(file))
+                    .unwrap(),
+                )
+                .await
+            }
+        };
+        let admin_token = app.token(Role::Admin, Scope::ALL).await;
+        let admin_auth = || crate::common::Auth::Bearer(admin_token.clone());
+        let file = "scope,id,sensitivity\ndataset,orders,internal\ntool,search,public\n";
+        // A bad line anywhere: nothing is written, and the error names the line.
+        let bad = post(
+            admin_auth(),
+            "",
+            "scope,id,sensitivity\ndataset,orders,internal\ndataset,refunds,secret\n",
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+        assert!(bad.body.contains("line 3"), "{}", bad.body);
+        assert!(authz.sensitivities(Some(&admin)).await.unwrap().is_empty());
+        // A dry run reports and writes nothing.
+        let dry = post(admin_auth(), "?dry_run=true", file).await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+        assert_eq!(dry.json()["created"], 2);
+        assert!(authz.sensitivities(Some(&admin)).await.unwrap().is_empty());
+        // An owner's token may not import.
+        let owner_token = app.token(Role::Owner, &[Scope::InventoryWrite]).await;
+        let refused = post(crate::common::Auth::Bearer(owner_token), "", file).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+        let applied = post(admin_auth(), "", file).await;
+        assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.body);
+        assert_eq!(authz.sensitivities(Some(&admin)).await.unwrap().len(), 2);
+        assert_eq!(decide(read(agent, "orders", None)).await, json!("allow"));
+        let again = post(admin_auth(), "", file).await;
+        assert_eq!(
+            (again.json()["unchanged"].clone(), again.json()["created"].clone()),
+            (json!(2), json!(0))
+        );
+        let events = store
+            .list_audit(&steward_server::store::audit::AuditFilter {
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let imported: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == "authz.sensitivity_import")
+            .collect();
+        assert_eq!(imported.len(), 2, "one audit event per applied import");
+        assert!(imported.iter().any(|e| e.details["created"] == 2));
+    })
+    .await;
+}

@@ -3,17 +3,12 @@
 //! token, session limits, the kill switch, delegation attenuation, just-in-time grants
 //! and the decision log.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-#[path = "trust/decisions.rs"]
 mod decisions;
-#[path = "trust/last_used.rs"]
 mod last_used;
 
+use crate::common::{agent_token, draft, email_of, for_each_store, Auth, TestApp};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{agent_token, draft, email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
@@ -39,7 +34,7 @@ async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
         purpose: Some("triage incidents".into()),
         ..draft(name, kind)
     };
-    common::owned_identity(app, &draft).await
+    crate::common::owned_identity(app, &draft).await
 }
 
 /// An automatically approved grant of `entitlement` (on the `ledger` dataset) for

@@ -1,9 +1,5 @@
 //! The `steward` binary: commands, configuration errors and the serve lifecycle.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -329,10 +325,13 @@ where
 {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}/steward.db", dir.path().display());
-    test(sqlite, dir.path().to_owned()).await;
-    if let Some(pg) = common::FreshPostgres::create().await {
-        test(pg.url.clone(), dir.path().to_owned()).await;
-        pg.drop_database().await;
+    crate::common::on("SQLite", test(sqlite, dir.path().to_owned())).await;
+    match crate::common::FreshPostgres::create().await {
+        Some(pg) => {
+            crate::common::on("PostgreSQL", test(pg.url.clone(), dir.path().to_owned())).await;
+            pg.drop_database().await;
+        }
+        None => crate::common::postgres_skipped(),
     }
 }
 
@@ -406,7 +405,7 @@ fn stop(mut child: KillOnDrop) {
 }
 
 /// `count` identities, each with an active just-in-time grant (their audit targets).
-async fn active_grants(app: &common::TestApp, count: usize) -> Vec<String> {
+async fn active_grants(app: &crate::common::TestApp, count: usize) -> Vec<String> {
     use steward_domain::auth::Role;
     use steward_domain::grants::{ApprovalMode, GrantRequest, GrantState, PolicyDraft, Requesters};
     use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
@@ -438,7 +437,7 @@ async fn active_grants(app: &common::TestApp, count: usize) -> Vec<String> {
             .inventory
             .create_identity(
                 Some(&admin),
-                &common::draft(&format!("replica-{n}"), IdentityKind::ServiceAccount),
+                &crate::common::draft(&format!("replica-{n}"), IdentityKind::ServiceAccount),
             )
             .await
             .unwrap()
@@ -499,7 +498,7 @@ async fn expire_all_in(store: &steward_server::store::Store, seconds: i64) {
 async fn until_none_active(store: &steward_server::store::Store) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let active = common::scalar(
+        let active = crate::common::scalar(
             store,
             "SELECT COUNT(*) FROM grants WHERE state = 'active'",
             &[],
@@ -541,7 +540,7 @@ async fn two_replicas_expire_grants_once(url: &str, dir: &Path) {
 
     const GRANTS: usize = 60;
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let grants = active_grants(&app, GRANTS).await;
 
     let ((first, _), (second, _)) = two_replicas(url, &dir.join("keys"), &[]);
@@ -579,14 +578,14 @@ async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
 
     const DECISIONS: usize = 400;
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let admin = app.principal(Role::Admin).await;
     let ports = &app.services.ports;
     let agent = ports
         .inventory
         .create_identity(
             Some(&admin),
-            &common::draft("logged-bot", IdentityKind::Agent),
+            &crate::common::draft("logged-bot", IdentityKind::Agent),
         )
         .await
         .unwrap()
@@ -698,7 +697,7 @@ async fn an_import_killed_midway_leaves_nothing(url: &str, dir: &Path) {
     // Large enough that applying it takes seconds (about 2 s here in release).
     const USERS: usize = 40_000;
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let token = app
         .token(Role::Admin, &[Scope::InventoryRead, Scope::InventoryWrite])
         .await;
@@ -801,7 +800,7 @@ async fn an_expiry_burst_survives_a_kill(url: &str, dir: &Path) {
 
     const GRANTS: usize = 400;
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let grants = active_grants(&app, GRANTS).await;
 
     let keys = dir.join("keys");
@@ -869,12 +868,12 @@ async fn sessions_work_on_either_replica(url: &str, dir: &Path) {
 
     const PUBLIC: &str = "http://steward.test";
     let store = Store::open(url, 4).await.unwrap();
-    let _users = common::TestApp::new(&store).await;
+    let _users = crate::common::TestApp::new(&store).await;
     let ((a, at_a), (b, at_b)) =
         two_replicas(url, &dir.join("keys"), &[("STEWARD_PUBLIC_URL", PUBLIC)]);
     let form = serde_urlencoded::to_string([
-        ("email", common::email_of(Role::Admin).as_str()),
-        ("password", common::PASSWORD),
+        ("email", crate::common::email_of(Role::Admin).as_str()),
+        ("password", crate::common::PASSWORD),
         ("next", "/inventory"),
     ])
     .unwrap();
@@ -937,10 +936,13 @@ async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
     const SESSIONS: usize = 4;
     const CALLS: usize = 24; // per session, 12 on each replica
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let admin = app.principal(Role::Admin).await;
-    let agent =
-        common::owned_identity(&app, &common::draft("limited-bot", IdentityKind::Agent)).await;
+    let agent = crate::common::owned_identity(
+        &app,
+        &crate::common::draft("limited-bot", IdentityKind::Agent),
+    )
+    .await;
     app.services
         .ports
         .authz
@@ -955,7 +957,7 @@ async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
         )
         .await
         .unwrap();
-    let token = common::agent_token(&app, agent).await;
+    let token = crate::common::agent_token(&app, agent).await;
 
     let ((a, at_a), (b, at_b)) = two_replicas(url, &dir.join("keys"), &[]);
     let client = reqwest::Client::new();
@@ -1019,7 +1021,7 @@ async fn authorize_session_limits_hold_across_two_replicas() {
 /// `admin-entitlement` finding reviews them), owned in turn by the test users of
 /// `owners` (none: the security team reviews them). Returns their ids.
 async fn admin_holders(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     prefix: &str,
     count: usize,
     owners: &[steward_domain::auth::Role],
@@ -1037,7 +1039,7 @@ async fn admin_holders(
             .inventory
             .create_identity(
                 Some(&admin),
-                &common::draft(&format!("{prefix}-{n}"), IdentityKind::ServiceAccount),
+                &crate::common::draft(&format!("{prefix}-{n}"), IdentityKind::ServiceAccount),
             )
             .await
             .unwrap()
@@ -1065,7 +1067,7 @@ async fn admin_holders(
                     id,
                     &AssignRequest {
                         role: AssignmentRole::Owner,
-                        person: common::email_of(*owner),
+                        person: crate::common::email_of(*owner),
                         reason: "test".into(),
                     },
                 )
@@ -1080,7 +1082,7 @@ async fn admin_holders(
 /// A campaign reviewing the entitlements of every admin holder, open from now until
 /// `due`.
 async fn open_campaign(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     name: &str,
     due: chrono::DateTime<chrono::Utc>,
     close_policy: steward_domain::campaigns::ClosePolicy,
@@ -1148,7 +1150,7 @@ async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
     const CAMPAIGNS: usize = 6;
     const REVIEWERS: [Role; 3] = [Role::Owner, Role::Viewer, Role::Auditor];
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     admin_holders(&app, "reviewed", REVIEWERS.len(), &REVIEWERS).await;
     // Due within a day: the reminder is due as soon as the campaign opens.
     let due = chrono::Utc::now() + chrono::Duration::hours(12);
@@ -1158,7 +1160,7 @@ async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
     }
     let mut before = Vec::new();
     for role in REVIEWERS {
-        before.push(common::notifications_of(&store, role).await);
+        before.push(crate::common::notifications_of(&store, role).await);
     }
     assert_eq!(audit_count(&store, "campaign.remind").await, 0);
 
@@ -1184,7 +1186,7 @@ async fn two_replicas_remind_each_reviewer_once(url: &str, dir: &Path) {
     assert_eq!(audit_count(&store, "campaign.remind").await, expected);
     for (role, before) in REVIEWERS.into_iter().zip(before) {
         assert_eq!(
-            common::notifications_of(&store, role).await - before,
+            crate::common::notifications_of(&store, role).await - before,
             CAMPAIGNS as i64,
             "{role:?} has one reminder per campaign"
         );
@@ -1214,7 +1216,7 @@ async fn a_campaign_close_killed_midway_finishes_once(url: &str, dir: &Path) {
 
     const ITEMS: usize = 300;
     let store = Store::open(url, 4).await.unwrap();
-    let app = common::TestApp::new(&store).await;
+    let app = crate::common::TestApp::new(&store).await;
     let holders = admin_holders(&app, "closing", ITEMS, &[]).await;
     let due = chrono::Utc::now() + chrono::Duration::days(14);
     let campaign = open_campaign(&app, "closing review", due, ClosePolicy::Revoke).await;
@@ -1432,8 +1434,8 @@ async fn a_signed_checkpoint_shows_the_newest_audit_events_cut_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() {
     use sqlx::{Connection, Executor};
-    let Some(pg) = common::FreshPostgres::create().await else {
-        eprintln!("STEWARD_TEST_PG_URL is not set: the PostgreSQL runtime role is not tested");
+    let Some(pg) = crate::common::FreshPostgres::create().await else {
+        crate::common::postgres_skipped();
         return;
     };
     let store = steward_server::store::Store::open(&pg.url, 2)

@@ -3,15 +3,11 @@
 //! escalation with an injected clock, the close policy, recurrence, the evidence pack
 //! and signed webhooks — on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::{email_of, for_each_store, notifications_of, scalar, Auth, TestApp};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{email_of, for_each_store, notifications_of, scalar, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::campaigns::{
@@ -497,7 +493,7 @@ async fn the_api_decides_reviews_and_reminders_reach_signed_webhooks() {
         let unknown = app
             .send_json("POST", "/api/v1/campaigns/from-template/nope", &Auth::Bearer(admin_token.clone()), &json!({}))
             .await;
-        common::assert_problem(&unknown, StatusCode::NOT_FOUND, "campaign template nope not found");
+        crate::common::assert_problem(&unknown, StatusCode::NOT_FOUND, "campaign template nope not found");
 
         // The owner's token needs the reviews:write scope to see and decide reviews.
         let reader = app.token(Role::Owner, &[Scope::InventoryRead]).await;
@@ -520,7 +516,7 @@ async fn the_api_decides_reviews_and_reminders_reach_signed_webhooks() {
         let bad = app
             .send_json("POST", &format!("/api/v1/reviews/{billing_item}/decision"), &reviewer, &json!({"decision": "revoke", "comment": " "}))
             .await;
-        common::assert_problem(&bad, StatusCode::BAD_REQUEST, "invalid comment: say why");
+        crate::common::assert_problem(&bad, StatusCode::BAD_REQUEST, "invalid comment: say why");
         let done = app
             .send_json("POST", &format!("/api/v1/reviews/{billing_item}/decision"), &reviewer, &json!({"decision": "revoke", "comment": "decommissioned"}))
             .await;

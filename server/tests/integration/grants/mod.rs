@@ -3,17 +3,12 @@
 //! and expiry exactly once (with an injected clock, and with two workers at once) —
 //! on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-#[path = "trust/kill_switch.rs"]
 mod kill_switch;
-#[path = "trust/policies.rs"]
 mod policies;
 
+use crate::common::{email_of, for_each_store, scalar, Auth, TestApp};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{email_of, for_each_store, scalar, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
 use steward_domain::grants::{
@@ -29,6 +24,17 @@ use uuid::Uuid;
 /// A service account owned by the owner test user with a just-in-time admin
 /// entitlement on `resource`. Returns the identity and the entitlement.
 async fn account_with_jit(app: &TestApp, name: &str, resource: &str) -> (Uuid, Uuid) {
+    identity_with_jit(app, name, resource, IdentityKind::ServiceAccount).await
+}
+
+/// An identity of `kind` owned by the owner test user, with a just-in-time admin
+/// entitlement on `resource`: (identity, entitlement).
+async fn identity_with_jit(
+    app: &TestApp,
+    name: &str,
+    resource: &str,
+    kind: IdentityKind,
+) -> (Uuid, Uuid) {
     let admin = app.principal(Role::Admin).await;
     let ports = &app.services.ports;
     let id = ports
@@ -37,7 +43,7 @@ async fn account_with_jit(app: &TestApp, name: &str, resource: &str) -> (Uuid, U
             Some(&admin),
             &IdentityDraft {
                 name: name.into(),
-                kind: IdentityKind::ServiceAccount,
+                kind,
                 external_id: None,
                 environment: "prod".into(),
                 team: Some("Payments".into()),
@@ -363,17 +369,17 @@ async fn the_grants_api() {
         let too_long = app
             .send_json("POST", "/api/v1/grants", &owner, &json!({ "identity_id": id, "entitlement_id": ent, "minutes": 90 }))
             .await;
-        common::assert_problem(&too_long, StatusCode::BAD_REQUEST, "invalid minutes: between 1 and 60 minutes under 'ledger'");
+        crate::common::assert_problem(&too_long, StatusCode::BAD_REQUEST, "invalid minutes: between 1 and 60 minutes under 'ledger'");
         let twice = app
             .send_json("POST", "/api/v1/grants", &owner, &json!({ "identity_id": id, "entitlement_id": ent, "minutes": 30 }))
             .await;
-        common::assert_problem(&twice, StatusCode::CONFLICT, "conflict: this entitlement already has an open grant");
+        crate::common::assert_problem(&twice, StatusCode::CONFLICT, "conflict: this entitlement already has an open grant");
         // A viewer's token without grants:write cannot request.
         let reader = Auth::Bearer(app.token(Role::Owner, &[Scope::InventoryRead]).await);
         let refused = app
             .send_json("POST", "/api/v1/grants", &reader, &json!({ "identity_id": id, "entitlement_id": ent }))
             .await;
-        common::assert_problem(&refused, StatusCode::FORBIDDEN, "not allowed: this API token lacks the scope grants:write");
+        crate::common::assert_problem(&refused, StatusCode::FORBIDDEN, "not allowed: this API token lacks the scope grants:write");
         let list = app.get("/api/v1/grants?list=mine", &owner).await;
         assert_eq!(list.status, StatusCode::OK);
         assert_eq!(list.json().as_array().unwrap().len(), 1);
@@ -381,13 +387,13 @@ async fn the_grants_api() {
     .await;
 }
 
-async fn form(app: &TestApp, uri: &str, auth: &Auth, body: &str) -> common::Reply {
+async fn form(app: &TestApp, uri: &str, auth: &Auth, body: &str) -> crate::common::Reply {
     use axum::body::Body;
     use axum::http::{header, Request};
     app.send(
         auth.apply(Request::post(uri))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ORIGIN, common::ORIGIN)
+            .header(header::ORIGIN, crate::common::ORIGIN)
             .body(Body::from(body.to_owned()))
             .unwrap(),
     )

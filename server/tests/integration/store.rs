@@ -1,11 +1,7 @@
 //! The store suite: the same assertions on SQLite and (when configured) PostgreSQL.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
+use crate::common::for_each_store;
 use chrono::Utc;
-use common::for_each_store;
 use steward_domain::inventory::{ActorClass, IdentityKind, IdentityQuery, IdentityStatus, Source};
 use steward_server::demo;
 use steward_server::store::inventory::NewIdentity;
@@ -550,7 +546,7 @@ async fn kept_counts_off(store: &Store) -> i64 {
     const COUNTED: &str = "SELECT i.actor_class, i.kind, i.source, i.environment, i.status, \
          CASE WHEN COALESCE(p.active, FALSE) THEN 0 ELSE 1 END AS orphaned, COUNT(*) AS n \
          FROM identities i LEFT JOIN people p ON p.id = i.owner_id GROUP BY 1, 2, 3, 4, 5, 6";
-    common::scalar(
+    crate::common::scalar(
         store,
         &format!(
             "SELECT (SELECT COUNT(*) FROM ({KEPT} EXCEPT {COUNTED}) extra) \

@@ -1,13 +1,20 @@
 //! Test harness: every store test runs against a fresh SQLite database always, and
-//! against a fresh PostgreSQL database when `STEWARD_TEST_PG_URL` is set.
+//! against a fresh PostgreSQL database when `STEWARD_TEST_PG_URL` is set. Without it
+//! the suite says so on stderr (or fails, when `STEWARD_TEST_REQUIRE_PG` is set, as
+//! CI does), so PostgreSQL is never skipped silently.
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 
+use futures_util::FutureExt;
 use sqlx::Connection;
 use steward_server::store::Store;
 
 /// Runs `test` once per available database, each time on a new, empty, migrated one.
+/// A failure names the database it happened on.
 pub async fn for_each_store<F, Fut>(test: F)
 where
     F: Fn(Store) -> Fut,
@@ -16,15 +23,42 @@ where
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/steward-test.db", dir.path().display());
     let store = Store::open(&url, 4).await.expect("open SQLite");
-    test(store.clone()).await;
+    on("SQLite", test(store.clone())).await;
     store.close().await;
 
-    if let Some(pg) = FreshPostgres::create().await {
-        let store = Store::open(&pg.url, 4).await.expect("open PostgreSQL");
-        test(store.clone()).await;
-        store.close().await;
-        pg.drop_database().await;
+    match FreshPostgres::create().await {
+        Some(pg) => {
+            let store = Store::open(&pg.url, 4).await.expect("open PostgreSQL");
+            on("PostgreSQL", test(store.clone())).await;
+            store.close().await;
+            pg.drop_database().await;
+        }
+        None => postgres_skipped(),
     }
+}
+
+/// Runs one database's pass; a panic is passed on after saying where it happened.
+pub async fn on(database: &str, pass: impl Future<Output = ()>) {
+    if let Err(panic) = AssertUnwindSafe(pass).catch_unwind().await {
+        eprintln!("^ this failure happened on {database}");
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Says once per run, past the test harness's output capture, that PostgreSQL was not
+/// tested; fails instead when the run requires it.
+pub fn postgres_skipped() {
+    assert!(
+        std::env::var_os("STEWARD_TEST_REQUIRE_PG").is_none(),
+        "STEWARD_TEST_REQUIRE_PG is set but STEWARD_TEST_PG_URL is not: PostgreSQL cannot be tested"
+    );
+    static SAID: Once = Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: STEWARD_TEST_PG_URL is unset, so the store tests ran on SQLite only"
+        );
+    });
 }
 
 /// A new database on the server named by `STEWARD_TEST_PG_URL`.
@@ -137,13 +171,33 @@ impl TestApp {
     }
 
     pub async fn with_security(store: &Store, security: WebSecurity) -> TestApp {
+        Self::build(store, security, |services| services).await
+    }
+
+    /// The app with the second factor required of `roles` (the default test app
+    /// requires it of nobody: most tests sign in with a password alone).
+    pub async fn with_second_factor(store: &Store, roles: Vec<Role>) -> TestApp {
+        Self::build(store, security(), |services| {
+            services.with_second_factor(
+                steward_server::services::second_factor::Sealer::ephemeral().unwrap(),
+                roles,
+            )
+        })
+        .await
+    }
+
+    async fn build(
+        store: &Store,
+        security: WebSecurity,
+        customize: impl FnOnce(Services) -> Services,
+    ) -> TestApp {
         // `RUST_LOG=…` shows the server's logs with a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
         // The federation tests serve their issuers' JWKS on loopback over plain http.
-        let services = Services::new(store.clone()).allowing_loopback_jwks(true);
+        let services = customize(Services::new(store.clone()).allowing_loopback_jwks(true));
         for role in Role::ALL {
             services
                 .auth

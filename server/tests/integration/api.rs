@@ -1,14 +1,10 @@
 //! HTTP tests through the whole router: REST API, health probes, server-rendered pages
 //! and server functions, on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
+use crate::common::{assert_problem, for_each_store, Auth, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::Utc;
-use common::{assert_problem, for_each_store, Auth, TestApp};
 use steward_domain::auth::{Role, Scope};
 use steward_server::demo;
 use steward_server::store::Store;
@@ -332,8 +328,11 @@ async fn a_chosen_theme_is_rendered_from_its_cookie() {
         let choose = |theme: &str| {
             Request::post("/theme")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ORIGIN, common::ORIGIN)
-                .header(header::REFERER, format!("{}/posture?x=1", common::ORIGIN))
+                .header(header::ORIGIN, crate::common::ORIGIN)
+                .header(
+                    header::REFERER,
+                    format!("{}/posture?x=1", crate::common::ORIGIN),
+                )
                 .header(header::COOKIE, cookie.clone())
                 .body(Body::from(format!("theme={theme}")))
                 .unwrap()
@@ -381,7 +380,7 @@ async fn a_chosen_theme_is_rendered_from_its_cookie() {
             .send(
                 Request::post("/theme")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ORIGIN, common::ORIGIN)
+                    .header(header::ORIGIN, crate::common::ORIGIN)
                     .header(header::REFERER, "//evil.example/x")
                     .body(Body::from("theme=light"))
                     .unwrap(),
@@ -401,7 +400,7 @@ async fn server_function_lists_with_the_same_rules() {
         let call = |query: &str, cookie: Option<&str>| {
             let mut request = Request::post("/rpc/inventory/list_identities")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ORIGIN, common::ORIGIN);
+                .header(header::ORIGIN, crate::common::ORIGIN);
             if let Some(cookie) = cookie {
                 request = request.header(header::COOKIE, cookie);
             }
@@ -445,11 +444,11 @@ async fn call_server_fn(
     path: &str,
     cookie: &str,
     form: &[(&str, &str)],
-) -> common::Reply {
+) -> crate::common::Reply {
     app.send(
         Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ORIGIN, common::ORIGIN)
+            .header(header::ORIGIN, crate::common::ORIGIN)
             .header(header::COOKIE, cookie)
             .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
             .unwrap(),
@@ -458,7 +457,7 @@ async fn call_server_fn(
 }
 
 /// `first-last` from a reply's `steward_change` cookie, if it sets one.
-fn change_cookie(reply: &common::Reply) -> Option<(i64, i64)> {
+fn change_cookie(reply: &crate::common::Reply) -> Option<(i64, i64)> {
     let value = reply
         .set_cookie
         .iter()

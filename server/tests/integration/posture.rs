@@ -3,13 +3,9 @@
 //! the inventory's finding filters, full evaluations with their daily snapshot, the
 //! dashboard's API and pages — on each database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
+use crate::common::{email_of, for_each_store, Auth, TestApp};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::{email_of, for_each_store, Auth, TestApp};
 use serde_json::json;
 use steward_domain::auth::Role;
 use steward_domain::identity::IdentityDraft;
@@ -71,7 +67,7 @@ async fn listed(app: &TestApp, filter: &str) -> Vec<Uuid> {
 }
 
 async fn count_audit(store: &Store, action: &str, target: &str) -> i64 {
-    common::scalar(
+    crate::common::scalar(
         store,
         "SELECT COUNT(*) FROM audit_events WHERE action = $1 AND target = $2",
         &[action, target],
@@ -495,7 +491,7 @@ async fn the_dashboard_api_and_pages_show_the_posture_with_drill_downs() {
             Some(open)
         );
         let bad = app.get("/api/v1/posture/reports/yesterday", &viewer).await;
-        common::assert_problem(
+        crate::common::assert_problem(
             &bad,
             StatusCode::BAD_REQUEST,
             "invalid day: 'yesterday' is not a date (YYYY-MM-DD)",

@@ -2,13 +2,9 @@
 //! transaction, idempotent, not-seen marking, secrets never kept, errors that name the
 //! place — on each database, through the service and over HTTP.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
-
-mod common;
-
+use crate::common::{for_each_store, Auth, TestApp, ORIGIN};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{for_each_store, Auth, TestApp, ORIGIN};
 use steward_domain::auth::Role;
 use steward_domain::import::{ImportAction, ImportFormat, ImportLimits, ImportRequest};
 use steward_domain::inventory::IdentityQuery;
