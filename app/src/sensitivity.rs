@@ -74,7 +74,11 @@ pub async fn import_sensitivities(
         .await?;
     Ok(format!(
         "{}: {} new, {} changed, {} unchanged.",
-        if plan.dry_run { "Dry run, nothing written" } else { "Imported" },
+        if plan.dry_run {
+            "Dry run, nothing written"
+        } else {
+            "Imported"
+        },
         plan.created,
         plan.changed,
         plan.unchanged
@@ -88,7 +92,13 @@ pub fn SensitivityRegister() -> impl IntoView {
     let delete = ServerAction::<DeleteSensitivity>::new();
     let import = ServerAction::<ImportSensitivities>::new();
     let list = Resource::new(
-        move || (set.version().get(), delete.version().get(), import.version().get()),
+        move || {
+            (
+                set.version().get(),
+                delete.version().get(),
+                import.version().get(),
+            )
+        },
         |_| sensitivities(),
     );
     let outcome = move || {

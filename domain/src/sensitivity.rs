@@ -86,7 +86,8 @@ pub const MAX_IMPORT_ROWS: usize = 10_000;
 /// header `scope,id,sensitivity` (in any order; other columns are ignored), one entry
 /// per row. Every row is checked before anything is written; an error names its line.
 pub fn parse_csv(text: &str) -> Result<Vec<SensitivityDraft>, DomainError> {
-    let invalid = |line: u64, why: String| DomainError::invalid("file", format!("line {line}: {why}"));
+    let invalid =
+        |line: u64, why: String| DomainError::invalid("file", format!("line {line}: {why}"));
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
@@ -102,11 +103,14 @@ pub fn parse_csv(text: &str) -> Result<Vec<SensitivityDraft>, DomainError> {
             .ok_or_else(|| {
                 DomainError::invalid(
                     "file",
-                    format!("line 1: the header has no '{name}' column (expected scope,id,sensitivity)"),
+                    format!(
+                        "line 1: the header has no '{name}' column (expected scope,id,sensitivity)"
+                    ),
                 )
             })
     };
-    let (scope_at, id_at, sensitivity_at) = (column("scope")?, column("id")?, column("sensitivity")?);
+    let (scope_at, id_at, sensitivity_at) =
+        (column("scope")?, column("id")?, column("sensitivity")?);
     let mut seen: HashMap<(SensitivityScope, String), u64> = HashMap::new();
     let mut drafts = Vec::new();
     for record in reader.records() {
@@ -116,7 +120,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<SensitivityDraft>, DomainError> {
         })?;
         let line = record.position().map_or(0, csv::Position::line);
         if drafts.len() == MAX_IMPORT_ROWS {
-            return Err(invalid(line, format!("a file holds at most {MAX_IMPORT_ROWS} entries")));
+            return Err(invalid(
+                line,
+                format!("a file holds at most {MAX_IMPORT_ROWS} entries"),
+            ));
         }
         let field = |at: usize| record.get(at).unwrap_or("");
         let draft = SensitivityDraft {
@@ -156,7 +163,11 @@ pub struct SensitivityImport {
 
 impl SensitivityImport {
     /// Compares the file's entries with the register.
-    pub fn plan(current: &[RegisteredSensitivity], file: &[SensitivityDraft], dry_run: bool) -> Self {
+    pub fn plan(
+        current: &[RegisteredSensitivity],
+        file: &[SensitivityDraft],
+        dry_run: bool,
+    ) -> Self {
         let known: HashMap<(SensitivityScope, &str), Sensitivity> = current
             .iter()
             .map(|e| ((e.scope, e.id.as_str()), e.sensitivity))
@@ -314,14 +325,24 @@ mod tests {
         assert_eq!(drafts[1].sensitivity, Sensitivity::Public);
         let error = |text: &str| parse_csv(text).unwrap_err().to_string();
         assert!(error("scope,id\ndataset,x\n").contains("no 'sensitivity' column"));
-        assert!(error("scope,id,sensitivity\ndataset,x,secret\n").starts_with("invalid file: line 2:"));
-        assert!(error("scope,id,sensitivity\ndataset,x,public\nplace,y,public\n").contains("line 3"));
-        assert!(error("scope,id,sensitivity\ndataset,x,public\ndataset,x,internal\n")
-            .contains("already on line 2"));
+        assert!(
+            error("scope,id,sensitivity\ndataset,x,secret\n").starts_with("invalid file: line 2:")
+        );
+        assert!(
+            error("scope,id,sensitivity\ndataset,x,public\nplace,y,public\n").contains("line 3")
+        );
+        assert!(
+            error("scope,id,sensitivity\ndataset,x,public\ndataset,x,internal\n")
+                .contains("already on line 2")
+        );
         assert!(error("scope,id,sensitivity\ndataset,,public\n").contains("line 2"));
         assert!(error("scope,id,sensitivity\n").contains("no entries"));
 
-        let current = [entry(SensitivityScope::Dataset, "ledger", Sensitivity::Internal)];
+        let current = [entry(
+            SensitivityScope::Dataset,
+            "ledger",
+            Sensitivity::Internal,
+        )];
         let plan = SensitivityImport::plan(&current, &drafts, true);
         assert_eq!((plan.created, plan.changed, plan.unchanged), (1, 1, 0));
     }

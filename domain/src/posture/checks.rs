@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::delegation::DelegationKind;
 use crate::identity::{
-    CredentialInfo, CredentialKind, Entitlement, LifecyclePolicy, GrantType, Privilege, RotationState,
+    CredentialInfo, CredentialKind, Entitlement, GrantType, LifecyclePolicy, Privilege,
+    RotationState,
 };
 use crate::import::github::third_party_can_write;
 use crate::inventory::{ActorClass, IdentityKind, IdentityStatus};

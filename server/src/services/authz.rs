@@ -382,10 +382,9 @@ impl AuthzService {
                 denial = Some(("steward-credential-environment", why));
             }
         }
-        if let Some(why) = sensitivity::session_required(
-            &state.limits,
-            request.context.session_id.as_deref(),
-        ) {
+        if let Some(why) =
+            sensitivity::session_required(&state.limits, request.context.session_id.as_deref())
+        {
             denial = denial.or(Some(("steward-session-required", why)));
         }
         self.apply_registered_sensitivity(request).await?;
@@ -471,7 +470,8 @@ impl AuthzService {
             AuthzAction::CallTool => states
                 .iter()
                 .find(|state| {
-                    !state.limits.tools.is_empty() && !state.limits.tools.contains(&request.resource.id)
+                    !state.limits.tools.is_empty()
+                        && !state.limits.tools.contains(&request.resource.id)
                 })
                 .map(|state| Drift {
                     kind: DriftKind::ToolOutsideAllowlist,
@@ -989,7 +989,12 @@ impl Authz for AuthzService {
         let session = match session_id?.as_deref() {
             Some(session) => {
                 let (started, call) = self
-                    .session_call(request.principal, session, principal_state.limits.max_calls, now)
+                    .session_call(
+                        request.principal,
+                        session,
+                        principal_state.limits.max_calls,
+                        now,
+                    )
                     .await?;
                 ((now - started).num_seconds().max(0), call)
             }

@@ -10,7 +10,7 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::identity::{
-    required_text, CredentialInfo, Entitlement, LifecyclePolicy, IdentityDetail, IdentityDraft,
+    required_text, CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecyclePolicy,
     LifecycleRequest, NewCredential, NewEntitlement, OwnershipState, RetireRequest,
     RetirementReport,
 };

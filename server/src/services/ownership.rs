@@ -21,8 +21,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::{
-    suspension,
-    identity_target, ownership_state_after_answer, refuse_retired, write_error,
+    identity_target, ownership_state_after_answer, refuse_retired, suspension, write_error,
 };
 use super::posture::PostureService;
 use crate::store::register::PersonRow;

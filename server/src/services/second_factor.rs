@@ -236,7 +236,10 @@ impl SecondFactorService {
         let Answer::Code(code) = Answer::parse(code)? else {
             return Err(self.wrong(principal).await);
         };
-        let totp = totp(self.sealer.open(user, &row.secret_sealed)?, &principal.email)?;
+        let totp = totp(
+            self.sealer.open(user, &row.secret_sealed)?,
+            &principal.email,
+        )?;
         let Some(step) = totp.check(&code, unix_now()) else {
             return Err(self.wrong(principal).await);
         };
@@ -289,7 +292,10 @@ impl SecondFactorService {
             .ok_or(SecondFactorError::NoEnrolment)?;
         match Answer::parse(typed) {
             Ok(Answer::Code(code)) => {
-                let totp = totp(self.sealer.open(user, &row.secret_sealed)?, &principal.email)?;
+                let totp = totp(
+                    self.sealer.open(user, &row.secret_sealed)?,
+                    &principal.email,
+                )?;
                 let Some(step) = totp.check(&code, unix_now()) else {
                     return Err(self.wrong(principal).await);
                 };
@@ -297,8 +303,7 @@ impl SecondFactorService {
                 if !second_factor::fresh_step(row.last_step, step)
                     || !self.store.accept_totp_step(user, step).await?
                 {
-                    count_failure(&self.store, &principal.email, "second factor replayed")
-                        .await?;
+                    count_failure(&self.store, &principal.email, "second factor replayed").await?;
                     return Err(SecondFactorError::Replayed);
                 }
                 Ok("password+totp")
@@ -360,7 +365,10 @@ mod tests {
         let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
         let sealed = sealer.seal(alice, b"twenty bytes secret!").unwrap();
         assert!(!sealed.contains("twenty"));
-        assert_eq!(sealer.open(alice, &sealed).unwrap(), b"twenty bytes secret!");
+        assert_eq!(
+            sealer.open(alice, &sealed).unwrap(),
+            b"twenty bytes secret!"
+        );
         assert!(sealer.open(bob, &sealed).is_err(), "moved to another user");
         assert!(Sealer::ephemeral().unwrap().open(alice, &sealed).is_err());
         // A fresh nonce each time.

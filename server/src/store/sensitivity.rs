@@ -34,7 +34,8 @@ impl TryFrom<Row> for RegisteredSensitivity {
 }
 
 /// Registers or changes one entry.
-const UPSERT: &str = "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
+const UPSERT: &str =
+    "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
      sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
      updated_at = excluded.updated_at";
@@ -66,13 +67,13 @@ impl Store {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(UPSERT)
-            .bind(draft.scope.as_str())
-            .bind(&draft.id)
-            .bind(draft.sensitivity.as_str())
-            .bind(actor)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                .bind(draft.scope.as_str())
+                .bind(&draft.id)
+                .bind(draft.sensitivity.as_str())
+                .bind(actor)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.append_audit(audit).await?;
             tx.commit().await?;
         });

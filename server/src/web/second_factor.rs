@@ -44,7 +44,12 @@ pub async fn after_password(
     checked: &PasswordChecked,
     next: &str,
 ) -> Option<Response> {
-    let enrol = match state.services.second_factor.standing(&checked.principal).await {
+    let enrol = match state
+        .services
+        .second_factor
+        .standing(&checked.principal)
+        .await
+    {
         Ok(Standing::NotNeeded) => return None,
         Ok(Standing::Enrolled) => false,
         Ok(Standing::MustEnrol) => true,
@@ -163,10 +168,7 @@ pub async fn challenge(
         return start_over(&session, "second_factor_expired").await;
     };
     let principal = &pending.checked.principal;
-    if let Err(wait) = state
-        .logins
-        .check(client.map(|c| c.0 .0), &principal.email)
-    {
+    if let Err(wait) = state.logins.check(client.map(|c| c.0 .0), &principal.email) {
         return too_many_attempts(wait);
     }
     match state.services.auth.locked(&principal.email).await {
@@ -174,7 +176,12 @@ pub async fn challenge(
         Ok(true) => return start_over(&session, "locked").await,
         Err(error) => return crate::api::ApiError::from(error).into_response(),
     }
-    match state.services.second_factor.verify(principal, &form.code).await {
+    match state
+        .services
+        .second_factor
+        .verify(principal, &form.code)
+        .await
+    {
         Ok(method) => finish(&state, &session, &pending, method).await,
         Err(error) => refused(&session, error, CHALLENGE_PAGE).await,
     }
@@ -185,7 +192,9 @@ async fn refused(session: &Session, error: SecondFactorError, back: &str) -> Res
     let code = match error {
         SecondFactorError::Wrong => "wrong",
         SecondFactorError::Replayed => "replayed",
-        SecondFactorError::NoEnrolment => return start_over(session, "second_factor_expired").await,
+        SecondFactorError::NoEnrolment => {
+            return start_over(session, "second_factor_expired").await
+        }
         SecondFactorError::Domain(steward_domain::DomainError::InvalidInput { .. }) => "malformed",
         SecondFactorError::Domain(error) => {
             return crate::api::ApiError::from(error).into_response()
@@ -201,7 +210,12 @@ async fn finish(
     pending: &PendingSignIn,
     method: &str,
 ) -> Response {
-    if let Err(error) = state.services.auth.finish_login(&pending.checked, method).await {
+    if let Err(error) = state
+        .services
+        .auth
+        .finish_login(&pending.checked, method)
+        .await
+    {
         return crate::api::ApiError::from(error).into_response();
     }
     if let Err(error) = session.remove::<PendingSignIn>(PENDING_KEY).await {
@@ -280,13 +294,15 @@ pub async fn setup(
         return start_over(&session, "second_factor_expired").await;
     };
     let principal = &pending.checked.principal;
-    if let Err(wait) = state
-        .logins
-        .check(client.map(|c| c.0 .0), &principal.email)
-    {
+    if let Err(wait) = state.logins.check(client.map(|c| c.0 .0), &principal.email) {
         return too_many_attempts(wait);
     }
-    let codes = match state.services.second_factor.confirm(principal, &form.code).await {
+    let codes = match state
+        .services
+        .second_factor
+        .confirm(principal, &form.code)
+        .await
+    {
         Ok(codes) => codes,
         Err(error) => return refused(&session, error, SETUP_PAGE).await,
     };

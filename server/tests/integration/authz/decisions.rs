@@ -291,9 +291,9 @@ async fn a_sensitivity_file_is_imported_whole_or_not_at_all_and_decisions_use_it
             let app = &app;
             async move {
                 app.send(
-                    auth.apply(
-                        Request::post(format!("/api/v1/sensitivities/import{query}")),
-                    )
+                    auth.apply(Request::post(format!(
+                        "/api/v1/sensitivities/import{query}"
+                    )))
                     .header(header::CONTENT_TYPE, "text/csv")
                     .body(Body::from(file))
                     .unwrap(),
@@ -330,7 +330,10 @@ async fn a_sensitivity_file_is_imported_whole_or_not_at_all_and_decisions_use_it
         assert_eq!(decide(read(agent, "orders", None)).await, json!("allow"));
         let again = post(admin_auth(), "", file).await;
         assert_eq!(
-            (again.json()["unchanged"].clone(), again.json()["created"].clone()),
+            (
+                again.json()["unchanged"].clone(),
+                again.json()["created"].clone()
+            ),
             (json!(2), json!(0))
         );
         let events = store

@@ -252,7 +252,12 @@ async fn deactivating_a_leaver_suspends_their_agents_and_revokes_the_agents_gran
             .grants
             .create_policy(
                 Some(&admin),
-                &policy("auto", "ledger-*", ApprovalMode::Automatic, Requesters::Owners),
+                &policy(
+                    "auto",
+                    "ledger-*",
+                    ApprovalMode::Automatic,
+                    Requesters::Owners,
+                ),
             )
             .await
             .unwrap();
@@ -296,7 +301,7 @@ async fn deactivating_a_leaver_suspends_their_agents_and_revokes_the_agents_gran
         let status = |id| async move {
             ports
                 .inventory
-                .detail(Some(admin), id)
+                .get_identity(Some(admin), id)
                 .await
                 .unwrap()
                 .summary
