@@ -52,7 +52,7 @@ async fn identity_with_jit(
                 sensitivity_ceiling: None,
                 spiffe_id: None,
                 revocation_path: Some("runbook".into()),
-                expires_at: Some(Utc::now() + Duration::days(100)),
+                expires_at: Some(Utc::now() + Duration::days(60)),
             },
         )
         .await
