@@ -31,7 +31,7 @@ rm -rf "${work}" && mkdir -p "${work}"
 password="api fuzz demo password"
 STEWARD_ADDR="127.0.0.1:${port}" DATABASE_URL="sqlite://${work}/steward.db" \
   STEWARD_SITE_ROOT=target/site STEWARD_DEMO_IF_EMPTY=200 STEWARD_DEMO_PASSWORD="${password}" \
-  STEWARD_SIGNING_KEY_DIR="${work}/keys" STEWARD_LOG=error \
+  STEWARD_SIGNING_KEY_DIR="${work}/keys" STEWARD_LOG=error STEWARD_SECOND_FACTOR_ROLES=none \
   "${binary}" serve > "${work}/server.log" 2>&1 &
 server=$!
 trap 'kill ${server} 2>/dev/null || true' EXIT
@@ -40,7 +40,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-# An admin token with every scope, made the way a person makes one.
+# An admin token with every scope, made the way a person makes one (signing in with the
+# password alone: this server asks no second factor, which the API does not concern).
 cookies="${work}/cookies"
 curl -fsS -c "${cookies}" -o /dev/null -H "Origin: ${base}" \
   --data-urlencode "email=admin@steward.local" --data-urlencode "password=${password}" \
