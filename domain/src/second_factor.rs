@@ -48,13 +48,17 @@ impl Answer {
     }
 }
 
-/// A recovery code from 10 random bytes, as shown: `xxxxx-xxxxx`.
-pub fn recovery_code(random: &[u8; 10]) -> String {
-    let chars: String = random
+/// A recovery code from 10 random bytes: as shown (`xxxxx-xxxxx`), and as stored and
+/// compared (what [`Answer::parse`] reads it as).
+pub fn recovery_code(random: &[u8; 10]) -> (String, String) {
+    let normalised: String = random
         .iter()
         .map(|b| RECOVERY_ALPHABET[usize::from(*b) % RECOVERY_ALPHABET.len()] as char)
         .collect();
-    format!("{}-{}", &chars[..5], &chars[5..])
+    (
+        format!("{}-{}", &normalised[..5], &normalised[5..]),
+        normalised,
+    )
 }
 
 /// Whether a code of `step` may be accepted after `last_accepted`.
@@ -99,10 +103,10 @@ mod tests {
 
     #[test]
     fn recovery_codes_read_back_as_recovery_answers() {
-        let code = recovery_code(&[0, 1, 2, 3, 4, 250, 251, 252, 253, 255]);
+        let (code, normalised) = recovery_code(&[0, 1, 2, 3, 4, 250, 251, 252, 253, 255]);
         assert_eq!(code.len(), 11);
         assert_eq!(code.as_bytes()[5], b'-');
-        assert!(matches!(Answer::parse(&code).unwrap(), Answer::Recovery(_)));
+        assert_eq!(Answer::parse(&code).unwrap(), Answer::Recovery(normalised));
     }
 
     #[test]

@@ -346,14 +346,10 @@ pub async fn import_sensitivities(
         caller.principal(),
         steward_domain::auth::Action::ManageIdentities,
     )?;
-    let file = axum::body::to_bytes(body, MAX_SENSITIVITY_FILE)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the file is larger than {MAX_SENSITIVITY_FILE} bytes"),
-            )
-        })?;
+    let file = super::capped_body(body, MAX_SENSITIVITY_FILE, || {
+        format!("the file is larger than {MAX_SENSITIVITY_FILE} bytes")
+    })
+    .await?;
     let text = std::str::from_utf8(&file).map_err(|_| {
         ApiError::from(steward_domain::DomainError::invalid(
             "file",

@@ -34,16 +34,10 @@ pub async fn import(
         steward_domain::auth::Action::ManageIdentities,
     )?;
     let limit = state.services.import_limits.max_bytes;
-    let file = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the file is larger than the limit of {limit} bytes (STEWARD_IMPORT_MAX_BYTES)"
-                ),
-            )
-        })?;
+    let file = super::capped_body(body, usize::try_from(limit).unwrap_or(usize::MAX), || {
+        format!("the file is larger than the limit of {limit} bytes (STEWARD_IMPORT_MAX_BYTES)")
+    })
+    .await?;
     let report = state
         .services
         .ports

@@ -92,6 +92,19 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// A request body of at most `limit` bytes, read in chunks and given up at the limit
+/// (413 with `too_large`), never buffered beyond it. Callers authorise first: nothing is
+/// read for a caller who may not send it.
+pub(crate) async fn capped_body(
+    body: axum::body::Body,
+    limit: usize,
+    too_large: impl FnOnce() -> String,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, too_large()))
+}
+
 /// Query parameters whose rejections are problem documents.
 pub struct ApiQuery<T>(pub T);
 

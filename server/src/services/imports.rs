@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{hex, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::import::{
     read_records, ImportAction, ImportChange, ImportError, ImportLimits, ImportReport,
@@ -563,10 +563,6 @@ impl Imports for ImportService {
 const IDENTITY_BATCH: usize = 500;
 const CREDENTIAL_BATCH: usize = 1000;
 const SIGNAL_BATCH: usize = 1000;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The fields an import sets that differ from the register (absent values in the file
 /// leave the register's as they are; last use only moves forward).

@@ -146,22 +146,8 @@ impl SigningKeys {
     /// key and the others load that one (otherwise each would sign with a key of its
     /// own that the other replicas do not know).
     pub fn load(dir: &Path, overlap: Duration) -> Result<Self, KeyError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(io(dir))?;
-        }
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = private_options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
-        // Released when `lock` is dropped at the end of this function.
-        lock.lock().map_err(io(&lock_path))?;
+        // Released when `_lock` is dropped at the end of this function.
+        let _lock = lock_dir(dir)?;
         let mut keys = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io(dir))? {
             let path = entry.map_err(io(dir))?.path();
@@ -173,17 +159,7 @@ impl SigningKeys {
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_owned();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&path)
-                    .map_err(io(&path))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    return Err(KeyError::Exposed(path.display().to_string()));
-                }
-            }
+            refuse_exposed(&path)?;
             let created = kid
                 .get(..14)
                 .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y%m%d%H%M%S").ok())
@@ -316,7 +292,31 @@ const SEALING_KEY_FILE: &str = "second-factor.key";
 /// lock, so replicas sharing the folder share the key. The database alone never
 /// reveals a secret.
 pub fn load_sealing_key(dir: &Path) -> Result<[u8; 32], KeyError> {
+    let _lock = lock_dir(dir)?;
+    let path = dir.join(SEALING_KEY_FILE);
+    if !path.exists() {
+        let mut key = [0u8; 32];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut key)
+            .map_err(|_| KeyError::Generate)?;
+        write_private(&path, &key)?;
+    }
+    refuse_exposed(&path)?;
+    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    bytes
+        .try_into()
+        .map_err(|_| KeyError::Sealing(path.display().to_string()))
+}
+
+/// Creates the key directory (mode 0700) when missing and takes its exclusive lock,
+/// held until the returned file is dropped: replicas sharing the folder load (and
+/// make first keys) one at a time.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, KeyError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
+    }
     let lock_path = dir.join(LOCK_FILE);
     let lock = private_options()
         .create(true)
@@ -325,28 +325,23 @@ pub fn load_sealing_key(dir: &Path) -> Result<[u8; 32], KeyError> {
         .open(&lock_path)
         .map_err(io(&lock_path))?;
     lock.lock().map_err(io(&lock_path))?;
-    let path = dir.join(SEALING_KEY_FILE);
-    if !path.exists() {
-        let mut key = [0u8; 32];
-        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut key)
-            .map_err(|_| KeyError::Generate)?;
-        write_private(&path, &key)?;
-    }
+    Ok(lock)
+}
+
+/// Refuses a key file that others than its owner may read.
+fn refuse_exposed(path: &Path) -> Result<(), KeyError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path)
-            .map_err(io(&path))?
+        let mode = std::fs::metadata(path)
+            .map_err(io(path))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
             return Err(KeyError::Exposed(path.display().to_string()));
         }
     }
-    let bytes = std::fs::read(&path).map_err(io(&path))?;
-    bytes
-        .try_into()
-        .map_err(|_| KeyError::Sealing(path.display().to_string()))
+    Ok(())
 }
 
 /// Options that create files readable by their owner only.

@@ -47,7 +47,7 @@ pub struct Services {
     pub oidc: Option<oidc::OidcService>,
     /// What one import may hold.
     pub import_limits: ImportLimits,
-    /// The expiry policy identities obey.
+    /// The lifecycle policy identities obey (expiry, leavers).
     pub policy: LifecyclePolicy,
     /// The findings engine (also behind `ports.posture`), for the scheduler.
     pub posture: Arc<posture::PostureService>,
@@ -80,7 +80,7 @@ impl Services {
         Self::with_policy(store, LifecyclePolicy::default())
     }
 
-    /// Services whose identities obey `policy` for their expiry.
+    /// Services whose identities obey `policy` (expiry, leavers).
     pub fn with_policy(store: Store, policy: LifecyclePolicy) -> Self {
         let posture = Arc::new(posture::PostureService::new(
             store.clone(),

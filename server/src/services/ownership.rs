@@ -580,7 +580,7 @@ impl Ownership for OwnershipService {
                 sponsors_notified += 1;
             }
             let kind = identity.kind.parse::<IdentityKind>()?;
-            if identity.status == "active" && self.leaver.suspends(kind) {
+            if identity.status == IdentityStatus::Active.as_str() && self.leaver.suspends(kind) {
                 let (suspend, suspend_events) = suspension(
                     &self.store,
                     identity.id,

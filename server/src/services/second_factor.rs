@@ -13,7 +13,6 @@ use chrono::Utc;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{Principal, Role};
 use steward_domain::second_factor::{self, Answer, RECOVERY_CODES};
@@ -22,6 +21,7 @@ use totp_rs::{Builder, Totp};
 use uuid::Uuid;
 
 use super::auth::count_failure;
+use super::tokens::token_hash;
 use crate::store::Store;
 
 /// Where a signed-in password stands with the second factor.
@@ -79,18 +79,11 @@ impl Sealer {
 
     /// A sealer with a random key (tests, and servers without a key folder).
     pub fn ephemeral() -> Result<Self, DomainError> {
-        let mut key = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut key)
-            .map_err(|_| DomainError::Internal)?;
-        Sealer::new(&key)
+        Sealer::new(&random()?)
     }
 
     fn seal(&self, user: Uuid, secret: &[u8]) -> Result<String, DomainError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| DomainError::Internal)?;
+        let nonce: [u8; NONCE_LEN] = random()?;
         let mut data = secret.to_vec();
         self.key
             .seal_in_place_append_tag(
@@ -125,11 +118,13 @@ impl Sealer {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// `N` random bytes from the system's source.
+fn random<const N: usize>() -> Result<[u8; N], DomainError> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| DomainError::Internal)?;
+    Ok(bytes)
 }
 
 fn unix_now() -> u64 {
@@ -199,10 +194,7 @@ impl SecondFactorService {
             }
             Some(row) => self.sealer.open(user, &row.secret_sealed)?,
             None => {
-                let mut secret = vec![0u8; 20];
-                SystemRandom::new()
-                    .fill(&mut secret)
-                    .map_err(|_| DomainError::Internal)?;
+                let secret = random::<20>()?.to_vec();
                 let sealed = self.sealer.seal(user, &secret)?;
                 if !self.store.begin_totp(user, &sealed, Utc::now()).await? {
                     return Err(DomainError::Conflict {
@@ -236,35 +228,22 @@ impl SecondFactorService {
         let Answer::Code(code) = Answer::parse(code)? else {
             return Err(self.wrong(principal).await);
         };
-        let totp = totp(
-            self.sealer.open(user, &row.secret_sealed)?,
-            &principal.email,
-        )?;
-        let Some(step) = totp.check(&code, unix_now()) else {
+        let Some(step) = self.step_of(principal, &row.secret_sealed, &code)? else {
             return Err(self.wrong(principal).await);
         };
         let mut codes = Vec::with_capacity(RECOVERY_CODES);
+        let mut hashes = Vec::with_capacity(RECOVERY_CODES);
         for _ in 0..RECOVERY_CODES {
-            let mut random = [0u8; 10];
-            SystemRandom::new()
-                .fill(&mut random)
-                .map_err(|_| DomainError::Internal)?;
-            codes.push(second_factor::recovery_code(&random));
+            let (shown, normalised) = second_factor::recovery_code(&random()?);
+            codes.push(shown);
+            hashes.push(token_hash(&normalised));
         }
-        let hashes: Vec<String> = codes
-            .iter()
-            .map(|c| match Answer::parse(c) {
-                Ok(Answer::Recovery(normalised)) => sha256_hex(&normalised),
-                _ => sha256_hex(c),
-            })
-            .collect();
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
             "auth.second_factor_enrolled",
             format!("user:{}", principal.email),
             json!({ "method": "totp", "recovery_codes": codes.len() }),
         );
-        let step = i64::try_from(step).map_err(|_| DomainError::Internal)?;
         if !self
             .store
             .confirm_totp(user, step, &hashes, Utc::now(), &audit)
@@ -292,14 +271,9 @@ impl SecondFactorService {
             .ok_or(SecondFactorError::NoEnrolment)?;
         match Answer::parse(typed) {
             Ok(Answer::Code(code)) => {
-                let totp = totp(
-                    self.sealer.open(user, &row.secret_sealed)?,
-                    &principal.email,
-                )?;
-                let Some(step) = totp.check(&code, unix_now()) else {
+                let Some(step) = self.step_of(principal, &row.secret_sealed, &code)? else {
                     return Err(self.wrong(principal).await);
                 };
-                let step = i64::try_from(step).map_err(|_| DomainError::Internal)?;
                 if !second_factor::fresh_step(row.last_step, step)
                     || !self.store.accept_totp_step(user, step).await?
                 {
@@ -318,7 +292,7 @@ impl SecondFactorService {
                 );
                 if !self
                     .store
-                    .use_recovery_code(user, &sha256_hex(&code), Utc::now(), &audit)
+                    .use_recovery_code(user, &token_hash(&code), Utc::now(), &audit)
                     .await?
                 {
                     return Err(self.wrong(principal).await);
@@ -327,6 +301,23 @@ impl SecondFactorService {
             }
             Err(_) => Err(self.wrong(principal).await),
         }
+    }
+
+    /// The step of the authenticator code `code` under the secret sealed in `sealed`, if
+    /// it matches now (within one step of skew).
+    fn step_of(
+        &self,
+        principal: &Principal,
+        sealed: &str,
+        code: &str,
+    ) -> Result<Option<i64>, DomainError> {
+        let totp = totp(
+            self.sealer.open(principal.user_id, sealed)?,
+            &principal.email,
+        )?;
+        totp.check(code, unix_now())
+            .map(|step| i64::try_from(step).map_err(|_| DomainError::Internal))
+            .transpose()
     }
 
     /// Counts a wrong answer; the error to return.

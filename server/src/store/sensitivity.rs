@@ -33,13 +33,6 @@ impl TryFrom<Row> for RegisteredSensitivity {
     }
 }
 
-/// Registers or changes one entry.
-const UPSERT: &str =
-    "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
-     sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
-     updated_at = excluded.updated_at";
-
 impl Store {
     /// Every registered sensitivity, by scope and id.
     pub async fn list_sensitivities(&self) -> Result<Vec<RegisteredSensitivity>, StoreError> {
@@ -64,20 +57,8 @@ impl Store {
         now: DateTime<Utc>,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError> {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(UPSERT)
-                .bind(draft.scope.as_str())
-                .bind(&draft.id)
-                .bind(draft.sensitivity.as_str())
-                .bind(actor)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(audit).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        self.import_sensitivities(std::slice::from_ref(draft), actor, now, audit)
+            .await
     }
 
     /// Registers (or changes) every entry of an imported file, with one audit event, in
@@ -92,7 +73,12 @@ impl Store {
         db_run!(self, writer, |pool| {
             let mut tx = pool.begin().await?;
             for draft in drafts {
-                sqlx::query(UPSERT)
+                sqlx::query(
+                    "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
+                     sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at",
+                )
                     .bind(draft.scope.as_str())
                     .bind(&draft.id)
                     .bind(draft.sensitivity.as_str())

@@ -164,18 +164,11 @@ pub async fn challenge(
     client: Option<axum::Extension<super::limits::ClientIp>>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some(pending) = pending(&session).await else {
-        return start_over(&session, "second_factor_expired").await;
+    let pending = match attempt(&state, &session, client, false).await {
+        Ok(pending) => pending,
+        Err(answer) => return answer,
     };
     let principal = &pending.checked.principal;
-    if let Err(wait) = state.logins.check(client.map(|c| c.0 .0), &principal.email) {
-        return too_many_attempts(wait);
-    }
-    match state.services.auth.locked(&principal.email).await {
-        Ok(false) => {}
-        Ok(true) => return start_over(&session, "locked").await,
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    }
     match state
         .services
         .second_factor
@@ -184,6 +177,29 @@ pub async fn challenge(
     {
         Ok(method) => finish(&state, &session, &pending, method).await,
         Err(error) => refused(&session, error, CHALLENGE_PAGE).await,
+    }
+}
+
+/// The pending sign-in a code is posted for (`enrol`: the setup step's, else the code
+/// step's), once the sign-in rate limits and the account's lockout allow another
+/// attempt; else what to answer.
+async fn attempt(
+    state: &AuthState,
+    session: &Session,
+    client: Option<axum::Extension<super::limits::ClientIp>>,
+    enrol: bool,
+) -> Result<PendingSignIn, Response> {
+    let Some(pending) = pending(session).await.filter(|p| p.enrol == enrol) else {
+        return Err(start_over(session, "second_factor_expired").await);
+    };
+    let email = &pending.checked.principal.email;
+    if let Err(wait) = state.logins.check(client.map(|c| c.0 .0), email) {
+        return Err(too_many_attempts(wait));
+    }
+    match state.services.auth.locked(email).await {
+        Ok(false) => Ok(pending),
+        Ok(true) => Err(start_over(session, "locked").await),
+        Err(error) => Err(crate::api::ApiError::from(error).into_response()),
     }
 }
 
@@ -290,13 +306,11 @@ pub async fn setup(
     client: Option<axum::Extension<super::limits::ClientIp>>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some(pending) = pending(&session).await.filter(|p| p.enrol) else {
-        return start_over(&session, "second_factor_expired").await;
+    let pending = match attempt(&state, &session, client, true).await {
+        Ok(pending) => pending,
+        Err(answer) => return answer,
     };
     let principal = &pending.checked.principal;
-    if let Err(wait) = state.logins.check(client.map(|c| c.0 .0), &principal.email) {
-        return too_many_attempts(wait);
-    }
     let codes = match state
         .services
         .second_factor
