@@ -835,7 +835,7 @@ impl Authz for AuthzService {
                 "UPDATE authz_policies SET name = $2, description = $3, body = $4, enabled = $5, \
                  principal_id = $6, updated_by = $7, updated_at = $8 WHERE id = $1",
             )
-            .expect(1, "the policy was deleted meanwhile"),
+            .must_touch(1, "the policy was deleted meanwhile"),
         }
         .bind(id)
         .bind(draft.name.clone())
@@ -879,7 +879,7 @@ impl Authz for AuthzService {
             .ok_or_else(|| DomainError::not_found(format!("policy {id}")))?;
         let statement = Statement::new("DELETE FROM authz_policies WHERE id = $1")
             .bind(id)
-            .expect(1, "the policy was deleted meanwhile");
+            .must_touch(1, "the policy was deleted meanwhile");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "authz.policy_delete",

@@ -222,7 +222,7 @@ impl CampaignService {
         )
         .bind(id)
         .bind(now)
-        .expect(1, "the campaign was launched meanwhile")])
+        .must_touch(1, "the campaign was launched meanwhile")])
             .await
             .map_err(fail)?;
         let mut items = 0u64;
@@ -396,7 +396,7 @@ impl CampaignService {
             .bind(item.reviewer.label()),
             &item.reviewer,
         )
-        .expect(1, "the item changed meanwhile");
+        .must_touch(1, "the item changed meanwhile");
         let message = format!(
             "{} handed you the review of {} in \"{}\" (due {}): {}",
             principal.display_name,
@@ -639,7 +639,7 @@ impl CampaignService {
             .bind(key.clone())
             .bind(now)
             .bind(now - every.max(Duration::days(1)))
-            .expect(1, "already reminded");
+            .must_touch(1, "already reminded");
             let message = format!(
                 "{pending} access review{} in \"{}\" wait{} for your decision (due {}).",
                 if pending == 1 { "" } else { "s" },
@@ -1025,7 +1025,7 @@ impl Campaigns for CampaignService {
             .bind(remediation.as_str()),
             &item.reviewer,
         )
-        .expect(1, "the item changed meanwhile");
+        .must_touch(1, "the item changed meanwhile");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "campaign.decide",
@@ -1144,7 +1144,7 @@ impl Campaigns for CampaignService {
             )
             .bind(id)
             .bind(now)
-            .expect(1, "the campaign was closed meanwhile"),
+            .must_touch(1, "the campaign was closed meanwhile"),
         ];
         let actor = principal.audit_actor();
         let (items, decided) = (campaign.items, campaign.decided);

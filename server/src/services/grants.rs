@@ -540,7 +540,7 @@ impl Grants for GrantService {
         )
         .bind(id)
         .bind(Utc::now())
-        .expect(1, "this policy is already deleted");
+        .must_touch(1, "this policy is already deleted");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "grant_policy.delete",
@@ -800,7 +800,7 @@ impl Grants for GrantService {
         .bind(if complete { "active" } else { "pending" })
         .bind(complete.then_some(now))
         .bind(complete.then_some(expires))
-        .expect(
+        .must_touch(
             1,
             "someone else decided this grant a moment ago; reload to see it",
         );
@@ -868,7 +868,7 @@ impl Grants for GrantService {
         .bind(principal.audit_actor())
         .bind(reason.clone())
         .bind(now)
-        .expect(
+        .must_touch(
             1,
             "someone else decided this grant a moment ago; reload to see it",
         );
@@ -914,7 +914,7 @@ impl Grants for GrantService {
         .bind(id)
         .bind(principal.audit_actor())
         .bind(Utc::now())
-        .expect(1, "only a pending request can be withdrawn");
+        .must_touch(1, "only a pending request can be withdrawn");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "grant.cancel",
@@ -948,7 +948,7 @@ impl Grants for GrantService {
         .bind(id)
         .bind(grant.expires_at)
         .bind(expires)
-        .expect(1, "the grant changed meanwhile (expired, revoked or extended); reload to see it");
+        .must_touch(1, "the grant changed meanwhile (expired, revoked or extended); reload to see it");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "grant.extend",
@@ -978,7 +978,7 @@ impl Grants for GrantService {
         .bind(principal.audit_actor())
         .bind(reason.clone())
         .bind(now)
-        .expect(1, "only an active grant can be revoked");
+        .must_touch(1, "only an active grant can be revoked");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "grant.revoke",

@@ -672,7 +672,7 @@ fn update_identity(
     .bind(record.last_used_at.max(target.last_used_at))
     .bind(now)
     .bind(target.id)
-    .expect(
+    .must_touch(
         1,
         "an identity of this import changed meanwhile; nothing was imported — try again",
     )

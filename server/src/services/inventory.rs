@@ -168,7 +168,7 @@ pub(crate) async fn suspension(
     .bind(id)
     .bind(reason.to_owned())
     .bind(now)
-    .expect(1, "only an active identity can be suspended");
+    .must_touch(1, "only an active identity can be suspended");
     let (revoke, grant_events) =
         revoke_open_grants(store, id, actor, "identity.suspend", reason, now).await?;
     let mut details = match details {
@@ -424,7 +424,7 @@ impl Inventory for InventoryService {
             .bind(d.revocation_path.clone())
             .bind(d.expires_at)
             .bind(now)
-            .expect(1, "the identity was retired meanwhile; it cannot be changed"),
+            .must_touch(1, "the identity was retired meanwhile; it cannot be changed"),
         );
         let event = Self::event(principal, "identity.update", id, json!({ "changes": diff }));
         self.store
@@ -500,7 +500,7 @@ impl Inventory for InventoryService {
         .bind(credential_id)
         .bind(id)
         .bind(Utc::now())
-        .expect(1, "this credential is already revoked");
+        .must_touch(1, "this credential is already revoked");
         let event = Self::event(
             principal,
             "credential.revoke",
@@ -588,7 +588,7 @@ impl Inventory for InventoryService {
         .bind(entitlement_id)
         .bind(id)
         .bind(Utc::now())
-        .expect(1, "this entitlement is already removed");
+        .must_touch(1, "this entitlement is already removed");
         let event = Self::event(
             principal,
             "entitlement.remove",
@@ -641,7 +641,7 @@ impl Inventory for InventoryService {
         .bind(delegation.to)
         .bind(delegation.kind.as_str())
         .bind(Utc::now())
-        .expect(1, "this delegation would close a cycle: the target already delegates, directly or not, to this identity");
+        .must_touch(1, "this delegation would close a cycle: the target already delegates, directly or not, to this identity");
         let verb = match delegation.kind {
             DelegationKind::ActsAs => "acts as",
             DelegationKind::SubAgent => "delegates to sub-agent",
@@ -671,7 +671,7 @@ impl Inventory for InventoryService {
         let statement = Statement::new("DELETE FROM delegations WHERE from_id = $1 AND to_id = $2")
             .bind(from)
             .bind(to)
-            .expect(1, "there is no such delegation");
+            .must_touch(1, "there is no such delegation");
         let details = json!({ "from": from, "to": to });
         let events = vec![
             Self::event(principal, "delegation.remove", from, details.clone()),
@@ -741,7 +741,7 @@ impl Inventory for InventoryService {
         .bind(id)
         .bind(reason.clone())
         .bind(Utc::now())
-        .expect(1, "only a suspended identity can be reactivated");
+        .must_touch(1, "only a suspended identity can be reactivated");
         let event = Self::event(
             principal,
             "identity.reactivate",
@@ -790,7 +790,7 @@ impl Inventory for InventoryService {
         .bind(id)
         .bind(expires_at)
         .bind(now)
-        .expect(1, "the identity was retired meanwhile; it cannot be changed");
+        .must_touch(1, "the identity was retired meanwhile; it cannot be changed");
         let event = Self::event(
             principal,
             "identity.expiry",
@@ -852,7 +852,7 @@ impl Inventory for InventoryService {
             .bind(id)
             .bind(evidence.clone())
             .bind(now)
-            .expect(1, "the identity was retired meanwhile"),
+            .must_touch(1, "the identity was retired meanwhile"),
             revoke_grants,
         ];
         let actor_event = |counts: &[u64]| {

@@ -235,7 +235,7 @@ impl Webhooks {
             .bind(delivery.id)
             .bind(delivery.attempts)
             .bind(now + backoff(delivery.attempts))
-            .expect(1, "claimed by another sweep");
+            .must_touch(1, "claimed by another sweep");
             if store.write(&[claim], |_| Vec::new()).await.is_err() {
                 continue;
             }

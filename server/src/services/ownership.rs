@@ -161,7 +161,7 @@ impl OwnershipService {
             .bind(person.id)
             .bind(now);
             update.args.extend(ids.iter().cloned());
-            statements.push(update.expect(
+            statements.push(update.must_touch(
                 chunk.len() as u64,
                 "an identity was retired meanwhile; nothing was assigned",
             ));
@@ -222,7 +222,7 @@ impl OwnershipService {
         .bind(state.as_str())
         .bind(now)
         .bind(note.clone())
-        .expect(
+        .must_touch(
             1,
             "this assignment was already answered or replaced by a newer one",
         )];
@@ -507,7 +507,7 @@ impl Ownership for OwnershipService {
         let mut statements = vec![
             Statement::new("UPDATE people SET active = FALSE WHERE id = $1 AND active = TRUE")
                 .bind(person_id)
-                .expect(1, "this person was deactivated meanwhile"),
+                .must_touch(1, "this person was deactivated meanwhile"),
             // They can no longer sign in; their sessions and tokens stop at the next request.
             Statement::new("UPDATE users SET active = FALSE WHERE person_id = $1").bind(person_id),
             Statement::new(

@@ -418,7 +418,7 @@ impl Posture for PostureService {
         .bind(approver.clone())
         .bind(now)
         .bind(request.expires_at)
-        .expect(1, "the finding changed meanwhile; it is no longer open");
+        .must_touch(1, "the finding changed meanwhile; it is no longer open");
         let event = NewAuditEvent::new(
             approver,
             "finding.accept_risk",
@@ -460,7 +460,7 @@ impl Posture for PostureService {
         .bind(identity_id)
         .bind(check)
         .bind(now)
-        .expect(1, "the finding changed meanwhile; it is no longer accepted");
+        .must_touch(1, "the finding changed meanwhile; it is no longer accepted");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "finding.reopen",

@@ -153,7 +153,7 @@ pub fn update_policy(
     .bind(draft.name.clone())
     .bind(json)
     .bind(now)
-    .expect(1, "the policy was deleted meanwhile"))
+    .must_touch(1, "the policy was deleted meanwhile"))
 }
 
 /// The approvals as stored.

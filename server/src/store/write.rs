@@ -140,8 +140,8 @@ impl Statement {
         self
     }
 
-    /// Demands exactly `rows` touched rows, or the transaction fails with `message`.
-    pub fn expect(mut self, rows: u64, message: &'static str) -> Self {
+    /// Demands that the statement touch exactly `rows` rows, or the transaction fails with `message`.
+    pub fn must_touch(mut self, rows: u64, message: &'static str) -> Self {
         self.expect = Expect::Exactly(rows);
         self.precondition = message;
         self

@@ -1135,7 +1135,7 @@ async fn a_write_that_fails_its_precondition_leaves_nothing_behind() {
                 .bind(Utc::now()),
             Statement::new("UPDATE identities SET status = 'retired' WHERE id = $1")
                 .bind(id)
-                .expect(1, "no such identity"),
+                .must_touch(1, "no such identity"),
         ];
         let event = steward_domain::audit::NewAuditEvent::new("test", "test.write", "x", json!({}));
         let err = store.write(&statements, |_| vec![event]).await.unwrap_err();

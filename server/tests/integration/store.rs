@@ -470,7 +470,7 @@ async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
                 statements.push(
                     Statement::new("UPDATE people SET team = 'x' WHERE email = $1")
                         .bind("nobody@example.test")
-                        .expect(1, "no such person"),
+                        .must_touch(1, "no such person"),
                 );
             }
             let events = vec![NewAuditEvent::new(

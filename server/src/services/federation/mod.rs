@@ -555,7 +555,7 @@ impl Federation for FederationService {
                 "UPDATE trust_configs SET name = $2, kind = $3, issuer = $4, audience = $5, jwks_url = $6, \
                  jwks = $7, rules = $8, mode = $9, updated_by = $10, updated_at = $11 WHERE id = $1",
             )
-            .expect(1, "the trust configuration was deleted meanwhile"),
+            .must_touch(1, "the trust configuration was deleted meanwhile"),
         }
         .bind(id)
         .bind(draft.name.clone())
@@ -614,7 +614,7 @@ impl Federation for FederationService {
             Statement::new("DELETE FROM trust_rule_identities WHERE trust_config_id = $1").bind(id),
             Statement::new("DELETE FROM trust_configs WHERE id = $1")
                 .bind(id)
-                .expect(1, "the trust configuration was deleted meanwhile"),
+                .must_touch(1, "the trust configuration was deleted meanwhile"),
         ];
         let event = NewAuditEvent::new(
             principal.audit_actor(),
@@ -651,7 +651,7 @@ impl Federation for FederationService {
         .bind(change.mode.as_str())
         .bind(principal.audit_actor())
         .bind(Utc::now())
-        .expect(1, "the trust configuration was deleted meanwhile");
+        .must_touch(1, "the trust configuration was deleted meanwhile");
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "trust.mode_change",
