@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server
+CARGO_TEST_PACKAGES := -p steward-domain -p steward-app -p steward-server -p steward-bench
 
 .PHONY: run build bootstrap test lint unit e2e api-fuzz screenshots bench bench-bundle bench-inventory bench-import bench-posture bench-grants bench-authz soak fuzz clean
 

@@ -20,26 +20,26 @@ rounds=${STEWARD_BENCH_AUTHZ_RUNS:-3}
 
 bench_need_wrk
 
-cargo build --release -p steward-server --bin steward --no-default-features
+cargo build --release -p steward-bench
 mkdir -p target/bench
 report=$(mktemp)
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
   bench_machine
-  echo "\`steward bench --scenarios authz\`: 10,000 active agents of the demo register get a tool allowlist and session limits; each one's decision state (its limits, entitlements and delegations compiled into Cedar policies) is loaded, then 100,000 decisions are timed one by one through the service (cache lookup, change-feed check, Cedar) and the same requests evaluated by bare Cedar, ${rounds} rounds of each. Then \`POST /api/v1/authorize\` on loopback, 200 agents each with its own token and sessions, one third of the requests denied, under \`wrk -t1\` for 10 s per concurrency after a 2 s warm-up, in ${rounds} rounds (each round runs every concurrency once; each row is the round with the median p99, every round's p99 and rate beside it), with the decision log on (written in batches and counted after a flush). Server and \`wrk\` share the machine's two cores."
+  echo "\`steward-bench --scenarios authz\`: 10,000 active agents of the demo register get a tool allowlist and session limits; each one's decision state (its limits, entitlements and delegations compiled into Cedar policies) is loaded, then 100,000 decisions are timed one by one through the service (cache lookup, change-feed check, Cedar) and the same requests evaluated by bare Cedar, ${rounds} rounds of each. Then \`POST /api/v1/authorize\` on loopback, 200 agents each with its own token and sessions, one third of the requests denied, under \`wrk -t1\` for 10 s per concurrency after a 2 s warm-up, in ${rounds} rounds (each round runs every concurrency once; each row is the round with the median p99, every round's p99 and rate beside it), with the decision log on (written in batches and counted after a flush). Server and \`wrk\` share the machine's two cores."
   echo
 } >"${report}"
 
 echo "bench: authorization on SQLite, ${identities} identities" >&2
-./target/release/steward bench --database-url "sqlite://target/bench/authz-${identities}.db" \
+./target/release/steward-bench --database-url "sqlite://target/bench/authz-${identities}.db" \
   --identities "${identities}" --runs "${rounds}" --label "SQLite" --scenarios authz >>"${report}"
 echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   echo "bench: authorization on PostgreSQL, ${identities} identities" >&2
   bench_pg_database "${pg_admin}" "${pg_name}"
-  ./target/release/steward bench --database-url "${pg_url}" \
+  ./target/release/steward-bench --database-url "${pg_url}" \
     --identities "${identities}" --runs "${rounds}" --label "PostgreSQL" --scenarios authz >>"${report}"
 fi
 

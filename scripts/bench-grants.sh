@@ -18,19 +18,19 @@ pg_admin=${STEWARD_BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_name="steward_bench_${identities}"
 pg_url="${pg_admin%/*}/${pg_name}"
 
-cargo build --release -p steward-server --bin steward --no-default-features
+cargo build --release -p steward-bench
 mkdir -p target/bench
 report=$(mktemp)
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
   bench_machine
-  echo "\`steward bench --scenarios grants\`, ${runs} runs per database, each row from the run with the median result (every run's result beside it): one active grant for each of the first 100,000 of the register's ${identities} identities (by id) written with the same expiry, then one run of the expiry worker (batches of 5,000, each with its audit events in one transaction); then grant requests through \`POST /api/v1/grants\` on loopback from 32 concurrent clients under an automatically approving policy (each request authenticated with an API token, checked, written and audited)."
+  echo "\`steward-bench --scenarios grants\`, ${runs} runs per database, each row from the run with the median result (every run's result beside it): one active grant for each of the first 100,000 of the register's ${identities} identities (by id) written with the same expiry, then one run of the expiry worker (batches of 5,000, each with its audit events in one transaction); then grant requests through \`POST /api/v1/grants\` on loopback from 32 concurrent clients under an automatically approving policy (each request authenticated with an API token, checked, written and audited)."
   echo
 } >"${report}"
 
 echo "bench: grants on SQLite, ${identities} identities" >&2
-bench_median_of "${runs}" "${report}" ./target/release/steward bench \
+bench_median_of "${runs}" "${report}" ./target/release/steward-bench \
   --database-url "sqlite://target/bench/inventory-${identities}.db" \
   --identities "${identities}" --label "SQLite" --scenarios grants
 echo >>"${report}"
@@ -38,7 +38,7 @@ echo >>"${report}"
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   bench_pg_database "${pg_admin}" "${pg_name}"
   echo "bench: grants on PostgreSQL, ${identities} identities" >&2
-  bench_median_of "${runs}" "${report}" ./target/release/steward bench --database-url "${pg_url}" \
+  bench_median_of "${runs}" "${report}" ./target/release/steward-bench --database-url "${pg_url}" \
     --identities "${identities}" --label "PostgreSQL" --scenarios grants
 fi
 

@@ -24,7 +24,7 @@ pg_url="${pg_admin%/*}/${pg_name}"
 export STEWARD_LOG=${STEWARD_LOG:-warn}
 
 bench_need_wrk
-cargo build --release -p steward-server --bin steward --no-default-features
+cargo build --release -p steward-bench
 mkdir -p target/bench
 report=$(mktemp)
 
@@ -36,14 +36,14 @@ report=$(mktemp)
 } >"${report}"
 
 echo "bench: SQLite, ${identities} identities" >&2
-./target/release/steward bench --database-url "sqlite://target/bench/inventory-${identities}.db" \
+./target/release/steward-bench --database-url "sqlite://target/bench/inventory-${identities}.db" \
   --identities "${identities}" --runs "${runs}" --label "SQLite" >>"${report}"
 echo >>"${report}"
 
 if [ "${STEWARD_BENCH_SKIP_PG:-}" != "1" ]; then
   echo "bench: PostgreSQL, ${identities} identities" >&2
   bench_pg_database "${pg_admin}" "${pg_name}"
-  ./target/release/steward bench --database-url "${pg_url}" \
+  ./target/release/steward-bench --database-url "${pg_url}" \
     --identities "${identities}" --runs "${runs}" --label "PostgreSQL" >>"${report}"
 fi
 

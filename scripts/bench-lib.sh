@@ -84,7 +84,7 @@ for lines in zip(*runs):
 PY
 }
 
-# bench_median_of RUNS REPORT COMMAND...: runs COMMAND (a `steward bench`) RUNS times and
+# bench_median_of RUNS REPORT COMMAND...: runs COMMAND (a `steward-bench`) RUNS times and
 # appends the runs to REPORT as one report (bench_median_runs).
 bench_median_of() {
   local runs=$1 report=$2 run files=()

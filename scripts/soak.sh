@@ -26,7 +26,7 @@ pg_url="${pg_admin%/*}/${pg_name}"
 export STEWARD_LOG=${STEWARD_LOG:-warn}
 
 bench_need_wrk
-cargo build --release -p steward-server --bin steward
+cargo build --release -p steward-bench
 mkdir -p target/bench
 report=$(mktemp)
 status=0
@@ -34,19 +34,19 @@ status=0
 {
   echo "Measured $(date -u +%Y-%m-%d) on commit $(git rev-parse --short HEAD):"
   bench_machine
-  echo "\`steward bench --scenarios soak\`: the application served in one release process on loopback; \`wrk -t1 -c8\` cycles through blocks of twenty requests — twelve \`POST /api/v1/authorize\` decisions of 60 agents (one third denied), four REST reads (an identity, a page of the inventory, an identity's findings, the posture dashboard) and four signed-in pages (an identity, the inventory, the home page, grants) — with every twentieth request creating an identity through the API instead. First a reference run of ${STEWARD_SOAK_REFERENCE_SECONDS:-60} s, then the soak of ${STEWARD_SOAK_SECONDS:-600} s with the server's memory sampled every 5 s: anonymous resident memory (heap — what a leak grows) is judged; whole resident memory also counts the database pages SQLite maps, which grow with the file the soak writes to. Server and \`wrk\` share the machine's two cores."
+  echo "\`steward-bench --scenarios soak\`: the application served in one release process on loopback; \`wrk -t1 -c8\` cycles through blocks of twenty requests — twelve \`POST /api/v1/authorize\` decisions of 60 agents (one third denied), four REST reads (an identity, a page of the inventory, an identity's findings, the posture dashboard) and four signed-in pages (an identity, the inventory, the home page, grants) — with every twentieth request creating an identity through the API instead. First a reference run of ${STEWARD_SOAK_REFERENCE_SECONDS:-60} s, then the soak of ${STEWARD_SOAK_SECONDS:-600} s with the server's memory sampled every 5 s: anonymous resident memory (heap — what a leak grows) is judged; whole resident memory also counts the database pages SQLite maps, which grow with the file the soak writes to. Server and \`wrk\` share the machine's two cores."
   echo
 } >"${report}"
 
 echo "bench: soak on SQLite, ${identities} identities" >&2
-./target/release/steward bench --database-url "sqlite://target/bench/soak-${identities}.db" \
+./target/release/steward-bench --database-url "sqlite://target/bench/soak-${identities}.db" \
   --identities "${identities}" --label "SQLite" --scenarios soak >>"${report}" || status=$?
 echo >>"${report}"
 
 if [ "${STEWARD_SOAK_PG:-}" = "1" ]; then
   echo "bench: soak on PostgreSQL, ${identities} identities" >&2
   bench_pg_database "${pg_admin}" "${pg_name}"
-  ./target/release/steward bench --database-url "${pg_url}" \
+  ./target/release/steward-bench --database-url "${pg_url}" \
     --identities "${identities}" --label "PostgreSQL" --scenarios soak >>"${report}" || status=$?
 fi
 

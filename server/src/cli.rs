@@ -51,30 +51,6 @@ enum Command {
         #[command(flatten)]
         demo: DemoArgs,
     },
-    /// Measure inventory listing, search, facets and identity pages on a large demo
-    /// register (seeded when the database is empty); prints a Markdown table.
-    Bench {
-        #[command(flatten)]
-        database: DatabaseConfig,
-        /// Identities to seed into an empty database.
-        #[arg(long, default_value_t = 1_000_000)]
-        identities: u64,
-        /// Timed runs per scenario (after one warm-up run); default 20. For `authz`:
-        /// rounds of its decision timings and of its HTTP runs, default 3.
-        #[arg(long)]
-        runs: Option<usize>,
-        /// The database's name in the report.
-        #[arg(long, default_value = "database")]
-        label: String,
-        /// What to measure: `inventory` (listing, search, facets, identity pages),
-        /// `posture` (full findings evaluation and the dashboard), `grants` (an expiry
-        /// burst of one grant per identity, and grant requests through the API) or
-        /// `authz` (decisions with 10,000 agents loaded, in process and through
-        /// `POST /api/v1/authorize` under `wrk`) or `soak` (mixed pages, REST and
-        /// decisions under `wrk` for `STEWARD_SOAK_SECONDS`; exits 1 when it fails).
-        #[arg(long, default_value = "inventory", value_parser = ["inventory", "posture", "grants", "authz", "soak"])]
-        scenarios: String,
-    },
     /// Add a new key for signing grant credentials (the newest signs; the others keep
     /// verifying for the overlap window). Restart the servers to use it.
     RotateSigningKey {
@@ -365,104 +341,6 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 report.lapsed,
                 report.accepted
             );
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            database,
-            identities,
-            runs,
-            label,
-            scenarios,
-        } => {
-            let rounds = runs.unwrap_or(3).max(1);
-            let runs = runs.unwrap_or(20);
-            let store = open(&database).await?;
-            if store.count_identities().await? == 0 {
-                let bar = indicatif::ProgressBar::new(identities);
-                let started = std::time::Instant::now();
-                demo::seed(&store, identities, 42, chrono::Utc::now(), |n| {
-                    bar.set_position(n)
-                })
-                .await?;
-                bar.finish_and_clear();
-                eprintln!(
-                    "seeded {identities} identities in {:.0} s",
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            // Measure with fresh planner statistics, as a maintained database has them.
-            store.analyze().await?;
-            let label = format!("{label} ({})", store.describe_server().await?);
-            // Said below each report, so that a number measured on an undersized
-            // server is not read as the product's.
-            let cache_advice = store.cache_advice().await?;
-            if let Some(advice) = &cache_advice {
-                eprintln!("bench: warning: {advice}");
-            }
-            let print_cache_advice = || {
-                if let Some(advice) = &cache_advice {
-                    println!("\n> ⚠ {advice}.\n");
-                }
-            };
-            let count = store.count_identities().await?;
-            let services = Services::new(store.clone());
-            if scenarios == "grants" {
-                let burst = u64::try_from(count)
-                    .unwrap_or(0)
-                    .min(identities)
-                    .min(crate::bench_grants::BURST);
-                let timings = crate::bench_grants::measure_grants(
-                    &store,
-                    &services,
-                    burst,
-                    burst.min(20_000),
-                )
-                .await?;
-                print!(
-                    "{}",
-                    crate::bench_grants::grants_markdown(&label, count, &timings)
-                );
-            } else if scenarios == "authz" {
-                let timings = crate::bench_authz::measure_authz(
-                    &store, &services, 10_000, 100_000, 10, rounds,
-                )
-                .await?;
-                print!(
-                    "{}",
-                    crate::bench_authz::authz_markdown(&label, count, &timings)
-                );
-            } else if scenarios == "soak" {
-                let config = crate::bench_soak::SoakConfig::from_env()?;
-                let report = crate::bench_soak::measure_soak(&store, &services, config).await?;
-                print!(
-                    "{}",
-                    crate::bench_soak::soak_markdown(&label, count, &report)
-                );
-                print_cache_advice();
-                store.close().await;
-                return Ok(if report.passed() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                });
-            } else if scenarios == "posture" {
-                let timings = crate::bench::measure_posture(&store, &services, runs.max(1)).await?;
-                print!(
-                    "{}",
-                    crate::bench::posture_markdown(&label, count, runs.max(1), &timings)
-                );
-            } else {
-                let timings =
-                    crate::bench::measure_inventory(&store, &services.ports, runs.max(1)).await?;
-                print!(
-                    "{}",
-                    crate::bench::markdown(&label, count, runs.max(1), &timings)
-                );
-                let http = crate::bench_http::measure_http(&store, &services).await?;
-                print!("{}", crate::bench_http::http_markdown(&http));
-            }
-            print_cache_advice();
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

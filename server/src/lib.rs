@@ -2,11 +2,6 @@
 //! that implement the domain's ports, the REST API, the web app and the CLI.
 
 pub mod api;
-pub mod bench;
-pub mod bench_authz;
-pub mod bench_grants;
-pub mod bench_http;
-pub mod bench_soak;
 pub mod cli;
 pub mod config;
 pub mod demo;

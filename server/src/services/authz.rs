@@ -48,11 +48,11 @@ use crate::store::write::Statement;
 use crate::store::Store;
 
 /// One identity's decision state.
-pub(crate) struct AgentState {
-    pub(crate) facts: PrincipalFacts,
-    pub(crate) policies: PolicySet,
+pub struct AgentState {
+    pub facts: PrincipalFacts,
+    pub policies: PolicySet,
     compiled: Vec<CompiledPolicy>,
-    pub(crate) entities: Entities,
+    pub entities: Entities,
     /// Just-in-time entitlements: dataset → the data actions a grant would allow.
     just_in_time: Vec<(String, Privilege)>,
     /// Registered delegations from this identity: to → sub-agent (else acts-as).
@@ -143,9 +143,9 @@ pub struct AuthzService {
 }
 
 /// A decision along a chain, with the drift it showed.
-pub(crate) struct Decided {
-    pub(crate) evaluation: Evaluation,
-    pub(crate) drift: Option<Drift>,
+pub struct Decided {
+    pub evaluation: Evaluation,
+    pub drift: Option<Drift>,
 }
 
 fn cedar_error(error: CedarError, field: &'static str) -> DomainError {
@@ -184,13 +184,13 @@ impl AuthzService {
     }
 
     /// The Cedar engine (for measuring bare evaluation).
-    pub(crate) fn engine(&self) -> &Engine {
+    pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
     /// The decision state of an identity, from the cache while current, else built
     /// from the store. (Catch up with the feed first.)
-    pub(crate) async fn state(&self, id: Uuid) -> Result<Arc<AgentState>, DomainError> {
+    pub async fn state(&self, id: Uuid) -> Result<Arc<AgentState>, DomainError> {
         if let Some((state, mark)) = lock(&self.cache).agents.get(&id) {
             if self.feed.is_current(id, *mark) {
                 return Ok(state.clone());
@@ -424,7 +424,7 @@ impl AuthzService {
     /// Decides a request along its whole delegation chain: each link must be a
     /// registered delegation, and every identity on the chain must be allowed. Notes
     /// drift from the approvals on the way.
-    pub(crate) async fn decide(
+    pub async fn decide(
         &self,
         request: &AuthorizeRequest,
         session: (i64, i64),

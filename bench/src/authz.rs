@@ -1,4 +1,4 @@
-//! `steward bench --scenarios authz`: runtime authorization with 10,000 agents loaded.
+//! `steward-bench --scenarios authz`: runtime authorization with 10,000 agents loaded.
 //! In-process decisions (the service's cached path: cache lookup, change-feed check,
 //! Cedar) and bare Cedar evaluation of the same requests, then `POST
 //! /api/v1/authorize` over loopback under `wrk` at several concurrencies, with the
@@ -16,10 +16,10 @@ use steward_domain::policy::{AuthorizeRequest, AuthzAction, RequestContext, Reso
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
-use crate::bench::nearest_rank as percentile;
-use crate::services::Services;
-use crate::store::write::Statement;
-use crate::store::Store;
+use crate::inventory::nearest_rank as percentile;
+use steward_server::services::Services;
+use steward_server::store::write::Statement;
+use steward_server::store::Store;
 
 /// Agents asking over HTTP (each with its own token and session).
 const HTTP_AGENTS: usize = 200;
@@ -333,7 +333,7 @@ pub async fn measure_authz(
     }
 
     // 3. Over HTTP: tokens for some agents, and `wrk` cycling through their requests.
-    let admin = crate::bench_grants::bench_admin(store, services).await?;
+    let admin = crate::grants::bench_admin(store, services).await?;
     let mut script = String::from("local requests = {}\n");
     for call in
         authorize_requests(services, &admin, &agents[..agents.len().min(HTTP_AGENTS)]).await?
@@ -347,7 +347,7 @@ pub async fn measure_authz(
     let script_path = std::path::Path::new("target/bench/authorize.lua");
     std::fs::write(script_path, script)?;
 
-    let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
+    let (addr, server) = crate::grants::serve_loopback(services).await?;
     let before = (store.count_decisions().await?, authz.answered());
     // A short warm-up (not reported), then rounds of one run per concurrency: a slow
     // stretch of the machine then touches one run of each, not every run of one.

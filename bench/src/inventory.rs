@@ -1,4 +1,4 @@
-//! `steward bench inventory`: server-side timings of the inventory on a large demo
+//! `steward-bench --scenarios inventory`: server-side timings of the inventory on a large demo
 //! register — every filter with the default order, every order, combinations, a deep
 //! page, facet counts and identity pages — measured through the service layer (what a
 //! request costs the server, without HTTP), as a Markdown table.
@@ -10,7 +10,7 @@ use steward_domain::inventory::IdentityQuery;
 use steward_domain::ports::Ports;
 use uuid::Uuid;
 
-use crate::store::Store;
+use steward_server::store::Store;
 
 /// One measured scenario.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ where
     Ok(samples)
 }
 
-/// What `steward bench --scenarios posture` measured.
+/// What `steward-bench --scenarios posture` measured.
 pub struct PostureTimings {
     pub first: steward_domain::posture::findings::EvaluationReport,
     pub first_took: Duration,
@@ -139,7 +139,7 @@ pub struct PostureTimings {
 /// data and every chart drawn — `runs` times.
 pub async fn measure_posture(
     store: &Store,
-    services: &crate::services::Services,
+    services: &steward_server::services::Services,
     runs: usize,
 ) -> anyhow::Result<PostureTimings> {
     store.forget_findings().await?;

@@ -12,9 +12,9 @@ use steward_domain::auth::Scope;
 use steward_domain::inventory::IdentityQuery;
 use uuid::Uuid;
 
-use crate::bench_authz::{run_wrk, WrkRun};
-use crate::services::Services;
-use crate::store::Store;
+use crate::authz::{run_wrk, WrkRun};
+use steward_server::services::Services;
+use steward_server::store::Store;
 
 /// Seconds each page is asked for in one round.
 const SECONDS: u32 = 10;
@@ -182,16 +182,16 @@ pub async fn measure_http(store: &Store, services: &Services) -> anyhow::Result<
         .map(|h| h.id)
         .collect();
     anyhow::ensure!(!identities.is_empty(), "the register holds no agent");
-    let admin = crate::bench_grants::bench_admin(store, services).await?;
-    let token = crate::bench_grants::bench_token(
+    let admin = crate::grants::bench_admin(store, services).await?;
+    let token = crate::grants::bench_token(
         services,
         &admin,
         "bench-pages",
         vec![Scope::InventoryRead],
     )
     .await?;
-    let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
-    let cookie = crate::bench_soak::browser_session(addr).await?;
+    let (addr, server) = crate::grants::serve_loopback(services).await?;
+    let cookie = crate::soak::browser_session(addr).await?;
     std::fs::create_dir_all("target/bench")?;
     let script = std::path::Path::new("target/bench/pages.lua");
     let origin = format!("http://{addr}");
@@ -223,7 +223,7 @@ pub async fn measure_http(store: &Store, services: &Services) -> anyhow::Result<
             }
         })
         .collect();
-    let memory_mib = crate::bench_soak::memory_mib();
+    let memory_mib = crate::soak::memory_mib();
     server.abort();
     Ok(HttpTimings {
         pages: runs,

@@ -1,4 +1,4 @@
-//! `steward bench --scenarios soak`: a bounded soak on loopback. The whole application
+//! `steward-bench --scenarios soak`: a bounded soak on loopback. The whole application
 //! is served in this process and `wrk` sends one mixed load — signed-in pages, REST
 //! reads, identity creations and `/api/v1/authorize` decisions — first for a short
 //! reference run, then for the soak (10 minutes by default). The soak passes when its
@@ -12,10 +12,10 @@ use anyhow::Context as _;
 use steward_domain::auth::Scope;
 use uuid::Uuid;
 
-use crate::bench_authz::{authorize_requests, run_wrk, WrkRun};
-use crate::bench_http::get;
-use crate::services::Services;
-use crate::store::Store;
+use crate::authz::{authorize_requests, run_wrk, WrkRun};
+use crate::http::get;
+use steward_server::services::Services;
+use steward_server::store::Store;
 
 /// Concurrent connections of both runs.
 const CONNECTIONS: u32 = 8;
@@ -161,8 +161,8 @@ pub(crate) async fn browser_session(addr: std::net::SocketAddr) -> anyhow::Resul
         .post(format!("http://{addr}/auth/login"))
         .header("origin", format!("http://{addr}"))
         .form(&[
-            ("email", crate::bench_grants::BENCH_ADMIN),
-            ("password", crate::bench_grants::BENCH_PASSWORD),
+            ("email", crate::grants::BENCH_ADMIN),
+            ("password", crate::grants::BENCH_PASSWORD),
             ("next", "/"),
         ])
         .send()
@@ -252,11 +252,11 @@ pub async fn measure_soak(
     services: &Services,
     config: SoakConfig,
 ) -> anyhow::Result<SoakReport> {
-    let agents = crate::bench_authz::agents(store, AGENTS).await?;
+    let agents = crate::authz::agents(store, AGENTS).await?;
     anyhow::ensure!(!agents.is_empty(), "the register holds no active agent");
-    let admin = crate::bench_grants::bench_admin(store, services).await?;
+    let admin = crate::grants::bench_admin(store, services).await?;
     let decisions = authorize_requests(services, &admin, &agents).await?;
-    let api_token = crate::bench_grants::bench_token(
+    let api_token = crate::grants::bench_token(
         services,
         &admin,
         "bench-soak",
@@ -264,7 +264,7 @@ pub async fn measure_soak(
     )
     .await?;
 
-    let (addr, server) = crate::bench_grants::serve_loopback(services).await?;
+    let (addr, server) = crate::grants::serve_loopback(services).await?;
     let cookie = browser_session(addr).await?;
     let identities: Vec<Uuid> = agents.iter().map(|(id, _)| *id).collect();
     std::fs::create_dir_all("target/bench")?;

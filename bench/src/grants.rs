@@ -1,4 +1,4 @@
-//! Just-in-time grant benchmarks (`steward bench --scenarios grants`): a burst of
+//! Just-in-time grant benchmarks (`steward-bench --scenarios grants`): a burst of
 //! grants that all expire at the same moment, and grant requests through the HTTP API
 //! on loopback.
 
@@ -11,9 +11,9 @@ use steward_domain::grants::{ApprovalMode, PolicyDraft, Requesters};
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 
-use crate::services::Services;
-use crate::store::write::Statement;
-use crate::store::{db_run, Store, StoreError};
+use steward_server::services::Services;
+use steward_server::store::write::Statement;
+use steward_server::store::Store;
 
 pub(crate) const BENCH_ADMIN: &str = "bench-admin@steward.local";
 pub(crate) const BENCH_PASSWORD: &str = "grant benchmark password";
@@ -99,21 +99,21 @@ pub(crate) async fn serve_loopback(
 )> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let security = crate::web::auth::WebSecurity {
+    let security = steward_server::web::auth::WebSecurity {
         public_origin: format!("http://{addr}"),
         secure_cookies: false,
         session_idle: chrono::Duration::minutes(30),
         session_max_age: chrono::Duration::hours(12),
-        limits: crate::web::limits::RequestLimits {
+        limits: steward_server::web::limits::RequestLimits {
             logins_per_ip_per_minute: 1_000_000,
-            ..crate::web::limits::RequestLimits::default()
+            ..steward_server::web::limits::RequestLimits::default()
         },
     };
-    let options = crate::web::leptos_options(addr, std::path::Path::new("target/site"));
-    let app = crate::web::router(services.clone(), security, options);
+    let options = steward_server::web::leptos_options(addr, std::path::Path::new("target/site"));
+    let app = steward_server::web::router(services.clone(), security, options);
     Ok((
         addr,
-        tokio::spawn(async move { crate::web::serve(listener, app).await }),
+        tokio::spawn(async move { steward_server::web::serve(listener, app).await }),
     ))
 }
 
@@ -126,16 +126,15 @@ async fn bench_entitlements(
     store: &Store,
     limit: usize,
 ) -> anyhow::Result<Vec<(Uuid, Uuid, bool)>> {
-    let all: Vec<(Uuid, Uuid, String)> = db_run!(store, reader, |pool| {
-        sqlx::query_as(
-            "SELECT e.identity_id, e.id, i.status FROM entitlements e \
-             JOIN identities i ON i.id = e.identity_id \
-             WHERE e.removed_at IS NULL ORDER BY e.identity_id, e.id",
-        )
-        .fetch_all(pool)
-        .await
-        .map_err(StoreError::from)?
-    });
+    // A read only the benchmark needs: through the store's reader pool, not a store
+    // method, so that the product carries no benchmark queries.
+    const ENTITLEMENTS: &str = "SELECT e.identity_id, e.id, i.status FROM entitlements e \
+         JOIN identities i ON i.id = e.identity_id \
+         WHERE e.removed_at IS NULL ORDER BY e.identity_id, e.id";
+    let all: Vec<(Uuid, Uuid, String)> = match store {
+        Store::Sqlite(s) => sqlx::query_as(ENTITLEMENTS).fetch_all(&s.reader).await?,
+        Store::Postgres(s) => sqlx::query_as(ENTITLEMENTS).fetch_all(&s.reader).await?,
+    };
     let mut pairs: Vec<(Uuid, Uuid, bool)> = Vec::new();
     for (identity, entitlement, status) in all {
         if pairs.last().is_none_or(|(last, _, _)| *last != identity) {
