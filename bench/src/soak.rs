@@ -24,7 +24,7 @@ const AGENTS: usize = 60;
 /// Seconds between two memory samples.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
-/// How long to soak, from the environment (documented in the README).
+/// How long to soak, from the environment (documented in docs/benchmarks.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SoakConfig {
     /// `STEWARD_SOAK_SECONDS` (default 600).

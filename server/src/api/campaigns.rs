@@ -60,7 +60,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Launch a template now, with its defaults (see the README for the templates).
+/// Launch a template now, with its defaults (see docs/guide/campaigns.md for the templates).
 #[utoipa::path(post, path = "/api/v1/campaigns/from-template/{template}", tag = "campaigns",
     params(("template" = String, Path, description = "`quarterly-ownership`, `privileged-entitlements`, `agent-tools-delegation` or `long-lived-secrets`")),
     responses(

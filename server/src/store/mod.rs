@@ -57,7 +57,7 @@ fn cache_advice(buffers: u64, table: u64) -> Option<String> {
         format!(
             "PostgreSQL's shared_buffers ({} MiB) is smaller than the identities table ({} MiB): \
              counting a common search will read the table from the operating system every time; \
-             set shared_buffers to about {} MiB or more (README: PostgreSQL, Sizing)",
+             set shared_buffers to about {} MiB or more (docs/operations/postgresql.md, Sizing)",
             buffers / MIB,
             table / MIB,
             // The table with room for its name index and the rest of the working set.
@@ -366,7 +366,7 @@ impl Store {
 
     /// Advice when PostgreSQL's `shared_buffers` cannot hold the identities table:
     /// then every count of a common search reads the table's pages from the operating
-    /// system again (README, *PostgreSQL → Sizing*). `None` when it fits, and on
+    /// system again (docs/operations/postgresql.md, *Sizing*). `None` when it fits, and on
     /// SQLite, which reads through the operating system's cache and a memory map.
     pub async fn cache_advice(&self) -> Result<Option<String>, StoreError> {
         Ok(match self {
