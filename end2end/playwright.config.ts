@@ -5,13 +5,18 @@ import { defineConfig } from "@playwright/test";
 const port = Number(process.env.STEWARD_E2E_PORT ?? 3107);
 const oidcPort = Number(process.env.STEWARD_E2E_OIDC_PORT ?? 4107);
 const secondFactorPort = Number(process.env.STEWARD_E2E_SECOND_FACTOR_PORT ?? 3108);
+const postgresPort = Number(process.env.STEWARD_E2E_POSTGRES_PORT ?? 3109);
 export const baseURL = `http://127.0.0.1:${port}`;
 /** A second server that requires a second factor of admins and auditors (the default). */
 export const secondFactorURL = `http://127.0.0.1:${secondFactorPort}`;
+/** A server on PostgreSQL (when STEWARD_TEST_PG_URL names one): the smoke run of tests/postgres.spec.ts. */
+export const postgresURL = process.env.STEWARD_TEST_PG_URL ? `http://127.0.0.1:${postgresPort}` : undefined;
 const issuer = `http://127.0.0.1:${oidcPort}`;
 
 export default defineConfig({
   testDir: "./tests",
+  // The README's screenshots are made by `make screenshots`, not tested.
+  testIgnore: process.env.STEWARD_SCREENSHOTS_DIR ? [] : ["**/screenshots.spec.ts"],
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -90,5 +95,27 @@ export default defineConfig({
       STEWARD_LOG: "warn",
     },
     },
+    ...(postgresURL
+      ? [
+          {
+            command: "../scripts/e2e-postgres-server.sh",
+            url: `${postgresURL}/readyz`,
+            reuseExistingServer: false,
+            timeout: 120_000,
+            stdout: "pipe" as const,
+            stderr: "pipe" as const,
+            env: {
+              STEWARD_TEST_PG_URL: process.env.STEWARD_TEST_PG_URL ?? "",
+              STEWARD_ADDR: `127.0.0.1:${postgresPort}`,
+              STEWARD_SITE_ROOT: "../target/site",
+              STEWARD_DEMO_IF_EMPTY: "300",
+              STEWARD_DEMO_PASSWORD: "end-to-end demo password",
+              STEWARD_SIGNING_KEY_DIR: "../target/e2e/postgres-keys",
+              STEWARD_SECOND_FACTOR_ROLES: "none",
+              STEWARD_LOG: "warn",
+            },
+          },
+        ]
+      : []),
   ],
 });

@@ -1,5 +1,6 @@
 //! `/api/v1/audit`: the audit trail, its verification and CSV export.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
@@ -10,7 +11,7 @@ use steward_domain::audit::{audit_csv_header, audit_csv_line, AuditPage, AuditQu
 use super::{ApiError, ApiState, Caller, Problem};
 
 /// Audit events, newest first, filtered.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(get, path = "/audit", tag = "audit",
     params(
         ("actor" = Option<String>, Query, description = "Exact actor, e.g. `user:ada@example.com`"),
         ("action" = Option<String>, Query, description = "Exact action, e.g. `auth.login_failed`"),
@@ -42,7 +43,7 @@ pub async fn list_audit(
 }
 
 /// Re-check the hash chain; `first_broken` names the first event that does not fit.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/audit/verify", tag = "audit",
     responses(
         (status = 200, body = ChainReport),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -62,7 +63,7 @@ pub async fn verify_audit(
 }
 
 /// Every event matching the filters (all pages) as CSV, streamed.
-#[utoipa::path(get, path = "/api/v1/audit/export.csv", tag = "audit",
+#[utoipa::path(get, path = "/audit/export.csv", tag = "audit",
     params(
         ("actor" = Option<String>, Query), ("action" = Option<String>, Query),
         ("target" = Option<String>, Query), ("since" = Option<String>, Query),
@@ -124,4 +125,14 @@ pub async fn export_audit(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .routes(routes!(verify_audit))
+        .routes(routes!(export_audit))
 }

@@ -1,6 +1,7 @@
 //! Runtime authorization: `POST /api/v1/authorize` for agents (with their own API
 //! token), agent limits, admin Cedar policies, the test bench and the decision log.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -26,7 +27,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 /// `/api/v1/grants/{id}/credential`) or a token its platform issued that a trust
 /// configuration accepts; `principal` must be that agent. A refused credential gets
 /// 401 naming the check that failed.
-#[utoipa::path(post, path = "/api/v1/authorize", tag = "authorization", request_body = AuthorizeRequest,
+#[utoipa::path(post, path = "/authorize", tag = "authorization", request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
@@ -58,7 +59,7 @@ pub struct MonitorQuery {
 
 /// What enforcing an agent's policy set (and the trust configurations covering it)
 /// would have denied over the last days.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/monitor", tag = "authorization", params(("id" = Uuid, Path), MonitorQuery),
+#[utoipa::path(get, path = "/identities/{id}/monitor", tag = "authorization", params(("id" = Uuid, Path), MonitorQuery),
     responses((status = 200, body = MonitorReport), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn monitored(
@@ -79,7 +80,7 @@ pub async fn monitored(
 
 /// Switch an agent's policy set between `monitor` (decisions logged as would-deny,
 /// requests allowed) and `enforce` (security team); audited with the reason.
-#[utoipa::path(put, path = "/api/v1/identities/{id}/authz-mode", tag = "authorization", params(("id" = Uuid, Path)), request_body = ModeChange,
+#[utoipa::path(put, path = "/identities/{id}/authz-mode", tag = "authorization", params(("id" = Uuid, Path)), request_body = ModeChange,
     responses((status = 200, body = MonitorReport), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -100,7 +101,7 @@ pub async fn set_mode(
 }
 
 /// Evaluate a hypothetical request without counting or logging it.
-#[utoipa::path(post, path = "/api/v1/authz/test-bench", tag = "authorization", request_body = AuthorizeRequest,
+#[utoipa::path(post, path = "/authz/test-bench", tag = "authorization", request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn test_bench(
     State(state): State<ApiState>,
@@ -118,7 +119,7 @@ pub async fn test_bench(
 }
 
 /// The limits set on an identity.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 200, body = AgentLimits), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn limits(
     State(state): State<ApiState>,
@@ -136,7 +137,7 @@ pub async fn limits(
 }
 
 /// Replace the limits of an identity (security team).
-#[utoipa::path(put, path = "/api/v1/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)), request_body = AgentLimits,
+#[utoipa::path(put, path = "/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)), request_body = AgentLimits,
     responses((status = 200, body = AgentLimits), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_limits(
@@ -157,7 +158,7 @@ pub async fn set_limits(
 
 /// Every policy an identity is decided with: built-in, compiled from its limits,
 /// entitlements and delegations, and the admin policies that apply to it.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/authz-policies", tag = "authorization", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/identities/{id}/authz-policies", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<CompiledPolicy>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn compiled(
     State(state): State<ApiState>,
@@ -182,7 +183,7 @@ pub struct DecisionsQuery {
 }
 
 /// An identity's decisions, newest first (100 a page).
-#[utoipa::path(get, path = "/api/v1/identities/{id}/decisions", tag = "authorization", params(("id" = Uuid, Path), DecisionsQuery),
+#[utoipa::path(get, path = "/identities/{id}/decisions", tag = "authorization", params(("id" = Uuid, Path), DecisionsQuery),
     responses((status = 200, body = Vec<DecisionRecord>)))]
 pub async fn decisions(
     State(state): State<ApiState>,
@@ -201,7 +202,7 @@ pub async fn decisions(
 }
 
 /// Admin Cedar policies.
-#[utoipa::path(get, path = "/api/v1/authz-policies", tag = "authorization",
+#[utoipa::path(get, path = "/authz-policies", tag = "authorization",
     responses((status = 200, body = Vec<AuthzPolicy>)))]
 pub async fn policies(
     State(state): State<ApiState>,
@@ -218,7 +219,7 @@ pub async fn policies(
 }
 
 /// Add a Cedar policy (security team); validated against the schema.
-#[utoipa::path(post, path = "/api/v1/authz-policies", tag = "authorization", request_body = AuthzPolicyDraft,
+#[utoipa::path(post, path = "/authz-policies", tag = "authorization", request_body = AuthzPolicyDraft,
     responses((status = 201, body = AuthzPolicy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
@@ -237,7 +238,7 @@ pub async fn create_policy(
 }
 
 /// Replace a Cedar policy (security team).
-#[utoipa::path(put, path = "/api/v1/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)), request_body = AuthzPolicyDraft,
+#[utoipa::path(put, path = "/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)), request_body = AuthzPolicyDraft,
     responses((status = 200, body = AuthzPolicy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_policy(
@@ -257,7 +258,7 @@ pub async fn update_policy(
 }
 
 /// Delete a Cedar policy (security team).
-#[utoipa::path(delete, path = "/api/v1/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_policy(
     State(state): State<ApiState>,
@@ -276,7 +277,7 @@ pub async fn delete_policy(
 /// The registered data sensitivities of datasets, tools and environments (an
 /// environment's applies to its datasets and tools that have none; a resource with
 /// neither counts as `restricted`).
-#[utoipa::path(get, path = "/api/v1/sensitivities", tag = "authorization",
+#[utoipa::path(get, path = "/sensitivities", tag = "authorization",
     responses((status = 200, body = Vec<RegisteredSensitivity>)))]
 pub async fn sensitivities(
     State(state): State<ApiState>,
@@ -295,7 +296,7 @@ pub async fn sensitivities(
 /// Register (or change) the data sensitivity of a dataset, tool or environment
 /// (security team); decisions use it whatever the request says, unless the request
 /// says higher.
-#[utoipa::path(put, path = "/api/v1/sensitivities", tag = "authorization", request_body = SensitivityDraft,
+#[utoipa::path(put, path = "/sensitivities", tag = "authorization", request_body = SensitivityDraft,
     responses((status = 200, body = RegisteredSensitivity), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_sensitivity(
@@ -327,7 +328,7 @@ const MAX_SENSITIVITY_FILE: usize = 2 * 1024 * 1024;
 /// Import a sensitivity register (CSV with the columns `scope,id,sensitivity`, as a data
 /// catalogue exports it; security team). Every entry is checked first (an error names
 /// its line), then all are written in one transaction with one audit event.
-#[utoipa::path(post, path = "/api/v1/sensitivities/import", tag = "authorization",
+#[utoipa::path(post, path = "/sensitivities/import", tag = "authorization",
     params(SensitivityImportQuery),
     request_body(content = String, description = "The CSV file", content_type = "text/csv"),
     responses((status = 200, description = "Dry run: what would change", body = SensitivityImport),
@@ -371,7 +372,7 @@ pub async fn import_sensitivities(
 }
 
 /// Remove a registered sensitivity (security team).
-#[utoipa::path(delete, path = "/api/v1/sensitivities/{scope}/{id}", tag = "authorization",
+#[utoipa::path(delete, path = "/sensitivities/{scope}/{id}", tag = "authorization",
     params(("scope" = String, Path, description = "dataset, tool or environment"), ("id" = String, Path)),
     responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -388,4 +389,23 @@ pub async fn delete_sensitivity(
         .delete_sensitivity(caller.principal(), scope, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(authorize))
+        .routes(routes!(test_bench))
+        .routes(routes!(limits, set_limits))
+        .routes(routes!(compiled))
+        .routes(routes!(decisions))
+        .routes(routes!(policies, create_policy))
+        .routes(routes!(update_policy, delete_policy))
+        .routes(routes!(monitored))
+        .routes(routes!(set_mode))
+        .routes(routes!(sensitivities, set_sensitivity))
+        .routes(routes!(import_sensitivities))
+        .routes(routes!(delete_sensitivity))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/campaigns` and `/api/v1/reviews`: running access review campaigns,
 //! deciding review items, and the evidence pack (JSON and CSV).
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
 /// Every campaign (newest first), progress per control over the open ones, and the
 /// overdue items.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns",
     responses(
         (status = 200, body = CampaignOverview),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -39,7 +40,7 @@ pub async fn overview(
 
 /// Create a campaign (security team). One whose start has come is launched at once:
 /// its scope is snapshotted into review items.
-#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(post, path = "/campaigns", tag = "campaigns",
     request_body = CreateCampaign,
     responses(
         (status = 201, body = Campaign),
@@ -61,7 +62,7 @@ pub async fn create(
 }
 
 /// Launch a template now, with its defaults (see docs/guide/campaigns.md for the templates).
-#[utoipa::path(post, path = "/api/v1/campaigns/from-template/{template}", tag = "campaigns",
+#[utoipa::path(post, path = "/campaigns/from-template/{template}", tag = "campaigns",
     params(("template" = String, Path, description = "`quarterly-ownership`, `privileged-entitlements`, `agent-tools-delegation` or `long-lived-secrets`")),
     responses(
         (status = 201, body = Campaign),
@@ -91,7 +92,7 @@ pub async fn from_template(
 }
 
 /// One campaign with its progress by reviewer and by team, and its overdue items.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = CampaignDetail),
@@ -123,7 +124,7 @@ pub struct ItemsQuery {
 }
 
 /// A page of a campaign's items, in identity-name order.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/items", tag = "campaigns",
+#[utoipa::path(get, path = "/campaigns/{id}/items", tag = "campaigns",
     params(("id" = Uuid, Path), ItemsQuery),
     responses(
         (status = 200, body = ItemPage),
@@ -157,7 +158,7 @@ pub async fn items(
 }
 
 /// Close an open campaign: undecided items are kept or revoked as its close policy says.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/close", tag = "campaigns",
+#[utoipa::path(post, path = "/campaigns/{id}/close", tag = "campaigns",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Campaign),
@@ -180,7 +181,7 @@ pub async fn close(
 }
 
 /// The evidence pack: every item with its decision, decider, time and audit hash.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/evidence", tag = "campaigns",
+#[utoipa::path(get, path = "/campaigns/{id}/evidence", tag = "campaigns",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Evidence),
@@ -203,7 +204,7 @@ pub async fn evidence(
 }
 
 /// The evidence pack as CSV (one line per item).
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/evidence.csv", tag = "campaigns",
+#[utoipa::path(get, path = "/campaigns/{id}/evidence.csv", tag = "campaigns",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, content_type = "text/csv", body = String),
@@ -242,7 +243,7 @@ pub fn evidence_response(evidence: &Evidence) -> Response {
 }
 
 /// The caller's undecided items in open campaigns, the soonest due first.
-#[utoipa::path(get, path = "/api/v1/reviews", tag = "campaigns",
+#[utoipa::path(get, path = "/reviews", tag = "campaigns",
     responses(
         (status = 200, body = Vec<ReviewItem>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -264,7 +265,7 @@ pub async fn my_reviews(
 /// Decide one item: certify, revoke, reduce, reassign or expire. What it asks for is
 /// carried out at once; `remediation` says whether that worked. 409 when another
 /// reviewer decided it first.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/decision", tag = "campaigns",
+#[utoipa::path(post, path = "/reviews/{id}/decision", tag = "campaigns",
     params(("id" = Uuid, Path)),
     request_body = Decision,
     responses(
@@ -291,7 +292,7 @@ pub async fn decide(
 
 /// The same decision for several items (`confirm` must be true); each is decided on
 /// its own and refusals are listed.
-#[utoipa::path(post, path = "/api/v1/reviews/bulk", tag = "campaigns",
+#[utoipa::path(post, path = "/reviews/bulk", tag = "campaigns",
     request_body = BulkDecision,
     responses(
         (status = 200, body = BulkOutcome),
@@ -313,7 +314,7 @@ pub async fn decide_many(
 }
 
 /// Carry out again a decided item whose change failed (security team).
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/retry", tag = "campaigns",
+#[utoipa::path(post, path = "/reviews/{id}/retry", tag = "campaigns",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ReviewItem),
@@ -333,4 +334,22 @@ pub async fn retry(
             .retry_remediation(caller.principal(), id)
             .await?,
     ))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview, create))
+        .routes(routes!(from_template))
+        .routes(routes!(detail))
+        .routes(routes!(items))
+        .routes(routes!(close))
+        .routes(routes!(evidence))
+        .routes(routes!(evidence_csv_file))
+        .routes(routes!(my_reviews))
+        .routes(routes!(decide_many))
+        .routes(routes!(decide))
+        .routes(routes!(retry))
 }

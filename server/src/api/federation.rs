@@ -1,6 +1,7 @@
 //! Workload identity federation: trust configurations (security team), a token check,
 //! how an identity proves itself, and RFC 8693 token exchange at `POST /api/v1/token`.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
 use crate::services::federation::JWT_TOKEN_TYPE;
 
 /// Trust configurations, by name.
-#[utoipa::path(get, path = "/api/v1/trust-configs", tag = "federation",
+#[utoipa::path(get, path = "/trust-configs", tag = "federation",
     responses((status = 200, body = Vec<TrustConfig>)))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -36,7 +37,7 @@ pub async fn list(
 /// Add a trust configuration (security team): its claim rules are validated (explicit,
 /// no wildcards; a CI rule names its repository and a branch or environment), its keys
 /// fetched or parsed and the identities it maps to checked.
-#[utoipa::path(post, path = "/api/v1/trust-configs", tag = "federation", request_body = TrustConfigDraft,
+#[utoipa::path(post, path = "/trust-configs", tag = "federation", request_body = TrustConfigDraft,
     responses((status = 201, body = TrustConfig), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
@@ -55,7 +56,7 @@ pub async fn create(
 }
 
 /// Replace a trust configuration (security team).
-#[utoipa::path(put, path = "/api/v1/trust-configs/{id}", tag = "federation", params(("id" = Uuid, Path)), request_body = TrustConfigDraft,
+#[utoipa::path(put, path = "/trust-configs/{id}", tag = "federation", params(("id" = Uuid, Path)), request_body = TrustConfigDraft,
     responses((status = 200, body = TrustConfig), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
@@ -75,7 +76,7 @@ pub async fn update(
 }
 
 /// Delete a trust configuration (security team).
-#[utoipa::path(delete, path = "/api/v1/trust-configs/{id}", tag = "federation", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/trust-configs/{id}", tag = "federation", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<ApiState>,
@@ -93,7 +94,7 @@ pub async fn delete(
 
 /// Switch a trust configuration between `monitor` (static secrets of the identities
 /// it covers still work, logged as would-deny) and `enforce` (they are refused).
-#[utoipa::path(put, path = "/api/v1/trust-configs/{id}/mode", tag = "federation", params(("id" = Uuid, Path)), request_body = ModeChange,
+#[utoipa::path(put, path = "/trust-configs/{id}/mode", tag = "federation", params(("id" = Uuid, Path)), request_body = ModeChange,
     responses((status = 200, body = TrustConfig), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_mode(
@@ -120,7 +121,7 @@ pub struct CheckRequest {
 
 /// Which identity a workload token proves, or exactly why it is refused. Nothing is
 /// logged or kept.
-#[utoipa::path(post, path = "/api/v1/trust-configs/check", tag = "federation", request_body = CheckRequest,
+#[utoipa::path(post, path = "/trust-configs/check", tag = "federation", request_body = CheckRequest,
     responses((status = 200, body = TokenCheck)))]
 pub async fn check(
     State(state): State<ApiState>,
@@ -139,7 +140,7 @@ pub async fn check(
 
 /// How an identity proves what it is: the trust configurations covering it, and the
 /// static secrets it still holds.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/proof", tag = "federation", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/identities/{id}/proof", tag = "federation", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProofOfIdentity)))]
 pub async fn proof(
     State(state): State<ApiState>,
@@ -219,7 +220,7 @@ fn oauth_error(error: DomainError) -> Response {
 /// Steward credential for its active just-in-time grant (`resource` =
 /// `urn:steward:grant:<id>`, or its only active grant). Form-encoded; no other
 /// authentication. Errors are RFC 6749 `error` codes inside a problem document.
-#[utoipa::path(post, path = "/api/v1/token", tag = "federation",
+#[utoipa::path(post, path = "/token", tag = "federation",
     request_body(content = TokenExchange, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = ExchangeResponse),
         (status = 400, body = OAuthProblem, content_type = "application/problem+json")))]
@@ -247,4 +248,17 @@ pub async fn exchange(
             .into_response(),
         Err(error) => oauth_error(error),
     }
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(check))
+        .routes(routes!(update, delete))
+        .routes(routes!(set_mode))
+        .routes(routes!(proof))
+        .routes(routes!(exchange))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/grants` and `/api/v1/grant-policies`: just-in-time grants for people,
 //! agents and pipelines (with their own API token), and their eligibility policies.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
 /// Active eligibility policies.
-#[utoipa::path(get, path = "/api/v1/grant-policies", tag = "grants",
+#[utoipa::path(get, path = "/grant-policies", tag = "grants",
     responses((status = 200, body = Vec<Policy>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn policies(
     State(state): State<ApiState>,
@@ -32,7 +33,7 @@ pub async fn policies(
 }
 
 /// Create an eligibility policy (security team).
-#[utoipa::path(post, path = "/api/v1/grant-policies", tag = "grants", request_body = PolicyDraft,
+#[utoipa::path(post, path = "/grant-policies", tag = "grants", request_body = PolicyDraft,
     responses((status = 201, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_policy(
@@ -50,7 +51,7 @@ pub async fn create_policy(
 }
 
 /// Replace a policy (security team).
-#[utoipa::path(put, path = "/api/v1/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)), request_body = PolicyDraft,
+#[utoipa::path(put, path = "/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)), request_body = PolicyDraft,
     responses((status = 200, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_policy(
@@ -70,7 +71,7 @@ pub async fn update_policy(
 }
 
 /// Delete a policy: no new requests under it (its grants are kept).
-#[utoipa::path(delete, path = "/api/v1/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_policy(
     State(state): State<ApiState>,
@@ -87,7 +88,7 @@ pub async fn delete_policy(
 }
 
 /// The identity's just-in-time entitlements a policy makes requestable.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/eligible", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/identities/{id}/eligible", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<EligibleEntitlement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn eligible(
     State(state): State<ApiState>,
@@ -118,7 +119,7 @@ pub struct GrantsQuery {
 }
 
 /// Grants: the active ones (filtered), the caller's requests, or those the caller can approve.
-#[utoipa::path(get, path = "/api/v1/grants", tag = "grants", params(GrantsQuery),
+#[utoipa::path(get, path = "/grants", tag = "grants", params(GrantsQuery),
     responses((status = 200, body = Vec<Grant>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -154,7 +155,7 @@ pub async fn list(
 
 /// Request a grant of a just-in-time entitlement; `201` with the grant, active at once
 /// when its policy approves automatically.
-#[utoipa::path(post, path = "/api/v1/grants", tag = "grants", request_body = GrantRequest,
+#[utoipa::path(post, path = "/grants", tag = "grants", request_body = GrantRequest,
     responses((status = 201, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
@@ -173,7 +174,7 @@ pub async fn request(
 }
 
 /// One grant with its timeline.
-#[utoipa::path(get, path = "/api/v1/grants/{id}", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/grants/{id}", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = GrantView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn view(
     State(state): State<ApiState>,
@@ -191,7 +192,7 @@ pub async fn view(
 }
 
 /// Approve a pending grant.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/approve", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/grants/{id}/approve", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn approve(
@@ -210,7 +211,7 @@ pub async fn approve(
 }
 
 /// Deny a pending grant, with the reason.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/deny", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
+#[utoipa::path(post, path = "/grants/{id}/deny", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn deny(
     State(state): State<ApiState>,
@@ -229,7 +230,7 @@ pub async fn deny(
 }
 
 /// Withdraw one's own pending request.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/cancel", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/grants/{id}/cancel", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(
     State(state): State<ApiState>,
@@ -247,7 +248,7 @@ pub async fn cancel(
 }
 
 /// Give an active grant more minutes, within its policy's maximum from approval.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/extend", tag = "grants", params(("id" = Uuid, Path)), request_body = ExtendRequest,
+#[utoipa::path(post, path = "/grants/{id}/extend", tag = "grants", params(("id" = Uuid, Path)), request_body = ExtendRequest,
     responses((status = 200, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn extend(
     State(state): State<ApiState>,
@@ -266,7 +267,7 @@ pub async fn extend(
 }
 
 /// End an active grant now, with the reason.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/revoke", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
+#[utoipa::path(post, path = "/grants/{id}/revoke", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke(
     State(state): State<ApiState>,
@@ -288,7 +289,7 @@ pub async fn revoke(
 /// identity's SPIFFE ID (or `steward:identity:<id>`), `scope` the entitlement, `exp` at
 /// most 15 minutes away and never after the grant ends. Verify it with
 /// `/.well-known/jwks.json`.
-#[utoipa::path(post, path = "/api/v1/grants/{id}/credential", tag = "grants", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/grants/{id}/credential", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 201, body = IssuedCredential), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn credential(
@@ -315,7 +316,7 @@ pub struct TokenForm {
 
 /// Token introspection (RFC 7662): `{"active": true, …}` while the credential's grant is
 /// active and the credential was not revoked; `{"active": false}` otherwise.
-#[utoipa::path(post, path = "/api/v1/oauth/introspect", tag = "grants",
+#[utoipa::path(post, path = "/oauth/introspect", tag = "grants",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Introspection), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn introspect(
@@ -336,7 +337,7 @@ pub async fn introspect(
 
 /// Token revocation (RFC 7009): the credential is inactive at once. Unknown tokens are
 /// not an error.
-#[utoipa::path(post, path = "/api/v1/oauth/revoke", tag = "grants",
+#[utoipa::path(post, path = "/oauth/revoke", tag = "grants",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_credential(
@@ -352,4 +353,24 @@ pub async fn revoke_credential(
         .revoke_credential(caller.principal(), &form.token)
         .await?;
     Ok(StatusCode::OK)
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(policies, create_policy))
+        .routes(routes!(update_policy, delete_policy))
+        .routes(routes!(eligible))
+        .routes(routes!(list, request))
+        .routes(routes!(view))
+        .routes(routes!(approve))
+        .routes(routes!(deny))
+        .routes(routes!(cancel))
+        .routes(routes!(extend))
+        .routes(routes!(revoke))
+        .routes(routes!(credential))
+        .routes(routes!(introspect))
+        .routes(routes!(revoke_credential))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/identities`: the register — listing, facets, export, one identity in
 //! full, creating and editing, credentials, entitlements, delegations and lifecycle.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -21,7 +22,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
 /// List identities, in the chosen order, one page at a time.
 #[utoipa::path(
     get,
-    path = "/api/v1/identities",
+    path = "/identities",
     tag = "inventory",
     params(
         ("class" = Option<String>, Query, description = "Actor class: `machine` or `ai`"),
@@ -65,7 +66,7 @@ pub async fn list_identities(
 
 /// Counts per actor class, kind, source, environment and status for the same filters
 /// as the listing (sort, cursor and limit are ignored).
-#[utoipa::path(get, path = "/api/v1/identities/facets", tag = "inventory",
+#[utoipa::path(get, path = "/identities/facets", tag = "inventory",
     responses(
         (status = 200, body = Facets),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -89,7 +90,7 @@ pub async fn facets(
 
 /// Every identity matching the filters, in the chosen order, as CSV — streamed, so
 /// a million rows do not sit in memory. The export is recorded in the audit trail.
-#[utoipa::path(get, path = "/api/v1/identities/export.csv", tag = "inventory",
+#[utoipa::path(get, path = "/identities/export.csv", tag = "inventory",
     responses(
         (status = 200, content_type = "text/csv", body = String, description = "Columns: id, name, actor_class, kind, source, external_id, environment, status, owner_email, owner_name, orphaned, team, spiffe_id, expires_at, created_at, last_used_at"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -160,7 +161,7 @@ pub async fn export_identities(
 
 /// One identity in full: attributes, owner and sponsor, credentials, entitlements,
 /// its delegation graph and its timeline.
-#[utoipa::path(get, path = "/api/v1/identities/{id}", tag = "inventory",
+#[utoipa::path(get, path = "/identities/{id}", tag = "inventory",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = IdentityDetail),
@@ -183,7 +184,7 @@ pub async fn get_identity(
 
 /// Create an identity (admins). Expiry and revocation path are required; the expiry
 /// is bounded by the policy for its actor class.
-#[utoipa::path(post, path = "/api/v1/identities", tag = "inventory",
+#[utoipa::path(post, path = "/identities", tag = "inventory",
     request_body = IdentityDraft,
     responses(
         (status = 201, body = IdentityDetail),
@@ -207,7 +208,7 @@ pub async fn create_identity(
 
 /// Replace an identity's attributes (admins). Owner and sponsor change through
 /// assignments.
-#[utoipa::path(put, path = "/api/v1/identities/{id}", tag = "inventory",
+#[utoipa::path(put, path = "/identities/{id}", tag = "inventory",
     params(("id" = Uuid, Path)),
     request_body = IdentityDraft,
     responses(
@@ -233,7 +234,7 @@ pub async fn update_identity(
 }
 
 /// Record a credential's metadata (never the secret).
-#[utoipa::path(post, path = "/api/v1/identities/{id}/credentials", tag = "inventory",
+#[utoipa::path(post, path = "/identities/{id}/credentials", tag = "inventory",
     params(("id" = Uuid, Path)), request_body = NewCredential,
     responses(
         (status = 201, body = CredentialInfo),
@@ -256,7 +257,7 @@ pub async fn add_credential(
 }
 
 /// Revoke a credential (it stays on record).
-#[utoipa::path(delete, path = "/api/v1/identities/{id}/credentials/{credential_id}", tag = "inventory",
+#[utoipa::path(delete, path = "/identities/{id}/credentials/{credential_id}", tag = "inventory",
     params(("id" = Uuid, Path), ("credential_id" = Uuid, Path)),
     responses(
         (status = 200, body = CredentialInfo),
@@ -279,7 +280,7 @@ pub async fn revoke_credential(
 }
 
 /// Grant an entitlement.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/entitlements", tag = "inventory",
+#[utoipa::path(post, path = "/identities/{id}/entitlements", tag = "inventory",
     params(("id" = Uuid, Path)), request_body = NewEntitlement,
     responses(
         (status = 201, body = Entitlement),
@@ -302,7 +303,7 @@ pub async fn add_entitlement(
 }
 
 /// Remove an entitlement (it stays on record as removed).
-#[utoipa::path(delete, path = "/api/v1/identities/{id}/entitlements/{entitlement_id}", tag = "inventory",
+#[utoipa::path(delete, path = "/identities/{id}/entitlements/{entitlement_id}", tag = "inventory",
     params(("id" = Uuid, Path), ("entitlement_id" = Uuid, Path)),
     responses(
         (status = 200, body = Entitlement),
@@ -326,7 +327,7 @@ pub async fn remove_entitlement(
 
 /// Add a delegation edge from this identity (`acts_as`: AI → machine execution
 /// identity; `sub_agent`: AI → AI). Refused if it would close a cycle.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/delegations", tag = "inventory",
+#[utoipa::path(post, path = "/identities/{id}/delegations", tag = "inventory",
     params(("id" = Uuid, Path)), request_body = NewDelegation,
     responses(
         (status = 204),
@@ -349,7 +350,7 @@ pub async fn add_delegation(
 }
 
 /// Remove the delegation edge from this identity to `to`.
-#[utoipa::path(delete, path = "/api/v1/identities/{id}/delegations/{to}", tag = "inventory",
+#[utoipa::path(delete, path = "/identities/{id}/delegations/{to}", tag = "inventory",
     params(("id" = Uuid, Path), ("to" = Uuid, Path)),
     responses(
         (status = 204),
@@ -371,7 +372,7 @@ pub async fn remove_delegation(
 
 /// Suspend an identity — the kill switch: its API tokens stop at once and every later
 /// authorization decision denies it. Admins, or the identity's owner.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/suspend", tag = "lifecycle",
+#[utoipa::path(post, path = "/identities/{id}/suspend", tag = "lifecycle",
     params(("id" = Uuid, Path)), request_body = LifecycleRequest,
     responses(
         (status = 200, body = IdentityDetail),
@@ -395,7 +396,7 @@ pub async fn suspend(
 }
 
 /// Reactivate a suspended identity (admins).
-#[utoipa::path(post, path = "/api/v1/identities/{id}/reactivate", tag = "lifecycle",
+#[utoipa::path(post, path = "/identities/{id}/reactivate", tag = "lifecycle",
     params(("id" = Uuid, Path)), request_body = LifecycleRequest,
     responses(
         (status = 200, body = IdentityDetail),
@@ -419,7 +420,7 @@ pub async fn reactivate(
 
 /// Retire an identity with offboarding evidence: credentials revoked, entitlements
 /// and delegations removed, all in one transaction. The identity is kept, read-only.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/retire", tag = "lifecycle",
+#[utoipa::path(post, path = "/identities/{id}/retire", tag = "lifecycle",
     params(("id" = Uuid, Path)), request_body = RetireRequest,
     responses(
         (status = 200, body = RetirementReport),
@@ -440,4 +441,24 @@ pub async fn retire(
             .retire(caller.principal(), id, &request)
             .await?,
     ))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_identities, create_identity))
+        .routes(routes!(facets))
+        .routes(routes!(export_identities))
+        .routes(routes!(get_identity, update_identity))
+        .routes(routes!(add_credential))
+        .routes(routes!(revoke_credential))
+        .routes(routes!(add_entitlement))
+        .routes(routes!(remove_entitlement))
+        .routes(routes!(add_delegation))
+        .routes(routes!(remove_delegation))
+        .routes(routes!(suspend))
+        .routes(routes!(reactivate))
+        .routes(routes!(retire))
 }

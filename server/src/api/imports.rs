@@ -1,5 +1,6 @@
 //! `POST /api/v1/imports`: an inventory file in, a report of what changed (or would).
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use super::{ApiError, ApiQuery, ApiState, Caller, Problem};
 /// With `dry_run=true` nothing is written and the report says what would change;
 /// otherwise the import is applied in one transaction and recorded as one audit event
 /// with its counts and the file's SHA-256.
-#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+#[utoipa::path(post, path = "/imports", tag = "imports",
     params(ImportRequest),
     request_body(content = String, description = "The file, as exported by its source", content_type = "application/octet-stream"),
     responses(
@@ -50,4 +51,17 @@ pub async fn import(
         StatusCode::CREATED
     };
     Ok((status, Json(report)))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        // The import reads its own body, capped by the import limit (not axum's default).
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }

@@ -1,6 +1,7 @@
 //! Ownership endpoints: assignments (one identity or a filter), the caller's inbox and
 //! answers, the orphan queue, and people.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,7 +16,7 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
 
 /// Assign an owner or sponsor to one identity, with a reason. The assignee answers in
 /// their inbox.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/assignments", tag = "ownership",
+#[utoipa::path(post, path = "/identities/{id}/assignments", tag = "ownership",
     params(("id" = Uuid, Path)), request_body = AssignRequest,
     responses(
         (status = 201, body = Assignment),
@@ -40,7 +41,7 @@ pub async fn assign(
 /// Assign an owner or sponsor to every identity of an inventory filter (at most
 /// 10 000), in one transaction. Give `expected_count` to refuse the change when the
 /// filter no longer matches what you reviewed.
-#[utoipa::path(post, path = "/api/v1/identities/assign", tag = "ownership",
+#[utoipa::path(post, path = "/identities/assign", tag = "ownership",
     request_body = BulkAssignRequest,
     responses(
         (status = 200, body = BulkAssignResult),
@@ -63,7 +64,7 @@ pub async fn bulk_assign(
 }
 
 /// The caller's pending assignments and notifications.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "ownership",
+#[utoipa::path(get, path = "/inbox", tag = "ownership",
     responses((status = 200, body = Inbox), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn inbox(State(state): State<ApiState>, caller: Caller) -> Result<Json<Inbox>, ApiError> {
     Ok(Json(
@@ -83,7 +84,7 @@ pub struct AssignmentFilter {
 }
 
 /// Assignments, newest first (admins: everyone's; others: their own).
-#[utoipa::path(get, path = "/api/v1/assignments", tag = "ownership",
+#[utoipa::path(get, path = "/assignments", tag = "ownership",
     params(("state" = Option<String>, Query, description = "`pending`, `accepted`, `disputed` or `superseded`")),
     responses((status = 200, body = Vec<Assignment>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_assignments(
@@ -108,7 +109,7 @@ pub async fn list_assignments(
 }
 
 /// Accept an assignment made to the caller.
-#[utoipa::path(post, path = "/api/v1/assignments/{id}/accept", tag = "ownership",
+#[utoipa::path(post, path = "/assignments/{id}/accept", tag = "ownership",
     params(("id" = Uuid, Path)), request_body = AnswerRequest,
     responses(
         (status = 200, body = Assignment),
@@ -132,7 +133,7 @@ pub async fn accept(
 }
 
 /// Dispute an assignment made to the caller; a note saying why is required.
-#[utoipa::path(post, path = "/api/v1/assignments/{id}/dispute", tag = "ownership",
+#[utoipa::path(post, path = "/assignments/{id}/dispute", tag = "ownership",
     params(("id" = Uuid, Path)), request_body = AnswerRequest,
     responses(
         (status = 200, body = Assignment),
@@ -157,7 +158,7 @@ pub async fn dispute(
 }
 
 /// Identities whose owner left, oldest first, with who should pick each up.
-#[utoipa::path(get, path = "/api/v1/orphans", tag = "ownership",
+#[utoipa::path(get, path = "/orphans", tag = "ownership",
     responses((status = 200, body = Vec<OrphanEntry>)))]
 pub async fn orphans(
     State(state): State<ApiState>,
@@ -180,7 +181,7 @@ pub struct PeopleFilter {
 }
 
 /// People whose name or email contains `q`, with how many identities they own.
-#[utoipa::path(get, path = "/api/v1/people", tag = "ownership",
+#[utoipa::path(get, path = "/people", tag = "ownership",
     params(("q" = Option<String>, Query)),
     responses((status = 200, body = Vec<PersonInfo>)))]
 pub async fn people(
@@ -200,7 +201,7 @@ pub async fn people(
 
 /// Deactivate a person who has left (admins, or a token with `people:write`): they can
 /// no longer sign in, what they own goes to the orphan queue, their sponsors are told.
-#[utoipa::path(post, path = "/api/v1/people/{id}/deactivate", tag = "ownership",
+#[utoipa::path(post, path = "/people/{id}/deactivate", tag = "ownership",
     params(("id" = Uuid, Path)), request_body = DeactivateRequest,
     responses(
         (status = 200, body = DeactivationResult),
@@ -221,4 +222,20 @@ pub async fn deactivate(
             .deactivate_person(caller.principal(), id, &request)
             .await?,
     ))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(bulk_assign))
+        .routes(routes!(assign))
+        .routes(routes!(inbox))
+        .routes(routes!(list_assignments))
+        .routes(routes!(accept))
+        .routes(routes!(dispute))
+        .routes(routes!(orphans))
+        .routes(routes!(people))
+        .routes(routes!(deactivate))
 }

@@ -2,6 +2,7 @@
 //! CSV), the controls, the report of a day, running an evaluation, and accepting or
 //! reopening the risk of a finding.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
 
 /// Every finding of an identity (resolved ones too), open first.
-#[utoipa::path(get, path = "/api/v1/identities/{id}/findings", tag = "posture",
+#[utoipa::path(get, path = "/identities/{id}/findings", tag = "posture",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Vec<Finding>),
@@ -40,7 +41,7 @@ pub async fn findings_of(
 }
 
 /// Accept the risk of an open finding until a date (security team).
-#[utoipa::path(post, path = "/api/v1/identities/{id}/findings/{check}/accept", tag = "posture",
+#[utoipa::path(post, path = "/identities/{id}/findings/{check}/accept", tag = "posture",
     params(("id" = Uuid, Path), ("check" = String, Path, description = "Check id, e.g. `no-expiry`")),
     request_body = AcceptRiskRequest,
     responses(
@@ -66,7 +67,7 @@ pub async fn accept_risk(
 }
 
 /// End a risk acceptance early: the finding is open again.
-#[utoipa::path(post, path = "/api/v1/identities/{id}/findings/{check}/reopen", tag = "posture",
+#[utoipa::path(post, path = "/identities/{id}/findings/{check}/reopen", tag = "posture",
     params(("id" = Uuid, Path), ("check" = String, Path)),
     request_body = ReopenRequest,
     responses(
@@ -92,7 +93,7 @@ pub async fn reopen(
 }
 
 /// Evaluate every identity now and take the day's snapshot (security team).
-#[utoipa::path(post, path = "/api/v1/posture/evaluate", tag = "posture",
+#[utoipa::path(post, path = "/posture/evaluate", tag = "posture",
     responses(
         (status = 200, body = EvaluationReport),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -112,7 +113,7 @@ pub async fn evaluate(
 }
 
 /// The latest snapshot, the 30-day trend and every control's status.
-#[utoipa::path(get, path = "/api/v1/posture/dashboard", tag = "posture",
+#[utoipa::path(get, path = "/posture/dashboard", tag = "posture",
     responses(
         (status = 200, body = Dashboard),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -132,7 +133,7 @@ pub async fn dashboard(
 }
 
 /// Every number of the latest snapshot as CSV, with the inventory filter behind it.
-#[utoipa::path(get, path = "/api/v1/posture/dashboard.csv", tag = "posture",
+#[utoipa::path(get, path = "/posture/dashboard.csv", tag = "posture",
     responses(
         (status = 200, content_type = "text/csv", body = String),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -167,7 +168,7 @@ pub async fn dashboard_csv(
 }
 
 /// Every control of the catalog with the checks covering it and its status.
-#[utoipa::path(get, path = "/api/v1/posture/controls", tag = "posture",
+#[utoipa::path(get, path = "/posture/controls", tag = "posture",
     responses(
         (status = 200, body = Vec<ControlStatus>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -188,7 +189,7 @@ pub async fn controls(
 }
 
 /// The posture as the snapshot of one day recorded it.
-#[utoipa::path(get, path = "/api/v1/posture/reports/{day}", tag = "posture",
+#[utoipa::path(get, path = "/posture/reports/{day}", tag = "posture",
     params(("day" = String, Path, description = "YYYY-MM-DD")),
     responses(
         (status = 200, body = PostureReport),
@@ -209,4 +210,19 @@ pub async fn report(
             .report(caller.principal(), day)
             .await?,
     ))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(findings_of))
+        .routes(routes!(accept_risk))
+        .routes(routes!(reopen))
+        .routes(routes!(evaluate))
+        .routes(routes!(dashboard))
+        .routes(routes!(dashboard_csv))
+        .routes(routes!(controls))
+        .routes(routes!(report))
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/tokens`: API tokens for automation.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,7 +11,7 @@ use uuid::Uuid;
 use super::{ApiError, ApiJson, ApiState, Caller, Problem};
 
 /// List API tokens: all of them for admins, their own for owners.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
     responses(
         (status = 200, description = "Tokens, newest first (never their secrets)", body = Vec<TokenInfo>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -25,7 +26,7 @@ pub async fn list_tokens(
 
 /// Create an API token acting as the caller, limited to its scopes. The secret is in
 /// the response and never shown again.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewTokenRequest,
+#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewTokenRequest,
     responses(
         (status = 201, description = "The token; store `token` now", body = CreatedToken),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -46,7 +47,7 @@ pub async fn create_token(
 }
 
 /// Revoke an API token: admins any, owners their own. Its identity is retired.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
     params(("id" = Uuid, Path, description = "Token id")),
     responses(
         (status = 200, description = "The revoked token", body = TokenInfo),
@@ -63,4 +64,13 @@ pub async fn revoke_token(
     Ok(Json(
         state.services.tokens.revoke(caller.principal(), id).await?,
     ))
+}
+
+/// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
+/// operation from the handler's `#[utoipa::path]`: the router and the document cannot
+/// disagree.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }

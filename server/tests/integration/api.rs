@@ -154,16 +154,16 @@ async fn openapi_document_describes_the_api() {
             doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
         );
-        // Every route of the router is documented (except the document itself).
-        for (method, path) in steward_server::api::ROUTES {
-            if *path == "/api/v1/openapi.json" {
-                continue;
-            }
+        // The document lists the routes the router serves: it is built from the same
+        // registrations (`api::routes()` reads it back, the matrix test sends them all).
+        let routes = steward_server::api::routes();
+        for (method, path) in &routes {
             assert!(
                 doc["paths"][path][method.to_lowercase()].is_object(),
                 "{method} {path} is missing from the OpenAPI document"
             );
         }
+        assert!(doc["paths"]["/api/v1/openapi.json"]["get"].is_object());
     })
     .await;
 }
