@@ -183,13 +183,9 @@ pub async fn measure_http(store: &Store, services: &Services) -> anyhow::Result<
         .collect();
     anyhow::ensure!(!identities.is_empty(), "the register holds no agent");
     let admin = crate::grants::bench_admin(store, services).await?;
-    let token = crate::grants::bench_token(
-        services,
-        &admin,
-        "bench-pages",
-        vec![Scope::InventoryRead],
-    )
-    .await?;
+    let token =
+        crate::grants::bench_token(services, &admin, "bench-pages", vec![Scope::InventoryRead])
+            .await?;
     let (addr, server) = crate::grants::serve_loopback(services).await?;
     let cookie = crate::soak::browser_session(addr).await?;
     std::fs::create_dir_all("target/bench")?;

@@ -1,14 +1,14 @@
 //! `/api/v1/audit`: the audit trail, its verification and CSV export.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use steward_domain::audit::{audit_csv_header, audit_csv_line, AuditPage, AuditQuery, ChainReport};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiState, Caller, Problem};
+use super::{Api, ApiError, Problem};
 
 /// Audit events, newest first, filtered.
 #[utoipa::path(get, path = "/audit", tag = "audit",
@@ -26,20 +26,9 @@ use super::{ApiError, ApiState, Caller, Problem};
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_audit(
-    State(state): State<ApiState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<AuditPage>, ApiError> {
+pub async fn list_audit(api: Api, RawQuery(query): RawQuery) -> Result<Json<AuditPage>, ApiError> {
     let query = AuditQuery::from_query_string(query.as_deref().unwrap_or_default())?;
-    Ok(Json(
-        state
-            .services
-            .ports
-            .audit
-            .list(caller.principal(), &query)
-            .await?,
-    ))
+    Ok(Json(api.ports().audit.list(api.caller(), &query).await?))
 }
 
 /// Re-check the hash chain; `first_broken` names the first event that does not fit.
@@ -48,18 +37,8 @@ pub async fn list_audit(
         (status = 200, body = ChainReport),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn verify_audit(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<ChainReport>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .audit
-            .verify(caller.principal())
-            .await?,
-    ))
+pub async fn verify_audit(api: Api) -> Result<Json<ChainReport>, ApiError> {
+    Ok(Json(api.ports().audit.verify(api.caller()).await?))
 }
 
 /// Every event matching the filters (all pages) as CSV, streamed.
@@ -73,15 +52,11 @@ pub async fn verify_audit(
         (status = 200, content_type = "text/csv", body = String),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn export_audit(
-    State(state): State<ApiState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+pub async fn export_audit(api: Api, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let mut query = AuditQuery::from_query_string(query.as_deref().unwrap_or_default())?;
     query.limit = AuditQuery::MAX_LIMIT;
-    let audit = state.services.ports.audit.clone();
-    let principal = caller.0;
+    let audit = api.ports().audit.clone();
+    let principal = api.caller().cloned();
     // The first page is read before answering, so a refusal is a proper error response.
     let first = audit.list(principal.as_ref(), &query).await?;
     let stream = futures_util::stream::unfold(
@@ -130,7 +105,7 @@ pub async fn export_audit(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list_audit))
         .routes(routes!(verify_audit))

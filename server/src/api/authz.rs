@@ -1,8 +1,6 @@
 //! Runtime authorization: `POST /api/v1/authorize` for agents (with their own API
 //! token), agent limits, admin Cedar policies, the test bench and the decision log.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
@@ -15,12 +13,13 @@ use steward_domain::policy::{
 use steward_domain::sensitivity::{
     RegisteredSensitivity, SensitivityDraft, SensitivityImport, SensitivityScope,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::web::auth::JwtBearer;
 use crate::web::QuietLog;
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, ApiQuery, Problem};
 
 /// Decide whether an agent may do something now. Ask with a token made for the agent
 /// (scope `authz:decide`), the agent's just-in-time grant credential (the JWT from
@@ -32,21 +31,15 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn authorize(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     credential: Option<Extension<JwtBearer>>,
     ApiJson(request): ApiJson<AuthorizeRequest>,
 ) -> Result<(Extension<QuietLog>, Json<AuthorizeResponse>), ApiError> {
     let agent = match &credential {
         Some(Extension(JwtBearer(jwt))) => AgentCaller::Jwt(jwt),
-        None => AgentCaller::Token(caller.principal()),
+        None => AgentCaller::Token(api.caller()),
     };
-    let decided = state
-        .services
-        .ports
-        .authz
-        .authorize(agent, &request)
-        .await?;
+    let decided = api.ports().authz.authorize(agent, &request).await?;
     Ok((Extension(QuietLog), Json(decided)))
 }
 
@@ -63,17 +56,14 @@ pub struct MonitorQuery {
     responses((status = 200, body = MonitorReport), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn monitored(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<MonitorQuery>,
 ) -> Result<Json<MonitorReport>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .monitored(caller.principal(), id, query.days.unwrap_or(7))
+            .monitored(api.caller(), id, query.days.unwrap_or(7))
             .await?,
     ))
 }
@@ -85,17 +75,14 @@ pub async fn monitored(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_mode(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<ModeChange>,
 ) -> Result<Json<MonitorReport>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .set_mode(caller.principal(), id, &change)
+            .set_mode(api.caller(), id, &change)
             .await?,
     ))
 }
@@ -104,36 +91,19 @@ pub async fn set_mode(
 #[utoipa::path(post, path = "/authz/test-bench", tag = "authorization", request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn test_bench(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<AuthorizeRequest>,
 ) -> Result<Json<AuthorizeResponse>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .test_bench(caller.principal(), &request)
-            .await?,
+        api.ports().authz.test_bench(api.caller(), &request).await?,
     ))
 }
 
 /// The limits set on an identity.
 #[utoipa::path(get, path = "/identities/{id}/limits", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 200, body = AgentLimits), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn limits(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<AgentLimits>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .limits(caller.principal(), id)
-            .await?,
-    ))
+pub async fn limits(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AgentLimits>, ApiError> {
+    Ok(Json(api.ports().authz.limits(api.caller(), id).await?))
 }
 
 /// Replace the limits of an identity (security team).
@@ -141,17 +111,14 @@ pub async fn limits(
     responses((status = 200, body = AgentLimits), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_limits(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(limits): ApiJson<AgentLimits>,
 ) -> Result<Json<AgentLimits>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .set_limits(caller.principal(), id, &limits)
+            .set_limits(api.caller(), id, &limits)
             .await?,
     ))
 }
@@ -161,18 +128,10 @@ pub async fn set_limits(
 #[utoipa::path(get, path = "/identities/{id}/authz-policies", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<CompiledPolicy>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn compiled(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<CompiledPolicy>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .compiled(caller.principal(), id)
-            .await?,
-    ))
+    Ok(Json(api.ports().authz.compiled(api.caller(), id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -186,17 +145,14 @@ pub struct DecisionsQuery {
 #[utoipa::path(get, path = "/identities/{id}/decisions", tag = "authorization", params(("id" = Uuid, Path), DecisionsQuery),
     responses((status = 200, body = Vec<DecisionRecord>)))]
 pub async fn decisions(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<DecisionsQuery>,
 ) -> Result<Json<Vec<DecisionRecord>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .decisions(caller.principal(), id, query.before)
+            .decisions(api.caller(), id, query.before)
             .await?,
     ))
 }
@@ -204,18 +160,8 @@ pub async fn decisions(
 /// Admin Cedar policies.
 #[utoipa::path(get, path = "/authz-policies", tag = "authorization",
     responses((status = 200, body = Vec<AuthzPolicy>)))]
-pub async fn policies(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<AuthzPolicy>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .policies(caller.principal())
-            .await?,
-    ))
+pub async fn policies(api: Api) -> Result<Json<Vec<AuthzPolicy>>, ApiError> {
+    Ok(Json(api.ports().authz.policies(api.caller()).await?))
 }
 
 /// Add a Cedar policy (security team); validated against the schema.
@@ -224,15 +170,13 @@ pub async fn policies(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(draft): ApiJson<AuthzPolicyDraft>,
 ) -> Result<(StatusCode, Json<AuthzPolicy>), ApiError> {
-    let created = state
-        .services
-        .ports
+    let created = api
+        .ports()
         .authz
-        .save_policy(caller.principal(), None, &draft)
+        .save_policy(api.caller(), None, &draft)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -242,17 +186,14 @@ pub async fn create_policy(
     responses((status = 200, body = AuthzPolicy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<AuthzPolicyDraft>,
 ) -> Result<Json<AuthzPolicy>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .save_policy(caller.principal(), Some(id), &draft)
+            .save_policy(api.caller(), Some(id), &draft)
             .await?,
     ))
 }
@@ -260,17 +201,8 @@ pub async fn update_policy(
 /// Delete a Cedar policy (security team).
 #[utoipa::path(delete, path = "/authz-policies/{id}", tag = "authorization", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .services
-        .ports
-        .authz
-        .delete_policy(caller.principal(), id)
-        .await?;
+pub async fn delete_policy(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    api.ports().authz.delete_policy(api.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,18 +211,8 @@ pub async fn delete_policy(
 /// neither counts as `restricted`).
 #[utoipa::path(get, path = "/sensitivities", tag = "authorization",
     responses((status = 200, body = Vec<RegisteredSensitivity>)))]
-pub async fn sensitivities(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<RegisteredSensitivity>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .authz
-            .sensitivities(caller.principal())
-            .await?,
-    ))
+pub async fn sensitivities(api: Api) -> Result<Json<Vec<RegisteredSensitivity>>, ApiError> {
+    Ok(Json(api.ports().authz.sensitivities(api.caller()).await?))
 }
 
 /// Register (or change) the data sensitivity of a dataset, tool or environment
@@ -300,16 +222,13 @@ pub async fn sensitivities(
     responses((status = 200, body = RegisteredSensitivity), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_sensitivity(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(draft): ApiJson<SensitivityDraft>,
 ) -> Result<Json<RegisteredSensitivity>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .authz
-            .set_sensitivity(caller.principal(), &draft)
+            .set_sensitivity(api.caller(), &draft)
             .await?,
     ))
 }
@@ -337,16 +256,12 @@ const MAX_SENSITIVITY_FILE: usize = 2 * 1024 * 1024;
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json")))]
 pub async fn import_sensitivities(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiQuery(query): ApiQuery<SensitivityImportQuery>,
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<SensitivityImport>), ApiError> {
     // Authorised before a byte of the body is read.
-    steward_domain::auth::authorize(
-        caller.principal(),
-        steward_domain::auth::Action::ManageIdentities,
-    )?;
+    steward_domain::auth::authorize(api.caller(), steward_domain::auth::Action::ManageIdentities)?;
     let file = super::capped_body(body, MAX_SENSITIVITY_FILE, || {
         format!("the file is larger than {MAX_SENSITIVITY_FILE} bytes")
     })
@@ -357,11 +272,10 @@ pub async fn import_sensitivities(
             "the file is not UTF-8 text",
         ))
     })?;
-    let plan = state
-        .services
-        .ports
+    let plan = api
+        .ports()
         .authz
-        .import_sensitivities(caller.principal(), text, query.dry_run)
+        .import_sensitivities(api.caller(), text, query.dry_run)
         .await?;
     let status = if plan.dry_run {
         StatusCode::OK
@@ -377,16 +291,13 @@ pub async fn import_sensitivities(
     responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_sensitivity(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((scope, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let scope: SensitivityScope = scope.parse()?;
-    state
-        .services
-        .ports
+    api.ports()
         .authz
-        .delete_sensitivity(caller.principal(), scope, &id)
+        .delete_sensitivity(api.caller(), scope, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -394,7 +305,7 @@ pub async fn delete_sensitivity(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(authorize))
         .routes(routes!(test_bench))

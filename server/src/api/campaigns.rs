@@ -1,8 +1,6 @@
 //! `/api/v1/campaigns` and `/api/v1/reviews`: running access review campaigns,
 //! deciding review items, and the evidence pack (JSON and CSV).
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,9 +11,10 @@ use steward_domain::campaigns::{
     CreateCampaign, Decision, Evidence, ItemFilter, ItemPage, ReviewItem, TEMPLATES,
 };
 use steward_domain::DomainError;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, ApiQuery, Problem};
 
 /// Every campaign (newest first), progress per control over the open ones, and the
 /// overdue items.
@@ -24,18 +23,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
         (status = 200, body = CampaignOverview),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn overview(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<CampaignOverview>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .campaigns
-            .overview(caller.principal())
-            .await?,
-    ))
+pub async fn overview(api: Api) -> Result<Json<CampaignOverview>, ApiError> {
+    Ok(Json(api.ports().campaigns.overview(api.caller()).await?))
 }
 
 /// Create a campaign (security team). One whose start has come is launched at once:
@@ -48,16 +37,10 @@ pub async fn overview(
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<CreateCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    let created = state
-        .services
-        .ports
-        .campaigns
-        .create(caller.principal(), &request)
-        .await?;
+    let created = api.ports().campaigns.create(api.caller(), &request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -70,8 +53,7 @@ pub async fn create(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn from_template(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(template): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let found = TEMPLATES
@@ -82,12 +64,7 @@ pub async fn from_template(
         draft: found.draft(Utc::now()),
         template: Some(found.id.to_owned()),
     };
-    let created = state
-        .services
-        .ports
-        .campaigns
-        .create(caller.principal(), &request)
-        .await?;
+    let created = api.ports().campaigns.create(api.caller(), &request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -99,18 +76,10 @@ pub async fn from_template(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn detail(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CampaignDetail>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .campaigns
-            .detail(caller.principal(), id)
-            .await?,
-    ))
+    Ok(Json(api.ports().campaigns.detail(api.caller(), id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -132,8 +101,7 @@ pub struct ItemsQuery {
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn items(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ItemsQuery>,
 ) -> Result<Json<ItemPage>, ApiError> {
@@ -142,12 +110,10 @@ pub async fn items(
         Some(f) => f.parse()?,
     };
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .campaigns
             .items(
-                caller.principal(),
+                api.caller(),
                 id,
                 filter,
                 query.offset.unwrap_or(0),
@@ -165,19 +131,8 @@ pub async fn items(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn close(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Campaign>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .campaigns
-            .close(caller.principal(), id)
-            .await?,
-    ))
+pub async fn close(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Campaign>, ApiError> {
+    Ok(Json(api.ports().campaigns.close(api.caller(), id).await?))
 }
 
 /// The evidence pack: every item with its decision, decider, time and audit hash.
@@ -188,18 +143,9 @@ pub async fn close(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn evidence(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Evidence>, ApiError> {
+pub async fn evidence(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Evidence>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .campaigns
-            .evidence(caller.principal(), id)
-            .await?,
+        api.ports().campaigns.evidence(api.caller(), id).await?,
     ))
 }
 
@@ -211,17 +157,8 @@ pub async fn evidence(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn evidence_csv_file(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Response, ApiError> {
-    let evidence = state
-        .services
-        .ports
-        .campaigns
-        .evidence(caller.principal(), id)
-        .await?;
+pub async fn evidence_csv_file(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
+    let evidence = api.ports().campaigns.evidence(api.caller(), id).await?;
     Ok(evidence_response(&evidence))
 }
 
@@ -248,18 +185,8 @@ pub fn evidence_response(evidence: &Evidence) -> Response {
         (status = 200, body = Vec<ReviewItem>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn my_reviews(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<ReviewItem>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .campaigns
-            .my_reviews(caller.principal())
-            .await?,
-    ))
+pub async fn my_reviews(api: Api) -> Result<Json<Vec<ReviewItem>>, ApiError> {
+    Ok(Json(api.ports().campaigns.my_reviews(api.caller()).await?))
 }
 
 /// Decide one item: certify, revoke, reduce, reassign or expire. What it asks for is
@@ -275,17 +202,14 @@ pub async fn my_reviews(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decide(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(decision): ApiJson<Decision>,
 ) -> Result<Json<ReviewItem>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .campaigns
-            .decide(caller.principal(), id, &decision)
+            .decide(api.caller(), id, &decision)
             .await?,
     ))
 }
@@ -299,16 +223,13 @@ pub async fn decide(
         (status = 400, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decide_many(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<BulkDecision>,
 ) -> Result<Json<BulkOutcome>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .campaigns
-            .decide_many(caller.principal(), &request)
+            .decide_many(api.caller(), &request)
             .await?,
     ))
 }
@@ -321,17 +242,11 @@ pub async fn decide_many(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn retry(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<ReviewItem>, ApiError> {
+pub async fn retry(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<ReviewItem>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .campaigns
-            .retry_remediation(caller.principal(), id)
+            .retry_remediation(api.caller(), id)
             .await?,
     ))
 }
@@ -339,7 +254,7 @@ pub async fn retry(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(overview, create))
         .routes(routes!(from_template))

@@ -1,8 +1,6 @@
 //! Workload identity federation: trust configurations (security team), a token check,
 //! how an identity proves itself, and RFC 8693 token exchange at `POST /api/v1/token`.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,25 +10,18 @@ use steward_domain::federation::{
 };
 use steward_domain::ports::TokenExchange;
 use steward_domain::DomainError;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, Problem};
 use crate::services::federation::JWT_TOKEN_TYPE;
 
 /// Trust configurations, by name.
 #[utoipa::path(get, path = "/trust-configs", tag = "federation",
     responses((status = 200, body = Vec<TrustConfig>)))]
-pub async fn list(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<TrustConfig>>, ApiError> {
+pub async fn list(api: Api) -> Result<Json<Vec<TrustConfig>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .federation
-            .trust_configs(caller.principal())
-            .await?,
+        api.ports().federation.trust_configs(api.caller()).await?,
     ))
 }
 
@@ -42,15 +33,13 @@ pub async fn list(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(draft): ApiJson<TrustConfigDraft>,
 ) -> Result<(StatusCode, Json<TrustConfig>), ApiError> {
-    let created = state
-        .services
-        .ports
+    let created = api
+        .ports()
         .federation
-        .save_trust_config(caller.principal(), None, &draft)
+        .save_trust_config(api.caller(), None, &draft)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -60,17 +49,14 @@ pub async fn create(
     responses((status = 200, body = TrustConfig), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<TrustConfigDraft>,
 ) -> Result<Json<TrustConfig>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .federation
-            .save_trust_config(caller.principal(), Some(id), &draft)
+            .save_trust_config(api.caller(), Some(id), &draft)
             .await?,
     ))
 }
@@ -78,16 +64,10 @@ pub async fn update(
 /// Delete a trust configuration (security team).
 #[utoipa::path(delete, path = "/trust-configs/{id}", tag = "federation", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .services
-        .ports
+pub async fn delete(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    api.ports()
         .federation
-        .delete_trust_config(caller.principal(), id)
+        .delete_trust_config(api.caller(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -98,17 +78,14 @@ pub async fn delete(
     responses((status = 200, body = TrustConfig), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_mode(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<ModeChange>,
 ) -> Result<Json<TrustConfig>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .federation
-            .set_trust_mode(caller.principal(), id, &change)
+            .set_trust_mode(api.caller(), id, &change)
             .await?,
     ))
 }
@@ -124,16 +101,13 @@ pub struct CheckRequest {
 #[utoipa::path(post, path = "/trust-configs/check", tag = "federation", request_body = CheckRequest,
     responses((status = 200, body = TokenCheck)))]
 pub async fn check(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<CheckRequest>,
 ) -> Result<Json<TokenCheck>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .federation
-            .check_token(caller.principal(), &request.token)
+            .check_token(api.caller(), &request.token)
             .await?,
     ))
 }
@@ -143,17 +117,11 @@ pub async fn check(
 #[utoipa::path(get, path = "/identities/{id}/proof", tag = "federation", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProofOfIdentity)))]
 pub async fn proof(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ProofOfIdentity>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .federation
-            .proof_of(caller.principal(), id)
-            .await?,
+        api.ports().federation.proof_of(api.caller(), id).await?,
     ))
 }
 
@@ -225,7 +193,7 @@ fn oauth_error(error: DomainError) -> Response {
     responses((status = 200, body = ExchangeResponse),
         (status = 400, body = OAuthProblem, content_type = "application/problem+json")))]
 pub async fn exchange(
-    State(state): State<ApiState>,
+    api: Api,
     form: Result<axum::Form<TokenExchange>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let request = match form {
@@ -234,7 +202,7 @@ pub async fn exchange(
             return oauth_error(DomainError::invalid("request", rejection.body_text()));
         }
     };
-    match state.services.ports.federation.exchange(&request).await {
+    match api.ports().federation.exchange(&request).await {
         Ok(issued) => (
             [(axum::http::header::CACHE_CONTROL, "no-store")],
             Json(ExchangeResponse {
@@ -253,7 +221,7 @@ pub async fn exchange(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(check))

@@ -1,8 +1,6 @@
 //! `/api/v1/grants` and `/api/v1/grant-policies`: just-in-time grants for people,
 //! agents and pipelines (with their own API token), and their eligibility policies.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -11,25 +9,16 @@ use steward_domain::grants::{
     Introspection, IssuedCredential, Policy, PolicyDraft,
 };
 use steward_domain::DomainError;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, ApiQuery, Problem};
 
 /// Active eligibility policies.
 #[utoipa::path(get, path = "/grant-policies", tag = "grants",
     responses((status = 200, body = Vec<Policy>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn policies(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<Policy>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .policies(caller.principal())
-            .await?,
-    ))
+pub async fn policies(api: Api) -> Result<Json<Vec<Policy>>, ApiError> {
+    Ok(Json(api.ports().grants.policies(api.caller()).await?))
 }
 
 /// Create an eligibility policy (security team).
@@ -37,15 +26,13 @@ pub async fn policies(
     responses((status = 201, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(draft): ApiJson<PolicyDraft>,
 ) -> Result<(StatusCode, Json<Policy>), ApiError> {
-    let created = state
-        .services
-        .ports
+    let created = api
+        .ports()
         .grants
-        .create_policy(caller.principal(), &draft)
+        .create_policy(api.caller(), &draft)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -55,17 +42,14 @@ pub async fn create_policy(
     responses((status = 200, body = Policy), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<PolicyDraft>,
 ) -> Result<Json<Policy>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .grants
-            .update_policy(caller.principal(), id, &draft)
+            .update_policy(api.caller(), id, &draft)
             .await?,
     ))
 }
@@ -73,17 +57,8 @@ pub async fn update_policy(
 /// Delete a policy: no new requests under it (its grants are kept).
 #[utoipa::path(delete, path = "/grant-policies/{id}", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_policy(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .services
-        .ports
-        .grants
-        .delete_policy(caller.principal(), id)
-        .await?;
+pub async fn delete_policy(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    api.ports().grants.delete_policy(api.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,18 +66,10 @@ pub async fn delete_policy(
 #[utoipa::path(get, path = "/identities/{id}/eligible", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<EligibleEntitlement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn eligible(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<EligibleEntitlement>>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .eligible(caller.principal(), id)
-            .await?,
-    ))
+    Ok(Json(api.ports().grants.eligible(api.caller(), id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -122,8 +89,7 @@ pub struct GrantsQuery {
 #[utoipa::path(get, path = "/grants", tag = "grants", params(GrantsQuery),
     responses((status = 200, body = Vec<Grant>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiQuery(query): ApiQuery<GrantsQuery>,
 ) -> Result<Json<Vec<Grant>>, ApiError> {
     let list = match query.list.as_deref().unwrap_or("active") {
@@ -143,14 +109,7 @@ pub async fn list(
             .into())
         }
     };
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .list(caller.principal(), list)
-            .await?,
-    ))
+    Ok(Json(api.ports().grants.list(api.caller(), list).await?))
 }
 
 /// Request a grant of a just-in-time entitlement; `201` with the grant, active at once
@@ -160,108 +119,60 @@ pub async fn list(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn request(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<GrantRequest>,
 ) -> Result<(StatusCode, Json<Grant>), ApiError> {
-    let grant = state
-        .services
-        .ports
-        .grants
-        .request(caller.principal(), &request)
-        .await?;
+    let grant = api.ports().grants.request(api.caller(), &request).await?;
     Ok((StatusCode::CREATED, Json(grant)))
 }
 
 /// One grant with its timeline.
 #[utoipa::path(get, path = "/grants/{id}", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = GrantView), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn view(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<GrantView>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .view(caller.principal(), id)
-            .await?,
-    ))
+pub async fn view(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<GrantView>, ApiError> {
+    Ok(Json(api.ports().grants.view(api.caller(), id).await?))
 }
 
 /// Approve a pending grant.
 #[utoipa::path(post, path = "/grants/{id}/approve", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn approve(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Grant>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .approve(caller.principal(), id)
-            .await?,
-    ))
+pub async fn approve(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(api.ports().grants.approve(api.caller(), id).await?))
 }
 
 /// Deny a pending grant, with the reason.
 #[utoipa::path(post, path = "/grants/{id}/deny", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn deny(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<EndRequest>,
 ) -> Result<Json<Grant>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .deny(caller.principal(), id, &request)
-            .await?,
+        api.ports().grants.deny(api.caller(), id, &request).await?,
     ))
 }
 
 /// Withdraw one's own pending request.
 #[utoipa::path(post, path = "/grants/{id}/cancel", tag = "grants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn cancel(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Grant>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .grants
-            .cancel(caller.principal(), id)
-            .await?,
-    ))
+pub async fn cancel(api: Api, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(api.ports().grants.cancel(api.caller(), id).await?))
 }
 
 /// Give an active grant more minutes, within its policy's maximum from approval.
 #[utoipa::path(post, path = "/grants/{id}/extend", tag = "grants", params(("id" = Uuid, Path)), request_body = ExtendRequest,
     responses((status = 200, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn extend(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<ExtendRequest>,
 ) -> Result<Json<Grant>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .grants
-            .extend(caller.principal(), id, &request)
+            .extend(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -270,17 +181,14 @@ pub async fn extend(
 #[utoipa::path(post, path = "/grants/{id}/revoke", tag = "grants", params(("id" = Uuid, Path)), request_body = EndRequest,
     responses((status = 200, body = Grant), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<EndRequest>,
 ) -> Result<Json<Grant>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .grants
-            .revoke(caller.principal(), id, &request)
+            .revoke(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -293,16 +201,10 @@ pub async fn revoke(
     responses((status = 201, body = IssuedCredential), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn credential(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(StatusCode, Json<IssuedCredential>), ApiError> {
-    let issued = state
-        .services
-        .ports
-        .grants
-        .credential(caller.principal(), id)
-        .await?;
+    let issued = api.ports().grants.credential(api.caller(), id).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -320,17 +222,14 @@ pub struct TokenForm {
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Introspection), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn introspect(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Json<Introspection>, ApiError> {
     let axum::Form(form) = form.map_err(|e| DomainError::invalid("token", e.body_text()))?;
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .grants
-            .introspect(caller.principal(), &form.token)
+            .introspect(api.caller(), &form.token)
             .await?,
     ))
 }
@@ -341,16 +240,13 @@ pub async fn introspect(
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_credential(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<StatusCode, ApiError> {
     let axum::Form(form) = form.map_err(|e| DomainError::invalid("token", e.body_text()))?;
-    state
-        .services
-        .ports
+    api.ports()
         .grants
-        .revoke_credential(caller.principal(), &form.token)
+        .revoke_credential(api.caller(), &form.token)
         .await?;
     Ok(StatusCode::OK)
 }
@@ -358,7 +254,7 @@ pub async fn revoke_credential(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(policies, create_policy))
         .routes(routes!(update_policy, delete_policy))

@@ -1,9 +1,8 @@
 //! `/api/v1/identities`: the register — listing, facets, export, one identity in
 //! full, creating and editing, credentials, entitlements, delegations and lifecycle.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,9 +14,10 @@ use steward_domain::identity::{
 use steward_domain::inventory::{
     inventory_csv_header, inventory_csv_line, Facets, IdentityQuery, IdentitySummary, Page,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, Problem};
 
 /// List identities, in the chosen order, one page at a time.
 #[utoipa::path(
@@ -49,17 +49,14 @@ use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
     )
 )]
 pub async fn list_identities(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Page<IdentitySummary>>, ApiError> {
     let query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .list_identities(caller.principal(), &query)
+            .list_identities(api.caller(), &query)
             .await?,
     ))
 }
@@ -72,19 +69,10 @@ pub async fn list_identities(
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn facets(
-    State(state): State<ApiState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Facets>, ApiError> {
+pub async fn facets(api: Api, RawQuery(query): RawQuery) -> Result<Json<Facets>, ApiError> {
     let query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
     Ok(Json(
-        state
-            .services
-            .ports
-            .inventory
-            .facets(caller.principal(), &query)
-            .await?,
+        api.ports().inventory.facets(api.caller(), &query).await?,
     ))
 }
 
@@ -96,16 +84,12 @@ pub async fn facets(
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn export_identities(
-    State(state): State<ApiState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+pub async fn export_identities(api: Api, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let mut query = IdentityQuery::from_query_string(query.as_deref().unwrap_or_default())?;
     query.cursor = None;
     query.limit = IdentityQuery::MAX_LIMIT;
-    let inventory = state.services.ports.inventory.clone();
-    let principal = caller.0;
+    let inventory = api.ports().inventory.clone();
+    let principal = api.caller().cloned();
     inventory.begin_export(principal.as_ref(), &query).await?;
     // The first page is read before answering, so a refusal is a proper error response.
     let first = inventory
@@ -168,17 +152,11 @@ pub async fn export_identities(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_identity(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .inventory
-            .get_identity(caller.principal(), id)
-            .await?,
+        api.ports().inventory.get_identity(api.caller(), id).await?,
     ))
 }
 
@@ -193,15 +171,13 @@ pub async fn get_identity(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_identity(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(draft): ApiJson<IdentityDraft>,
 ) -> Result<(StatusCode, Json<IdentityDetail>), ApiError> {
-    let created = state
-        .services
-        .ports
+    let created = api
+        .ports()
         .inventory
-        .create_identity(caller.principal(), &draft)
+        .create_identity(api.caller(), &draft)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -218,17 +194,14 @@ pub async fn create_identity(
         (status = 409, description = "Retired", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_identity(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<IdentityDraft>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .update_identity(caller.principal(), id, &draft)
+            .update_identity(api.caller(), id, &draft)
             .await?,
     ))
 }
@@ -242,16 +215,14 @@ pub async fn update_identity(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_credential(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(credential): ApiJson<NewCredential>,
 ) -> Result<(StatusCode, Json<CredentialInfo>), ApiError> {
-    let added = state
-        .services
-        .ports
+    let added = api
+        .ports()
         .inventory
-        .add_credential(caller.principal(), id, &credential)
+        .add_credential(api.caller(), id, &credential)
         .await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
@@ -265,16 +236,13 @@ pub async fn add_credential(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_credential(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((id, credential_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<CredentialInfo>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .revoke_credential(caller.principal(), id, credential_id)
+            .revoke_credential(api.caller(), id, credential_id)
             .await?,
     ))
 }
@@ -288,16 +256,14 @@ pub async fn revoke_credential(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_entitlement(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(entitlement): ApiJson<NewEntitlement>,
 ) -> Result<(StatusCode, Json<Entitlement>), ApiError> {
-    let added = state
-        .services
-        .ports
+    let added = api
+        .ports()
         .inventory
-        .add_entitlement(caller.principal(), id, &entitlement)
+        .add_entitlement(api.caller(), id, &entitlement)
         .await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
@@ -311,16 +277,13 @@ pub async fn add_entitlement(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_entitlement(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((id, entitlement_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<Entitlement>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .remove_entitlement(caller.principal(), id, entitlement_id)
+            .remove_entitlement(api.caller(), id, entitlement_id)
             .await?,
     ))
 }
@@ -335,16 +298,13 @@ pub async fn remove_entitlement(
         (status = 409, description = "Exists already, or would close a cycle", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_delegation(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(delegation): ApiJson<NewDelegation>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .services
-        .ports
+    api.ports()
         .inventory
-        .add_delegation(caller.principal(), id, &delegation)
+        .add_delegation(api.caller(), id, &delegation)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -357,15 +317,12 @@ pub async fn add_delegation(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_delegation(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((id, to)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .services
-        .ports
+    api.ports()
         .inventory
-        .remove_delegation(caller.principal(), id, to)
+        .remove_delegation(api.caller(), id, to)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -380,17 +337,14 @@ pub async fn remove_delegation(
         (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn suspend(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<LifecycleRequest>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .suspend(caller.principal(), id, &request)
+            .suspend(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -403,17 +357,14 @@ pub async fn suspend(
         (status = 409, description = "Not suspended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reactivate(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<LifecycleRequest>,
 ) -> Result<Json<IdentityDetail>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .reactivate(caller.principal(), id, &request)
+            .reactivate(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -428,17 +379,14 @@ pub async fn reactivate(
         (status = 409, description = "Already retired", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn retire(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<RetireRequest>,
 ) -> Result<Json<RetirementReport>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .inventory
-            .retire(caller.principal(), id, &request)
+            .retire(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -446,7 +394,7 @@ pub async fn retire(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list_identities, create_identity))
         .routes(routes!(facets))

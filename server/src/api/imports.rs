@@ -1,13 +1,13 @@
 //! `POST /api/v1/imports`: an inventory file in, a report of what changed (or would).
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::body::Body;
-use axum::extract::State;
+
 use axum::http::StatusCode;
 use axum::Json;
 use steward_domain::import::{ImportReport, ImportRequest};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiQuery, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiQuery, Problem};
 
 /// Import an inventory file (the request body, exactly as the source system wrote it).
 /// With `dry_run=true` nothing is written and the report says what would change;
@@ -23,27 +23,22 @@ use super::{ApiError, ApiQuery, ApiState, Caller, Problem};
         (status = 413, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn import(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiQuery(request): ApiQuery<ImportRequest>,
     body: Body,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     // Who may import is settled before a byte of the file is read: an anonymous or
     // unauthorised caller cannot make the server buffer up to the size limit.
-    steward_domain::auth::authorize(
-        caller.principal(),
-        steward_domain::auth::Action::ManageIdentities,
-    )?;
-    let limit = state.services.import_limits.max_bytes;
+    steward_domain::auth::authorize(api.caller(), steward_domain::auth::Action::ManageIdentities)?;
+    let limit = api.services().import_limits.max_bytes;
     let file = super::capped_body(body, usize::try_from(limit).unwrap_or(usize::MAX), || {
         format!("the file is larger than the limit of {limit} bytes (STEWARD_IMPORT_MAX_BYTES)")
     })
     .await?;
-    let report = state
-        .services
-        .ports
+    let report = api
+        .ports()
         .imports
-        .import(caller.principal(), &request, file.into())
+        .import(api.caller(), &request, file.into())
         .await?;
     let status = if report.dry_run {
         StatusCode::OK
@@ -56,7 +51,7 @@ pub async fn import(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         // The import reads its own body, capped by the import limit (not axum's default).
         .merge(

@@ -58,6 +58,46 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// What every handler needs: the caller of the request (resolved by the auth layer,
+/// `None` for anonymous) and the services it calls. Handlers take this one extractor
+/// instead of the state and the caller apart.
+pub struct Api {
+    services: std::sync::Arc<Services>,
+    caller: Option<Principal>,
+}
+
+impl Api {
+    /// The caller, as the ports take it.
+    pub fn caller(&self) -> Option<&Principal> {
+        self.caller.as_ref()
+    }
+
+    /// The use cases the UI and the API share (`steward_domain::ports`).
+    pub fn ports(&self) -> &steward_domain::ports::Ports {
+        &self.services.ports
+    }
+
+    /// The services themselves, for what is not a port (limits, configuration).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+}
+
+impl FromRequestParts<ApiState> for Api {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        let Caller(caller) = Caller::from_request_parts(parts, state).await?;
+        Ok(Api {
+            services: state.services.clone(),
+            caller,
+        })
+    }
+}
+
 /// A JSON body whose rejections are problem documents naming what is wrong.
 pub struct ApiJson<T>(pub T);
 

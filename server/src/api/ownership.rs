@@ -1,8 +1,6 @@
 //! Ownership endpoints: assignments (one identity or a filter), the caller's inbox and
 //! answers, the orphan queue, and people.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -10,9 +8,10 @@ use steward_domain::ownership::{
     AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
     DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, ApiQuery, Problem};
 
 /// Assign an owner or sponsor to one identity, with a reason. The assignee answers in
 /// their inbox.
@@ -24,16 +23,14 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, Caller, Problem};
         (status = 409, description = "Already assigned to this person, or retired", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn assign(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> Result<(StatusCode, Json<Assignment>), ApiError> {
-    let made = state
-        .services
-        .ports
+    let made = api
+        .ports()
         .ownership
-        .assign(caller.principal(), id, &request)
+        .assign(api.caller(), id, &request)
         .await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
@@ -49,16 +46,13 @@ pub async fn assign(
         (status = 409, description = "The filter's count changed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bulk_assign(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<BulkAssignRequest>,
 ) -> Result<Json<BulkAssignResult>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .bulk_assign(caller.principal(), &request)
+            .bulk_assign(api.caller(), &request)
             .await?,
     ))
 }
@@ -66,15 +60,8 @@ pub async fn bulk_assign(
 /// The caller's pending assignments and notifications.
 #[utoipa::path(get, path = "/inbox", tag = "ownership",
     responses((status = 200, body = Inbox), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn inbox(State(state): State<ApiState>, caller: Caller) -> Result<Json<Inbox>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .ownership
-            .inbox(caller.principal())
-            .await?,
-    ))
+pub async fn inbox(api: Api) -> Result<Json<Inbox>, ApiError> {
+    Ok(Json(api.ports().ownership.inbox(api.caller()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,8 +75,7 @@ pub struct AssignmentFilter {
     params(("state" = Option<String>, Query, description = "`pending`, `accepted`, `disputed` or `superseded`")),
     responses((status = 200, body = Vec<Assignment>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_assignments(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiQuery(filter): ApiQuery<AssignmentFilter>,
 ) -> Result<Json<Vec<Assignment>>, ApiError> {
     let wanted = filter
@@ -99,11 +85,9 @@ pub async fn list_assignments(
         .map(str::parse::<AssignmentState>)
         .transpose()?;
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .list_assignments(caller.principal(), wanted)
+            .list_assignments(api.caller(), wanted)
             .await?,
     ))
 }
@@ -117,17 +101,14 @@ pub async fn list_assignments(
         (status = 409, description = "Already answered or replaced", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn accept(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(answer): ApiJson<AnswerRequest>,
 ) -> Result<Json<Assignment>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .accept(caller.principal(), id, &answer)
+            .accept(api.caller(), id, &answer)
             .await?,
     ))
 }
@@ -142,17 +123,14 @@ pub async fn accept(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn dispute(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(answer): ApiJson<AnswerRequest>,
 ) -> Result<Json<Assignment>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .dispute(caller.principal(), id, &answer)
+            .dispute(api.caller(), id, &answer)
             .await?,
     ))
 }
@@ -160,17 +138,9 @@ pub async fn dispute(
 /// Identities whose owner left, oldest first, with who should pick each up.
 #[utoipa::path(get, path = "/orphans", tag = "ownership",
     responses((status = 200, body = Vec<OrphanEntry>)))]
-pub async fn orphans(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<OrphanEntry>>, ApiError> {
+pub async fn orphans(api: Api) -> Result<Json<Vec<OrphanEntry>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .ownership
-            .orphan_queue(caller.principal())
-            .await?,
+        api.ports().ownership.orphan_queue(api.caller()).await?,
     ))
 }
 
@@ -185,16 +155,13 @@ pub struct PeopleFilter {
     params(("q" = Option<String>, Query)),
     responses((status = 200, body = Vec<PersonInfo>)))]
 pub async fn people(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiQuery(filter): ApiQuery<PeopleFilter>,
 ) -> Result<Json<Vec<PersonInfo>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .people(caller.principal(), filter.q.as_deref().unwrap_or_default())
+            .people(api.caller(), filter.q.as_deref().unwrap_or_default())
             .await?,
     ))
 }
@@ -209,17 +176,14 @@ pub async fn people(
         (status = 409, description = "Already deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn deactivate(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<DeactivateRequest>,
 ) -> Result<Json<DeactivationResult>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .ownership
-            .deactivate_person(caller.principal(), id, &request)
+            .deactivate_person(api.caller(), id, &request)
             .await?,
     ))
 }
@@ -227,7 +191,7 @@ pub async fn deactivate(
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(bulk_assign))
         .routes(routes!(assign))

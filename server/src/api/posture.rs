@@ -2,8 +2,6 @@
 //! CSV), the controls, the report of a day, running an evaluation, and accepting or
 //! reopening the risk of a finding.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,9 +12,10 @@ use steward_domain::posture::dashboard::{
 use steward_domain::posture::findings::{
     AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, ApiPath, Problem};
 
 /// Every finding of an identity (resolved ones too), open first.
 #[utoipa::path(get, path = "/identities/{id}/findings", tag = "posture",
@@ -26,17 +25,11 @@ use super::{ApiError, ApiJson, ApiPath, ApiState, Caller, Problem};
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn findings_of(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Finding>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .posture
-            .findings_of(caller.principal(), id)
-            .await?,
+        api.ports().posture.findings_of(api.caller(), id).await?,
     ))
 }
 
@@ -51,17 +44,14 @@ pub async fn findings_of(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn accept_risk(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((id, check)): ApiPath<(Uuid, String)>,
     ApiJson(request): ApiJson<AcceptRiskRequest>,
 ) -> Result<Json<Finding>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .posture
-            .accept_risk(caller.principal(), id, &check, &request)
+            .accept_risk(api.caller(), id, &check, &request)
             .await?,
     ))
 }
@@ -77,17 +67,14 @@ pub async fn accept_risk(
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reopen(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath((id, check)): ApiPath<(Uuid, String)>,
     ApiJson(request): ApiJson<ReopenRequest>,
 ) -> Result<Json<Finding>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
+        api.ports()
             .posture
-            .reopen(caller.principal(), id, &check, &request)
+            .reopen(api.caller(), id, &check, &request)
             .await?,
     ))
 }
@@ -98,18 +85,8 @@ pub async fn reopen(
         (status = 200, body = EvaluationReport),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn evaluate(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<EvaluationReport>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .posture
-            .evaluate(caller.principal())
-            .await?,
-    ))
+pub async fn evaluate(api: Api) -> Result<Json<EvaluationReport>, ApiError> {
+    Ok(Json(api.ports().posture.evaluate(api.caller()).await?))
 }
 
 /// The latest snapshot, the 30-day trend and every control's status.
@@ -118,18 +95,8 @@ pub async fn evaluate(
         (status = 200, body = Dashboard),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn dashboard(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Dashboard>, ApiError> {
-    Ok(Json(
-        state
-            .services
-            .ports
-            .posture
-            .dashboard(caller.principal())
-            .await?,
-    ))
+pub async fn dashboard(api: Api) -> Result<Json<Dashboard>, ApiError> {
+    Ok(Json(api.ports().posture.dashboard(api.caller()).await?))
 }
 
 /// Every number of the latest snapshot as CSV, with the inventory filter behind it.
@@ -138,16 +105,8 @@ pub async fn dashboard(
         (status = 200, content_type = "text/csv", body = String),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn dashboard_csv(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    let dashboard = state
-        .services
-        .ports
-        .posture
-        .dashboard(caller.principal())
-        .await?;
+pub async fn dashboard_csv(api: Api) -> Result<Response, ApiError> {
+    let dashboard = api.ports().posture.dashboard(api.caller()).await?;
     // Before the first evaluation there are no numbers: the header row alone.
     let (day, csv) = match &dashboard.snapshot {
         Some(snapshot) => (
@@ -173,18 +132,9 @@ pub async fn dashboard_csv(
         (status = 200, body = Vec<ControlStatus>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn controls(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<ControlStatus>>, ApiError> {
+pub async fn controls(api: Api) -> Result<Json<Vec<ControlStatus>>, ApiError> {
     Ok(Json(
-        state
-            .services
-            .ports
-            .posture
-            .dashboard(caller.principal())
-            .await?
-            .controls,
+        api.ports().posture.dashboard(api.caller()).await?.controls,
     ))
 }
 
@@ -197,25 +147,17 @@ pub async fn controls(
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn report(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiPath(day): ApiPath<String>,
 ) -> Result<Json<PostureReport>, ApiError> {
     let day = parse_day(&day)?;
-    Ok(Json(
-        state
-            .services
-            .ports
-            .posture
-            .report(caller.principal(), day)
-            .await?,
-    ))
+    Ok(Json(api.ports().posture.report(api.caller(), day).await?))
 }
 
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(findings_of))
         .routes(routes!(accept_risk))

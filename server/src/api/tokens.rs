@@ -1,14 +1,14 @@
 //! `/api/v1/tokens`: API tokens for automation.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::Json;
 use steward_domain::tokens::{CreatedToken, NewTokenRequest, TokenInfo};
 use steward_domain::DomainError;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiState, Caller, Problem};
+use super::{Api, ApiError, ApiJson, Problem};
 
 /// List API tokens: all of them for admins, their own for owners.
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
@@ -17,11 +17,8 @@ use super::{ApiError, ApiJson, ApiState, Caller, Problem};
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_tokens(
-    State(state): State<ApiState>,
-    caller: Caller,
-) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    Ok(Json(state.services.tokens.list(caller.principal()).await?))
+pub async fn list_tokens(api: Api) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    Ok(Json(api.services().tokens.list(api.caller()).await?))
 }
 
 /// Create an API token acting as the caller, limited to its scopes. The secret is in
@@ -34,15 +31,10 @@ pub async fn list_tokens(
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_token(
-    State(state): State<ApiState>,
-    caller: Caller,
+    api: Api,
     ApiJson(request): ApiJson<NewTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let created = state
-        .services
-        .tokens
-        .create(caller.principal(), &request)
-        .await?;
+    let created = api.services().tokens.create(api.caller(), &request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -54,22 +46,16 @@ pub async fn create_token(
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn revoke_token(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<TokenInfo>, ApiError> {
+pub async fn revoke_token(api: Api, Path(id): Path<String>) -> Result<Json<TokenInfo>, ApiError> {
     let id = Uuid::parse_str(&id)
         .map_err(|_| DomainError::invalid("id", format!("'{id}' is not a token id")))?;
-    Ok(Json(
-        state.services.tokens.revoke(caller.principal(), id).await?,
-    ))
+    Ok(Json(api.services().tokens.revoke(api.caller(), id).await?))
 }
 
 /// This capability's routes (relative to `/api/v1`), each registered with its OpenAPI
 /// operation from the handler's `#[utoipa::path]`: the router and the document cannot
 /// disagree.
-pub fn routes() -> OpenApiRouter<ApiState> {
+pub fn routes() -> OpenApiRouter<super::ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
