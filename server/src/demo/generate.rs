@@ -1,24 +1,17 @@
-//! Deterministic demo data: realistic machine and AI identities with owners, some
-//! orphans, some expired. The same seed and clock give the same data, so screenshots,
-//! tests and benchmarks are repeatable. Generation streams in batches, so a million
-//! identities never sit in memory at once.
+//! The generator: a deterministic random source and the people, identities,
+//! credentials, entitlements and delegations it makes from it — no IO, so the same seed
+//! and clock always give the same rows.
 
 use chrono::{DateTime, Duration, Utc};
-use steward_domain::auth::Role;
-use steward_domain::delegation::DelegationKind;
 use steward_domain::identity::{
     Autonomy, CredentialKind, GrantType, OwnershipState, Privilege, Sensitivity,
 };
 use steward_domain::inventory::{IdentityKind, IdentityStatus, Source};
-use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::store::register::{NewCredentialRow, NewEntitlementRow};
-
-use crate::services::auth::AuthService;
 use crate::store::inventory::NewIdentity;
 use crate::store::people::NewPerson;
-use crate::store::{Store, StoreError};
+use crate::store::register::{NewCredentialRow, NewEntitlementRow};
 
 /// SplitMix64: tiny, fast and fully deterministic across platforms.
 #[derive(Debug, Clone)]
@@ -108,7 +101,7 @@ const LAST_NAMES: &[&str] = &[
     "Costa",
     "Dubois",
 ];
-const TEAMS: &[&str] = &[
+pub(super) const TEAMS: &[&str] = &[
     "payments",
     "identity",
     "platform",
@@ -451,251 +444,6 @@ pub fn generate_access(
         })
         .collect();
     (credentials, entitlements)
-}
-
-/// How many owners a demo register of `identities` gets.
-pub fn people_for(identities: u64) -> usize {
-    (identities / 40).clamp(10, 25_000) as usize
-}
-
-/// Rows generated and written per transaction.
-const BATCH: u64 = 10_000;
-
-/// Fills an empty register with `identities` demo identities and their owners.
-/// `progress` is told how many identities are written so far.
-pub async fn seed(
-    store: &Store,
-    identities: u64,
-    seed: u64,
-    now: DateTime<Utc>,
-    mut progress: impl FnMut(u64),
-) -> Result<(), DemoError> {
-    let existing = store.count_identities().await?;
-    if existing > 0 {
-        return Err(DemoError::NotEmpty(existing));
-    }
-    let mut rng = Rng::new(seed);
-    store.ensure_teams(TEAMS, now).await?;
-    let people = generate_people(&mut rng, people_for(identities), now);
-    store.insert_people(&people).await?;
-    let owners: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    let mut written = 0;
-    while written < identities {
-        let batch: Vec<NewIdentity> = (written..identities.min(written + BATCH))
-            .map(|index| generate_identity(&mut rng, index + 1, &owners, now))
-            .collect();
-        let mut credentials = Vec::new();
-        let mut entitlements = Vec::new();
-        let mut delegations = Vec::new();
-        // Delegations point from later identities to earlier ones, so they never cycle:
-        // agents act through a recent machine identity, orchestrators hand work to a
-        // recent agent.
-        let mut last_machine: Option<Uuid> = None;
-        let mut last_agent: Option<Uuid> = None;
-        for identity in &batch {
-            let (c, e) = generate_access(&mut rng, identity, now);
-            credentials.extend(c);
-            entitlements.extend(e);
-            match identity.kind {
-                IdentityKind::Agent | IdentityKind::LlmApp => {
-                    if let Some(to) = last_machine.filter(|_| rng.chance(60)) {
-                        delegations.push((
-                            identity.id,
-                            to,
-                            DelegationKind::ActsAs,
-                            identity.created_at,
-                        ));
-                    }
-                    if identity.kind == IdentityKind::Agent {
-                        last_agent = Some(identity.id);
-                    }
-                }
-                IdentityKind::Orchestrator => {
-                    if let Some(to) = last_agent.filter(|_| rng.chance(80)) {
-                        delegations.push((
-                            identity.id,
-                            to,
-                            DelegationKind::SubAgent,
-                            identity.created_at,
-                        ));
-                    }
-                }
-                IdentityKind::ServiceAccount | IdentityKind::Workload => {
-                    last_machine = Some(identity.id)
-                }
-                _ => {}
-            }
-        }
-        store.insert_identities(&batch).await?;
-        store
-            .insert_access(&credentials, &entitlements, &delegations)
-            .await?;
-        written += batch.len() as u64;
-        progress(written);
-    }
-    store.analyze().await?;
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("the register already holds {0} identities; demo data is only generated into an empty database (point DATABASE_URL at a new one)")]
-    NotEmpty(i64),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("cannot create the demo accounts: {0}")]
-    Users(DomainError),
-    #[error("no randomness for a demo password: {0}")]
-    Random(String),
-    #[error("cannot add the tour's agent and grant policy: {0}")]
-    Tour(DomainError),
-}
-
-/// The orphaned agent the README's first tour starts from.
-pub const TOUR_AGENT: &str = "invoice-triage-agent";
-/// The grant policy that makes one-click access work in the demo.
-pub const TOUR_POLICY: &str = "Billing write access, one hour";
-
-/// What a first look at Steward needs beyond the generated register: a grant policy,
-/// so one-click just-in-time access works out of the box, and one orphaned AI agent
-/// with a just-in-time entitlement it covers (the README's tour). Made through the
-/// services as the demo security-team account, so the audit trail and the findings
-/// show them like any other change. Skipped, with a warning, when that account cannot
-/// sign in with `password` (it existed before, with another password).
-pub async fn seed_tour(
-    services: &crate::services::Services,
-    password: &str,
-) -> Result<(), DemoError> {
-    use steward_domain::grants::{ApprovalMode, PolicyDraft, Requesters};
-    use steward_domain::identity::{Autonomy, GrantType, IdentityDraft, NewEntitlement, Privilege};
-    let Ok(admin) = services.auth.login_local(DEMO_USERS[0].0, password).await else {
-        tracing::warn!(
-            "the demo admin account has another password: no tour agent or grant policy added"
-        );
-        return Ok(());
-    };
-    let admin = Some(&admin);
-    services
-        .ports
-        .grants
-        .create_policy(
-            admin,
-            &PolicyDraft {
-                name: TOUR_POLICY.into(),
-                resource: "billing-*".into(),
-                action: "write".into(),
-                scope: String::new(),
-                requesters: Requesters::Owners,
-                approval: ApprovalMode::Automatic,
-                max_minutes: 60,
-                reason_required: true,
-                windows: Vec::new(),
-            },
-        )
-        .await
-        .map_err(DemoError::Tour)?;
-    let agent = services
-        .ports
-        .inventory
-        .create_identity(
-            admin,
-            &IdentityDraft {
-                name: TOUR_AGENT.into(),
-                kind: IdentityKind::Agent,
-                external_id: None,
-                environment: "prod".into(),
-                team: Some("payments".into()),
-                purpose: Some(
-                    "Sorts incoming supplier invoices and drafts payment runs for review".into(),
-                ),
-                autonomy: Some(Autonomy::Supervised),
-                sensitivity_ceiling: None,
-                spiffe_id: None,
-                revocation_path: Some(
-                    "Revoke its Steward API token and remove it from the billing-db writers role"
-                        .into(),
-                ),
-                expires_at: Some(Utc::now() + Duration::days(60)),
-            },
-        )
-        .await
-        .map_err(DemoError::Tour)?;
-    services
-        .ports
-        .inventory
-        .add_entitlement(
-            admin,
-            agent.summary.id,
-            &NewEntitlement {
-                resource: "billing-db".into(),
-                action: "write".into(),
-                privilege: Privilege::Write,
-                grant_type: GrantType::JustInTime,
-            },
-        )
-        .await
-        .map_err(DemoError::Tour)?;
-    Ok(())
-}
-
-/// The sign-in accounts `steward demo` creates: one per role.
-pub const DEMO_USERS: &[(&str, &str, Role)] = &[
-    (
-        "admin@steward.local",
-        "Avery Admin (security team)",
-        Role::Admin,
-    ),
-    ("owner@steward.local", "Olu Owner (payments)", Role::Owner),
-    (
-        "viewer@steward.local",
-        "Vera Viewer (manager)",
-        Role::Viewer,
-    ),
-    ("auditor@steward.local", "Aldo Auditor", Role::Auditor),
-];
-
-/// A random password for demo accounts, unless one is given (`STEWARD_DEMO_PASSWORD`).
-pub fn demo_password(given: Option<String>) -> Result<String, DemoError> {
-    if let Some(password) = given.filter(|p| !p.is_empty()) {
-        return Ok(password);
-    }
-    let mut bytes = [0u8; 12];
-    getrandom::getrandom(&mut bytes).map_err(|e| DemoError::Random(e.to_string()))?;
-    Ok(base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        bytes,
-    ))
-}
-
-/// Creates the demo accounts (skipping any that exist) with `password`; returns the
-/// emails created.
-pub async fn seed_users(
-    auth: &AuthService,
-    password: &str,
-) -> Result<Vec<&'static str>, DemoError> {
-    let mut created = Vec::new();
-    for (email, name, role) in DEMO_USERS {
-        match auth
-            .add_user("system:demo", email, Some(name), *role, password)
-            .await
-        {
-            Ok(_) => created.push(*email),
-            Err(DomainError::Conflict { .. }) => {}
-            Err(error) => return Err(DemoError::Users(error)),
-        }
-    }
-    Ok(created)
-}
-
-/// What to print so people can sign in to a demo.
-pub fn credentials_banner(created: &[&str], password: &str) -> String {
-    let mut text = String::from("Demo sign-in accounts (one per role), all with the password ");
-    text.push_str(password);
-    text.push_str(":\n");
-    for (email, _, role) in DEMO_USERS.iter().filter(|(e, _, _)| created.contains(e)) {
-        text.push_str(&format!("  {role:<8} {email}\n"));
-    }
-    text
 }
 
 #[cfg(test)]
