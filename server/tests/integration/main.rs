@@ -18,6 +18,7 @@ mod cli;
 mod federation;
 mod grants;
 mod imports;
+mod migrations;
 mod posture;
 mod register;
 mod store;
