@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::{AuthzService, Decided};
 use crate::services::inventory::write_error;
 use crate::store::authz::writes;
+use crate::store::write::WriteError;
 
 #[async_trait]
 impl Authz for AuthzService {
@@ -470,9 +471,15 @@ impl Authz for AuthzService {
             json!({ "before": before, "after": draft.sensitivity }),
         );
         let now = Utc::now();
+        let statements = writes::upsert_sensitivities(
+            std::slice::from_ref(&draft),
+            &principal.audit_actor(),
+            now,
+        );
         self.store
-            .set_sensitivity(&draft, &principal.audit_actor(), now, &event)
-            .await?;
+            .write(&statements, |_| vec![event])
+            .await
+            .map_err(|e| write_error(e, ""))?;
         Ok(RegisteredSensitivity {
             scope: draft.scope,
             id: draft.id,
@@ -501,9 +508,13 @@ impl Authz for AuthzService {
                 json!({ "entries": drafts.len(), "created": plan.created,
                         "changed": plan.changed, "unchanged": plan.unchanged }),
             );
+            // One transaction: every entry or none.
+            let statements =
+                writes::upsert_sensitivities(&drafts, &principal.audit_actor(), Utc::now());
             self.store
-                .import_sensitivities(&drafts, &principal.audit_actor(), Utc::now(), &event)
-                .await?;
+                .write(&statements, |_| vec![event])
+                .await
+                .map_err(|e| write_error(e, ""))?;
         }
         Ok(plan)
     }
@@ -522,14 +533,18 @@ impl Authz for AuthzService {
             format!("{scope}:{id}"),
             json!({}),
         );
-        if !self
+        match self
             .store
-            .delete_sensitivity(scope.as_str(), id, &event)
-            .await?
+            .write(&[writes::delete_sensitivity(scope, id)], |_| vec![event])
+            .await
         {
-            return Err(DomainError::not_found(format!(
-                "a registered sensitivity of {scope} {id}"
-            )));
+            Ok(_) => {}
+            Err(WriteError::Precondition(writes::NO_SUCH_SENSITIVITY)) => {
+                return Err(DomainError::not_found(format!(
+                    "a registered sensitivity of {scope} {id}"
+                )))
+            }
+            Err(e) => return Err(write_error(e, "")),
         }
         Ok(())
     }

@@ -1,10 +1,12 @@
 //! The statements that change runtime authorization's tables: an agent's limits and
-//! policy mode (`agent_limits`) and the admin Cedar policies (`authz_policies`). The
+//! policy mode (`agent_limits`), the admin Cedar policies (`authz_policies`) and the
+//! registered data sensitivities (`resource_sensitivities`). The
 //! service applies them with their audit events through [`Store::write`](crate::store::Store::write).
 
 use chrono::{DateTime, Utc};
 use steward_domain::federation::EnforcementMode;
 use steward_domain::policy::{AgentLimits, AuthzPolicyDraft};
+use steward_domain::sensitivity::{SensitivityDraft, SensitivityScope};
 use uuid::Uuid;
 
 use super::json;
@@ -122,4 +124,41 @@ pub fn delete_authz_policy(id: Uuid) -> Statement {
     Statement::new("DELETE FROM authz_policies WHERE id = $1")
         .bind(id)
         .must_touch(1, "the policy was deleted meanwhile")
+}
+
+/// Registers (or changes) the data sensitivity of each draft's dataset, tool or
+/// environment.
+pub fn upsert_sensitivities(
+    drafts: &[SensitivityDraft],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<Statement> {
+    drafts
+        .iter()
+        .map(|draft| {
+            Statement::new(
+                "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
+                 sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(draft.scope.as_str())
+            .bind(draft.id.as_str())
+            .bind(draft.sensitivity.as_str())
+            .bind(actor)
+            .bind(now)
+        })
+        .collect()
+}
+
+/// Said when a registered sensitivity to delete is not there (the service turns it
+/// into "not found").
+pub const NO_SUCH_SENSITIVITY: &str = "there is no such registered sensitivity";
+
+/// Removes a registered sensitivity, which must exist.
+pub fn delete_sensitivity(scope: SensitivityScope, id: &str) -> Statement {
+    Statement::new("DELETE FROM resource_sensitivities WHERE scope = $1 AND id = $2")
+        .bind(scope.as_str())
+        .bind(id)
+        .must_touch(1, NO_SUCH_SENSITIVITY)
 }
