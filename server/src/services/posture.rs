@@ -30,8 +30,8 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::inventory::{identity_target, write_error};
-use crate::store::posture::{finding_statements, snapshot_statement, Evaluated, Scope};
-use crate::store::write::Statement;
+use crate::store::posture::writes::{self, finding_statements, snapshot_statement};
+use crate::store::posture::{Evaluated, Scope};
 use crate::store::Store;
 
 /// Identities per batch of a full evaluation.
@@ -407,18 +407,14 @@ impl Posture for PostureService {
             });
         }
         let approver = principal.audit_actor();
-        let statement = Statement::new(
-            "UPDATE findings SET state = 'accepted', accepted_reason = $3, accepted_by = $4, \
-             accepted_at = $5, accepted_until = $6 \
-             WHERE identity_id = $1 AND check_id = $2 AND state = 'open'",
-        )
-        .bind(identity_id)
-        .bind(check)
-        .bind(justification.clone())
-        .bind(approver.clone())
-        .bind(now)
-        .bind(request.expires_at)
-        .must_touch(1, "the finding changed meanwhile; it is no longer open");
+        let statement = writes::accept_finding_risk(
+            identity_id,
+            check,
+            &justification,
+            &approver,
+            now,
+            request.expires_at,
+        );
         let event = NewAuditEvent::new(
             approver,
             "finding.accept_risk",
@@ -453,14 +449,7 @@ impl Posture for PostureService {
             });
         }
         let now = Utc::now();
-        let statement = Statement::new(
-            "UPDATE findings SET state = 'open', opened_at = $3, accepted_until = $3 \
-             WHERE identity_id = $1 AND check_id = $2 AND state = 'accepted'",
-        )
-        .bind(identity_id)
-        .bind(check)
-        .bind(now)
-        .must_touch(1, "the finding changed meanwhile; it is no longer accepted");
+        let statement = writes::reopen_finding(identity_id, check, now);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             "finding.reopen",

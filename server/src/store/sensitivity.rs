@@ -1,11 +1,12 @@
-//! Registered data sensitivities of datasets, tools and environments: the one writer of
-//! `resource_sensitivities`, each change with its audit event in one transaction.
+//! Registered data sensitivities of datasets, tools and environments, read; the
+//! statements that change them are in [`authz::writes`](super::authz::writes).
 
 use chrono::{DateTime, Utc};
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::sensitivity::{RegisteredSensitivity, SensitivityDraft};
 
-use super::audit::AuditTx;
+use super::authz::writes::upsert_sensitivities;
+use super::write::WriteError;
 use super::{db_run, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -49,7 +50,8 @@ impl Store {
             .collect()
     }
 
-    /// Registers (or changes) a sensitivity, with its audit event.
+    /// Registers (or changes) a sensitivity, with its audit event (benchmark set-up;
+    /// the service writes through [`Store::write`] itself).
     pub async fn set_sensitivity(
         &self,
         draft: &SensitivityDraft,
@@ -57,64 +59,12 @@ impl Store {
         now: DateTime<Utc>,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError> {
-        self.import_sensitivities(std::slice::from_ref(draft), actor, now, audit)
-            .await
-    }
-
-    /// Registers (or changes) every entry of an imported file, with one audit event, in
-    /// one transaction: all or nothing.
-    pub async fn import_sensitivities(
-        &self,
-        drafts: &[SensitivityDraft],
-        actor: &str,
-        now: DateTime<Utc>,
-        audit: &NewAuditEvent,
-    ) -> Result<(), StoreError> {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            for draft in drafts {
-                sqlx::query(
-                    "INSERT INTO resource_sensitivities (scope, id, sensitivity, updated_by, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, id) DO UPDATE SET \
-                     sensitivity = excluded.sensitivity, updated_by = excluded.updated_by, \
-                     updated_at = excluded.updated_at",
-                )
-                    .bind(draft.scope.as_str())
-                    .bind(&draft.id)
-                    .bind(draft.sensitivity.as_str())
-                    .bind(actor)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.append_audit(audit).await?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Removes a registered sensitivity, with its audit event; false if there was none.
-    pub async fn delete_sensitivity(
-        &self,
-        scope: &str,
-        id: &str,
-        audit: &NewAuditEvent,
-    ) -> Result<bool, StoreError> {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            let gone =
-                sqlx::query("DELETE FROM resource_sensitivities WHERE scope = $1 AND id = $2")
-                    .bind(scope)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if gone == 0 {
-                return Ok(false);
-            }
-            tx.append_audit(audit).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        let statements = upsert_sensitivities(std::slice::from_ref(draft), actor, now);
+        match self.write(&statements, |_| vec![audit.clone()]).await {
+            Ok(_) => Ok(()),
+            Err(WriteError::Store(e)) => Err(e),
+            // An upsert demands no row count and meets no duplicate.
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
     }
 }

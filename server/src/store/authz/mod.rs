@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};
 
+pub mod writes;
+
 /// A list as the JSON text stored in a column.
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())

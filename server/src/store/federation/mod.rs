@@ -7,6 +7,8 @@ use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};
 
+pub mod writes;
+
 #[derive(sqlx::FromRow)]
 struct TrustRow {
     id: Uuid,
