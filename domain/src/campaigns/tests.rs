@@ -1,11 +1,10 @@
 //! Unit tests of the campaign rules, templates, records and the evidence pack.
 #![allow(clippy::unwrap_used)]
 
-use super::*;
-
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::*;
 use crate::error::DomainError;
 use crate::inventory::PersonRef;
 use crate::posture::catalog::Severity;
