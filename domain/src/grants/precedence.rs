@@ -97,10 +97,19 @@ mod tests {
     use chrono::Duration;
     use uuid::Uuid;
 
+    /// A new id each time, without `uuid`'s random feature (the domain crate does not
+    /// turn it on; the server's build does, so only this crate's own test run missed it).
+    fn fresh_id() -> Uuid {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Uuid::from_u128(u128::from(
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+
     fn policy(name: &str, resource: &str, approval: ApprovalMode, age_days: i64) -> Policy {
         let at = Utc::now() - Duration::days(age_days);
         Policy {
-            id: Uuid::new_v4(),
+            id: fresh_id(),
             draft: PolicyDraft {
                 name: name.into(),
                 resource: resource.into(),
@@ -166,7 +175,7 @@ mod tests {
         assert!(outranks(&narrow, &any_action));
         // A scope with more terms is narrower.
         let mut scoped = broad.clone();
-        scoped.id = Uuid::new_v4();
+        scoped.id = fresh_id();
         scoped.draft.scope = "env=prod".into();
         scoped.draft.approval = ApprovalMode::Automatic;
         assert!(outranks(&scoped, &broad));
