@@ -367,6 +367,7 @@ pub fn generate_identity(
         external_id,
         environment,
         status,
+        status_reason: None,
         owner_id,
         sponsor_id,
         team: Some(team.to_owned()),
@@ -379,6 +380,7 @@ pub fn generate_identity(
         expires_at,
         created_at,
         last_used_at,
+        updated_at: None,
     }
 }
 

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::grants::revoke_open_grants;
 use super::posture::PostureService;
 use crate::store::audit::AuditFilter;
+use crate::store::inventory::{writes, NewIdentity};
 use crate::store::register::IdentityExtra;
 use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
@@ -161,14 +162,7 @@ pub(crate) async fn suspension(
     details: Value,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Statement>, Vec<NewAuditEvent>), DomainError> {
-    let status = Statement::new(
-        "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
-         WHERE id = $1 AND status = 'active'",
-    )
-    .bind(id)
-    .bind(reason.to_owned())
-    .bind(now)
-    .must_touch(1, "only an active identity can be suspended");
+    let status = writes::suspend_identity(id, reason, now);
     let (revoke, grant_events) =
         revoke_open_grants(store, id, actor, "identity.suspend", reason, now).await?;
     let mut details = match details {
@@ -220,13 +214,7 @@ fn stored<T: std::str::FromStr<Err = DomainError>>(
 
 /// The statement that records a team the first time it is used.
 fn register_team(team: &Option<String>, now: DateTime<Utc>) -> Option<Statement> {
-    team.as_ref().map(|team| {
-        Statement::new(
-            "INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(team.clone())
-        .bind(now)
-    })
+    team.as_deref().map(|team| writes::register_team(team, now))
 }
 
 /// The attributes of a draft as JSON, for audit events.
@@ -324,29 +312,20 @@ impl Inventory for InventoryService {
         let d = draft.validated(&self.policy, now)?;
         let id = Uuid::now_v7();
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
-        statements.push(
-            Statement::new(
-                "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
-                 status, team, purpose, autonomy, sensitivity_ceiling, spiffe_id, revocation_path, \
-                 expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-            )
-            .bind(id)
-            .bind(d.name.clone())
-            .bind(d.kind.actor_class().as_str())
-            .bind(d.kind.as_str())
-            .bind(Source::Manual.as_str())
-            .bind(d.external_id.clone())
-            .bind(d.environment.clone())
-            .bind(d.team.clone())
-            .bind(d.purpose.clone())
-            .bind(d.autonomy.map(|a| a.as_str()))
-            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
-            .bind(d.spiffe_id.clone())
-            .bind(d.revocation_path.clone())
-            .bind(d.expires_at)
-            .bind(now),
-        );
+        statements.push(writes::insert_identity(&NewIdentity {
+            id,
+            source: Source::Manual,
+            external_id: d.external_id.clone(),
+            team: d.team.clone(),
+            purpose: d.purpose.clone(),
+            autonomy: d.autonomy,
+            sensitivity_ceiling: d.sensitivity_ceiling,
+            spiffe_id: d.spiffe_id.clone(),
+            revocation_path: d.revocation_path.clone(),
+            expires_at: d.expires_at,
+            updated_at: Some(now),
+            ..NewIdentity::new(&d.name, d.kind, &d.environment, now)
+        }));
         let event = Self::event(
             principal,
             "identity.create",
@@ -403,29 +382,7 @@ impl Inventory for InventoryService {
             return self.detail(id).await;
         }
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
-        statements.push(
-            Statement::new(
-                "UPDATE identities SET name = $2, actor_class = $3, kind = $4, external_id = $5, \
-                 environment = $6, team = $7, purpose = $8, autonomy = $9, sensitivity_ceiling = $10, \
-                 spiffe_id = $11, revocation_path = $12, expires_at = $13, updated_at = $14 \
-                 WHERE id = $1 AND status <> 'retired'",
-            )
-            .bind(id)
-            .bind(d.name.clone())
-            .bind(d.kind.actor_class().as_str())
-            .bind(d.kind.as_str())
-            .bind(d.external_id.clone())
-            .bind(d.environment.clone())
-            .bind(d.team.clone())
-            .bind(d.purpose.clone())
-            .bind(d.autonomy.map(|a| a.as_str()))
-            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
-            .bind(d.spiffe_id.clone())
-            .bind(d.revocation_path.clone())
-            .bind(d.expires_at)
-            .bind(now)
-            .must_touch(1, "the identity was retired meanwhile; it cannot be changed"),
-        );
+        statements.push(writes::update_identity(id, &d, now));
         let event = Self::event(principal, "identity.update", id, json!({ "changes": diff }));
         self.store
             .write(&statements, |_| vec![event])
@@ -452,17 +409,7 @@ impl Inventory for InventoryService {
         self.changeable(id).await?;
         let now = Utc::now();
         let credential_id = Uuid::now_v7();
-        let statement = Statement::new(
-            "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, expires_at, rotation_days) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(credential_id)
-        .bind(id)
-        .bind(c.kind.as_str())
-        .bind(c.key_id.clone())
-        .bind(now)
-        .bind(c.expires_at)
-        .bind(c.rotation_days.map(i64::from));
+        let statement = writes::insert_credential(credential_id, id, &c, now);
         let event = Self::event(
             principal,
             "credential.add",
@@ -494,13 +441,7 @@ impl Inventory for InventoryService {
         let credential = self.credential(id, credential_id).await?.ok_or_else(|| {
             DomainError::not_found(format!("credential {credential_id} of identity {id}"))
         })?;
-        let statement = Statement::new(
-            "UPDATE credentials SET revoked_at = $3 WHERE id = $1 AND identity_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(credential_id)
-        .bind(id)
-        .bind(Utc::now())
-        .must_touch(1, "this credential is already revoked");
+        let statement = writes::revoke_credential(credential_id, id, Utc::now());
         let event = Self::event(
             principal,
             "credential.revoke",
@@ -542,17 +483,7 @@ impl Inventory for InventoryService {
             });
         }
         let entitlement_id = Uuid::now_v7();
-        let statement = Statement::new(
-            "INSERT INTO entitlements (id, identity_id, resource, action, privilege, grant_type, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(entitlement_id)
-        .bind(id)
-        .bind(e.resource.clone())
-        .bind(e.action.clone())
-        .bind(e.privilege.as_str())
-        .bind(e.grant_type.as_str())
-        .bind(Utc::now());
+        let statement = writes::insert_entitlement(entitlement_id, id, &e, Utc::now());
         let event = Self::event(
             principal,
             "entitlement.add",
@@ -582,13 +513,7 @@ impl Inventory for InventoryService {
         let entitlement = self.entitlement(id, entitlement_id).await?.ok_or_else(|| {
             DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}"))
         })?;
-        let statement = Statement::new(
-            "UPDATE entitlements SET removed_at = $3 WHERE id = $1 AND identity_id = $2 AND removed_at IS NULL",
-        )
-        .bind(entitlement_id)
-        .bind(id)
-        .bind(Utc::now())
-        .must_touch(1, "this entitlement is already removed");
+        let statement = writes::remove_entitlement(entitlement_id, id, Utc::now());
         let event = Self::event(
             principal,
             "entitlement.remove",
@@ -627,21 +552,8 @@ impl Inventory for InventoryService {
                 "an identity cannot delegate to itself",
             ));
         }
-        // Inserted only if `to` cannot already reach `from`: the graph stays acyclic
-        // even under concurrent changes (the write is serialised).
-        let statement = Statement::new(
-            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
-             SELECT $1, $2, $3, $4 WHERE NOT EXISTS ( \
-               WITH RECURSIVE reach(id) AS ( \
-                 SELECT to_id FROM delegations WHERE from_id = $2 \
-                 UNION SELECT d.to_id FROM delegations d JOIN reach r ON d.from_id = r.id) \
-               SELECT 1 FROM reach WHERE id = $1)",
-        )
-        .bind(id)
-        .bind(delegation.to)
-        .bind(delegation.kind.as_str())
-        .bind(Utc::now())
-        .must_touch(1, "this delegation would close a cycle: the target already delegates, directly or not, to this identity");
+        // Inserted only if `to` cannot already reach `from` (see the constructor).
+        let statement = writes::insert_delegation(id, delegation.to, delegation.kind, Utc::now());
         let verb = match delegation.kind {
             DelegationKind::ActsAs => "acts as",
             DelegationKind::SubAgent => "delegates to sub-agent",
@@ -668,10 +580,7 @@ impl Inventory for InventoryService {
     ) -> Result<(), DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let statement = Statement::new("DELETE FROM delegations WHERE from_id = $1 AND to_id = $2")
-            .bind(from)
-            .bind(to)
-            .must_touch(1, "there is no such delegation");
+        let statement = writes::delete_delegation(from, to);
         let details = json!({ "from": from, "to": to });
         let events = vec![
             Self::event(principal, "delegation.remove", from, details.clone()),
@@ -734,14 +643,7 @@ impl Inventory for InventoryService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let reason = required_text("reason", &request.reason)?;
         self.existing(id).await?;
-        let statement = Statement::new(
-            "UPDATE identities SET status = 'active', status_reason = $2, updated_at = $3 \
-             WHERE id = $1 AND status = 'suspended'",
-        )
-        .bind(id)
-        .bind(reason.clone())
-        .bind(Utc::now())
-        .must_touch(1, "only a suspended identity can be reactivated");
+        let statement = writes::reactivate_identity(id, &reason, Utc::now());
         let event = Self::event(
             principal,
             "identity.reactivate",
@@ -784,13 +686,7 @@ impl Inventory for InventoryService {
                 ),
             ));
         }
-        let statement = Statement::new(
-            "UPDATE identities SET expires_at = $2, updated_at = $3 WHERE id = $1 AND status <> 'retired'",
-        )
-        .bind(id)
-        .bind(expires_at)
-        .bind(now)
-        .must_touch(1, "the identity was retired meanwhile; it cannot be changed");
+        let statement = writes::set_identity_expiry(id, expires_at, now);
         let event = Self::event(
             principal,
             "identity.expiry",
@@ -829,32 +725,9 @@ impl Inventory for InventoryService {
             now,
         )
         .await?;
-        let statements = [
-            Statement::new("UPDATE credentials SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("UPDATE entitlements SET removed_at = $2 WHERE identity_id = $1 AND removed_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("DELETE FROM delegations WHERE from_id = $1 OR to_id = $1").bind(id),
-            Statement::new("UPDATE api_tokens SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(id),
-            Statement::new(
-                "UPDATE ownership_assignments SET state = 'superseded' WHERE identity_id = $1 AND state = 'pending'",
-            )
-            .bind(id),
-            Statement::new(
-                "UPDATE identities SET status = 'retired', status_reason = $2, updated_at = $3 \
-                 WHERE id = $1 AND status <> 'retired'",
-            )
-            .bind(id)
-            .bind(evidence.clone())
-            .bind(now)
-            .must_touch(1, "the identity was retired meanwhile"),
-            revoke_grants,
-        ];
+        // The checklist's statements, in the order the counts below are read.
+        let mut statements = writes::retirement(id, &evidence, now);
+        statements.push(revoke_grants);
         let actor_event = |counts: &[u64]| {
             std::iter::once(Self::event(
                 principal,

@@ -10,7 +10,10 @@ use steward_domain::inventory::{
 use steward_domain::posture::catalog::Catalog;
 use uuid::Uuid;
 
+use super::write::WriteError;
 use super::{db_run, Dialect, Store, StoreError};
+
+pub mod writes;
 
 /// A new identity as written to the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +25,8 @@ pub struct NewIdentity {
     pub external_id: Option<String>,
     pub environment: String,
     pub status: IdentityStatus,
+    /// Why the identity is in its status (an import's "disabled at the source").
+    pub status_reason: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sponsor_id: Option<Uuid>,
     pub team: Option<String>,
@@ -34,6 +39,8 @@ pub struct NewIdentity {
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When a person or an import last changed it (empty for bulk loads and tokens).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl NewIdentity {
@@ -52,6 +59,7 @@ impl NewIdentity {
             external_id: None,
             environment: environment.to_owned(),
             status: IdentityStatus::Active,
+            status_reason: None,
             owner_id: None,
             sponsor_id: None,
             team: None,
@@ -64,6 +72,7 @@ impl NewIdentity {
             expires_at: None,
             created_at,
             last_used_at: None,
+            updated_at: None,
         }
     }
 }
@@ -1011,44 +1020,20 @@ impl Store {
     }
 
     /// Inserts identities in multi-row statements inside one transaction: all of them
-    /// or none.
+    /// or none (no audit: for bulk loads of demo and test data).
     pub async fn insert_identities(&self, identities: &[NewIdentity]) -> Result<(), StoreError> {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
+        let loaded: Result<(), WriteError> = async {
+            let mut tx = self.begin_write().await?;
             for chunk in identities.chunks(INSERT_BATCH) {
-                let mut sql = QueryBuilder::<Db>::new(
-                    "INSERT INTO identities (id, name, actor_class, kind, source, external_id, \
-                     environment, status, owner_id, sponsor_id, team, purpose, autonomy, \
-                     sensitivity_ceiling, spiffe_id, revocation_path, ownership_state, \
-                     expires_at, created_at, last_used_at) ",
-                );
-                sql.push_values(chunk, |mut row, identity| {
-                    row.push_bind(identity.id)
-                        .push_bind(identity.name.clone())
-                        .push_bind(identity.kind.actor_class().as_str())
-                        .push_bind(identity.kind.as_str())
-                        .push_bind(identity.source.as_str())
-                        .push_bind(identity.external_id.clone())
-                        .push_bind(identity.environment.clone())
-                        .push_bind(identity.status.as_str())
-                        .push_bind(identity.owner_id)
-                        .push_bind(identity.sponsor_id)
-                        .push_bind(identity.team.clone())
-                        .push_bind(identity.purpose.clone())
-                        .push_bind(identity.autonomy.map(|a| a.as_str()))
-                        .push_bind(identity.sensitivity_ceiling.map(|s| s.as_str()))
-                        .push_bind(identity.spiffe_id.clone())
-                        .push_bind(identity.revocation_path.clone())
-                        .push_bind(identity.ownership_state.map(|s| s.as_str()))
-                        .push_bind(identity.expires_at)
-                        .push_bind(identity.created_at)
-                        .push_bind(identity.last_used_at);
-                });
-                sql.build().execute(&mut *tx).await?;
+                tx.run(&[writes::insert_identities(chunk)]).await?;
             }
-            tx.commit().await?;
-        });
-        Ok(())
+            tx.commit(&[]).await
+        }
+        .await;
+        loaded.map_err(|e| match e {
+            WriteError::Store(e) => e,
+            other => StoreError::Corrupt(other.to_string()),
+        })
     }
 }
 
@@ -1093,7 +1078,7 @@ mod tests {
     fn the_sqlite_name_index_holds_the_searched_text_the_walk_tests() {
         // SQLite reads an indexed expression from the index only when the query repeats
         // it exactly (column qualifiers aside).
-        let migration = include_str!("../../../migrations/sqlite/0017_search_text_index.sql");
+        let migration = include_str!("../../../../migrations/sqlite/0017_search_text_index.sql");
         let unqualified = super::SQLITE_SEARCH_TEXT
             .replace("i.", "")
             .split_whitespace()
