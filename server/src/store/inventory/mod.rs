@@ -12,9 +12,10 @@ use steward_domain::inventory::{
 use steward_domain::posture::catalog::Catalog;
 use uuid::Uuid;
 
-use super::write::WriteError;
 use super::{db_run, Dialect, Store, StoreError};
 
+pub mod bulk;
+pub mod detail;
 pub mod writes;
 
 /// A new identity as written to the store.
@@ -204,9 +205,6 @@ pub struct Holders {
 pub fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
-
-/// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's bind limits.
-const INSERT_BATCH: usize = 1000;
 
 /// Appends ` AND <text> LIKE <pattern> ESCAPE '\'`: the searched text (PostgreSQL's
 /// `search_text` column or SQLite's [`SQLITE_SEARCH_TEXT`]) tested with a pattern from
@@ -517,23 +515,6 @@ impl Store {
                 .await?
         });
         Ok(count)
-    }
-
-    /// Inserts identities in multi-row statements inside one transaction: all of them
-    /// or none (no audit: for bulk loads of demo and test data).
-    pub async fn insert_identities(&self, identities: &[NewIdentity]) -> Result<(), StoreError> {
-        let loaded: Result<(), WriteError> = async {
-            let mut tx = self.begin_write().await?;
-            for chunk in identities.chunks(INSERT_BATCH) {
-                tx.run(&[writes::insert_identities(chunk)]).await?;
-            }
-            tx.commit(&[]).await
-        }
-        .await;
-        loaded.map_err(|e| match e {
-            WriteError::Store(e) => e,
-            other => StoreError::Corrupt(other.to_string()),
-        })
     }
 }
 
