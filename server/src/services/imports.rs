@@ -637,4 +637,3 @@ fn signal_row(signal: &ImportSignal) -> Option<(&'static str, String)> {
         ImportSignal::RootAccount => None,
     }
 }
-

@@ -11,13 +11,10 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::identity::{
-    CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecyclePolicy,
-    LifecycleRequest, NewCredential, NewEntitlement, OwnershipState, RetireRequest,
-    RetirementReport,
+    CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecyclePolicy, LifecycleRequest,
+    NewCredential, NewEntitlement, OwnershipState, RetireRequest, RetirementReport,
 };
-use steward_domain::inventory::{
-    Facets, IdentityQuery, IdentitySummary, Page, Source,
-};
+use steward_domain::inventory::{Facets, IdentityQuery, IdentitySummary, Page, Source};
 use steward_domain::ports::Inventory;
 use steward_domain::DomainError;
 use uuid::Uuid;

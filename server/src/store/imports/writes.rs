@@ -66,7 +66,10 @@ fn bind_credential(
 }
 
 pub fn insert_credentials(rows: &[(Uuid, &ImportedCredential)], now: DateTime<Utc>) -> Statement {
-    let statement = Statement::positional(format!("{CREDENTIAL_INSERT}{}", positional_rows(rows.len(), 9)));
+    let statement = Statement::positional(format!(
+        "{CREDENTIAL_INSERT}{}",
+        positional_rows(rows.len(), 9)
+    ));
     rows.iter()
         .fold(statement, |statement, (identity, credential)| {
             bind_credential(statement, *identity, credential, now)

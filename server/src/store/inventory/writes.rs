@@ -95,7 +95,10 @@ pub fn update_identity(id: Uuid, d: &IdentityDraft, now: DateTime<Utc>) -> State
     .bind(d.revocation_path.clone())
     .bind(d.expires_at)
     .bind(now)
-    .must_touch(1, "the identity was retired meanwhile; it cannot be changed")
+    .must_touch(
+        1,
+        "the identity was retired meanwhile; it cannot be changed",
+    )
 }
 
 /// Moves the identity's expiry, unless it was retired meanwhile.
