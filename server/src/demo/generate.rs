@@ -360,6 +360,7 @@ pub fn generate_identity(
         external_id,
         environment,
         status,
+        status_reason: None,
         owner_id,
         sponsor_id,
         team: Some(team.to_owned()),
@@ -372,6 +373,7 @@ pub fn generate_identity(
         expires_at,
         created_at,
         last_used_at,
+        updated_at: None,
     }
 }
 

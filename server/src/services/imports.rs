@@ -18,14 +18,19 @@ use steward_domain::import::{
     read_records, ImportAction, ImportChange, ImportError, ImportLimits, ImportReport,
     ImportRequest, ImportSignal, ImportedCredential, ImportedIdentity, Location, PREVIEW_CHANGES,
 };
-use steward_domain::inventory::Source;
+use steward_domain::inventory::{IdentityStatus, Source};
 use steward_domain::ports::Imports;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
 use super::posture::PostureService;
+use crate::store::imports::writes::{
+    insert_acts_as_delegation, insert_credentials, mark_identity_not_seen,
+    update_imported_identity, upsert_credential, upsert_signals,
+};
 use crate::store::imports::{ImportCredential, ImportTarget};
+use crate::store::inventory::{writes, NewIdentity};
 use crate::store::write::{Statement, WriteError, WriteTx};
 use crate::store::Store;
 
@@ -400,7 +405,7 @@ impl Plan {
                         );
                     } else {
                         if !changed.is_empty() {
-                            statements.push(update_identity(target, record, now));
+                            statements.push(update_imported_identity(target, record, now));
                             if let Some(team) = &record.team {
                                 teams.insert(team.clone());
                             }
@@ -445,17 +450,15 @@ impl Plan {
         teams.retain(|team| !self.teams.contains(team));
         let mut first: Vec<Statement> = teams
             .iter()
-            .map(|team| {
-                Statement::new(
-                    "INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(team.clone())
-                .bind(now)
-            })
+            .map(|team| writes::register_team(team, now))
             .collect();
         self.teams.extend(teams);
         for batch in new_identities.chunks(IDENTITY_BATCH) {
-            first.push(insert_identities(batch, now));
+            let rows: Vec<NewIdentity> = batch
+                .iter()
+                .map(|(id, record)| new_identity(*id, record, now))
+                .collect();
+            first.push(writes::insert_identities(&rows));
         }
         for batch in new_credentials.chunks(CREDENTIAL_BATCH) {
             first.push(insert_credentials(batch, now));
@@ -498,15 +501,7 @@ impl Plan {
         for (from, target) in std::mem::take(&mut self.edges) {
             if let Some(to) = self.ids_by_external.get(&target) {
                 if from != *to && !existing_edges.contains(&(from, *to)) {
-                    statements.push(
-                        Statement::new(
-                            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
-                             VALUES ($1, $2, 'acts_as', $3) ON CONFLICT (from_id, to_id) DO NOTHING",
-                        )
-                        .bind(from)
-                        .bind(*to)
-                        .bind(now),
-                    );
+                    statements.push(insert_acts_as_delegation(from, *to, now));
                     self.delegations += 1;
                 }
             }
@@ -521,14 +516,7 @@ impl Plan {
                     if self.seen.contains(&id) {
                         continue;
                     }
-                    statements.push(
-                        Statement::new(
-                            "UPDATE identities SET not_seen_since = $1, updated_at = $1 \
-                             WHERE id = $2 AND not_seen_since IS NULL",
-                        )
-                        .bind(now)
-                        .bind(id),
-                    );
+                    statements.push(mark_identity_not_seen(id, now));
                     self.change(
                         ImportAction::NotSeen,
                         external_id.as_deref().unwrap_or_default(),
@@ -559,7 +547,7 @@ impl Imports for ImportService {
     }
 }
 
-/// Rows per multi-row INSERT: inside both databases' bind limits (16, 9 and 5 binds a row).
+/// Rows per multi-row INSERT: inside both databases' bind limits (22, 9 and 5 binds a row).
 const IDENTITY_BATCH: usize = 500;
 const CREDENTIAL_BATCH: usize = 1000;
 const SIGNAL_BATCH: usize = 1000;
@@ -611,119 +599,31 @@ fn credential_differs(stored: Option<&ImportCredential>, record: &ImportedCreden
     }
 }
 
-/// `(?, …, ?), (?, …)` for `rows` rows of `columns` placeholders.
-fn values(rows: usize, columns: usize) -> String {
-    let row = format!("({})", vec!["?"; columns].join(", "));
-    vec![row; rows].join(", ")
-}
-
-fn insert_identities(rows: &[(Uuid, &ImportedIdentity)], now: DateTime<Utc>) -> Statement {
-    let mut statement = Statement::positional(format!(
-        "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
-         status, status_reason, team, purpose, spiffe_id, expires_at, created_at, last_used_at, updated_at) \
-         VALUES {}",
-        values(rows.len(), 16)
-    ));
-    for (id, record) in rows {
-        statement = statement
-            .bind(*id)
-            .bind(record.name.clone())
-            .bind(record.kind.actor_class().as_str())
-            .bind(record.kind.as_str())
-            .bind(record.source.as_str())
-            .bind(record.external_id.clone())
-            .bind(record.environment.clone())
-            .bind(if record.enabled {
-                "active"
-            } else {
-                "suspended"
-            })
-            .bind((!record.enabled).then_some("disabled at the source"))
-            .bind(record.team.clone())
-            .bind(record.purpose.clone())
-            .bind(record.spiffe_id.clone())
-            .bind(record.expires_at)
-            .bind(record.created_at.unwrap_or(now))
-            .bind(record.last_used_at)
-            .bind(now);
+/// The identity an import creates from a record.
+fn new_identity(id: Uuid, record: &ImportedIdentity, now: DateTime<Utc>) -> NewIdentity {
+    NewIdentity {
+        id,
+        source: record.source,
+        external_id: Some(record.external_id.clone()),
+        status: if record.enabled {
+            IdentityStatus::Active
+        } else {
+            IdentityStatus::Suspended
+        },
+        status_reason: (!record.enabled).then(|| "disabled at the source".to_owned()),
+        team: record.team.clone(),
+        purpose: record.purpose.clone(),
+        spiffe_id: record.spiffe_id.clone(),
+        expires_at: record.expires_at,
+        last_used_at: record.last_used_at,
+        updated_at: Some(now),
+        ..NewIdentity::new(
+            &record.name,
+            record.kind,
+            &record.environment,
+            record.created_at.unwrap_or(now),
+        )
     }
-    statement
-}
-
-fn update_identity(
-    target: &ImportTarget,
-    record: &ImportedIdentity,
-    now: DateTime<Utc>,
-) -> Statement {
-    Statement::new(
-        "UPDATE identities SET name = $1, actor_class = $2, kind = $3, environment = $4, \
-         team = COALESCE($5, team), purpose = COALESCE($6, purpose), \
-         spiffe_id = COALESCE($7, spiffe_id), expires_at = COALESCE($8, expires_at), \
-         last_used_at = $9, not_seen_since = NULL, updated_at = $10 WHERE id = $11",
-    )
-    .bind(record.name.clone())
-    .bind(record.kind.actor_class().as_str())
-    .bind(record.kind.as_str())
-    .bind(record.environment.clone())
-    .bind(record.team.clone())
-    .bind(record.purpose.clone())
-    .bind(record.spiffe_id.clone())
-    .bind(record.expires_at)
-    .bind(record.last_used_at.max(target.last_used_at))
-    .bind(now)
-    .bind(target.id)
-    .must_touch(
-        1,
-        "an identity of this import changed meanwhile; nothing was imported — try again",
-    )
-}
-
-/// The start of an insert of credentials; `VALUES` lists follow.
-const CREDENTIAL_INSERT: &str =
-    "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, last_rotated_at, \
-     expires_at, last_used_at, revoked_at) VALUES ";
-
-/// Binds one credential's nine values, in [`CREDENTIAL_INSERT`]'s order.
-fn bind_credential(
-    statement: Statement,
-    identity: Uuid,
-    credential: &ImportedCredential,
-    now: DateTime<Utc>,
-) -> Statement {
-    statement
-        .bind(Uuid::new_v4())
-        .bind(identity)
-        .bind(credential.kind.as_str())
-        .bind(credential.key_id.clone())
-        .bind(credential.created_at.unwrap_or(now))
-        .bind(credential.last_rotated_at)
-        .bind(credential.expires_at)
-        .bind(credential.last_used_at)
-        .bind((!credential.active).then_some(now))
-}
-
-fn insert_credentials(rows: &[(Uuid, &ImportedCredential)], now: DateTime<Utc>) -> Statement {
-    let statement = Statement::positional(format!("{CREDENTIAL_INSERT}{}", values(rows.len(), 9)));
-    rows.iter()
-        .fold(statement, |statement, (identity, credential)| {
-            bind_credential(statement, *identity, credential, now)
-        })
-}
-
-fn upsert_credential(
-    identity: Uuid,
-    credential: &ImportedCredential,
-    now: DateTime<Utc>,
-) -> Statement {
-    let statement = Statement::positional(format!(
-        "{CREDENTIAL_INSERT}{} \
-         ON CONFLICT (identity_id, key_id) DO UPDATE SET kind = excluded.kind, \
-         last_rotated_at = COALESCE(excluded.last_rotated_at, credentials.last_rotated_at), \
-         expires_at = COALESCE(excluded.expires_at, credentials.expires_at), \
-         last_used_at = COALESCE(excluded.last_used_at, credentials.last_used_at)",
-        values(1, 9)
-    ));
-    bind_credential(statement, identity, credential, now)
 }
 
 /// The stored name and detail of a signal (the root account is not stored: it is skipped).
@@ -736,23 +636,4 @@ fn signal_row(signal: &ImportSignal) -> Option<(&'static str, String)> {
         ImportSignal::SecretUploaded { detail } => Some(("secret_uploaded", detail.clone())),
         ImportSignal::RootAccount => None,
     }
-}
-
-/// Records signals, many per statement (an identity has each signal once).
-fn upsert_signals(rows: &[(Uuid, &'static str, String)], now: DateTime<Utc>) -> Statement {
-    let statement = Statement::positional(format!(
-        "INSERT INTO identity_signals (identity_id, signal, detail, first_seen_at, last_seen_at) \
-         VALUES {} ON CONFLICT (identity_id, signal) \
-         DO UPDATE SET detail = excluded.detail, last_seen_at = excluded.last_seen_at",
-        values(rows.len(), 5)
-    ));
-    rows.iter()
-        .fold(statement, |statement, (identity, signal, detail)| {
-            statement
-                .bind(*identity)
-                .bind(*signal)
-                .bind(detail.clone())
-                .bind(now)
-                .bind(now)
-        })
 }

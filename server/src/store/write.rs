@@ -182,6 +182,13 @@ fn number_placeholders(sql: &str) -> String {
     out
 }
 
+/// `(?, …, ?), (?, …)`: the `VALUES` lists of a multi-row [`Statement::positional`]
+/// insert of `rows` rows of `columns` placeholders each.
+pub fn positional_rows(rows: usize, columns: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
+}
+
 /// Binds a list argument the way its database takes a list.
 trait BindList<'q>: sqlx::Database + Sized {
     fn bind_uuids(

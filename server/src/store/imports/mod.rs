@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};
 
+pub mod writes;
+
 /// Keys per `IN (…)` list: well inside both databases' bind limits.
 pub const LOOKUP_CHUNK: usize = 500;
 

@@ -1,5 +1,6 @@
 //! The inventory port over the store: listing, one identity in full, and every change
-//! to the register — authorized, validated and audited here.
+//! to the register — authorized, validated and audited here. Suspending, reactivating,
+//! moving the expiry and retiring are in [`lifecycle`].
 
 use std::sync::Arc;
 
@@ -7,23 +8,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use steward_domain::audit::NewAuditEvent;
-use steward_domain::auth::{authorize, Action, Principal, Role};
+use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::identity::{
-    required_text, CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecyclePolicy,
-    LifecycleRequest, NewCredential, NewEntitlement, OwnershipState, RetireRequest,
-    RetirementReport,
+    CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecyclePolicy, LifecycleRequest,
+    NewCredential, NewEntitlement, OwnershipState, RetireRequest, RetirementReport,
 };
-use steward_domain::inventory::{
-    Facets, IdentityQuery, IdentityStatus, IdentitySummary, Page, Source,
-};
+use steward_domain::inventory::{Facets, IdentityQuery, IdentitySummary, Page, Source};
 use steward_domain::ports::Inventory;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use super::grants::revoke_open_grants;
 use super::posture::PostureService;
 use crate::store::audit::AuditFilter;
+use crate::store::inventory::{writes, NewIdentity};
 use crate::store::register::IdentityExtra;
 use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
@@ -48,6 +46,11 @@ pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
         WriteError::Store(e) => e.into(),
     }
 }
+
+mod lifecycle;
+
+pub use lifecycle::refuse_retired;
+pub(crate) use lifecycle::suspension;
 
 pub struct InventoryService {
     store: Store,
@@ -149,59 +152,6 @@ impl InventoryService {
     }
 }
 
-/// What suspending the active identity `id` takes, for the caller's transaction: the
-/// status change (which fails the write if the identity is no longer active) and the
-/// kill switch (its open grants revoked), with an `identity.suspend` event carrying
-/// `details` and a `grant.revoke` event per grant.
-pub(crate) async fn suspension(
-    store: &Store,
-    id: Uuid,
-    actor: &str,
-    reason: &str,
-    details: Value,
-    now: DateTime<Utc>,
-) -> Result<(Vec<Statement>, Vec<NewAuditEvent>), DomainError> {
-    let status = Statement::new(
-        "UPDATE identities SET status = 'suspended', status_reason = $2, updated_at = $3 \
-         WHERE id = $1 AND status = 'active'",
-    )
-    .bind(id)
-    .bind(reason.to_owned())
-    .bind(now)
-    .must_touch(1, "only an active identity can be suspended");
-    let (revoke, grant_events) =
-        revoke_open_grants(store, id, actor, "identity.suspend", reason, now).await?;
-    let mut details = match details {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    details.insert("reason".into(), json!(reason));
-    details.insert("grants_revoked".into(), json!(grant_events.len()));
-    let event = NewAuditEvent::new(
-        actor,
-        "identity.suspend",
-        identity_target(id),
-        Value::Object(details),
-    );
-    Ok((
-        vec![status, revoke],
-        std::iter::once(event).chain(grant_events).collect(),
-    ))
-}
-
-/// Retired identities are kept as they were, for the audit: every change refuses them.
-pub fn refuse_retired(identity: &IdentitySummary) -> Result<(), DomainError> {
-    if identity.status == IdentityStatus::Retired {
-        return Err(DomainError::Conflict {
-            message: format!(
-                "{} is retired; retired identities cannot be changed",
-                identity.name
-            ),
-        });
-    }
-    Ok(())
-}
-
 /// A stored vocabulary value (`None` stays `None`); a value outside the vocabulary is
 /// logged and reported as an internal error.
 fn stored<T: std::str::FromStr<Err = DomainError>>(
@@ -220,13 +170,7 @@ fn stored<T: std::str::FromStr<Err = DomainError>>(
 
 /// The statement that records a team the first time it is used.
 fn register_team(team: &Option<String>, now: DateTime<Utc>) -> Option<Statement> {
-    team.as_ref().map(|team| {
-        Statement::new(
-            "INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(team.clone())
-        .bind(now)
-    })
+    team.as_deref().map(|team| writes::register_team(team, now))
 }
 
 /// The attributes of a draft as JSON, for audit events.
@@ -324,29 +268,20 @@ impl Inventory for InventoryService {
         let d = draft.validated(&self.policy, now)?;
         let id = Uuid::now_v7();
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
-        statements.push(
-            Statement::new(
-                "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
-                 status, team, purpose, autonomy, sensitivity_ceiling, spiffe_id, revocation_path, \
-                 expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-            )
-            .bind(id)
-            .bind(d.name.clone())
-            .bind(d.kind.actor_class().as_str())
-            .bind(d.kind.as_str())
-            .bind(Source::Manual.as_str())
-            .bind(d.external_id.clone())
-            .bind(d.environment.clone())
-            .bind(d.team.clone())
-            .bind(d.purpose.clone())
-            .bind(d.autonomy.map(|a| a.as_str()))
-            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
-            .bind(d.spiffe_id.clone())
-            .bind(d.revocation_path.clone())
-            .bind(d.expires_at)
-            .bind(now),
-        );
+        statements.push(writes::insert_identity(&NewIdentity {
+            id,
+            source: Source::Manual,
+            external_id: d.external_id.clone(),
+            team: d.team.clone(),
+            purpose: d.purpose.clone(),
+            autonomy: d.autonomy,
+            sensitivity_ceiling: d.sensitivity_ceiling,
+            spiffe_id: d.spiffe_id.clone(),
+            revocation_path: d.revocation_path.clone(),
+            expires_at: d.expires_at,
+            updated_at: Some(now),
+            ..NewIdentity::new(&d.name, d.kind, &d.environment, now)
+        }));
         let event = Self::event(
             principal,
             "identity.create",
@@ -403,29 +338,7 @@ impl Inventory for InventoryService {
             return self.detail(id).await;
         }
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
-        statements.push(
-            Statement::new(
-                "UPDATE identities SET name = $2, actor_class = $3, kind = $4, external_id = $5, \
-                 environment = $6, team = $7, purpose = $8, autonomy = $9, sensitivity_ceiling = $10, \
-                 spiffe_id = $11, revocation_path = $12, expires_at = $13, updated_at = $14 \
-                 WHERE id = $1 AND status <> 'retired'",
-            )
-            .bind(id)
-            .bind(d.name.clone())
-            .bind(d.kind.actor_class().as_str())
-            .bind(d.kind.as_str())
-            .bind(d.external_id.clone())
-            .bind(d.environment.clone())
-            .bind(d.team.clone())
-            .bind(d.purpose.clone())
-            .bind(d.autonomy.map(|a| a.as_str()))
-            .bind(d.sensitivity_ceiling.map(|s| s.as_str()))
-            .bind(d.spiffe_id.clone())
-            .bind(d.revocation_path.clone())
-            .bind(d.expires_at)
-            .bind(now)
-            .must_touch(1, "the identity was retired meanwhile; it cannot be changed"),
-        );
+        statements.push(writes::update_identity(id, &d, now));
         let event = Self::event(principal, "identity.update", id, json!({ "changes": diff }));
         self.store
             .write(&statements, |_| vec![event])
@@ -452,17 +365,7 @@ impl Inventory for InventoryService {
         self.changeable(id).await?;
         let now = Utc::now();
         let credential_id = Uuid::now_v7();
-        let statement = Statement::new(
-            "INSERT INTO credentials (id, identity_id, kind, key_id, created_at, expires_at, rotation_days) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(credential_id)
-        .bind(id)
-        .bind(c.kind.as_str())
-        .bind(c.key_id.clone())
-        .bind(now)
-        .bind(c.expires_at)
-        .bind(c.rotation_days.map(i64::from));
+        let statement = writes::insert_credential(credential_id, id, &c, now);
         let event = Self::event(
             principal,
             "credential.add",
@@ -494,13 +397,7 @@ impl Inventory for InventoryService {
         let credential = self.credential(id, credential_id).await?.ok_or_else(|| {
             DomainError::not_found(format!("credential {credential_id} of identity {id}"))
         })?;
-        let statement = Statement::new(
-            "UPDATE credentials SET revoked_at = $3 WHERE id = $1 AND identity_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(credential_id)
-        .bind(id)
-        .bind(Utc::now())
-        .must_touch(1, "this credential is already revoked");
+        let statement = writes::revoke_credential(credential_id, id, Utc::now());
         let event = Self::event(
             principal,
             "credential.revoke",
@@ -542,17 +439,7 @@ impl Inventory for InventoryService {
             });
         }
         let entitlement_id = Uuid::now_v7();
-        let statement = Statement::new(
-            "INSERT INTO entitlements (id, identity_id, resource, action, privilege, grant_type, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(entitlement_id)
-        .bind(id)
-        .bind(e.resource.clone())
-        .bind(e.action.clone())
-        .bind(e.privilege.as_str())
-        .bind(e.grant_type.as_str())
-        .bind(Utc::now());
+        let statement = writes::insert_entitlement(entitlement_id, id, &e, Utc::now());
         let event = Self::event(
             principal,
             "entitlement.add",
@@ -582,13 +469,7 @@ impl Inventory for InventoryService {
         let entitlement = self.entitlement(id, entitlement_id).await?.ok_or_else(|| {
             DomainError::not_found(format!("entitlement {entitlement_id} of identity {id}"))
         })?;
-        let statement = Statement::new(
-            "UPDATE entitlements SET removed_at = $3 WHERE id = $1 AND identity_id = $2 AND removed_at IS NULL",
-        )
-        .bind(entitlement_id)
-        .bind(id)
-        .bind(Utc::now())
-        .must_touch(1, "this entitlement is already removed");
+        let statement = writes::remove_entitlement(entitlement_id, id, Utc::now());
         let event = Self::event(
             principal,
             "entitlement.remove",
@@ -627,21 +508,8 @@ impl Inventory for InventoryService {
                 "an identity cannot delegate to itself",
             ));
         }
-        // Inserted only if `to` cannot already reach `from`: the graph stays acyclic
-        // even under concurrent changes (the write is serialised).
-        let statement = Statement::new(
-            "INSERT INTO delegations (from_id, to_id, kind, created_at) \
-             SELECT $1, $2, $3, $4 WHERE NOT EXISTS ( \
-               WITH RECURSIVE reach(id) AS ( \
-                 SELECT to_id FROM delegations WHERE from_id = $2 \
-                 UNION SELECT d.to_id FROM delegations d JOIN reach r ON d.from_id = r.id) \
-               SELECT 1 FROM reach WHERE id = $1)",
-        )
-        .bind(id)
-        .bind(delegation.to)
-        .bind(delegation.kind.as_str())
-        .bind(Utc::now())
-        .must_touch(1, "this delegation would close a cycle: the target already delegates, directly or not, to this identity");
+        // Inserted only if `to` cannot already reach `from` (see the constructor).
+        let statement = writes::insert_delegation(id, delegation.to, delegation.kind, Utc::now());
         let verb = match delegation.kind {
             DelegationKind::ActsAs => "acts as",
             DelegationKind::SubAgent => "delegates to sub-agent",
@@ -668,10 +536,7 @@ impl Inventory for InventoryService {
     ) -> Result<(), DomainError> {
         authorize(principal, Action::ManageIdentities)?;
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let statement = Statement::new("DELETE FROM delegations WHERE from_id = $1 AND to_id = $2")
-            .bind(from)
-            .bind(to)
-            .must_touch(1, "there is no such delegation");
+        let statement = writes::delete_delegation(from, to);
         let details = json!({ "from": from, "to": to });
         let events = vec![
             Self::event(principal, "delegation.remove", from, details.clone()),
@@ -696,32 +561,7 @@ impl Inventory for InventoryService {
         id: Uuid,
         request: &LifecycleRequest,
     ) -> Result<IdentityDetail, DomainError> {
-        authorize(principal, Action::SuspendIdentity)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let reason = required_text("reason", &request.reason)?;
-        let (summary, _) = self.existing(id).await?;
-        if principal.role != Role::Admin
-            && summary.owner.as_ref().map(|o| o.id) != Some(principal.person_id)
-        {
-            return Err(DomainError::Forbidden {
-                reason: "owners can suspend only the identities they own".into(),
-            });
-        }
-        let (statements, events) = suspension(
-            &self.store,
-            id,
-            &principal.audit_actor(),
-            &reason,
-            json!({}),
-            Utc::now(),
-        )
-        .await?;
-        self.store
-            .write(&statements, |_| events)
-            .await
-            .map_err(|e| write_error(e, ""))?;
-        self.posture.after_change(&[id]).await;
-        self.detail(id).await
+        self.suspend_identity(principal, id, request).await
     }
 
     async fn reactivate(
@@ -730,30 +570,7 @@ impl Inventory for InventoryService {
         id: Uuid,
         request: &LifecycleRequest,
     ) -> Result<IdentityDetail, DomainError> {
-        authorize(principal, Action::ManageIdentities)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let reason = required_text("reason", &request.reason)?;
-        self.existing(id).await?;
-        let statement = Statement::new(
-            "UPDATE identities SET status = 'active', status_reason = $2, updated_at = $3 \
-             WHERE id = $1 AND status = 'suspended'",
-        )
-        .bind(id)
-        .bind(reason.clone())
-        .bind(Utc::now())
-        .must_touch(1, "only a suspended identity can be reactivated");
-        let event = Self::event(
-            principal,
-            "identity.reactivate",
-            id,
-            json!({ "reason": reason }),
-        );
-        self.store
-            .write(&[statement], |_| vec![event])
-            .await
-            .map_err(|e| write_error(e, ""))?;
-        self.posture.after_change(&[id]).await;
-        self.detail(id).await
+        self.reactivate_identity(principal, id, request).await
     }
 
     async fn set_expiry(
@@ -763,46 +580,8 @@ impl Inventory for InventoryService {
         expires_at: DateTime<Utc>,
         reason: &str,
     ) -> Result<IdentityDetail, DomainError> {
-        authorize(principal, Action::ManageIdentities)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let reason = required_text("reason", reason)?;
-        let (before, _) = self.changeable(id).await?;
-        let now = Utc::now();
-        if expires_at <= now {
-            return Err(DomainError::invalid(
-                "expires_at",
-                "the expiry must be in the future",
-            ));
-        }
-        let max_days = self.policy.max_days(before.kind);
-        if expires_at > now + chrono::Duration::days(i64::from(max_days)) {
-            return Err(DomainError::invalid(
-                "expires_at",
-                format!(
-                    "at most {max_days} days ahead for {} identities",
-                    before.actor_class
-                ),
-            ));
-        }
-        let statement = Statement::new(
-            "UPDATE identities SET expires_at = $2, updated_at = $3 WHERE id = $1 AND status <> 'retired'",
-        )
-        .bind(id)
-        .bind(expires_at)
-        .bind(now)
-        .must_touch(1, "the identity was retired meanwhile; it cannot be changed");
-        let event = Self::event(
-            principal,
-            "identity.expiry",
-            id,
-            json!({ "reason": reason, "changes": { "expires_at": { "before": before.expires_at, "after": expires_at } } }),
-        );
-        self.store
-            .write(&[statement], |_| vec![event])
+        self.set_identity_expiry(principal, id, expires_at, reason)
             .await
-            .map_err(|e| write_error(e, ""))?;
-        self.posture.after_change(&[id]).await;
-        self.detail(id).await
     }
 
     async fn retire(
@@ -811,79 +590,7 @@ impl Inventory for InventoryService {
         id: Uuid,
         request: &RetireRequest,
     ) -> Result<RetirementReport, DomainError> {
-        authorize(principal, Action::ManageIdentities)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
-        let evidence = required_text("evidence", &request.evidence)?;
-        self.changeable(id).await?;
-        let now = Utc::now();
-        // The offboarding checklist, in one transaction with the status change.
-        // Its delegation edges go with it: the identities on their other ends are
-        // re-evaluated too (their checks looked at this one).
-        let neighbours = self.store.delegation_neighbours(&[id]).await?;
-        let (revoke_grants, grant_events) = revoke_open_grants(
-            &self.store,
-            id,
-            &principal.audit_actor(),
-            "identity.retire",
-            &evidence,
-            now,
-        )
-        .await?;
-        let statements = [
-            Statement::new("UPDATE credentials SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("UPDATE entitlements SET removed_at = $2 WHERE identity_id = $1 AND removed_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("DELETE FROM delegations WHERE from_id = $1 OR to_id = $1").bind(id),
-            Statement::new("UPDATE api_tokens SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now),
-            Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(id),
-            Statement::new(
-                "UPDATE ownership_assignments SET state = 'superseded' WHERE identity_id = $1 AND state = 'pending'",
-            )
-            .bind(id),
-            Statement::new(
-                "UPDATE identities SET status = 'retired', status_reason = $2, updated_at = $3 \
-                 WHERE id = $1 AND status <> 'retired'",
-            )
-            .bind(id)
-            .bind(evidence.clone())
-            .bind(now)
-            .must_touch(1, "the identity was retired meanwhile"),
-            revoke_grants,
-        ];
-        let actor_event = |counts: &[u64]| {
-            std::iter::once(Self::event(
-                principal,
-                "identity.retire",
-                id,
-                json!({ "evidence": evidence, "checklist": {
-                    "credentials_revoked": counts[0] + counts[3],
-                    "entitlements_removed": counts[1],
-                    "delegations_removed": counts[2],
-                    "grants_revoked": counts[7],
-                } }),
-            ))
-            .chain(grant_events)
-            .collect()
-        };
-        let counts = self
-            .store
-            .write(&statements, actor_event)
-            .await
-            .map_err(|e| write_error(e, ""))?;
-        let touched: Vec<Uuid> = std::iter::once(id).chain(neighbours).collect();
-        self.posture.after_change(&touched).await;
-        Ok(RetirementReport {
-            identity_id: id,
-            credentials_revoked: counts[0] + counts[3],
-            entitlements_removed: counts[1],
-            delegations_removed: counts[2],
-            evidence: request.evidence.trim().to_owned(),
-        })
+        self.retire_identity(principal, id, request).await
     }
 }
 
