@@ -3,9 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use steward_domain::audit::NewAuditEvent;
+use steward_domain::inventory::{IdentityKind, Source};
 use uuid::Uuid;
 
 use super::audit::AuditTx;
+use super::inventory::{self, NewIdentity};
+use super::write::{Statement, WriteError};
 use super::{db_run, Store, StoreError};
 
 /// The user columns of [`Store::find_token_with_user`].
@@ -85,49 +88,55 @@ impl Store {
         Ok(row.unwrap_or_default())
     }
 
-    /// Stores the token, its identity in the register and the audit event, atomically.
+    /// Stores the token, its identity in the register (through the register's one
+    /// identity insert) and the audit event, atomically.
     pub async fn create_token(
         &self,
         token: &NewToken,
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError> {
-        db_run!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO identities (id, name, actor_class, kind, source, external_id, environment, \
-                 status, owner_id, purpose, expires_at, created_at) \
-                 VALUES ($1, $2, 'machine', 'api_client', 'steward', $3, 'steward', 'active', $4, $5, $6, $7)",
+        let identity = NewIdentity {
+            id: token.identity_id,
+            source: Source::Steward,
+            external_id: Some(token.id.to_string()),
+            owner_id: Some(token.owner_person_id),
+            purpose: Some(format!(
+                "Steward API token '{}' ({})",
+                token.name, token.scopes
+            )),
+            expires_at: Some(token.expires_at),
+            ..NewIdentity::new(
+                &format!("steward-token-{}", token.name),
+                IdentityKind::ApiClient,
+                "steward",
+                token.created_at,
             )
-            .bind(token.identity_id)
-            .bind(format!("steward-token-{}", token.name))
-            .bind(token.id.to_string())
-            .bind(token.owner_person_id)
-            .bind(format!("Steward API token '{}' ({})", token.name, token.scopes))
-            .bind(token.expires_at)
-            .bind(token.created_at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at, agent_id, parent_id, environment) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(token.id)
-            .bind(token.identity_id)
-            .bind(token.user_id)
-            .bind(&token.name)
-            .bind(&token.token_hash)
-            .bind(&token.scopes)
-            .bind(token.created_at)
-            .bind(token.expires_at)
-            .bind(token.agent_id)
-            .bind(token.parent_id)
-            .bind(&token.environment)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_audit(audit).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        };
+        let api_token = Statement::new(
+            "INSERT INTO api_tokens (id, identity_id, user_id, name, token_hash, scopes, created_at, expires_at, agent_id, parent_id, environment) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(token.id)
+        .bind(token.identity_id)
+        .bind(token.user_id)
+        .bind(token.name.as_str())
+        .bind(token.token_hash.as_str())
+        .bind(token.scopes.as_str())
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(token.agent_id)
+        .bind(token.parent_id)
+        .bind(token.environment.clone());
+        let written = async {
+            let mut tx = self.begin_write().await?;
+            tx.run(&[inventory::writes::insert_identity(&identity), api_token])
+                .await?;
+            tx.commit(std::slice::from_ref(audit)).await
+        };
+        written.await.map_err(|error| match error {
+            WriteError::Store(error) => error,
+            other => StoreError::Corrupt(format!("cannot store the token: {other}")),
+        })
     }
 
     /// The token with this hash and the user it acts for, in one read (every API call
