@@ -41,7 +41,7 @@ pub(super) async fn command(
     command: AuditCommand,
 ) -> anyhow::Result<ExitCode> {
     let keys = |dir: &std::path::Path| {
-        crate::services::keys::SigningKeys::load(dir, chrono::Duration::hours(24))
+        crate::adapters::keys::SigningKeys::load(dir, chrono::Duration::hours(24))
     };
     let store = open(database).await?;
     let outcome = match command {

@@ -213,7 +213,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::RotateSigningKey { dir } => {
             let mut keys =
-                crate::services::keys::SigningKeys::load(&dir, chrono::Duration::hours(24))?;
+                crate::adapters::keys::SigningKeys::load(&dir, chrono::Duration::hours(24))?;
             let key = keys.rotate(chrono::Utc::now())?;
             println!(
                 "New signing key {} in {}; restart the servers to sign with it (earlier keys keep verifying for STEWARD_SIGNING_KEY_OVERLAP_HOURS).",

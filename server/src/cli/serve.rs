@@ -33,7 +33,7 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
                 .map_err(anyhow::Error::msg)?,
         )
         .with_credentials(
-            std::sync::Arc::new(crate::services::keys::SigningKeys::load(
+            std::sync::Arc::new(crate::adapters::keys::SigningKeys::load(
                 &serve.signing_key_dir,
                 chrono::Duration::hours(i64::from(serve.signing_key_overlap_hours)),
             )?),
@@ -42,7 +42,7 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
     services = services
         .allowing_loopback_jwks(serve.limits.jwks_allow_loopback_http)
         .with_second_factor(
-            crate::services::second_factor::Sealer::new(&crate::services::keys::load_sealing_key(
+            crate::services::second_factor::Sealer::new(&crate::adapters::keys::load_sealing_key(
                 &serve.signing_key_dir,
             )?)?,
             serve.second_factor_roles.0.clone(),
@@ -149,8 +149,8 @@ fn oidc_service(
     args: &crate::config::OidcArgs,
     public_origin: &str,
     store: &Store,
-) -> anyhow::Result<Option<crate::services::oidc::OidcService>> {
-    use crate::services::oidc::{parse_role_map, OidcConfig, OidcService};
+) -> anyhow::Result<Option<crate::adapters::oidc::OidcService>> {
+    use crate::adapters::oidc::{parse_role_map, OidcConfig, OidcService};
     let Some(issuer) = args.issuer.clone().filter(|i| !i.trim().is_empty()) else {
         return Ok(None);
     };

@@ -6,7 +6,7 @@ use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::ports::AuditTrail;
 use steward_domain::DomainError;
 
-use crate::services::keys::SigningKeys;
+use crate::adapters::keys::SigningKeys;
 use crate::store::audit::AuditFilter;
 use crate::store::Store;
 

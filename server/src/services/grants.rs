@@ -24,8 +24,8 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
-use super::keys::{GrantClaims, SigningKeys, AUDIENCE};
 use super::notify::{notification, Announcement, Webhooks};
+use crate::adapters::keys::{GrantClaims, SigningKeys, AUDIENCE};
 use crate::store::grants::{approvals_json, insert_policy, update_policy, GrantFilter};
 use crate::store::register::IdentityExtra;
 use crate::store::write::Statement;

@@ -7,19 +7,18 @@ pub mod auth;
 pub mod authz;
 pub mod campaigns;
 pub mod federation;
-pub mod feed;
 pub mod grants;
 pub mod imports;
 pub mod inventory;
-pub mod keys;
 pub mod notify;
-pub mod oidc;
 pub mod ownership;
 pub mod posture;
 pub mod second_factor;
 pub mod tokens;
 
 use std::sync::Arc;
+
+use crate::adapters::{feed, keys, oidc};
 
 use steward_domain::identity::LifecyclePolicy;
 use steward_domain::import::ImportLimits;

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::feed::{ChangeFeed, Mark};
 use super::lock;
+use crate::adapters::feed::{ChangeFeed, Mark};
 use crate::store::tokens::{NewToken, TokenRecord};
 use crate::store::users::UserRecord;
 use crate::store::Store;

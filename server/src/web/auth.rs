@@ -405,7 +405,7 @@ pub(crate) fn too_many_attempts(wait: std::time::Duration) -> Response {
 }
 
 /// The SSO service, or the 404 problem that says single sign-on is not configured.
-fn configured_sso(state: &AuthState) -> Result<&crate::services::oidc::OidcService, ApiError> {
+fn configured_sso(state: &AuthState) -> Result<&crate::adapters::oidc::OidcService, ApiError> {
     state.services.oidc.as_ref().ok_or_else(|| {
         ApiError::from(DomainError::not_found(
             "single sign-on (it is not configured)",
@@ -468,7 +468,7 @@ pub async fn sso_callback(
         Err(error) => return error.into_response(),
     };
     let pending = match session
-        .remove::<crate::services::oidc::PendingLogin>(PENDING_SSO_KEY)
+        .remove::<crate::adapters::oidc::PendingLogin>(PENDING_SSO_KEY)
         .await
     {
         Ok(pending) => pending,
@@ -482,7 +482,7 @@ pub async fn sso_callback(
         Ok((principal, next)) => start_session(&session, &principal, &next).await,
         Err(error) => {
             tracing::warn!(%error, "single sign-on refused");
-            if matches!(error, crate::services::oidc::SsoError::State) {
+            if matches!(error, crate::adapters::oidc::SsoError::State) {
                 let audit = steward_domain::audit::NewAuditEvent::new(
                     "anonymous",
                     "auth.login_failed",

@@ -3,7 +3,7 @@
 //!
 //! Each identity's decision state (its facts, its compiled policy set, its entities,
 //! its just-in-time entitlements and registered delegations) is built from the store on
-//! first use and cached, stamped with the [change feed](super::feed)'s mark: a change
+//! first use and cached, stamped with the [change feed](crate::adapters::feed)'s mark: a change
 //! made through any replica — suspending an agent — holds from the next request on.
 //! Grants change too often to cache: a request that needs one reads them live.
 //!
@@ -35,9 +35,9 @@ use uuid::Uuid;
 use self::decision_log::DecisionLog;
 use self::sessions::SessionSlot;
 use super::federation::FederationService;
-use super::feed::{ChangeFeed, Mark};
 use super::grants::GrantService;
 use super::lock;
+use crate::adapters::feed::{ChangeFeed, Mark};
 use crate::store::Store;
 
 /// One identity's decision state.

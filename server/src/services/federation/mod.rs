@@ -36,11 +36,11 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use self::verify::{decode_keys, parse_jwks, Cached};
-use super::feed::ChangeFeed;
 use super::grants::GrantService;
 use super::inventory::write_error;
 use super::lock;
 use super::posture::PostureService;
+use crate::adapters::feed::ChangeFeed;
 use crate::store::federation::writes;
 use crate::store::Store;
 

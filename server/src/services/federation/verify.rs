@@ -15,7 +15,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::FederationService;
-use crate::services::feed::Mark;
+use crate::adapters::feed::Mark;
 use crate::services::lock;
 
 /// Clock skew allowed on `exp` and `nbf`.

@@ -1,7 +1,7 @@
 //! Issue 31, item 1: single sign-on never takes over an account by its email.
 
 use steward_domain::auth::Role;
-use steward_server::services::oidc::{OidcConfig, OidcService, SsoError, VerifiedLogin};
+use steward_server::adapters::oidc::{OidcConfig, OidcService, SsoError, VerifiedLogin};
 
 use crate::common::{email_of, for_each_store, TestApp};
 

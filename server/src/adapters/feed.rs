@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::lock;
+use crate::services::lock;
 use crate::store::{Store, StoreError};
 
 /// Rows read per catch-up; a longer backlog starts the caches over.
