@@ -27,7 +27,8 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::inventory::write_error;
-use super::notify::{notification, Announcement, Webhooks};
+use super::notify::{Announcement, Webhooks};
+use crate::store::notify::writes::notification;
 use crate::store::campaigns::{
     insert_campaign, insert_item, reviewer_condition, SECURITY_TEAM_KEY,
 };

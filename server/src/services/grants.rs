@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 use super::inventory::write_error;
 use super::keys::{GrantClaims, SigningKeys, AUDIENCE};
-use super::notify::{notification, Announcement, Webhooks};
+use super::notify::{Announcement, Webhooks};
+use crate::store::notify::writes::notification;
 use crate::store::grants::{approvals_json, insert_policy, update_policy, GrantFilter};
 use crate::store::register::IdentityExtra;
 use crate::store::write::Statement;
