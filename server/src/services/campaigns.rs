@@ -28,10 +28,10 @@ use uuid::Uuid;
 
 use super::inventory::write_error;
 use super::notify::{Announcement, Webhooks};
-use crate::store::notify::writes::notification;
 use crate::store::campaigns::{
     insert_campaign, insert_item, reviewer_condition, SECURITY_TEAM_KEY,
 };
+use crate::store::notify::writes::notification;
 use crate::store::posture::Scope;
 use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
