@@ -13,8 +13,11 @@ use sha2::Sha256;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
+use crate::store::notify::writes::{
+    claim_delivery, mark_delivered, queue_delivery, record_delivery_error,
+};
 use crate::store::write::Statement;
-use crate::store::{db_run, Store};
+use crate::store::Store;
 
 /// Attempts before a delivery is given up (its last error stays in the outbox).
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -147,15 +150,6 @@ pub struct Webhooks {
     client: reqwest::Client,
 }
 
-#[derive(sqlx::FromRow)]
-struct Delivery {
-    id: Uuid,
-    event: String,
-    url: String,
-    body: String,
-    attempts: i64,
-}
-
 impl Webhooks {
     pub fn new(config: WebhookConfig) -> Self {
         let client = reqwest::Client::builder()
@@ -178,16 +172,14 @@ impl Webhooks {
             .iter()
             .map(|(format, url)| {
                 let id = Uuid::now_v7();
-                Statement::new(
-                    "INSERT INTO webhook_outbox (id, event, url, format, body, created_at, next_attempt_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                queue_delivery(
+                    id,
+                    announcement.event,
+                    url,
+                    format.as_str(),
+                    webhook_body(*format, id, announcement, now),
+                    now,
                 )
-                .bind(id)
-                .bind(announcement.event)
-                .bind(url.clone())
-                .bind(format.as_str())
-                .bind(webhook_body(*format, id, announcement, now))
-                .bind(now)
             })
             .collect()
     }
@@ -211,31 +203,16 @@ impl Webhooks {
         let Some(secret) = self.config.secret.clone() else {
             return Ok(0);
         };
-        let due: Vec<Delivery> = db_run!(store, reader, |pool| {
-            sqlx::query_as(
-                "SELECT id, event, url, body, attempts FROM webhook_outbox \
-                 WHERE delivered_at IS NULL AND attempts < $1 AND next_attempt_at <= $2 \
-                 ORDER BY created_at LIMIT $3",
-            )
-            .bind(MAX_ATTEMPTS)
-            .bind(now)
-            .bind(BATCH)
-            .fetch_all(pool)
-            .await
-            .map_err(crate::store::StoreError::from)?
-        });
+        let due = store.due_deliveries(MAX_ATTEMPTS, now, BATCH).await?;
         let mut delivered = 0;
         for delivery in due {
             // Claimed first (the attempt counted, the next one pushed back), so another
             // replica's sweep does not send it at the same time.
-            let claim = Statement::new(
-                "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $3 \
-                 WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL",
-            )
-            .bind(delivery.id)
-            .bind(delivery.attempts)
-            .bind(now + backoff(delivery.attempts))
-            .must_touch(1, "claimed by another sweep");
+            let claim = claim_delivery(
+                delivery.id,
+                delivery.attempts,
+                now + backoff(delivery.attempts),
+            );
             if store.write(&[claim], |_| Vec::new()).await.is_err() {
                 continue;
             }
@@ -260,16 +237,10 @@ impl Webhooks {
                 Err(error) => Some(format!("could not deliver: {error}")),
             };
             let record = match &outcome {
-                None => Statement::new(
-                    "UPDATE webhook_outbox SET delivered_at = $2, last_error = NULL WHERE id = $1",
-                )
-                .bind(delivery.id)
-                .bind(Utc::now()),
+                None => mark_delivered(delivery.id, Utc::now()),
                 Some(error) => {
                     tracing::warn!(url = %delivery.url, %error, "webhook delivery failed");
-                    Statement::new("UPDATE webhook_outbox SET last_error = $2 WHERE id = $1")
-                        .bind(delivery.id)
-                        .bind(error.clone())
+                    record_delivery_error(delivery.id, error)
                 }
             };
             store
@@ -282,24 +253,6 @@ impl Webhooks {
         }
         Ok(delivered)
     }
-}
-
-/// The statement that puts a message in a person's in-app notifications.
-pub fn notification(
-    person_id: Uuid,
-    identity_id: Option<Uuid>,
-    message: &str,
-    now: DateTime<Utc>,
-) -> Statement {
-    Statement::new(
-        "INSERT INTO notifications (id, person_id, identity_id, message, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(person_id)
-    .bind(identity_id)
-    .bind(message)
-    .bind(now)
 }
 
 #[cfg(test)]

@@ -24,8 +24,13 @@ use super::inventory::{
     identity_target, ownership_state_after_answer, refuse_retired, suspension, write_error,
 };
 use super::posture::PostureService;
+use crate::store::notify::writes::notification;
+use crate::store::ownership::writes::{
+    answer_assignment, assign_identities, deactivate_person, dequeue_orphans, insert_assignments,
+    queue_orphan, set_ownership_state, supersede_pending_assignments, NewAssignment,
+};
 use crate::store::register::PersonRow;
-use crate::store::write::{Arg, Statement};
+use crate::store::write::Statement;
 use crate::store::Store;
 
 /// Identities per statement when a change touches many (bind-parameter limits).
@@ -38,14 +43,6 @@ pub struct OwnershipService {
     posture: Arc<PostureService>,
     /// Which identities a leaver's deactivation suspends.
     leaver: LeaverPolicy,
-}
-
-/// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// One identity to assign and who holds the role now.
@@ -100,41 +97,19 @@ impl OwnershipService {
         let mut statements = Vec::new();
         let mut events = Vec::new();
         let mut assignment_ids = Vec::new();
-        let column = match role {
-            AssignmentRole::Owner => "owner_id",
-            AssignmentRole::Sponsor => "sponsor_id",
-        };
         for chunk in targets.chunks(CHUNK) {
-            let ids: Vec<Arg> = chunk.iter().map(|t| Arg::Uuid(t.id)).collect();
-            let mut supersede = Statement::new(format!(
-                "UPDATE ownership_assignments SET state = 'superseded' \
-                 WHERE role = $1 AND state = 'pending' AND identity_id IN ({})",
-                placeholders(2, chunk.len())
-            ))
-            .bind(role.as_str());
-            supersede.args.extend(ids.iter().cloned());
-            statements.push(supersede);
+            let ids: Vec<Uuid> = chunk.iter().map(|t| t.id).collect();
+            statements.push(supersede_pending_assignments(role, &ids));
 
-            let mut insert = Statement::new(format!(
-                "INSERT INTO ownership_assignments (id, identity_id, role, person_id, previous_id, reason, \
-                 assigned_by, assigned_at, state) VALUES {}",
-                (0..chunk.len())
-                    .map(|i| format!("({}, 'pending')", placeholders(1 + i * 8, 8)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            let mut assignments = Vec::with_capacity(chunk.len());
             for target in chunk {
                 let assignment_id = Uuid::new_v4();
                 assignment_ids.push(assignment_id);
-                insert = insert
-                    .bind(assignment_id)
-                    .bind(target.id)
-                    .bind(role.as_str())
-                    .bind(person.id)
-                    .bind(target.current)
-                    .bind(reason)
-                    .bind(principal.audit_actor())
-                    .bind(now);
+                assignments.push(NewAssignment {
+                    id: assignment_id,
+                    identity_id: target.id,
+                    previous_id: target.current,
+                });
                 events.push(NewAuditEvent::new(
                     principal.audit_actor(),
                     format!("identity.assign_{role}"),
@@ -143,36 +118,17 @@ impl OwnershipService {
                             "previous": target.current, "reason": reason, "bulk": bulk }),
                 ));
             }
-            statements.push(insert);
-
-            // A sponsor promoted to owner leaves the sponsor slot empty.
-            let ownership_state = match role {
-                AssignmentRole::Owner => {
-                    ", ownership_state = 'pending', \
-                     sponsor_id = CASE WHEN sponsor_id = $1 THEN NULL ELSE sponsor_id END"
-                }
-                AssignmentRole::Sponsor => "",
-            };
-            let mut update = Statement::new(format!(
-                "UPDATE identities SET {column} = $1, updated_at = $2{ownership_state} \
-                 WHERE status <> 'retired' AND id IN ({})",
-                placeholders(3, chunk.len())
-            ))
-            .bind(person.id)
-            .bind(now);
-            update.args.extend(ids.iter().cloned());
-            statements.push(update.must_touch(
-                chunk.len() as u64,
-                "an identity was retired meanwhile; nothing was assigned",
+            statements.push(insert_assignments(
+                role,
+                person.id,
+                reason,
+                &principal.audit_actor(),
+                now,
+                &assignments,
             ));
-
+            statements.push(assign_identities(role, person.id, now, &ids));
             if role == AssignmentRole::Owner {
-                let mut dequeue = Statement::new(format!(
-                    "DELETE FROM orphan_queue WHERE identity_id IN ({})",
-                    placeholders(1, chunk.len())
-                ));
-                dequeue.args.extend(ids);
-                statements.push(dequeue);
+                statements.push(dequeue_orphans(&ids));
             }
         }
         (statements, events, assignment_ids)
@@ -214,27 +170,13 @@ impl OwnershipService {
             AssignmentState::Disputed
         };
         let now = Utc::now();
-        let mut statements = vec![Statement::new(
-            "UPDATE ownership_assignments SET state = $2, answered_at = $3, answer_note = $4 \
-             WHERE id = $1 AND state = 'pending'",
-        )
-        .bind(assignment_id)
-        .bind(state.as_str())
-        .bind(now)
-        .bind(note.clone())
-        .must_touch(
-            1,
-            "this assignment was already answered or replaced by a newer one",
-        )];
+        let mut statements = vec![answer_assignment(assignment_id, state, now, note.clone())];
         if assignment.role == AssignmentRole::Owner {
-            statements.push(
-                Statement::new(
-                    "UPDATE identities SET ownership_state = $3 WHERE id = $1 AND owner_id = $2",
-                )
-                .bind(assignment.identity.id)
-                .bind(principal.person_id)
-                .bind(ownership_state_after_answer(accept).as_str()),
-            );
+            statements.push(set_ownership_state(
+                assignment.identity.id,
+                principal.person_id,
+                ownership_state_after_answer(accept),
+            ));
         }
         let event = NewAuditEvent::new(
             principal.audit_actor(),
@@ -504,17 +446,7 @@ impl Ownership for OwnershipService {
         }
         let now = Utc::now();
         let held = self.store.identities_held_by(person_id).await?;
-        let mut statements = vec![
-            Statement::new("UPDATE people SET active = FALSE WHERE id = $1 AND active = TRUE")
-                .bind(person_id)
-                .must_touch(1, "this person was deactivated meanwhile"),
-            // They can no longer sign in; their sessions and tokens stop at the next request.
-            Statement::new("UPDATE users SET active = FALSE WHERE person_id = $1").bind(person_id),
-            Statement::new(
-                "UPDATE ownership_assignments SET state = 'superseded' WHERE person_id = $1 AND state = 'pending'",
-            )
-            .bind(person_id),
-        ];
+        let mut statements = deactivate_person(person_id);
         let mut events = vec![NewAuditEvent::new(
             principal.audit_actor(),
             "person.deactivate",
@@ -547,36 +479,24 @@ impl Ownership for OwnershipService {
                 colleague.as_ref().map(PersonRow::as_ref).as_ref(),
                 identity.team.as_deref(),
             );
-            statements.push(
-                Statement::new("DELETE FROM orphan_queue WHERE identity_id = $1").bind(identity.id),
-            );
-            statements.push(
-                Statement::new(
-                    "INSERT INTO orphan_queue (identity_id, former_owner_id, suggested_id, suggested_reason, queued_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(identity.id)
-                .bind(person_id)
-                .bind(suggested.as_ref().map(|p| p.id))
-                .bind(why.clone())
-                .bind(now),
-            );
+            statements.extend(queue_orphan(
+                identity.id,
+                person_id,
+                suggested.as_ref().map(|p| p.id),
+                &why,
+                now,
+            ));
             orphaned += 1;
             if let Some(sponsor) = sponsor.filter(|s| s.active) {
-                statements.push(
-                    Statement::new(
-                        "INSERT INTO notifications (id, person_id, identity_id, message, created_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(Uuid::new_v4())
-                    .bind(sponsor.id)
-                    .bind(identity.id)
-                    .bind(format!(
+                statements.push(notification(
+                    sponsor.id,
+                    Some(identity.id),
+                    &format!(
                         "{} has left. You sponsor {}, which now has no owner: take it over or name a new owner.",
                         person.display_name, identity.name
-                    ))
-                    .bind(now),
-                );
+                    ),
+                    now,
+                ));
                 sponsors_notified += 1;
             }
             let kind = identity.kind.parse::<IdentityKind>()?;

@@ -12,6 +12,8 @@ pub mod grants;
 pub mod group;
 pub mod imports;
 pub mod inventory;
+pub mod notify;
+pub mod ownership;
 pub mod people;
 pub mod posture;
 pub mod register;

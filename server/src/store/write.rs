@@ -166,6 +166,15 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
+/// `$first, $first+1, …` for `n` parameters: an `IN (…)` list or a row of a
+/// multi-row insert in a statement built for a number of rows known only at run time.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `?, ?, …` as `$1, $2, …` (PostgreSQL has no `?` placeholders).
 fn number_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + sql.len() / 2);

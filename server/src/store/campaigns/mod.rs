@@ -2,20 +2,20 @@
 //! snapshot taken at launch, progress groupings, reminder claims, and the audit hashes
 //! an evidence pack cites.
 
+pub mod writes;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::campaigns::{
-    Campaign, CampaignDraft, CampaignState, Decision, ItemFilter, ItemReviewer, ItemSnapshot,
-    Progress, ReviewItem,
+    Campaign, CampaignDraft, Decision, ItemFilter, ItemReviewer, Progress, ReviewItem,
 };
 use steward_domain::inventory::PersonRef;
 use uuid::Uuid;
 
 use super::posture::{push_scope, Scope};
 use super::register::corrupt;
-use super::write::Statement;
 use super::{db_run, Store, StoreError};
 
 /// The reminder key of the security team (people are keyed by their id).
@@ -154,78 +154,6 @@ fn filter_condition(filter: ItemFilter) -> &'static str {
         ItemFilter::Undecided => "r.decision IS NULL AND r.close_outcome IS NULL",
         ItemFilter::Decided => "(r.decision IS NOT NULL OR r.close_outcome IS NOT NULL)",
         ItemFilter::Remediation => "r.remediation IN ('pending', 'failed')",
-    }
-}
-
-/// The statement that inserts a campaign.
-pub fn insert_campaign(
-    id: Uuid,
-    draft: &CampaignDraft,
-    state: CampaignState,
-    template: Option<&str>,
-    created_by: &str,
-    now: DateTime<Utc>,
-    previous_id: Option<Uuid>,
-) -> Result<Statement, StoreError> {
-    let json = serde_json::to_string(draft)
-        .map_err(|e| StoreError::Corrupt(format!("campaign draft: {e}")))?;
-    Ok(Statement::new(
-        "INSERT INTO campaigns (id, name, state, starts_at, due_at, template, draft, created_by, \
-         created_at, previous_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(id)
-    .bind(draft.name.clone())
-    .bind(state.as_str())
-    .bind(draft.starts_at)
-    .bind(draft.due_at)
-    .bind(template)
-    .bind(json)
-    .bind(created_by)
-    .bind(now)
-    .bind(previous_id))
-}
-
-/// The statement that inserts one review item.
-pub fn insert_item(
-    id: Uuid,
-    campaign_id: Uuid,
-    identity_id: Uuid,
-    snapshot: &ItemSnapshot,
-    reviewer: &ItemReviewer,
-) -> Result<Statement, StoreError> {
-    let json = serde_json::to_string(snapshot)
-        .map_err(|e| StoreError::Corrupt(format!("item snapshot: {e}")))?;
-    Ok(Statement::new(
-        "INSERT INTO review_items (id, campaign_id, identity_id, identity_name, team, snapshot, \
-         reviewer_kind, reviewer_person_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(campaign_id)
-    .bind(identity_id)
-    .bind(snapshot.name.clone())
-    .bind(snapshot.team.clone())
-    .bind(json)
-    .bind(reviewer.kind.as_str())
-    .bind(reviewer.person.as_ref().map(|p| p.id)))
-}
-
-/// ` AND r.reviewer_person_id = …` (or `IS NULL` for the security team): the item is
-/// still with this reviewer.
-pub fn reviewer_condition(statement: Statement, reviewer: &ItemReviewer) -> Statement {
-    match &reviewer.person {
-        Some(person) => Statement {
-            sql: format!(
-                "{} AND reviewer_person_id = ${}",
-                statement.sql,
-                statement.args.len() + 1
-            ),
-            ..statement
-        }
-        .bind(person.id),
-        None => Statement {
-            sql: format!("{} AND reviewer_person_id IS NULL", statement.sql),
-            ..statement
-        },
     }
 }
 
@@ -651,40 +579,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use steward_domain::campaigns::ReviewerKind;
-
-    #[test]
-    fn the_reviewer_condition_binds_the_next_placeholder() {
-        let person = PersonRef {
-            id: Uuid::from_u128(7),
-            display_name: "Ann".into(),
-            email: "ann@example.com".into(),
-        };
-        let with_person = reviewer_condition(
-            Statement::new("UPDATE review_items SET x = $2 WHERE id = $1")
-                .bind(Uuid::from_u128(1))
-                .bind("y"),
-            &ItemReviewer {
-                kind: ReviewerKind::Owner,
-                person: Some(person),
-            },
-        );
-        assert!(with_person.sql.ends_with("AND reviewer_person_id = $3"));
-        assert_eq!(with_person.args.len(), 3);
-        let team = reviewer_condition(
-            Statement::new("UPDATE review_items SET x = 1 WHERE id = $1").bind(Uuid::from_u128(1)),
-            &ItemReviewer {
-                kind: ReviewerKind::SecurityTeam,
-                person: None,
-            },
-        );
-        assert!(team.sql.ends_with("AND reviewer_person_id IS NULL"));
-        assert_eq!(team.args.len(), 1);
     }
 }

@@ -2,15 +2,16 @@
 //! the approvers' queue, and the expiry worker's batches (on PostgreSQL claimed with
 //! `FOR UPDATE SKIP LOCKED`, so replicas never expire the same grant twice).
 
+pub mod writes;
+
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use steward_domain::audit::NewAuditEvent;
-use steward_domain::grants::{Approval, Grant, GrantState, Policy, PolicyDraft};
+use steward_domain::grants::{Approval, Grant, GrantState, Policy};
 use uuid::Uuid;
 
 use super::audit::AuditTx;
 use super::register::corrupt;
-use super::write::Statement;
 use super::{db_run, Store, StoreError};
 
 /// Who the expiry worker's changes are recorded as.
@@ -116,44 +117,6 @@ pub struct GrantFilter {
     /// Active grants expiring before this time.
     pub expiring_before: Option<DateTime<Utc>>,
     pub limit: i64,
-}
-
-/// The statement that stores a new policy.
-pub fn insert_policy(
-    id: Uuid,
-    draft: &PolicyDraft,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Statement, StoreError> {
-    let json = serde_json::to_string(draft)
-        .map_err(|e| StoreError::Corrupt(format!("grant policy: {e}")))?;
-    Ok(Statement::new(
-        "INSERT INTO grant_policies (id, name, draft, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(id)
-    .bind(draft.name.clone())
-    .bind(json)
-    .bind(actor)
-    .bind(now))
-}
-
-/// The statement that replaces an active policy's draft.
-pub fn update_policy(
-    id: Uuid,
-    draft: &PolicyDraft,
-    now: DateTime<Utc>,
-) -> Result<Statement, StoreError> {
-    let json = serde_json::to_string(draft)
-        .map_err(|e| StoreError::Corrupt(format!("grant policy: {e}")))?;
-    Ok(Statement::new(
-        "UPDATE grant_policies SET name = $2, draft = $3, updated_at = $4 WHERE id = $1 AND active = TRUE",
-    )
-    .bind(id)
-    .bind(draft.name.clone())
-    .bind(json)
-    .bind(now)
-    .must_touch(1, "the policy was deleted meanwhile"))
 }
 
 /// The approvals as stored.
