@@ -10,3 +10,4 @@ pub mod services;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod workers;

@@ -6,6 +6,7 @@ use crate::config::{public_origin, DatabaseConfig, ServeConfig};
 use crate::services::Services;
 use crate::store::Store;
 use crate::web::auth::WebSecurity;
+use crate::workers::{Schedule, Workers};
 use crate::{demo, web};
 
 pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow::Result<()> {
@@ -84,43 +85,13 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
         limits: serve.limits.limits(),
     };
     let options = web::leptos_options(serve.addr, &serve.site_root);
-    let posture = services.posture.clone();
-    let campaigns = services.campaigns.clone();
-    let grants = services.grants.clone();
-    let authz = services.authz.clone();
-    let auth = services.auth.clone();
+    let workers = Workers::start(&services, &store, &Schedule::from_config(&serve));
+    tracing::info!(workers = ?workers.names(), "background work started");
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.addr))?;
     let addr = listener.local_addr()?;
-    let cleanup = web::spawn_session_cleanup(&store);
-    let throttle_purge = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            ticks.tick().await;
-            match auth.purge_login_throttle().await {
-                Ok(0) => {}
-                Ok(purged) => tracing::debug!(purged, "old sign-in failures forgotten"),
-                Err(error) => tracing::error!(%error, "purging sign-in failures failed"),
-            }
-        }
-    });
-    let schedule = (serve.posture_interval_minutes > 0).then(|| {
-        posture.spawn_schedule(std::time::Duration::from_secs(
-            u64::from(serve.posture_interval_minutes) * 60,
-        ))
-    });
-    let campaign_schedule = (serve.campaign_interval_minutes > 0).then(|| {
-        campaigns.spawn_schedule(std::time::Duration::from_secs(
-            u64::from(serve.campaign_interval_minutes) * 60,
-        ))
-    });
-    let expiry = (serve.grant_expiry_seconds > 0).then(|| {
-        grants.spawn_expiry(std::time::Duration::from_secs(u64::from(
-            serve.grant_expiry_seconds,
-        )))
-    });
     let serving = web::serve(listener, app);
     println!("Steward is running at http://{addr}  (Ctrl-C to stop)");
     match banner {
@@ -129,16 +100,9 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
             "Sign in with an account made by `steward demo` or `steward user add --email … --role admin`."
         ),
     }
-    let authz_maintenance = authz.spawn_maintenance(std::time::Duration::from_secs(600));
     serving.await?;
-    authz_maintenance.abort();
-    cleanup.abort();
-    throttle_purge.abort();
-    for schedule in schedule.into_iter().chain(campaign_schedule).chain(expiry) {
-        schedule.abort();
-    }
     // Every decision answered is in the log before the database closes.
-    authz.flush().await;
+    workers.stop().await;
     store.close().await;
     Ok(())
 }

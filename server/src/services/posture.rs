@@ -152,22 +152,6 @@ impl PostureService {
         }
     }
 
-    /// Evaluates everything now and then every `interval`, for as long as the server
-    /// runs. A failed run is logged and retried at the next tick.
-    pub fn spawn_schedule(&self, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
-        let engine = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = engine.evaluate_all(POSTURE_ACTOR).await {
-                    tracing::error!(%error, "scheduled posture evaluation failed");
-                }
-            }
-        })
-    }
-
     /// Starts a full evaluation in the background, unless one is already waiting to
     /// start (changes made before it starts are included in it).
     pub fn evaluate_soon(&self) {

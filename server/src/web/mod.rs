@@ -357,20 +357,6 @@ async fn send_audit_receipt(
     response
 }
 
-/// Deletes expired sessions every few minutes, for as long as the server runs.
-pub fn spawn_session_cleanup(store: &Store) -> tokio::task::JoinHandle<()> {
-    use tower_sessions::session_store::ExpiredDeletion;
-    let sessions = Sessions::new(store);
-    tokio::spawn(async move {
-        if let Err(error) = sessions
-            .continuously_delete_expired(tokio::time::Duration::from_secs(300))
-            .await
-        {
-            tracing::error!(%error, "expired-session cleanup stopped");
-        }
-    })
-}
-
 /// How long a client may take to send a request's headers: a client that trickles
 /// them (slowloris) is disconnected instead of holding a connection for ever.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);

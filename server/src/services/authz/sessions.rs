@@ -93,23 +93,10 @@ impl AuthzService {
         before - sessions.len()
     }
 
-    /// Every 10 minutes for as long as the server runs: prunes the change feed and
-    /// forgets idle sessions.
-    pub fn spawn_maintenance(
-        self: &Arc<Self>,
-        interval: std::time::Duration,
-    ) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            loop {
-                ticks.tick().await;
-                this.feed.prune().await;
-                let forgotten = this.forget_idle_sessions();
-                if forgotten > 0 {
-                    tracing::debug!(forgotten, "idle agent sessions forgotten");
-                }
-            }
-        })
+    /// Upkeep (the workers run it every 10 minutes): prunes the change feed and
+    /// forgets idle sessions; returns how many sessions it forgot.
+    pub async fn upkeep(&self) -> usize {
+        self.feed.prune().await;
+        self.forget_idle_sessions()
     }
 }

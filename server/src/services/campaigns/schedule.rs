@@ -3,7 +3,6 @@
 //! queued webhooks.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -213,27 +212,5 @@ impl CampaignService {
             }
         }
         Ok(escalated)
-    }
-
-    /// Runs the scheduler now and then every `interval`, for as long as the server runs.
-    pub fn spawn_schedule(
-        self: &Arc<Self>,
-        interval: std::time::Duration,
-    ) -> tokio::task::JoinHandle<()> {
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match service.tick(Utc::now()).await {
-                    Ok(report) if report != TickReport::default() => {
-                        tracing::info!(?report, "campaign scheduler ran");
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "campaign scheduler failed"),
-                }
-            }
-        })
     }
 }
