@@ -8,11 +8,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use steward_domain::federation::{EnforcementMode, ProofOfIdentity};
-use steward_domain::policy::{
+use steward_domain::authz::{
     AgentLimits, AuthorizeResponse, AuthzAction, AuthzPolicy, AuthzPolicyDraft, CompiledPolicy,
     Decision, DecisionRecord, DriftKind, MonitorReport, ResourceType, BUILT_IN_POLICIES, SCHEMA,
 };
+use steward_domain::federation::{EnforcementMode, ProofOfIdentity};
 
 use crate::error::{AppError, ErrorNotice};
 use crate::sensitivity::SensitivityRegister;
@@ -166,7 +166,7 @@ pub async fn test_authz(
     task: String,
     data_sensitivity: String,
 ) -> Result<AuthorizeResponse, AppError> {
-    use steward_domain::policy::{AuthorizeRequest, RequestContext, ResourceRef};
+    use steward_domain::authz::{AuthorizeRequest, RequestContext, ResourceRef};
     use steward_domain::DomainError;
     let ports = crate::session::ports()?;
     let id = crate::error::parse_uuid("identity", &identity_id)?;
@@ -535,7 +535,7 @@ fn AuthzView(
     let monitor_view = view! {
         <div id="monitor">
             <h3>"Enforcement"</h3>
-            <p>{crate::trust::mode_badge(monitor.mode)}" "{monitor_text(&monitor)}</p>
+            <p>{crate::federation::mode_badge(monitor.mode)}" "{monitor_text(&monitor)}</p>
             {(!monitor.recent.is_empty()).then(|| view! {
                 <div class="table-wrap">
                     <table class="data-table" id="would-deny">

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use steward_domain::import::{ImportFormat, ImportReport};
+use steward_domain::imports::{ImportFormat, ImportReport};
 
 use crate::error::AppError;
 use crate::toast::Toast;
@@ -22,7 +22,7 @@ pub async fn run_import(
 ) -> Result<ImportReport, AppError> {
     let ports = crate::session::ports()?;
     let format: ImportFormat = format.parse()?;
-    let request = steward_domain::import::ImportRequest {
+    let request = steward_domain::imports::ImportRequest {
         format,
         file_name: if file_name.trim().is_empty() {
             "upload".into()

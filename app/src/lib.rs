@@ -15,6 +15,7 @@ pub mod campaigns;
 pub mod charts;
 pub mod csp;
 pub mod error;
+pub mod federation;
 pub mod format;
 pub mod grants;
 pub mod home;
@@ -31,7 +32,6 @@ pub mod sensitivity;
 pub mod session;
 pub mod theme;
 pub mod toast;
-pub mod trust;
 
 use leptos::lazy;
 use leptos::prelude::*;
@@ -167,7 +167,7 @@ page_group!(access_pages, AccessPage {
     Grant => grants::GrantPage,
     GrantPolicies => grants::PoliciesPage,
     AgentPolicies => authz::AgentPoliciesPage,
-    Trust => trust::TrustPage,
+    Trust => federation::TrustPage,
 });
 
 page_group!(posture_pages, PosturePage {

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::Utc;
 use steward_domain::auth::Scope;
-use steward_domain::cedar::EvalContext;
-use steward_domain::policy::{AuthorizeRequest, AuthzAction, RequestContext, ResourceRef};
+use steward_domain::authz::cedar::EvalContext;
+use steward_domain::authz::{AuthorizeRequest, AuthzAction, RequestContext, ResourceRef};
 use steward_domain::tokens::NewTokenRequest;
 use uuid::Uuid;
 

@@ -8,6 +8,10 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditPage, AuditQuery, ChainReport};
 use crate::auth::Principal;
+use crate::authz::{
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
+    CompiledPolicy, DecisionRecord, MonitorReport,
+};
 use crate::campaigns::{
     BulkDecision, BulkOutcome, Campaign, CampaignDetail, CampaignOverview, CreateCampaign,
     Decision, Evidence, ItemFilter, ItemPage, ReviewItem,
@@ -23,15 +27,11 @@ use crate::identity::{
     CredentialInfo, Entitlement, IdentityDetail, IdentityDraft, LifecycleRequest, NewCredential,
     NewEntitlement, RetireRequest, RetirementReport,
 };
-use crate::import::{ImportReport, ImportRequest};
+use crate::imports::{ImportReport, ImportRequest};
 use crate::inventory::{Facets, IdentityQuery, IdentitySummary, Page};
 use crate::ownership::{
     AnswerRequest, AssignRequest, Assignment, AssignmentState, BulkAssignRequest, BulkAssignResult,
     DeactivateRequest, DeactivationResult, Inbox, OrphanEntry, PersonInfo,
-};
-use crate::policy::{
-    AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
-    CompiledPolicy, DecisionRecord, MonitorReport,
 };
 use crate::posture::dashboard::{Dashboard, PostureReport};
 use crate::posture::findings::{AcceptRiskRequest, EvaluationReport, Finding, ReopenRequest};

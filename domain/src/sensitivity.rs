@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::authz::AgentLimits;
 use crate::error::DomainError;
 use crate::identity::Sensitivity;
-use crate::policy::AgentLimits;
 use crate::string_enum::string_enum;
 
 string_enum! {

@@ -33,10 +33,10 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use steward_domain::cedar::{type_name, uid_of, Engine, EvalContext, Evaluation, PrincipalFacts};
+use steward_domain::authz::cedar::{type_name, uid_of, Engine, EvalContext, Evaluation, PrincipalFacts};
 use steward_domain::identity::Sensitivity;
 use steward_domain::inventory::{ActorClass, IdentityKind, IdentityStatus};
-use steward_domain::policy::{
+use steward_domain::authz::{
     compile_delegation, compile_limits, sensitivity_level, AgentLimits, AuthorizeRequest,
     AuthzAction, Decision,
 };

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use steward_domain::import::{read_records, ImportFormat, ImportLimits, ImportRequest};
+use steward_domain::imports::{read_records, ImportFormat, ImportLimits, ImportRequest};
 
 fuzz_target!(|data: &[u8]| {
     let request = ImportRequest::new(ImportFormat::K8sServiceAccounts, "fuzz");

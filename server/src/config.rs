@@ -102,8 +102,8 @@ pub struct ImportConfig {
 }
 
 impl ImportConfig {
-    pub fn limits(&self) -> steward_domain::import::ImportLimits {
-        steward_domain::import::ImportLimits {
+    pub fn limits(&self) -> steward_domain::imports::ImportLimits {
+        steward_domain::imports::ImportLimits {
             max_bytes: self.import_max_bytes,
             max_records: self.import_max_records,
         }

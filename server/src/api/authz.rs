@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use steward_domain::federation::ModeChange;
-use steward_domain::policy::{
+use steward_domain::authz::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, DecisionRecord, MonitorReport,
 };
+use steward_domain::federation::ModeChange;
 use steward_domain::sensitivity::{
     RegisteredSensitivity, SensitivityDraft, SensitivityImport, SensitivityScope,
 };

@@ -4,7 +4,7 @@ use axum::body::Body;
 
 use axum::http::StatusCode;
 use axum::Json;
-use steward_domain::import::{ImportReport, ImportRequest};
+use steward_domain::imports::{ImportReport, ImportRequest};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Api, ApiError, ApiQuery, Problem};

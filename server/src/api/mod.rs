@@ -9,8 +9,8 @@ pub mod authz;
 pub mod campaigns;
 pub mod federation;
 pub mod grants;
-pub mod identities;
 pub mod imports;
+pub mod inventory;
 pub mod ownership;
 pub mod posture;
 pub mod problem;
@@ -206,7 +206,7 @@ pub struct ApiDoc;
 /// operations (paths relative to `/api/v1`, where `web` nests this router).
 fn api() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
     let (router, paths) = OpenApiRouter::new()
-        .merge(identities::routes())
+        .merge(inventory::routes())
         .merge(imports::routes())
         .merge(ownership::routes())
         .merge(tokens::routes())

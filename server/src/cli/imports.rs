@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use steward_domain::import::{ImportFormat, ImportReport, ImportRequest};
+use steward_domain::imports::{ImportFormat, ImportReport, ImportRequest};
 
 use super::{open, CLI_ACTOR};
 use crate::config::{DatabaseConfig, ImportConfig};

@@ -10,7 +10,7 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use steward_domain::import::ImportFormat;
+use steward_domain::imports::ImportFormat;
 
 use accounts::{TokenCommand, UserCommand};
 use audit::AuditCommand;

@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use steward_domain::audit::{hex, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
-use steward_domain::import::{
+use steward_domain::imports::{
     read_records, ImportAction, ImportChange, ImportError, ImportLimits, ImportReport,
     ImportRequest, ImportSignal, ImportedCredential, ImportedIdentity, Location, PREVIEW_CHANGES,
 };

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::adapters::{feed, keys, oidc};
 
 use steward_domain::identity::LifecyclePolicy;
-use steward_domain::import::ImportLimits;
+use steward_domain::imports::ImportLimits;
 use steward_domain::ports::Ports;
 use steward_domain::posture::checks::CheckSettings;
 

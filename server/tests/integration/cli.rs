@@ -574,8 +574,8 @@ async fn two_server_processes_expire_each_grant_exactly_once() {
 /// down).
 async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
     use steward_domain::auth::{Role, Scope};
+    use steward_domain::authz::AgentLimits;
     use steward_domain::inventory::IdentityKind;
-    use steward_domain::policy::AgentLimits;
     use steward_domain::tokens::NewTokenRequest;
     use steward_server::store::Store;
 
@@ -931,8 +931,8 @@ async fn sessions_work_on_either_of_two_replicas() {
 /// allowed, however the requests fall on the replicas.
 async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
     use steward_domain::auth::Role;
+    use steward_domain::authz::AgentLimits;
     use steward_domain::inventory::IdentityKind;
-    use steward_domain::policy::AgentLimits;
     use steward_server::store::Store;
 
     const LIMIT: u32 = 5;

@@ -6,7 +6,7 @@ use crate::common::{for_each_store, Auth, TestApp, ORIGIN};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use steward_domain::auth::Role;
-use steward_domain::import::{ImportAction, ImportFormat, ImportLimits, ImportRequest};
+use steward_domain::imports::{ImportAction, ImportFormat, ImportLimits, ImportRequest};
 use steward_domain::inventory::IdentityQuery;
 use steward_domain::DomainError;
 use steward_server::store::audit::AuditFilter;
@@ -469,7 +469,7 @@ async fn a_file_of_many_chunks_is_still_one_transaction() {
         let file = many_accounts(11_000).into_bytes();
         let preview = imports.import(Some(&admin), &csv(true, false), file.clone()).await.unwrap();
         assert_eq!((preview.records, preview.created), (11_000, 11_000));
-        assert_eq!(preview.changes.len(), steward_domain::import::PREVIEW_CHANGES);
+        assert_eq!(preview.changes.len(), steward_domain::imports::PREVIEW_CHANGES);
         assert_eq!(preview.changes[0].external_id, "sa-0");
         assert_eq!(count(&app, "").await, 0, "a dry run writes nothing");
 

@@ -4,13 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+use crate::authz::DriftKind;
 use crate::delegation::DelegationKind;
 use crate::identity::{
     CredentialInfo, CredentialKind, Entitlement, GrantType, Privilege, RotationState,
 };
-use crate::import::github::third_party_can_write;
+use crate::imports::github::third_party_can_write;
 use crate::inventory::{ActorClass, IdentityKind, IdentityStatus};
-use crate::policy::DriftKind;
 
 use super::{CheckSettings, Detection, Subject};
 

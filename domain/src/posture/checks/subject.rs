@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+use crate::authz::DriftKind;
 use crate::delegation::DelegationKind;
 use crate::identity::{CredentialInfo, Entitlement, LifecyclePolicy};
 use crate::inventory::{IdentityKind, IdentityStatus};
-use crate::policy::DriftKind;
 
 /// An identity at the other end of a delegation edge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,9 +35,9 @@ pub struct AgentLimits {
     pub max_calls_per_session: Option<u32>,
 }
 
-impl From<&crate::policy::AgentLimits> for AgentLimits {
+impl From<&crate::authz::AgentLimits> for AgentLimits {
     /// What the checks look at of the limits set for runtime authorization.
-    fn from(limits: &crate::policy::AgentLimits) -> Self {
+    fn from(limits: &crate::authz::AgentLimits) -> Self {
         AgentLimits {
             tool_allowlist: (!limits.tools.is_empty()).then(|| limits.tools.clone()),
             max_session_minutes: limits.max_session_minutes,

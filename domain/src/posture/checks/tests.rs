@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::*;
+use crate::authz::DriftKind;
 use crate::delegation::DelegationKind;
 use crate::identity::{CredentialInfo, CredentialKind, Entitlement, GrantType, Privilege};
 use crate::inventory::{IdentityKind, IdentityStatus};
-use crate::policy::DriftKind;
 use crate::posture::catalog::Catalog;
 
 /// Distinct ids without a random source (the domain crate has none).

@@ -2,10 +2,8 @@
 //! evaluated with live grants, and the drift the decision shows.
 
 use chrono::{DateTime, Utc};
-use steward_domain::cedar::{EvalContext, Evaluation};
-use steward_domain::policy::{
-    AuthorizeRequest, AuthzAction, Decision, Drift, DriftKind, EntityRef,
-};
+use steward_domain::authz::cedar::{EvalContext, Evaluation};
+use steward_domain::authz::{AuthorizeRequest, AuthzAction, Decision, Drift, DriftKind, EntityRef};
 use steward_domain::DomainError;
 use uuid::Uuid;
 

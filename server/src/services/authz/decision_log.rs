@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use chrono::Utc;
-use steward_domain::policy::DecisionRecord;
+use steward_domain::authz::DecisionRecord;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -145,7 +145,7 @@ mod tests {
             identity_id,
             action: "call_tool".into(),
             resource: "Tool::\"x\"".into(),
-            decision: steward_domain::policy::Decision::Allow,
+            decision: steward_domain::authz::Decision::Allow,
             reasons: vec![],
             diagnostics: vec![],
             session_id: None,

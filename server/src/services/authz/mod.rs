@@ -21,13 +21,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cedar_policy::{Entities, PolicySet};
-use steward_domain::cedar::{CedarError, Engine, Evaluation, PrincipalFacts};
-use steward_domain::federation::EnforcementMode;
-use steward_domain::identity::{GrantType, Privilege, Sensitivity};
-use steward_domain::policy::{
+use steward_domain::authz::cedar::{CedarError, Engine, Evaluation, PrincipalFacts};
+use steward_domain::authz::{
     compile_delegation, compile_entitlement, compile_limits, data_actions, parse_resource_id,
     AgentLimits, AuthorizeRequest, AuthzAction, CompiledPolicy, Drift,
 };
+use steward_domain::federation::EnforcementMode;
+use steward_domain::identity::{GrantType, Privilege, Sensitivity};
 use steward_domain::sensitivity::{self, SensitivityRegister};
 use steward_domain::DomainError;
 use uuid::Uuid;

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{authorize, Action, Credential, Principal};
-use steward_domain::cedar::Evaluation;
-use steward_domain::federation::{EnforcementMode, ModeChange};
-use steward_domain::policy::{
+use steward_domain::authz::cedar::Evaluation;
+use steward_domain::authz::{
     AgentCaller, AgentLimits, AuthorizeRequest, AuthorizeResponse, AuthzPolicy, AuthzPolicyDraft,
     CompiledPolicy, Decision, DecisionRecord, MonitorReport, BUILT_IN_POLICIES,
 };
+use steward_domain::federation::{EnforcementMode, ModeChange};
 use steward_domain::ports::Authz;
 use steward_domain::sensitivity::{
     self, RegisteredSensitivity, SensitivityDraft, SensitivityImport, SensitivityScope,

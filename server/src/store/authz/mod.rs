@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
+use steward_domain::authz::{AgentLimits, AuthzPolicy, AuthzPolicyDraft, DecisionRecord, Drift};
 use steward_domain::federation::EnforcementMode;
 use steward_domain::inventory::IdentityKind;
-use steward_domain::policy::{AgentLimits, AuthzPolicy, AuthzPolicyDraft, DecisionRecord, Drift};
 use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};

@@ -4,8 +4,8 @@
 //! service applies them with their audit events through [`Store::write`](crate::store::Store::write).
 
 use chrono::{DateTime, Utc};
+use steward_domain::authz::{AgentLimits, AuthzPolicyDraft};
 use steward_domain::federation::EnforcementMode;
-use steward_domain::policy::{AgentLimits, AuthzPolicyDraft};
 use steward_domain::sensitivity::{SensitivityDraft, SensitivityScope};
 use uuid::Uuid;
 

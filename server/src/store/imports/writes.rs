@@ -5,7 +5,7 @@
 //! [`positional`](Statement::positional): an import writes thousands of rows at a time.
 
 use chrono::{DateTime, Utc};
-use steward_domain::import::{ImportedCredential, ImportedIdentity};
+use steward_domain::imports::{ImportedCredential, ImportedIdentity};
 use uuid::Uuid;
 
 use super::ImportTarget;

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
+use steward_domain::authz::DriftKind;
 use steward_domain::delegation::DelegationKind;
 use steward_domain::federation::TrustKind;
 use steward_domain::identity::{CredentialInfo, Entitlement};
 use steward_domain::inventory::IdentityStatus;
-use steward_domain::policy::DriftKind;
 use steward_domain::posture::catalog::Catalog;
 use steward_domain::posture::checks::{
     AgentLimits, Peer, RuntimeDrift, Subject, DRIFT_WINDOW_DAYS,
@@ -302,7 +302,7 @@ impl Store {
             .collect();
         let mut limits_of: BTreeMap<Uuid, AgentLimits> = BTreeMap::new();
         for owned in limits {
-            let limits = steward_domain::policy::AgentLimits::try_from(owned.row)?;
+            let limits = steward_domain::authz::AgentLimits::try_from(owned.row)?;
             limits_of.insert(owned.identity_id, AgentLimits::from(&limits));
         }
         let mut drift_of: BTreeMap<Uuid, Vec<RuntimeDrift>> = BTreeMap::new();

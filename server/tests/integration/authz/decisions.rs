@@ -4,9 +4,9 @@
 
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
+use steward_domain::authz::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
 use steward_domain::identity::{GrantType, IdentityDraft, NewEntitlement, Privilege, Sensitivity};
 use steward_domain::inventory::IdentityKind;
-use steward_domain::policy::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
 use steward_domain::sensitivity::{SensitivityDraft, SensitivityScope};
 use steward_domain::tokens::NewTokenRequest;
 
@@ -227,7 +227,7 @@ async fn a_token_bound_to_an_environment_acts_only_there() {
             .await
             .unwrap();
         assert!(logged.iter().all(
-            |d| d.decision == steward_domain::policy::Decision::Deny || d.environment == "prod"
+            |d| d.decision == steward_domain::authz::Decision::Deny || d.environment == "prod"
         ));
         // Only an agent token is bound to an environment.
         let refused = app

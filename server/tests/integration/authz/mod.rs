@@ -11,6 +11,10 @@ use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use steward_domain::auth::{Role, Scope};
+use steward_domain::authz::{
+    AgentCaller, AgentLimits, AuthorizeRequest, AuthzPolicyDraft, Decision, RequestContext,
+    ResourceRef,
+};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::grants::{
     ApprovalMode, EndRequest, Grant, GrantRequest, PolicyDraft, Requesters,
@@ -19,10 +23,6 @@ use steward_domain::identity::{
     GrantType, IdentityDraft, LifecycleRequest, NewEntitlement, Privilege,
 };
 use steward_domain::inventory::IdentityKind;
-use steward_domain::policy::{
-    AgentCaller, AgentLimits, AuthorizeRequest, AuthzPolicyDraft, Decision, RequestContext,
-    ResourceRef,
-};
 use steward_domain::posture::findings::FindingState;
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -501,7 +501,7 @@ async fn ask_replica(
     replica: &steward_server::services::Services,
     token: &str,
     request: &AuthorizeRequest,
-) -> Result<steward_domain::policy::AuthorizeResponse, DomainError> {
+) -> Result<steward_domain::authz::AuthorizeResponse, DomainError> {
     let principal = replica.tokens.authenticate(token).await?;
     replica
         .ports

@@ -19,13 +19,13 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
 use steward_domain::auth::Role;
 use steward_domain::auth::Scope;
+use steward_domain::authz::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
 use steward_domain::federation::{
     ClaimRule, EnforcementMode, ModeChange, TrustConfigDraft, TrustKind,
 };
 use steward_domain::grants::{ApprovalMode, GrantRequest, PolicyDraft, Requesters};
 use steward_domain::identity::{GrantType, NewEntitlement, Privilege};
 use steward_domain::inventory::IdentityKind;
-use steward_domain::policy::{AgentLimits, AuthorizeRequest, RequestContext, ResourceRef};
 use steward_domain::DomainError;
 use uuid::Uuid;
 

@@ -5,7 +5,7 @@ use cedar_policy::{EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use crate::policy::EntityRef;
+use crate::authz::EntityRef;
 
 use super::{render, CedarError};
 

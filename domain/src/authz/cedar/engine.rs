@@ -7,7 +7,7 @@ use cedar_policy::{
 };
 use std::collections::{HashMap, HashSet};
 
-use crate::policy::{sensitivity_level, AuthzAction, Decision, BUILT_IN_POLICIES, SCHEMA};
+use crate::authz::{sensitivity_level, AuthzAction, Decision, BUILT_IN_POLICIES, SCHEMA};
 
 use super::entities::{entity_uid, record, string};
 use super::{render, CedarError, EvalContext, Evaluation, PrincipalFacts, Resource};

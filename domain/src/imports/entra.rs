@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn principals_with_credential_end_dates_and_agents() {
-        let found = crate::import::collect_records(|each| {
+        let found = crate::imports::collect_records(|each| {
             service_principals(GRAPH.as_bytes(), "prod", each)
         })
         .unwrap();

@@ -178,7 +178,7 @@ mod tests {
 }"#;
 
     fn read(text: &str) -> Result<Vec<ImportedIdentity>, ImportError> {
-        crate::import::collect_records(|each| {
+        crate::imports::collect_records(|each| {
             service_accounts(text.as_bytes(), "cluster.local", "prod", each)
         })
     }

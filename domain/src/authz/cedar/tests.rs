@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::entities::uid;
 use super::*;
+use crate::authz::{compile_entitlement, compile_limits, AgentLimits};
+use crate::authz::{entity_ref, AuthorizeRequest, AuthzAction, Decision, EntityRef};
 use crate::identity::Privilege;
 use crate::identity::Sensitivity;
 use crate::inventory::{IdentityKind, IdentityStatus};
-use crate::policy::{compile_entitlement, compile_limits, AgentLimits};
-use crate::policy::{entity_ref, AuthorizeRequest, AuthzAction, Decision, EntityRef};
 
 fn agent(status: IdentityStatus) -> PrincipalFacts {
     PrincipalFacts {
@@ -345,7 +345,7 @@ fn entity_refs_and_their_text_are_the_same_entity() {
 
 #[test]
 fn a_request_maps_to_its_context() {
-    use crate::policy::{RequestContext, ResourceRef};
+    use crate::authz::{RequestContext, ResourceRef};
     let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
     let request = AuthorizeRequest {
         principal: b,

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use miette::Diagnostic;
 use uuid::Uuid;
 
+use crate::authz::{entity_ref, entity_type, sensitivity_level, AuthorizeRequest, Decision};
 use crate::identity::Sensitivity;
 use crate::inventory::{IdentityKind, IdentityStatus};
-use crate::policy::{entity_ref, entity_type, sensitivity_level, AuthorizeRequest, Decision};
 
 use super::entities::entity_uid;
 

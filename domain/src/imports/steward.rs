@@ -220,7 +220,7 @@ mod tests {
     };
 
     fn read_csv(text: &str) -> Result<Vec<ImportedIdentity>, ImportError> {
-        crate::import::collect_records(|each| csv(text.as_bytes(), each))
+        crate::imports::collect_records(|each| csv(text.as_bytes(), each))
     }
 
     #[test]
@@ -285,7 +285,7 @@ mod tests {
     #[test]
     fn json_uses_the_same_fields() {
         let text = r#"[{"name": "payments-api", "kind": "workload", "environment": "prod", "external_id": "pay-1", "expires_at": null, "orphaned": true}]"#;
-        let found = crate::import::collect_records(|each| json(text.as_bytes(), each)).unwrap();
+        let found = crate::imports::collect_records(|each| json(text.as_bytes(), each)).unwrap();
         assert_eq!(found[0].external_id, "pay-1");
         assert_eq!(found[0].source, Source::Manual);
         let bad = r#"[{"name": "x", "kind": "workload", "environment": "prod", "external_id": "1", "colour": "red"}]"#;

@@ -231,7 +231,7 @@ mod tests {
   ]
 }"#;
 
-    use crate::import::collect_records as collect;
+    use crate::imports::collect_records as collect;
 
     #[test]
     fn tokens_carry_expiry_permissions_and_their_person() {

@@ -210,7 +210,7 @@ fn key_file(
 mod tests {
     use super::*;
 
-    use crate::import::collect_records as collect;
+    use crate::imports::collect_records as collect;
 
     #[test]
     fn accounts_and_user_managed_keys() {
