@@ -23,8 +23,8 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::{normalize_email, Principal, Role};
 use tokio::sync::OnceCell;
 
-use crate::services::auth::principal_of;
-use crate::store::users::{NewUser, UserRecord};
+use crate::services::accounts::auth::principal_of;
+use crate::store::accounts::users::{NewUser, UserRecord};
 use crate::store::Store;
 
 /// Every claim of the ID token beyond the standard ones, so the role claim's name can

@@ -43,9 +43,9 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
     services = services
         .allowing_loopback_jwks(serve.limits.jwks_allow_loopback_http)
         .with_second_factor(
-            crate::services::second_factor::Sealer::new(&crate::adapters::keys::load_sealing_key(
-                &serve.signing_key_dir,
-            )?)?,
+            crate::services::accounts::second_factor::Sealer::new(
+                &crate::adapters::keys::load_sealing_key(&serve.signing_key_dir)?,
+            )?,
             serve.second_factor_roles.0.clone(),
         );
     if let Some(oidc) = oidc_service(&serve.oidc, &origin, &store)? {

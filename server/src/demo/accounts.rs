@@ -6,7 +6,7 @@ use steward_domain::auth::Role;
 use steward_domain::inventory::IdentityKind;
 use steward_domain::DomainError;
 
-use crate::services::auth::AuthService;
+use crate::services::accounts::auth::AuthService;
 
 use super::DemoError;
 

@@ -10,8 +10,8 @@ use steward_domain::inventory::{IdentityKind, IdentityStatus, Source};
 use uuid::Uuid;
 
 use crate::store::inventory::NewIdentity;
-use crate::store::people::NewPerson;
-use crate::store::register::{NewCredentialRow, NewEntitlementRow};
+use crate::store::ownership::people::NewPerson;
+use crate::store::ownership::{NewCredentialRow, NewEntitlementRow};
 
 /// SplitMix64: tiny, fast and fully deterministic across platforms.
 #[derive(Debug, Clone)]

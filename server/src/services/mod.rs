@@ -2,8 +2,8 @@
 //! rule, every authorization decision and every audit entry lives here, so the web UI,
 //! the REST API and the CLI cannot disagree.
 
+pub mod accounts;
 pub mod audit;
-pub mod auth;
 pub mod authz;
 pub mod campaigns;
 pub mod federation;
@@ -13,12 +13,11 @@ pub mod inventory;
 pub mod notify;
 pub mod ownership;
 pub mod posture;
-pub mod second_factor;
-pub mod tokens;
 
 use std::sync::Arc;
 
 use crate::adapters::{feed, keys, oidc};
+use accounts::{auth, second_factor, tokens};
 
 use steward_domain::identity::LifecyclePolicy;
 use steward_domain::imports::ImportLimits;

@@ -29,7 +29,7 @@ use crate::store::ownership::writes::{
     answer_assignment, assign_identities, deactivate_person, dequeue_orphans, insert_assignments,
     queue_orphan, set_ownership_state, supersede_pending_assignments, NewAssignment,
 };
-use crate::store::register::PersonRow;
+use crate::store::ownership::PersonRow;
 use crate::store::write::Statement;
 use crate::store::Store;
 

@@ -4,6 +4,7 @@
 //! `DATABASE_URL`. Query code is written once and run against either pool by
 //! [`db_run!`]; only SQL text that differs between the dialects is kept per dialect.
 
+pub mod accounts;
 pub mod audit;
 pub mod authz;
 pub mod campaigns;
@@ -14,13 +15,7 @@ pub mod imports;
 pub mod inventory;
 pub mod notify;
 pub mod ownership;
-pub mod people;
 pub mod posture;
-pub mod register;
-pub mod second_factor;
-pub mod sensitivity;
-pub mod tokens;
-pub mod users;
 pub mod write;
 
 use std::str::FromStr;
@@ -102,6 +97,11 @@ impl From<StoreError> for DomainError {
         tracing::error!(error = %error, "store failure");
         DomainError::Internal
     }
+}
+
+/// Turns a stored value the domain refuses into a store error naming `what`.
+pub(crate) fn corrupt(what: &str) -> impl Fn(steward_domain::DomainError) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
 /// The two SQL dialects Steward speaks.

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 use super::session::{SessionAuth, AUTH_KEY};
 use crate::api::ApiError;
-use crate::services::auth::LoginError;
+use crate::services::accounts::auth::LoginError;
 use crate::services::Services;
 
 /// Settings of the web layer's security.
@@ -70,7 +70,7 @@ pub async fn resolve_principal(
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
     let principal = if let Some(bearer) = bearer {
         if request.uri().path() == AUTHORIZE_PATH
-            && !bearer.starts_with(crate::services::tokens::TOKEN_PREFIX)
+            && !bearer.starts_with(crate::services::accounts::tokens::TOKEN_PREFIX)
         {
             // A just-in-time credential or a federated token: checked by the decision.
             request.extensions_mut().insert(JwtBearer(bearer.clone()));

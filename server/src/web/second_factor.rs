@@ -17,8 +17,8 @@ use tower_sessions::Session;
 
 use super::auth::{session_error, start_session, too_many_attempts, AuthState};
 use super::session::{SessionAuth, AUTH_KEY};
-use crate::services::auth::PasswordChecked;
-use crate::services::second_factor::{SecondFactorError, Standing};
+use crate::services::accounts::auth::PasswordChecked;
+use crate::services::accounts::second_factor::{SecondFactorError, Standing};
 
 /// The session key of a sign-in waiting for its second factor.
 const PENDING_KEY: &str = "pending_sign_in";

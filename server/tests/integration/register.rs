@@ -19,7 +19,7 @@ use steward_domain::ownership::{
 };
 use steward_domain::DomainError;
 use steward_server::store::inventory::NewIdentity;
-use steward_server::store::people::NewPerson;
+use steward_server::store::ownership::people::NewPerson;
 use steward_server::store::write::{Statement, WriteError};
 use steward_server::store::Store;
 use uuid::Uuid;

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::notify::Webhooks;
 use crate::adapters::keys::SigningKeys;
 use crate::store::grants::writes::revoke_open_grants_of;
-use crate::store::register::IdentityExtra;
+use crate::store::ownership::IdentityExtra;
 use crate::store::write::Statement;
 use crate::store::Store;
 

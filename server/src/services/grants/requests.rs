@@ -23,7 +23,7 @@ use crate::store::grants::writes::{
 };
 use crate::store::grants::GrantFilter;
 use crate::store::notify::writes::notification;
-use crate::store::register::IdentityExtra;
+use crate::store::ownership::IdentityExtra;
 use crate::store::write::Statement;
 
 use super::{grant_target, GrantService};

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::posture::PostureService;
 use crate::store::audit::AuditFilter;
 use crate::store::inventory::{writes, NewIdentity};
-use crate::store::register::IdentityExtra;
+use crate::store::ownership::IdentityExtra;
 use crate::store::write::{Statement, WriteError};
 use crate::store::Store;
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{db_run, Store, StoreError};
 
+pub mod sensitivity;
 pub mod writes;
 
 /// A list as the JSON text stored in a column.

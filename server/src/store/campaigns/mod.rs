@@ -14,8 +14,8 @@ use steward_domain::campaigns::{
 use steward_domain::inventory::PersonRef;
 use uuid::Uuid;
 
+use super::corrupt;
 use super::posture::{push_scope, Scope};
-use super::register::corrupt;
 use super::{db_run, Store, StoreError};
 
 /// The reminder key of the security team (people are keyed by their id).

@@ -11,7 +11,7 @@ use steward_domain::grants::{Approval, Grant, GrantState, Policy};
 use uuid::Uuid;
 
 use super::audit::AuditTx;
-use super::register::corrupt;
+use super::corrupt;
 use super::{db_run, Store, StoreError};
 
 /// Who the expiry worker's changes are recorded as.

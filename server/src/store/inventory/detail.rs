@@ -9,7 +9,7 @@ use steward_domain::inventory::{IdentitySummary, PersonRef};
 use uuid::Uuid;
 
 use super::{IdentityRow, OWNER_JOIN, SUMMARY_COLUMNS};
-use crate::store::register::corrupt;
+use crate::store::corrupt;
 use crate::store::{db_run, Dialect, Store, StoreError};
 
 /// How far up and down the delegation graph an identity page looks.

@@ -19,7 +19,8 @@ use steward_domain::posture::dashboard::Snapshot;
 use steward_domain::posture::findings::{Finding, FindingState, RiskAcceptance, StoredFinding};
 use uuid::Uuid;
 
-use super::register::{corrupt, CredentialRow, EntitlementRow};
+use super::corrupt;
+use super::inventory::detail::{CredentialRow, EntitlementRow};
 use super::{db_run, Store, StoreError};
 
 pub mod writes;

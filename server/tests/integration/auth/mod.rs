@@ -970,7 +970,11 @@ async fn api_tokens_are_hashed_registered_scoped_and_revocable() {
         assert!(stored
             .iter()
             .all(|h| !h.contains(&secret[4..]) && h.len() == 64));
-        assert!(stored.contains(&steward_server::services::tokens::token_hash(&secret)));
+        assert!(
+            stored.contains(&steward_server::services::accounts::tokens::token_hash(
+                &secret
+            ))
+        );
 
         // The token is an api_client identity in the register, owned by its creator.
         let token_auth = Auth::Bearer(secret.clone());

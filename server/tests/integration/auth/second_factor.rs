@@ -205,7 +205,7 @@ async fn wrong_second_factors_lock_the_account_and_a_password_cannot_reset_the_c
         // limit, which this many attempts in a minute reaches).
         assert!(matches!(
             app.services.auth.check_password(&auditor, PASSWORD).await,
-            Err(steward_server::services::auth::LoginError::Locked(_))
+            Err(steward_server::services::accounts::auth::LoginError::Locked(_))
         ));
     })
     .await;

@@ -96,7 +96,7 @@ async fn concurrent_failed_sign_ins_are_all_counted_and_audited_in_aggregate() {
             .filter(|r| {
                 matches!(
                     r,
-                    Err(steward_server::services::auth::LoginError::Locked(_))
+                    Err(steward_server::services::accounts::auth::LoginError::Locked(_))
                 )
             })
             .count();

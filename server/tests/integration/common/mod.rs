@@ -179,7 +179,7 @@ impl TestApp {
     pub async fn with_second_factor(store: &Store, roles: Vec<Role>) -> TestApp {
         Self::build(store, security(), |services| {
             services.with_second_factor(
-                steward_server::services::second_factor::Sealer::ephemeral().unwrap(),
+                steward_server::services::accounts::second_factor::Sealer::ephemeral().unwrap(),
                 roles,
             )
         })

@@ -1,13 +1,13 @@
 //! Registered data sensitivities of datasets, tools and environments, read; the
-//! statements that change them are in [`authz::writes`](super::authz::writes).
+//! statements that change them are in [`authz::writes`](crate::store::authz::writes).
 
 use chrono::{DateTime, Utc};
 use steward_domain::audit::NewAuditEvent;
 use steward_domain::sensitivity::{RegisteredSensitivity, SensitivityDraft};
 
-use super::authz::writes::upsert_sensitivities;
-use super::write::WriteError;
-use super::{db_run, Store, StoreError};
+use crate::store::authz::writes::upsert_sensitivities;
+use crate::store::write::WriteError;
+use crate::store::{db_run, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct Row {

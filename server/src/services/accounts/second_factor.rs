@@ -20,8 +20,8 @@ use steward_domain::DomainError;
 use totp_rs::{Builder, Totp};
 use uuid::Uuid;
 
-use super::auth::count_failure;
-use super::tokens::token_hash;
+use crate::services::accounts::auth::count_failure;
+use crate::services::accounts::tokens::token_hash;
 use crate::store::Store;
 
 /// Where a signed-in password stands with the second factor.

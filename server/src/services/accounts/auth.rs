@@ -11,7 +11,7 @@ use steward_domain::auth::{normalize_email, password_problem, Credential, Princi
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::store::users::{NewUser, UserRecord};
+use crate::store::accounts::users::{NewUser, UserRecord};
 use crate::store::Store;
 
 /// Failed sign-ins allowed within [`FAILURE_WINDOW`] before the account is locked.

@@ -5,8 +5,8 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::auth::Role;
 use uuid::Uuid;
 
-use super::audit::AuditTx;
-use super::{db_run, Store, StoreError};
+use crate::store::audit::AuditTx;
+use crate::store::{db_run, Store, StoreError};
 
 /// A user as the service layer sees it (the password hash never leaves the server).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use steward_domain::audit::NewAuditEvent;
 use uuid::Uuid;
 
-use super::audit::AuditTx;
-use super::{db_run, Store, StoreError};
+use crate::store::audit::AuditTx;
+use crate::store::{db_run, Store, StoreError};
 
 /// A user's authenticator enrolment.
 #[derive(Debug, Clone, sqlx::FromRow)]

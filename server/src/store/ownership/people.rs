@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{db_run, Store, StoreError};
+use crate::store::{db_run, Store, StoreError};
 
 /// A new person as written to the store.
 #[derive(Debug, Clone, PartialEq, Eq)]

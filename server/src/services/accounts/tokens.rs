@@ -18,10 +18,10 @@ use uuid::Uuid;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::lock;
 use crate::adapters::feed::{ChangeFeed, Mark};
-use crate::store::tokens::{NewToken, TokenRecord};
-use crate::store::users::UserRecord;
+use crate::services::lock;
+use crate::store::accounts::tokens::{NewToken, TokenRecord};
+use crate::store::accounts::users::UserRecord;
 use crate::store::Store;
 
 /// Prefix of every Steward token, so secret scanners can recognise leaked ones.

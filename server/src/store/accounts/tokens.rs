@@ -6,10 +6,10 @@ use steward_domain::audit::NewAuditEvent;
 use steward_domain::inventory::{IdentityKind, Source};
 use uuid::Uuid;
 
-use super::audit::AuditTx;
-use super::inventory::{self, NewIdentity};
-use super::write::{Statement, WriteError};
-use super::{db_run, Store, StoreError};
+use crate::store::audit::AuditTx;
+use crate::store::inventory::{self, NewIdentity};
+use crate::store::write::{Statement, WriteError};
+use crate::store::{db_run, Store, StoreError};
 
 /// The user columns of [`Store::find_token_with_user`].
 #[derive(sqlx::FromRow)]
@@ -144,7 +144,7 @@ impl Store {
     pub async fn find_token_with_user(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(TokenRecord, super::users::UserRecord)>, StoreError> {
+    ) -> Result<Option<(TokenRecord, crate::store::accounts::users::UserRecord)>, StoreError> {
         let row: Option<(TokenRecord, UserColumns)> = db_run!(self, reader, |pool| {
             let row = sqlx::query(&format!(
                 "SELECT {TOKEN_COLUMNS}, u.person_id AS user_person_id, \
@@ -169,7 +169,7 @@ impl Store {
                 .user_role
                 .parse()
                 .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", token.user_id)))?;
-            let user = super::users::UserRecord {
+            let user = crate::store::accounts::users::UserRecord {
                 id: token.user_id,
                 person_id: user.user_person_id,
                 email: token.owner_email.clone(),
@@ -263,8 +263,8 @@ impl Store {
             // The token (parameter `$n`) and its descendants, however deep.
             let family = |n: u8| {
                 let uuid = match DIALECT {
-                    super::Dialect::Sqlite => "BLOB",
-                    super::Dialect::Postgres => "UUID",
+                    crate::store::Dialect::Sqlite => "BLOB",
+                    crate::store::Dialect::Postgres => "UUID",
                 };
                 format!(
                     "WITH RECURSIVE family (id) AS (SELECT CAST(${n} AS {uuid}) \
