@@ -108,7 +108,8 @@ pub async fn authz_overview(identity_id: String) -> Result<AuthzData, AppError> 
         limits,
         policies,
         decisions,
-        can_manage: principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+        can_manage: principal
+            .is_some_and(|p| p.can(steward_domain::auth::Action::ManageIdentities)),
         proof,
         monitor,
     })
@@ -219,7 +220,7 @@ pub async fn authz_policies() -> Result<(Vec<AuthzPolicy>, bool), AppError> {
     let list = ports.authz.policies(principal.as_ref()).await?;
     Ok((
         list,
-        principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+        principal.is_some_and(|p| p.can(steward_domain::auth::Action::ManageIdentities)),
     ))
 }
 

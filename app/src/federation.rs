@@ -96,7 +96,7 @@ pub async fn trust_configs() -> Result<(Vec<TrustConfig>, bool), AppError> {
     let list = ports.federation.trust_configs(principal.as_ref()).await?;
     Ok((
         list,
-        principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+        principal.is_some_and(|p| p.can(steward_domain::auth::Action::ManageIdentities)),
     ))
 }
 

@@ -86,7 +86,7 @@ pub fn ImportPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(user)) if user.role == steward_domain::auth::Role::Admin => view! { <ImportForm /> }.into_any(),
+                    Ok(Some(user)) if steward_domain::auth::Action::ManageIdentities.roles().contains(&user.role) => view! { <ImportForm /> }.into_any(),
                     Ok(Some(user)) => {
                         crate::response::set_status(403);
                         view! { <div class="notice error" role="alert"><p>{format!("forbidden: the {} role cannot import identities", user.role)}</p></div> }.into_any()

@@ -17,7 +17,7 @@ pub async fn sensitivities() -> Result<(Vec<RegisteredSensitivity>, bool), AppEr
     let list = ports.authz.sensitivities(principal.as_ref()).await?;
     Ok((
         list,
-        principal.is_some_and(|p| p.role == steward_domain::auth::Role::Admin),
+        principal.is_some_and(|p| p.can(steward_domain::auth::Action::ManageIdentities)),
     ))
 }
 

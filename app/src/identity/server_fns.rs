@@ -35,7 +35,7 @@ pub struct IdentityView {
 
 #[server(prefix = "/rpc", endpoint = "identity/get")]
 pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
-    use steward_domain::auth::{Action, Role};
+    use steward_domain::auth::Action;
     let ports = crate::session::ports()?;
     let principal = crate::session::principal();
     let detail = ports
@@ -46,14 +46,11 @@ pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
         )
         .await?;
     let can = |action| principal.as_ref().is_some_and(|p| p.can(action));
-    let owns = principal.as_ref().is_some_and(|p| {
-        p.role == Role::Admin
-            || detail
-                .summary
-                .owner
-                .as_ref()
-                .is_some_and(|o| o.id == p.person_id)
-    });
+    let may_suspend = steward_domain::identity::may_suspend(
+        principal.as_ref(),
+        detail.summary.owner.as_ref().map(|o| o.id),
+    )
+    .is_ok();
     let findings = ports
         .posture
         .findings_of(principal.as_ref(), detail.summary.id)
@@ -69,7 +66,7 @@ pub async fn get_identity(id: String) -> Result<IdentityView, AppError> {
         can_accept: can(Action::ManagePosture),
         can_manage: can(Action::ManageIdentities),
         can_assign: can(Action::AssignOwnership),
-        can_suspend: can(Action::SuspendIdentity) && owns,
+        can_suspend: may_suspend,
         detail,
     })
 }

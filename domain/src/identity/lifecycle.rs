@@ -4,8 +4,24 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::auth::{authorize, Action, Principal, Role};
 use crate::inventory::IdentityKind;
 use crate::string_enum::string_enum;
+use crate::DomainError;
+
+/// Who may suspend an identity (the kill switch): whoever may suspend at all, but an
+/// owner only what they own (`owner` is the identity's owner's person id). The service
+/// enforces it; the identity page asks it to show the switch or not.
+pub fn may_suspend(principal: Option<&Principal>, owner: Option<Uuid>) -> Result<(), DomainError> {
+    authorize(principal, Action::SuspendIdentity)?;
+    let principal = principal.ok_or(DomainError::Unauthenticated)?;
+    if principal.role != Role::Admin && owner != Some(principal.person_id) {
+        return Err(DomainError::Forbidden {
+            reason: "owners can suspend only the identities they own".into(),
+        });
+    }
+    Ok(())
+}
 
 string_enum! {
     /// Which identities are suspended when the person who owns them is deactivated

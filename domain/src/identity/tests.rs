@@ -208,3 +208,47 @@ fn required_texts() {
     );
     assert!(required_text("evidence", &"x".repeat(2001)).is_err());
 }
+
+mod suspending {
+    use super::super::may_suspend;
+    use crate::auth::{Credential, Principal, Role};
+    use crate::DomainError;
+    use uuid::Uuid;
+
+    fn someone(role: Role, person: u128) -> Principal {
+        Principal {
+            user_id: Uuid::from_u128(person + 1000),
+            person_id: Uuid::from_u128(person),
+            email: format!("{role}@example.com"),
+            display_name: role.to_string(),
+            role,
+            credential: Credential::Session,
+        }
+    }
+
+    #[test]
+    fn an_admin_may_suspend_any_identity_an_owner_only_their_own() {
+        let owner = Uuid::from_u128(7);
+        assert!(may_suspend(Some(&someone(Role::Admin, 1)), Some(owner)).is_ok());
+        assert!(may_suspend(Some(&someone(Role::Admin, 1)), None).is_ok());
+        assert!(may_suspend(Some(&someone(Role::Owner, 7)), Some(owner)).is_ok());
+        assert_eq!(
+            may_suspend(Some(&someone(Role::Owner, 8)), Some(owner)),
+            Err(DomainError::Forbidden {
+                reason: "owners can suspend only the identities they own".into()
+            })
+        );
+        assert!(may_suspend(Some(&someone(Role::Owner, 8)), None).is_err());
+    }
+
+    #[test]
+    fn viewers_auditors_and_the_anonymous_may_not_suspend() {
+        for role in [Role::Viewer, Role::Auditor] {
+            assert!(matches!(
+                may_suspend(Some(&someone(role, 7)), Some(Uuid::from_u128(7))),
+                Err(DomainError::Forbidden { .. })
+            ));
+        }
+        assert_eq!(may_suspend(None, None), Err(DomainError::Unauthenticated));
+    }
+}

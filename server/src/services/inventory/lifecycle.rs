@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use steward_domain::audit::NewAuditEvent;
-use steward_domain::auth::{authorize, Action, Principal, Role};
+use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::identity::{
-    required_text, IdentityDetail, LifecycleRequest, RetireRequest, RetirementReport,
+    may_suspend, required_text, IdentityDetail, LifecycleRequest, RetireRequest, RetirementReport,
 };
 use steward_domain::inventory::{IdentityStatus, IdentitySummary};
 use steward_domain::DomainError;
@@ -74,16 +74,10 @@ impl InventoryService {
         request: &LifecycleRequest,
     ) -> Result<IdentityDetail, DomainError> {
         authorize(principal, Action::SuspendIdentity)?;
-        let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let reason = required_text("reason", &request.reason)?;
         let (summary, _) = self.existing(id).await?;
-        if principal.role != Role::Admin
-            && summary.owner.as_ref().map(|o| o.id) != Some(principal.person_id)
-        {
-            return Err(DomainError::Forbidden {
-                reason: "owners can suspend only the identities they own".into(),
-            });
-        }
+        may_suspend(principal, summary.owner.as_ref().map(|o| o.id))?;
+        let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let (statements, events) = suspension(
             &self.store,
             id,
