@@ -81,7 +81,12 @@ pub fn AuditPageView() -> impl IntoView {
         <p class="lede">"Every change and sign-in, hash-chained so tampering shows."</p>
         <form method="get" action="/audit" class="filters">
             <label>"Actor" <input type="text" name="actor" placeholder="user:ada@example.com" value=field("actor") prop:value=field("actor") /></label>
-            <label>"Action" <input type="text" name="action" placeholder="auth.login_failed" value=field("action") prop:value=field("action") /></label>
+            // Suggested from the domain's closed list; still free text, so actions an
+            // earlier version wrote stay searchable.
+            <label>"Action" <input type="text" name="action" list="audit-actions" placeholder="auth.login_failed" value=field("action") prop:value=field("action") /></label>
+            <datalist id="audit-actions">
+                {steward_domain::audit::AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()></option> }).collect_view()}
+            </datalist>
             <label>"Target" <input type="text" name="target" value=field("target") prop:value=field("target") /></label>
             <label>"Since" <input type="date" name="since" value=field("since") prop:value=field("since") /></label>
             <label>"Until" <input type="date" name="until" value=field("until") prop:value=field("until") /></label>

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
+use steward_domain::audit::AuditAction;
 use steward_domain::auth::Scope;
 use steward_domain::authz::cedar::EvalContext;
 use steward_domain::authz::{AuthorizeRequest, AuthzAction, RequestContext, ResourceRef};
@@ -114,7 +115,7 @@ pub(crate) async fn agents(store: &Store, count: usize) -> anyhow::Result<Vec<(U
         };
         let event = steward_domain::audit::NewAuditEvent::new(
             "system:bench",
-            "authz.sensitivity_set",
+            AuditAction::AuthzSensitivitySet,
             format!("tool:{tool}"),
             serde_json::json!({ "after": "public" }),
         );

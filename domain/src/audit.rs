@@ -2,12 +2,96 @@
 //! the event before it, so changing, removing or reordering any event breaks the chain
 //! from that point on.
 
+use crate::string_enum::string_enum;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+string_enum! {
+    /// What an audit event records: one closed list, so a new kind of change is named
+    /// once here and every writer spells it the same way. Stored as its text (the
+    /// trail keeps the text of actions from earlier versions as they were written).
+    pub enum AuditAction: "audit action" {
+        AuditCheckpoint = "audit.checkpoint",
+        AuthLogin = "auth.login",
+        AuthLoginFailed = "auth.login_failed",
+        AuthLoginRefused = "auth.login_refused",
+        AuthLogout = "auth.logout",
+        AuthRecoveryCodeUsed = "auth.recovery_code_used",
+        AuthSecondFactorEnrolled = "auth.second_factor_enrolled",
+        AuthSecondFactorReset = "auth.second_factor_reset",
+        AuthzLimits = "authz.limits",
+        AuthzModeChange = "authz.mode_change",
+        AuthzPolicyCreate = "authz.policy_create",
+        AuthzPolicyDelete = "authz.policy_delete",
+        AuthzPolicyUpdate = "authz.policy_update",
+        AuthzSensitivityDelete = "authz.sensitivity_delete",
+        AuthzSensitivityImport = "authz.sensitivity_import",
+        AuthzSensitivitySet = "authz.sensitivity_set",
+        CampaignClose = "campaign.close",
+        CampaignCreate = "campaign.create",
+        CampaignDecide = "campaign.decide",
+        CampaignEscalate = "campaign.escalate",
+        CampaignEvidence = "campaign.evidence",
+        CampaignLaunch = "campaign.launch",
+        CampaignReassign = "campaign.reassign",
+        CampaignRemediate = "campaign.remediate",
+        CampaignRemind = "campaign.remind",
+        CampaignSchedule = "campaign.schedule",
+        CredentialAdd = "credential.add",
+        CredentialRevoke = "credential.revoke",
+        DelegationAdd = "delegation.add",
+        DelegationRemove = "delegation.remove",
+        EntitlementAdd = "entitlement.add",
+        EntitlementRemove = "entitlement.remove",
+        FindingAcceptRisk = "finding.accept_risk",
+        FindingReopen = "finding.reopen",
+        FindingsUpdate = "findings.update",
+        GrantActivate = "grant.activate",
+        GrantApprove = "grant.approve",
+        GrantCancel = "grant.cancel",
+        GrantCredential = "grant.credential",
+        GrantCredentialExchange = "grant.credential_exchange",
+        GrantCredentialRevoke = "grant.credential_revoke",
+        GrantDeny = "grant.deny",
+        GrantExpire = "grant.expire",
+        GrantExtend = "grant.extend",
+        GrantRequest = "grant.request",
+        GrantRevoke = "grant.revoke",
+        GrantPolicyCreate = "grant_policy.create",
+        GrantPolicyDelete = "grant_policy.delete",
+        GrantPolicyUpdate = "grant_policy.update",
+        IdentityAssignOwner = "identity.assign_owner",
+        IdentityAssignSponsor = "identity.assign_sponsor",
+        IdentityAssignmentAccept = "identity.assignment_accept",
+        IdentityAssignmentDispute = "identity.assignment_dispute",
+        IdentityCreate = "identity.create",
+        IdentityExpiry = "identity.expiry",
+        IdentityOrphaned = "identity.orphaned",
+        IdentityReactivate = "identity.reactivate",
+        IdentityRetire = "identity.retire",
+        IdentitySuspend = "identity.suspend",
+        IdentityUpdate = "identity.update",
+        ImportApply = "import.apply",
+        InventoryExport = "inventory.export",
+        PersonDeactivate = "person.deactivate",
+        PostureEvaluate = "posture.evaluate",
+        TokenCreate = "token.create",
+        TokenRevoke = "token.revoke",
+        TrustCreate = "trust.create",
+        TrustDelete = "trust.delete",
+        TrustModeChange = "trust.mode_change",
+        TrustUpdate = "trust.update",
+        UserBreakGlass = "user.break_glass",
+        UserCreate = "user.create",
+        UserLinkSso = "user.link_sso",
+        UserSetPassword = "user.set_password",
+        UserSetRole = "user.set_role",
+    }
+}
 
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,13 +109,13 @@ pub struct NewAuditEvent {
 impl NewAuditEvent {
     pub fn new(
         actor: impl Into<String>,
-        action: impl Into<String>,
+        action: AuditAction,
         target: impl Into<String>,
         details: serde_json::Value,
     ) -> Self {
         NewAuditEvent {
             actor: actor.into(),
-            action: action.into(),
+            action: action.as_str().to_owned(),
             target: target.into(),
             details,
         }
@@ -210,6 +294,25 @@ impl ChainVerifier {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_audit_action_is_a_dotted_lowercase_name_spelled_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for action in AuditAction::ALL {
+            let text = action.as_str();
+            let (noun, verb) = text.split_once('.').expect("noun.verb");
+            for part in [noun, verb] {
+                assert!(
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{text}"
+                );
+            }
+            assert!(seen.insert(text), "{text} twice");
+            assert_eq!(text.parse::<AuditAction>(), Ok(*action));
+        }
+        assert!("test.change".parse::<AuditAction>().is_err());
+    }
+
     use super::*;
     use chrono::TimeZone;
 

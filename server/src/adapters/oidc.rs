@@ -19,7 +19,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{normalize_email, Principal, Role};
 use tokio::sync::OnceCell;
 
@@ -336,7 +336,7 @@ impl OidcService {
             Some(user) => {
                 let audit = NewAuditEvent::new(
                     format!("user:{}", user.email),
-                    "auth.login",
+                    AuditAction::AuthLogin,
                     format!("user:{}", user.email),
                     json!({ "method": "oidc", "issuer": issuer, "linked_now": user.sso.is_none(),
                             "before": { "role": user.role }, "after": { "role": role } }),
@@ -356,7 +356,7 @@ impl OidcService {
                 };
                 let audit = NewAuditEvent::new(
                     actor,
-                    "user.create",
+                    AuditAction::UserCreate,
                     format!("user:{email}"),
                     json!({ "method": "oidc", "issuer": issuer,
                             "after": { "email": email, "display_name": new.display_name, "role": role } }),
@@ -368,7 +368,7 @@ impl OidcService {
                     .map_err(internal)?;
                 let login = NewAuditEvent::new(
                     format!("user:{email}"),
-                    "auth.login",
+                    AuditAction::AuthLogin,
                     format!("user:{email}"),
                     json!({ "method": "oidc", "issuer": issuer }),
                 );
@@ -392,7 +392,7 @@ impl OidcService {
     async fn refused(&self, email: &str, details: serde_json::Value) -> Result<(), SsoError> {
         let audit = NewAuditEvent::new(
             "anonymous",
-            "auth.login_failed",
+            AuditAction::AuthLoginFailed,
             format!("user:{email}"),
             details,
         );

@@ -1,7 +1,7 @@
 //! The audit-trail port over the store (admins and auditors only).
 
 use async_trait::async_trait;
-use steward_domain::audit::{AuditPage, AuditQuery, ChainReport};
+use steward_domain::audit::{AuditAction, AuditPage, AuditQuery, ChainReport};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::ports::AuditTrail;
 use steward_domain::DomainError;
@@ -73,7 +73,7 @@ pub async fn checkpoint(
     use steward_domain::audit_checkpoint::{Checkpoint, CheckpointClaims, CHECKPOINT_ISSUER};
     let event = steward_domain::audit::NewAuditEvent::new(
         actor,
-        "audit.checkpoint",
+        AuditAction::AuditCheckpoint,
         "audit",
         serde_json::json!({ "kid": keys.current().kid }),
     );

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use steward_domain::audit::{hex, NewAuditEvent};
+use steward_domain::audit::{hex, AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::imports::{
     read_records, ImportAction, ImportChange, ImportError, ImportLimits, ImportReport,
@@ -43,7 +43,7 @@ pub struct ImportService {
 }
 
 /// The audit action of an applied import.
-pub const IMPORT_ACTION: &str = "import.apply";
+pub const IMPORT_ACTION: AuditAction = AuditAction::ImportApply;
 
 /// Records compared and written at a time. Memory holds one chunk being compared, one
 /// being parsed and one waiting between them — not the whole file's records — plus a

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::identity::{required_text, LeaverPolicy};
 use steward_domain::inventory::{IdentityKind, IdentityQuery, IdentityStatus, PersonRef};
@@ -112,7 +112,10 @@ impl OwnershipService {
                 });
                 events.push(NewAuditEvent::new(
                     principal.audit_actor(),
-                    format!("identity.assign_{role}"),
+                    match role {
+                        AssignmentRole::Owner => AuditAction::IdentityAssignOwner,
+                        AssignmentRole::Sponsor => AuditAction::IdentityAssignSponsor,
+                    },
                     identity_target(target.id),
                     json!({ "assignment_id": assignment_id, "person": person.email,
                             "previous": target.current, "reason": reason, "bulk": bulk }),
@@ -181,9 +184,9 @@ impl OwnershipService {
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             if accept {
-                "identity.assignment_accept"
+                AuditAction::IdentityAssignmentAccept
             } else {
-                "identity.assignment_dispute"
+                AuditAction::IdentityAssignmentDispute
             },
             identity_target(assignment.identity.id),
             json!({ "assignment_id": assignment_id, "role": assignment.role, "note": note }),
@@ -449,7 +452,7 @@ impl Ownership for OwnershipService {
         let mut statements = deactivate_person(person_id);
         let mut events = vec![NewAuditEvent::new(
             principal.audit_actor(),
-            "person.deactivate",
+            AuditAction::PersonDeactivate,
             format!("person:{person_id}"),
             json!({ "email": person.email, "reason": reason }),
         )];
@@ -506,7 +509,7 @@ impl Ownership for OwnershipService {
                     identity.id,
                     &principal.audit_actor(),
                     &format!("{} left (deactivated): {reason}", person.display_name),
-                    json!({ "cause": "person.deactivate", "leaver_policy": self.leaver }),
+                    json!({ "cause": AuditAction::PersonDeactivate, "leaver_policy": self.leaver }),
                     now,
                 )
                 .await?;
@@ -516,7 +519,7 @@ impl Ownership for OwnershipService {
             }
             events.push(NewAuditEvent::new(
                 principal.audit_actor(),
-                "identity.orphaned",
+                AuditAction::IdentityOrphaned,
                 identity_target(identity.id),
                 json!({ "former_owner": person.email, "suggested": suggested.map(|p| p.email),
                         "suggested_reason": why }),

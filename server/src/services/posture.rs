@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::ports::Posture;
 use steward_domain::posture::catalog::Catalog;
@@ -199,7 +199,7 @@ impl PostureService {
                     };
                     NewAuditEvent::new(
                         POSTURE_ACTOR,
-                        "findings.update",
+                        AuditAction::FindingsUpdate,
                         identity_target(id),
                         json!({
                             "opened": pick(|c| match c { FindingChange::Open { check, .. } => Some(check), _ => None }),
@@ -320,7 +320,7 @@ impl PostureService {
         };
         let event = NewAuditEvent::new(
             actor,
-            "posture.evaluate",
+            AuditAction::PostureEvaluate,
             "posture",
             json!({
                 "identities": report.identities, "opened": report.opened,
@@ -401,7 +401,7 @@ impl Posture for PostureService {
         );
         let event = NewAuditEvent::new(
             approver,
-            "finding.accept_risk",
+            AuditAction::FindingAcceptRisk,
             identity_target(identity_id),
             json!({ "check": check, "justification": justification,
                     "expires_at": request.expires_at, "detail": finding.detail }),
@@ -436,7 +436,7 @@ impl Posture for PostureService {
         let statement = writes::reopen_finding(identity_id, check, now);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "finding.reopen",
+            AuditAction::FindingReopen,
             identity_target(identity_id),
             json!({ "check": check, "reason": reason }),
         );

@@ -485,7 +485,7 @@ pub async fn sso_callback(
             if matches!(error, crate::adapters::oidc::SsoError::State) {
                 let audit = steward_domain::audit::NewAuditEvent::new(
                     "anonymous",
-                    "auth.login_failed",
+                    steward_domain::audit::AuditAction::AuthLoginFailed,
                     "sso",
                     serde_json::json!({ "method": "oidc", "reason": error.to_string() }),
                 );

@@ -1472,7 +1472,7 @@ async fn the_documented_postgres_runtime_role_only_appends_to_the_audit_trail() 
     // It works as Steward does: an event appended and read back.
     let event = steward_domain::audit::NewAuditEvent::new(
         "system:test",
-        "test.append",
+        steward_domain::audit::AuditAction::IdentityUpdate,
         "x",
         serde_json::json!({}),
     );

@@ -1137,7 +1137,12 @@ async fn a_write_that_fails_its_precondition_leaves_nothing_behind() {
                 .bind(id)
                 .must_touch(1, "no such identity"),
         ];
-        let event = steward_domain::audit::NewAuditEvent::new("test", "test.write", "x", json!({}));
+        let event = steward_domain::audit::NewAuditEvent::new(
+            "test",
+            steward_domain::audit::AuditAction::IdentityUpdate,
+            "x",
+            json!({}),
+        );
         let err = store.write(&statements, |_| vec![event]).await.unwrap_err();
         assert!(matches!(err, WriteError::Precondition("no such identity")));
         assert!(!store.team_exists("Ghosts").await.unwrap());

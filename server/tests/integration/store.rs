@@ -435,7 +435,7 @@ async fn a_search_counted_in_parts_has_the_counts_of_one_pass() {
 
 #[tokio::test]
 async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
-    use steward_domain::audit::NewAuditEvent;
+    use steward_domain::audit::{AuditAction, NewAuditEvent};
     use steward_server::store::audit::AuditFilter;
     use steward_server::store::write::{Statement, WriteError};
 
@@ -475,7 +475,7 @@ async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
             }
             let events = vec![NewAuditEvent::new(
                 "test",
-                "test.change",
+                AuditAction::IdentityUpdate,
                 format!("change:{i}"),
                 serde_json::json!({ "i": i }),
             )];
@@ -512,7 +512,7 @@ async fn concurrent_changes_share_commits_and_each_stays_all_or_nothing() {
         // One audit event per written change, none for the others; the chain holds.
         let mut audited: Vec<String> = store
             .list_audit(&AuditFilter {
-                action: Some("test.change".into()),
+                action: Some(AuditAction::IdentityUpdate.as_str().into()),
                 limit: 1000,
                 ..AuditFilter::default()
             })

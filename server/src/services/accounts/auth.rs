@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use chrono::{Duration, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{normalize_email, password_problem, Credential, Principal, Role};
 use steward_domain::DomainError;
 use uuid::Uuid;
@@ -142,7 +142,7 @@ impl AuthService {
             if refused == 1 {
                 let audit = NewAuditEvent::new(
                     "anonymous",
-                    "auth.login_refused",
+                    AuditAction::AuthLoginRefused,
                     format!("user:{email}"),
                     json!({ "reason": "locked", "locked_until": until }),
                 );
@@ -192,7 +192,7 @@ impl AuthService {
         let email = &checked.principal.email;
         let audit = NewAuditEvent::new(
             format!("user:{email}"),
-            "auth.login",
+            AuditAction::AuthLogin,
             format!("user:{email}"),
             json!({ "method": method, "break_glass": checked.break_glass,
                     "failures_before": checked.failures_before }),
@@ -238,7 +238,7 @@ impl AuthService {
     pub async fn logout(&self, principal: &Principal) -> Result<(), DomainError> {
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
-            "auth.logout",
+            AuditAction::AuthLogout,
             format!("user:{}", principal.email),
             json!({}),
         );
@@ -278,7 +278,7 @@ impl AuthService {
         };
         let audit = NewAuditEvent::new(
             actor,
-            "user.create",
+            AuditAction::UserCreate,
             format!("user:{email}"),
             json!({ "after": { "email": email, "display_name": display_name, "role": role } }),
         );
@@ -296,7 +296,7 @@ impl AuthService {
         if user.role != role {
             let audit = NewAuditEvent::new(
                 actor,
-                "user.set_role",
+                AuditAction::UserSetRole,
                 format!("user:{email}"),
                 json!({ "before": { "role": user.role }, "after": { "role": role } }),
             );
@@ -335,7 +335,7 @@ impl AuthService {
         let (email, user) = self.existing_user(email).await?;
         let audit = NewAuditEvent::new(
             actor,
-            "user.link_sso",
+            AuditAction::UserLinkSso,
             format!("user:{email}"),
             json!({ "before": user.sso.as_ref().map(|(i, s)| json!({ "issuer": i, "subject": s })),
                     "after": { "issuer": issuer, "subject": subject } }),
@@ -362,7 +362,7 @@ impl AuthService {
         let (email, user) = self.existing_user(email).await?;
         let audit = NewAuditEvent::new(
             actor,
-            "user.break_glass",
+            AuditAction::UserBreakGlass,
             format!("user:{email}"),
             json!({ "before": user.break_glass, "after": on }),
         );
@@ -396,7 +396,7 @@ impl AuthService {
         let hash = hash_password(password.to_owned()).await?;
         let audit = NewAuditEvent::new(
             actor,
-            "user.set_password",
+            AuditAction::UserSetPassword,
             format!("user:{email}"),
             json!({}),
         );
@@ -425,7 +425,7 @@ pub(crate) async fn count_failure(
                 (state.failures == 1 || locked_now).then(|| {
                     NewAuditEvent::new(
                         "anonymous",
-                        "auth.login_failed",
+                        AuditAction::AuthLoginFailed,
                         format!("user:{email}"),
                         json!({ "reason": reason, "failures": state.failures,
                                 "since": state.first_failure,

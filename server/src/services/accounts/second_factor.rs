@@ -13,7 +13,7 @@ use chrono::Utc;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{Principal, Role};
 use steward_domain::second_factor::{self, Answer, RECOVERY_CODES};
 use steward_domain::DomainError;
@@ -240,7 +240,7 @@ impl SecondFactorService {
         }
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
-            "auth.second_factor_enrolled",
+            AuditAction::AuthSecondFactorEnrolled,
             format!("user:{}", principal.email),
             json!({ "method": "totp", "recovery_codes": codes.len() }),
         );
@@ -286,7 +286,7 @@ impl SecondFactorService {
                 let left = self.store.recovery_codes_left(user).await?;
                 let audit = NewAuditEvent::new(
                     principal.audit_actor(),
-                    "auth.recovery_code_used",
+                    AuditAction::AuthRecoveryCodeUsed,
                     format!("user:{}", principal.email),
                     json!({ "left": (left - 1).max(0) }),
                 );
@@ -333,7 +333,7 @@ impl SecondFactorService {
     pub async fn reset(&self, actor: &str, user: Uuid, email: &str) -> Result<(), DomainError> {
         let audit = NewAuditEvent::new(
             actor,
-            "auth.second_factor_reset",
+            AuditAction::AuthSecondFactorReset,
             format!("user:{email}"),
             json!({}),
         );

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use steward_domain::audit::{hex, NewAuditEvent};
+use steward_domain::audit::{hex, AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Credential, Principal, Role};
 use steward_domain::inventory::IdentityStatus;
 use steward_domain::tokens::{
@@ -223,7 +223,7 @@ impl TokenService {
         };
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
-            "token.create",
+            AuditAction::TokenCreate,
             format!("token:{}", token.id),
             json!({ "after": { "name": token.name, "scopes": scopes, "expires_at": token.expires_at,
                                "identity_id": token.identity_id, "agent_id": token.agent_id,
@@ -304,7 +304,7 @@ impl TokenService {
         let now = Utc::now();
         let audit = NewAuditEvent::new(
             principal.audit_actor(),
-            "token.revoke",
+            AuditAction::TokenRevoke,
             format!("token:{id}"),
             json!({ "before": { "revoked_at": null }, "after": { "revoked_at": now } }),
         );

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Credential, Principal};
 use steward_domain::authz::cedar::Evaluation;
 use steward_domain::authz::{
@@ -63,7 +63,7 @@ impl Authz for AuthzService {
             writes::upsert_agent_limits(identity_id, &limits, &principal.audit_actor(), now);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "authz.limits",
+            AuditAction::AuthzLimits,
             format!("identity:{identity_id}"),
             json!({ "identity": identity.name, "before": before, "after": limits }),
         );
@@ -136,9 +136,9 @@ impl Authz for AuthzService {
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             if before.is_some() {
-                "authz.policy_update"
+                AuditAction::AuthzPolicyUpdate
             } else {
-                "authz.policy_create"
+                AuditAction::AuthzPolicyCreate
             },
             format!("authz-policy:{id}"),
             json!({ "before": before.as_ref().map(|b| &b.draft), "after": draft }),
@@ -168,7 +168,7 @@ impl Authz for AuthzService {
         let statement = writes::delete_authz_policy(id);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "authz.policy_delete",
+            AuditAction::AuthzPolicyDelete,
             format!("authz-policy:{id}"),
             json!({ "before": before.draft }),
         );
@@ -402,7 +402,7 @@ impl Authz for AuthzService {
                 writes::set_agent_mode(identity_id, change.mode, &who.audit_actor(), Utc::now());
             let event = NewAuditEvent::new(
                 who.audit_actor(),
-                "authz.mode_change",
+                AuditAction::AuthzModeChange,
                 format!("identity:{identity_id}"),
                 json!({ "from": before, "to": change.mode, "reason": reason }),
             );
@@ -466,7 +466,7 @@ impl Authz for AuthzService {
             .map(|e| e.sensitivity);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "authz.sensitivity_set",
+            AuditAction::AuthzSensitivitySet,
             format!("{}:{}", draft.scope, draft.id),
             json!({ "before": before, "after": draft.sensitivity }),
         );
@@ -503,7 +503,7 @@ impl Authz for AuthzService {
         if !dry_run {
             let event = NewAuditEvent::new(
                 principal.audit_actor(),
-                "authz.sensitivity_import",
+                AuditAction::AuthzSensitivityImport,
                 "sensitivities",
                 json!({ "entries": drafts.len(), "created": plan.created,
                         "changed": plan.changed, "unchanged": plan.unchanged }),
@@ -529,7 +529,7 @@ impl Authz for AuthzService {
         let principal = principal.ok_or(DomainError::Unauthenticated)?;
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "authz.sensitivity_delete",
+            AuditAction::AuthzSensitivityDelete,
             format!("{scope}:{id}"),
             json!({}),
         );

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::campaigns::{
     choose_reviewer, Campaign, CampaignState, CloseOutcome, ClosePolicy, CreateCampaign,
@@ -179,7 +179,7 @@ impl CampaignService {
         };
         let mut events = vec![NewAuditEvent::new(
             actor,
-            "campaign.launch",
+            AuditAction::CampaignLaunch,
             campaign_target(id),
             json!({ "items": items, "scope": campaign.draft.scope,
                     "next_campaign": successor.map(|(id, _)| id) }),
@@ -187,7 +187,7 @@ impl CampaignService {
         if let Some((next_id, starts_at)) = successor {
             events.push(NewAuditEvent::new(
                 actor,
-                "campaign.schedule",
+                AuditAction::CampaignSchedule,
                 campaign_target(next_id),
                 json!({ "recurs_from": id, "starts_at": starts_at }),
             ));
@@ -232,7 +232,7 @@ impl CampaignService {
         )?;
         let event = NewAuditEvent::new(
             actor.clone(),
-            "campaign.create",
+            AuditAction::CampaignCreate,
             campaign_target(id),
             json!({ "draft": draft, "template": request.template }),
         );
@@ -275,7 +275,7 @@ impl CampaignService {
             .write(&statements, |counts| {
                 vec![NewAuditEvent::new(
                     actor,
-                    "campaign.close",
+                    AuditAction::CampaignClose,
                     campaign_target(id),
                     json!({ "close_policy": campaign.draft.close_policy, "items": items,
                             "decided": decided, "undecided": counts[0], "outcome": outcome }),

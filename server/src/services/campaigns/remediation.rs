@@ -2,7 +2,7 @@
 //! audited like manual changes), recording whether it worked, and retrying.
 
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Credential, Principal};
 use steward_domain::campaigns::{CloseOutcome, Decision, Remediation, ReviewItem};
 use steward_domain::identity::RetireRequest;
@@ -43,7 +43,7 @@ impl CampaignService {
         let statement = record_remediation(item.id, state, &note);
         let event = NewAuditEvent::new(
             reviewer.audit_actor(),
-            "campaign.remediate",
+            AuditAction::CampaignRemediate,
             campaign_target(item.campaign_id),
             json!({ "item_id": item.id, "identity_id": item.identity_id, "identity": item.snapshot.name,
                     "remediation": state, "note": note }),

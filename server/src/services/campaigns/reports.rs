@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::campaigns::{
     Campaign, CampaignDetail, CampaignOverview, CampaignState, Evidence, EvidenceRow, ItemFilter,
@@ -143,7 +143,7 @@ impl CampaignService {
         self.store
             .append_audit(&NewAuditEvent::new(
                 principal.audit_actor(),
-                "campaign.evidence",
+                AuditAction::CampaignEvidence,
                 campaign_target(id),
                 json!({ "state": campaign.state, "items": campaign.items }),
             ))

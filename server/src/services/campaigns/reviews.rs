@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, normalize_email, Action, Principal, Role};
 use steward_domain::campaigns::{
     check_decision, BulkDecision, BulkOutcome, CampaignState, CloseOutcome, Decision, ItemFacts,
@@ -149,7 +149,7 @@ impl CampaignService {
         ));
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "campaign.reassign",
+            AuditAction::CampaignReassign,
             campaign_target(item.campaign_id),
             json!({ "item_id": item.id, "identity_id": item.identity_id, "identity": item.snapshot.name,
                     "from": item.reviewer.label(), "to": email, "comment": comment.trim() }),
@@ -237,7 +237,7 @@ impl CampaignService {
         )?;
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "campaign.decide",
+            AuditAction::CampaignDecide,
             campaign_target(item.campaign_id),
             json!({ "item_id": item.id, "identity_id": item.identity_id,
                     "identity": item.snapshot.name, "reviewer": item.reviewer.label(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::campaigns::{
     escalate, overdue, reminder_due, Campaign, ItemReviewer, ReviewerKind,
 };
@@ -108,7 +108,7 @@ impl CampaignService {
             ));
             let event = NewAuditEvent::new(
                 CAMPAIGN_ACTOR,
-                "campaign.remind",
+                AuditAction::CampaignRemind,
                 campaign_target(campaign.id),
                 json!({ "reviewer": person.as_ref().map_or(SECURITY_TEAM_KEY, |p| p.email.as_str()),
                         "pending": pending }),
@@ -198,7 +198,7 @@ impl CampaignService {
                         .collect();
                     vec![NewAuditEvent::new(
                         CAMPAIGN_ACTOR,
-                        "campaign.escalate",
+                        AuditAction::CampaignEscalate,
                         target,
                         json!({ "escalation": campaign.draft.escalation, "items": moved }),
                     )]

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::federation::{
     ModeChange, ProofOfIdentity, TokenCheck, TrustConfig, TrustConfigDraft,
@@ -182,9 +182,9 @@ impl Federation for FederationService {
         let mut events = vec![NewAuditEvent::new(
             principal.audit_actor(),
             if before.is_some() {
-                "trust.update"
+                AuditAction::TrustUpdate
             } else {
-                "trust.create"
+                AuditAction::TrustCreate
             },
             format!("trust-config:{id}"),
             json!({ "before": before.as_ref().map(|b| &b.draft), "after": &draft }),
@@ -192,7 +192,7 @@ impl Federation for FederationService {
         if let Some(before) = before.as_ref().filter(|b| b.draft.mode != draft.mode) {
             events.push(NewAuditEvent::new(
                 principal.audit_actor(),
-                "trust.mode_change",
+                AuditAction::TrustModeChange,
                 format!("trust-config:{id}"),
                 json!({ "from": before.draft.mode, "to": draft.mode, "reason": "changed with the configuration" }),
             ));
@@ -222,7 +222,7 @@ impl Federation for FederationService {
         let statements = writes::delete_trust_config(id);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "trust.delete",
+            AuditAction::TrustDelete,
             format!("trust-config:{id}"),
             json!({ "before": before.draft }),
         );
@@ -252,7 +252,7 @@ impl Federation for FederationService {
             writes::set_trust_mode(id, change.mode, &principal.audit_actor(), Utc::now());
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "trust.mode_change",
+            AuditAction::TrustModeChange,
             format!("trust-config:{id}"),
             json!({ "from": before.draft.mode, "to": change.mode, "reason": reason }),
         );

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::grants::{
     Grant, GrantState, Introspection, IssuedCredential, CREDENTIAL_MINUTES,
@@ -51,7 +51,7 @@ impl GrantService {
         grant: &Grant,
         identity: &IdentitySummary,
         actor: &str,
-        action: &str,
+        action: AuditAction,
     ) -> Result<IssuedCredential, DomainError> {
         let now = Utc::now();
         if identity.status != IdentityStatus::Active {
@@ -184,8 +184,13 @@ impl GrantService {
                     }
                 },
             };
-        self.issue(&grant, &identity, actor, "grant.credential_exchange")
-            .await
+        self.issue(
+            &grant,
+            &identity,
+            actor,
+            AuditAction::GrantCredentialExchange,
+        )
+        .await
     }
 
     pub(super) async fn credential(
@@ -202,7 +207,7 @@ impl GrantService {
             &grant,
             &identity,
             &principal.audit_actor(),
-            "grant.credential",
+            AuditAction::GrantCredential,
         )
         .await
     }
@@ -260,7 +265,7 @@ impl GrantService {
                 } else {
                     vec![NewAuditEvent::new(
                         actor,
-                        "grant.credential_revoke",
+                        AuditAction::GrantCredentialRevoke,
                         grant_target(grant_id),
                         json!({ "jti": jti }),
                     )]

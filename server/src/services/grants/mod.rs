@@ -14,7 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{Principal, Role};
 use steward_domain::grants::{
     Actor, EligibleEntitlement, EndRequest, ExtendRequest, Grant, GrantList, GrantRequest,
@@ -57,7 +57,7 @@ pub(crate) async fn revoke_open_grants(
     store: &Store,
     identity: Uuid,
     actor: &str,
-    cause: &str,
+    cause: AuditAction,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(Statement, Vec<NewAuditEvent>), DomainError> {
@@ -68,7 +68,7 @@ pub(crate) async fn revoke_open_grants(
         .map(|(grant, state)| {
             NewAuditEvent::new(
                 actor,
-                "grant.revoke",
+                AuditAction::GrantRevoke,
                 grant_target(*grant),
                 json!({ "reason": reason, "cause": cause, "identity_id": identity,
                         "before": { "state": state }, "after": { "state": "revoked" } }),

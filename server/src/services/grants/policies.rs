@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::grants::{may_request, precedence, EligibleEntitlement, Policy, PolicyDraft};
 use steward_domain::identity::GrantType;
@@ -61,7 +61,7 @@ impl GrantService {
         let statement = insert_policy(id, &draft, &principal.audit_actor(), now)?;
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant_policy.create",
+            AuditAction::GrantPolicyCreate,
             policy_target(id),
             json!({ "policy": draft }),
         );
@@ -94,7 +94,7 @@ impl GrantService {
         let statement = update_policy(id, &draft, Utc::now())?;
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant_policy.update",
+            AuditAction::GrantPolicyUpdate,
             policy_target(id),
             json!({ "before": before.draft, "after": draft }),
         );
@@ -121,7 +121,7 @@ impl GrantService {
         let statement = deactivate_policy(id, Utc::now());
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant_policy.delete",
+            AuditAction::GrantPolicyDelete,
             policy_target(id),
             json!({ "name": policy.draft.name }),
         );

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::json;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal, Role};
 use steward_domain::grants::{
     approval_capacity, approvals_needed, check_request, extended_expiry, may_extend, may_request,
@@ -205,9 +205,9 @@ impl GrantService {
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             if automatic {
-                "grant.activate"
+                AuditAction::GrantActivate
             } else {
-                "grant.request"
+                AuditAction::GrantRequest
             },
             grant_target(id),
             json!({ "identity_id": identity.id, "identity": identity.name, "scope": grant.scope(),
@@ -271,9 +271,9 @@ impl GrantService {
         let event = NewAuditEvent::new(
             principal.audit_actor(),
             if complete {
-                "grant.activate"
+                AuditAction::GrantActivate
             } else {
-                "grant.approve"
+                AuditAction::GrantApprove
             },
             grant_target(id),
             json!({ "capacity": capacity, "approvals": approvals.len(),
@@ -327,7 +327,7 @@ impl GrantService {
         let statement = deny_grant(id, &principal.audit_actor(), &reason, now);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant.deny",
+            AuditAction::GrantDeny,
             grant_target(id),
             json!({ "reason": reason }),
         );
@@ -368,7 +368,7 @@ impl GrantService {
         let statement = cancel_grant(id, &principal.audit_actor(), Utc::now());
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant.cancel",
+            AuditAction::GrantCancel,
             grant_target(id),
             json!({}),
         );
@@ -396,7 +396,7 @@ impl GrantService {
         let statement = extend_grant(id, grant.expires_at, expires);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant.extend",
+            AuditAction::GrantExtend,
             grant_target(id),
             json!({ "minutes": request.minutes, "before": grant.expires_at, "after": expires }),
         );
@@ -418,7 +418,7 @@ impl GrantService {
         let statement = revoke_grant(id, &principal.audit_actor(), &reason, now);
         let event = NewAuditEvent::new(
             principal.audit_actor(),
-            "grant.revoke",
+            AuditAction::GrantRevoke,
             grant_target(id),
             json!({ "reason": reason }),
         );

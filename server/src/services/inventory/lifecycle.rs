@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::identity::{
     may_suspend, required_text, IdentityDetail, LifecycleRequest, RetireRequest, RetirementReport,
@@ -34,7 +34,7 @@ pub(crate) async fn suspension(
 ) -> Result<(Vec<Statement>, Vec<NewAuditEvent>), DomainError> {
     let status = writes::suspend_identity(id, reason, now);
     let (revoke, grant_events) =
-        revoke_open_grants(store, id, actor, "identity.suspend", reason, now).await?;
+        revoke_open_grants(store, id, actor, AuditAction::IdentitySuspend, reason, now).await?;
     let mut details = match details {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),
@@ -43,7 +43,7 @@ pub(crate) async fn suspension(
     details.insert("grants_revoked".into(), json!(grant_events.len()));
     let event = NewAuditEvent::new(
         actor,
-        "identity.suspend",
+        AuditAction::IdentitySuspend,
         identity_target(id),
         Value::Object(details),
     );
@@ -108,7 +108,7 @@ impl InventoryService {
         let statement = writes::reactivate_identity(id, &reason, Utc::now());
         let event = Self::event(
             principal,
-            "identity.reactivate",
+            AuditAction::IdentityReactivate,
             id,
             json!({ "reason": reason }),
         );
@@ -151,7 +151,7 @@ impl InventoryService {
         let statement = writes::set_identity_expiry(id, expires_at, now);
         let event = Self::event(
             principal,
-            "identity.expiry",
+            AuditAction::IdentityExpiry,
             id,
             json!({ "reason": reason, "changes": { "expires_at": { "before": before.expires_at, "after": expires_at } } }),
         );
@@ -182,7 +182,7 @@ impl InventoryService {
             &self.store,
             id,
             &principal.audit_actor(),
-            "identity.retire",
+            AuditAction::IdentityRetire,
             &evidence,
             now,
         )
@@ -193,7 +193,7 @@ impl InventoryService {
         let actor_event = |counts: &[u64]| {
             std::iter::once(Self::event(
                 principal,
-                "identity.retire",
+                AuditAction::IdentityRetire,
                 id,
                 json!({ "evidence": evidence, "checklist": {
                     "credentials_revoked": counts[0] + counts[3],

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::auth::{authorize, Action, Principal};
 use steward_domain::delegation::{DelegationKind, NewDelegation};
 use steward_domain::identity::{
@@ -142,7 +142,12 @@ impl InventoryService {
         })
     }
 
-    fn event(principal: &Principal, action: &str, id: Uuid, details: Value) -> NewAuditEvent {
+    fn event(
+        principal: &Principal,
+        action: AuditAction,
+        id: Uuid,
+        details: Value,
+    ) -> NewAuditEvent {
         NewAuditEvent::new(
             principal.audit_actor(),
             action,
@@ -240,7 +245,7 @@ impl Inventory for InventoryService {
         self.store
             .append_audit(&NewAuditEvent::new(
                 principal.audit_actor(),
-                "inventory.export",
+                AuditAction::InventoryExport,
                 "inventory",
                 json!({ "filter": query.filter_only().to_query_string() }),
             ))
@@ -284,7 +289,7 @@ impl Inventory for InventoryService {
         }));
         let event = Self::event(
             principal,
-            "identity.create",
+            AuditAction::IdentityCreate,
             id,
             json!({ "after": draft_json(&d) }),
         );
@@ -339,7 +344,12 @@ impl Inventory for InventoryService {
         }
         let mut statements: Vec<Statement> = register_team(&d.team, now).into_iter().collect();
         statements.push(writes::update_identity(id, &d, now));
-        let event = Self::event(principal, "identity.update", id, json!({ "changes": diff }));
+        let event = Self::event(
+            principal,
+            AuditAction::IdentityUpdate,
+            id,
+            json!({ "changes": diff }),
+        );
         self.store
             .write(&statements, |_| vec![event])
             .await
@@ -368,7 +378,7 @@ impl Inventory for InventoryService {
         let statement = writes::insert_credential(credential_id, id, &c, now);
         let event = Self::event(
             principal,
-            "credential.add",
+            AuditAction::CredentialAdd,
             id,
             json!({ "credential_id": credential_id, "kind": c.kind, "key_id": c.key_id,
                     "expires_at": c.expires_at, "rotation_days": c.rotation_days }),
@@ -400,7 +410,7 @@ impl Inventory for InventoryService {
         let statement = writes::revoke_credential(credential_id, id, Utc::now());
         let event = Self::event(
             principal,
-            "credential.revoke",
+            AuditAction::CredentialRevoke,
             id,
             json!({ "credential_id": credential_id, "key_id": credential.key_id }),
         );
@@ -442,7 +452,7 @@ impl Inventory for InventoryService {
         let statement = writes::insert_entitlement(entitlement_id, id, &e, Utc::now());
         let event = Self::event(
             principal,
-            "entitlement.add",
+            AuditAction::EntitlementAdd,
             id,
             json!({ "entitlement_id": entitlement_id, "resource": e.resource, "action": e.action,
                     "privilege": e.privilege, "grant_type": e.grant_type }),
@@ -472,7 +482,7 @@ impl Inventory for InventoryService {
         let statement = writes::remove_entitlement(entitlement_id, id, Utc::now());
         let event = Self::event(
             principal,
-            "entitlement.remove",
+            AuditAction::EntitlementRemove,
             id,
             json!({ "entitlement_id": entitlement_id, "permission": entitlement.permission() }),
         );
@@ -517,8 +527,13 @@ impl Inventory for InventoryService {
         let details = json!({ "from": id, "to": delegation.to, "kind": delegation.kind,
                               "summary": format!("{} {verb} {}", from.name, to.name) });
         let events = vec![
-            Self::event(principal, "delegation.add", id, details.clone()),
-            Self::event(principal, "delegation.add", delegation.to, details),
+            Self::event(principal, AuditAction::DelegationAdd, id, details.clone()),
+            Self::event(
+                principal,
+                AuditAction::DelegationAdd,
+                delegation.to,
+                details,
+            ),
         ];
         self.store
             .write(&[statement], |_| events)
@@ -539,8 +554,13 @@ impl Inventory for InventoryService {
         let statement = writes::delete_delegation(from, to);
         let details = json!({ "from": from, "to": to });
         let events = vec![
-            Self::event(principal, "delegation.remove", from, details.clone()),
-            Self::event(principal, "delegation.remove", to, details),
+            Self::event(
+                principal,
+                AuditAction::DelegationRemove,
+                from,
+                details.clone(),
+            ),
+            Self::event(principal, AuditAction::DelegationRemove, to, details),
         ];
         self.store
             .write(&[statement], |_| events)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
+use steward_domain::audit::AuditAction;
 use steward_domain::campaigns::{
     Campaign, CampaignDraft, Decision, ItemFilter, ItemReviewer, Progress, ReviewItem,
 };
@@ -563,7 +564,7 @@ impl Store {
         });
         let mut out = BTreeMap::new();
         for (seq, hash, action, details) in rows {
-            if action == "campaign.close" {
+            if action == AuditAction::CampaignClose.as_str() {
                 out.insert(None, (seq, hash));
                 continue;
             }

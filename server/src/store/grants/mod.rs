@@ -6,7 +6,7 @@ pub mod writes;
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
-use steward_domain::audit::NewAuditEvent;
+use steward_domain::audit::{AuditAction, NewAuditEvent};
 use steward_domain::grants::{Approval, Grant, GrantState, Policy};
 use uuid::Uuid;
 
@@ -295,7 +295,7 @@ impl Store {
                     .map(|(id, identity, resource, action)| {
                         NewAuditEvent::new(
                             GRANTS_ACTOR,
-                            "grant.expire",
+                            AuditAction::GrantExpire,
                             format!("grant:{id}"),
                             serde_json::json!({ "identity_id": identity,
                                                 "scope": format!("{resource}:{action}") }),
