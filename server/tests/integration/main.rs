@@ -10,15 +10,15 @@
 
 mod common;
 
+mod accounts;
 mod api;
-mod auth;
 mod authz;
 mod campaigns;
 mod cli;
 mod federation;
 mod grants;
 mod imports;
+mod inventory;
 mod migrations;
 mod posture;
-mod register;
 mod store;
