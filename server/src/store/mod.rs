@@ -111,6 +111,21 @@ pub enum Dialect {
     Postgres,
 }
 
+/// Either database, as functions that build queries see it: generic over this instead
+/// of relying on names a macro defines at the call site. The value types a builder binds
+/// are named in each function's bounds (both databases encode them all).
+pub(crate) trait Backend: sqlx::Database {
+    const DIALECT: Dialect;
+}
+
+impl Backend for sqlx::Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+}
+
+impl Backend for sqlx::Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: SQLite allows one writer at a time, and queueing in the

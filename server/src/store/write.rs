@@ -240,27 +240,41 @@ impl<'q> BindList<'q> for sqlx::Sqlite {
     }
 }
 
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::UuidList(v) => <Db as BindList>::bind_uuids(query, v),
-                Arg::TextList(v) => <Db as BindList>::bind_texts(query, v),
-                Arg::Uuid(v) => query.bind(*v),
-                Arg::OptUuid(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.clone()),
-                Arg::OptText(v) => query.bind(v.clone()),
-                Arg::Time(v) => query.bind(*v),
-                Arg::OptTime(v) => query.bind(*v),
-                Arg::Int(v) => query.bind(*v),
-                Arg::OptInt(v) => query.bind(*v),
-                Arg::Bool(v) => query.bind(*v),
-                Arg::Date(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
+/// Binds `args` to `query` in order, each the way its database takes it.
+fn bind_args<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: BindList<'q>,
+    Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Uuid>: sqlx::Encode<'q, DB>,
+    Option<String>: sqlx::Encode<'q, DB>,
+    Option<DateTime<Utc>>: sqlx::Encode<'q, DB>,
+    Option<i64>: sqlx::Encode<'q, DB>,
+{
+    for arg in args {
+        query = match arg {
+            Arg::UuidList(v) => DB::bind_uuids(query, v),
+            Arg::TextList(v) => DB::bind_texts(query, v),
+            Arg::Uuid(v) => query.bind(*v),
+            Arg::OptUuid(v) => query.bind(*v),
+            Arg::Text(v) => query.bind(v.clone()),
+            Arg::OptText(v) => query.bind(v.clone()),
+            Arg::Time(v) => query.bind(*v),
+            Arg::OptTime(v) => query.bind(*v),
+            Arg::Int(v) => query.bind(*v),
+            Arg::OptInt(v) => query.bind(*v),
+            Arg::Bool(v) => query.bind(*v),
+            Arg::Date(v) => query.bind(*v),
+        };
+    }
+    query
 }
 
 /// A write transaction held open across several batches of statements — for a change
@@ -309,7 +323,7 @@ impl WriteTx {
                 } else {
                     &statement.sql
                 };
-                let query = bind_args!(sqlx::query::<Db>(sql), &statement.args);
+                let query = bind_args(sqlx::query::<Db>(sql), &statement.args);
                 let touched = match query.execute(&mut **tx).await {
                     Ok(done) => done.rows_affected(),
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

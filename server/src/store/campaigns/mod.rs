@@ -510,7 +510,7 @@ impl Store {
                     "SELECT i.id, s.id, s.display_name, s.email, s.active FROM identities i \
                      JOIN people s ON s.id = i.sponsor_id WHERE 1 = 1",
                 );
-                push_scope!(sql, "i.id", &Scope::Ids(chunk));
+                push_scope(&mut sql, "i.id", &Scope::Ids(chunk));
                 sql.build_query_as().fetch_all(pool).await?
             });
             for (identity, id, display_name, email, active) in rows {
@@ -537,7 +537,7 @@ impl Store {
             let rows: Vec<(Uuid, String)> = db_run!(self, reader, |pool| {
                 let mut sql =
                     QueryBuilder::<Db>::new("SELECT id, name FROM identities WHERE 1 = 1");
-                push_scope!(sql, "id", &Scope::Ids(chunk));
+                push_scope(&mut sql, "id", &Scope::Ids(chunk));
                 sql.build_query_as().fetch_all(pool).await?
             });
             out.extend(rows);

@@ -2,6 +2,7 @@
 //! and the identities a bulk assignment works on.
 
 // Everything of the parent: the filter macros name its helpers and imports.
+use super::filters::*;
 use super::*;
 
 impl Store {
@@ -44,7 +45,7 @@ impl Store {
                      CAST(0 AS BIGINT) \
                      FROM identity_counts i WHERE i.n > 0",
                 );
-                push_filters!(&mut sql, &dimensions, now);
+                push_filters(&mut sql, &dimensions, now, false);
                 if query.orphaned {
                     sql.push(" AND i.orphaned");
                 }
@@ -63,7 +64,7 @@ impl Store {
                     expired: true,
                     ..query.filter_only()
                 };
-                push_filters!(&mut sql, &expired_filter, now);
+                push_filters(&mut sql, &expired_filter, now, false);
                 let expired: i64 = sql.build_query_scalar().fetch_one(pool).await?;
                 // Carried on one group row; the fold only adds it up.
                 let mut groups = groups;
@@ -87,17 +88,18 @@ impl Store {
                         .push(" THEN 1 ELSE 0 END) FROM identities i WHERE 1 = 1");
                     match (part, &query.search) {
                         (Some(range), Some(search)) => {
-                            push_filters!(
+                            push_filters(
                                 &mut sql,
                                 &IdentityQuery {
                                     search: None,
                                     ..query.clone()
                                 },
-                                now
+                                now,
+                                false,
                             );
-                            push_search_index_match!(sql, search, Some(range));
+                            push_search_index_match(&mut sql, search, Some(range));
                         }
-                        _ => push_filters!(&mut sql, query, now),
+                        _ => push_filters(&mut sql, query, now, false),
                     }
                     sql.push(" GROUP BY i.kind, i.source, i.environment, i.status");
                     sql
@@ -159,7 +161,7 @@ impl Store {
             let mut sql = QueryBuilder::<Db>::new(
                 "SELECT i.id, i.owner_id, i.sponsor_id, i.status FROM identities i WHERE 1 = 1",
             );
-            push_filters!(&mut sql, query, now);
+            push_filters(&mut sql, query, now, false);
             sql.push(" ORDER BY i.id LIMIT ").push_bind(limit);
             sql.build_query_as().fetch_all(pool).await?
         }))

@@ -3,6 +3,7 @@
 //! is cheapest for the term.
 
 // Everything of the parent: the filter macros name its helpers and imports.
+use super::filters::*;
 use super::*;
 
 impl Store {
@@ -136,7 +137,7 @@ impl Store {
             let mut sql =
                 QueryBuilder::<Db>::new("SELECT i.name, i.id FROM identities i WHERE 1 = 1");
             if let Part::Valued(Some(after)) = part {
-                push_key_bound!(sql, "i.name", op, after);
+                push_key_bound(&mut sql, "i.name", op, after);
             }
             sql.push(format_args!(
                 " ORDER BY i.name{dir}, i.id{dir} LIMIT 1 OFFSET "
@@ -181,7 +182,7 @@ impl Store {
                 Dialect::Postgres => {
                     let mut sql =
                         QueryBuilder::<Db>::new("EXPLAIN SELECT 1 FROM identities i WHERE 1 = 1");
-                    push_search_text!(sql, "i", search);
+                    push_search_text(&mut sql, "i", search);
                     let plan: Vec<String> = sql.build_query_scalar().fetch_all(pool).await?;
                     plan.first()
                         .and_then(|line| estimated_rows(line))
@@ -249,7 +250,7 @@ impl Store {
                         sql.push(format_args!(" AND {column} IS NOT NULL"));
                     }
                     if let Some(after) = after {
-                        push_key_bound!(sql, column, op, after);
+                        push_key_bound(&mut sql, column, op, after);
                     }
                 }
                 Part::Null(after) => {
@@ -261,7 +262,7 @@ impl Store {
             }
             match &scan {
                 Scan::Indexes => {
-                    push_filters!(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
+                    push_filters(&mut sql, query, now, walk && DIALECT == Dialect::Sqlite);
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
                 Scan::Window(window) => {
@@ -269,7 +270,7 @@ impl Store {
                     // as a plain substring test) then look only at its rows.
                     sql.push(&order).push(" LIMIT ").push_bind(*window);
                     sql.push(") i").push(OWNER_JOIN).push(" WHERE 1 = 1");
-                    push_filters!(&mut sql, query, now, DIALECT == Dialect::Sqlite);
+                    push_filters(&mut sql, query, now, DIALECT == Dialect::Sqlite);
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
                 }
                 Scan::NameWalk(_) if DIALECT == Dialect::Postgres => {
@@ -287,7 +288,7 @@ impl Store {
                         .push(" LIMIT ")
                         .push_bind(NAME_WALK)
                         .push(") w WHERE 1 = 1");
-                    push_search_text_like!(sql, "w.search_text", pattern);
+                    push_search_text_like(&mut sql, "w.search_text", pattern);
                     sql.push(format_args!(" ORDER BY w.name{dir}, w.id{dir} LIMIT "))
                         .push_bind(limit)
                         .push(")")
@@ -296,7 +297,7 @@ impl Store {
                 Scan::NameWalk(end) => {
                     if let Some(end) = end {
                         let op = if sort.descending { " >= " } else { " <= " };
-                        push_key_bound!(sql, "i.name", op, end);
+                        push_key_bound(&mut sql, "i.name", op, end);
                     }
                     // Walking: the search is one substring test of the searched text
                     // the index entry holds (lower-cased, tested with the lower-cased
@@ -305,12 +306,12 @@ impl Store {
                         search: None,
                         ..query.clone()
                     };
-                    push_filters!(&mut sql, &others, now, true);
+                    push_filters(&mut sql, &others, now, true);
                     if let Some(search) = &query.search {
-                        push_search_text_like!(
-                            sql,
+                        push_search_text_like(
+                            &mut sql,
                             SQLITE_SEARCH_TEXT,
-                            search_text_pattern(search)
+                            search_text_pattern(search),
                         );
                     }
                     sql.push(&order).push(" LIMIT ").push_bind(limit);
@@ -347,7 +348,7 @@ impl Store {
                 "SELECT COALESCE(SUM(i.n), 0), (SELECT COALESCE(SUM(n), 0) FROM identity_counts) \
                  FROM identity_counts i WHERE 1 = 1",
             );
-            push_filters!(&mut sql, &dims, Utc::now());
+            push_filters(&mut sql, &dims, Utc::now(), false);
             sql.build_query_as().fetch_one(pool).await?
         });
         Ok(total > 0 && matching * 200 >= total)

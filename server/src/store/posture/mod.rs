@@ -102,27 +102,31 @@ pub enum Scope<'a> {
 }
 
 /// ` AND <column> BETWEEN … AND …` or ` AND <column> IN (…)`.
-macro_rules! push_scope {
-    ($sql:expr, $column:expr, $scope:expr) => {{
-        match $scope {
-            Scope::Range(first, last) => {
-                $sql.push(format_args!(" AND {} BETWEEN ", $column))
-                    .push_bind(*first)
-                    .push(" AND ")
-                    .push_bind(*last);
-            }
-            Scope::Ids(ids) => {
-                $sql.push(format_args!(" AND {} IN (", $column));
-                let mut list = $sql.separated(", ");
-                for id in ids.iter() {
-                    list.push_bind(*id);
-                }
-                $sql.push(")");
-            }
+pub(crate) fn push_scope<'args, DB>(
+    sql: &mut QueryBuilder<'args, DB>,
+    column: &str,
+    scope: &Scope<'_>,
+) where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    match scope {
+        Scope::Range(first, last) => {
+            sql.push(format_args!(" AND {column} BETWEEN "))
+                .push_bind(*first)
+                .push(" AND ")
+                .push_bind(*last);
         }
-    }};
+        Scope::Ids(ids) => {
+            sql.push(format_args!(" AND {column} IN ("));
+            let mut list = sql.separated(", ");
+            for id in ids.iter() {
+                list.push_bind(*id);
+            }
+            sql.push(")");
+        }
+    }
 }
-pub(crate) use push_scope;
 
 /// The trust configurations under which an identity could prove itself with a
 /// federated token: those with a rule for it, and those for its platform.
@@ -181,7 +185,7 @@ impl Store {
                      FROM identities i LEFT JOIN people o ON o.id = i.owner_id \
                      LEFT JOIN people s ON s.id = i.sponsor_id WHERE 1 = 1",
             );
-            push_scope!(sql, "i.id", scope);
+            push_scope(&mut sql, "i.id", scope);
             sql.push(" ORDER BY i.id");
             let rows: Vec<SubjectRow> = sql.build_query_as().fetch_all(pool).await?;
 
@@ -189,7 +193,7 @@ impl Store {
                 "SELECT identity_id, id, kind, key_id, created_at, last_rotated_at, expires_at, \
                      last_used_at, rotation_days, revoked_at FROM credentials WHERE 1 = 1",
             );
-            push_scope!(sql, "identity_id", scope);
+            push_scope(&mut sql, "identity_id", scope);
             let credentials: Vec<Owned<CredentialRow>> =
                 sql.build_query_as().fetch_all(pool).await?;
 
@@ -197,14 +201,14 @@ impl Store {
                 "SELECT identity_id, id, resource, action, privilege, grant_type, created_at, \
                      removed_at FROM entitlements WHERE removed_at IS NULL",
             );
-            push_scope!(sql, "identity_id", scope);
+            push_scope(&mut sql, "identity_id", scope);
             let entitlements: Vec<Owned<EntitlementRow>> =
                 sql.build_query_as().fetch_all(pool).await?;
 
             let mut sql = QueryBuilder::<Db>::new(
                 "SELECT identity_id, signal, detail FROM identity_signals WHERE 1 = 1",
             );
-            push_scope!(sql, "identity_id", scope);
+            push_scope(&mut sql, "identity_id", scope);
             let signals: Vec<(Uuid, String, String)> = sql.build_query_as().fetch_all(pool).await?;
 
             // Both directions of every edge touching the scope, with the far end.
@@ -215,14 +219,14 @@ impl Store {
                      {peer_columns} FROM delegations d JOIN identities t ON t.id = d.to_id \
                      LEFT JOIN people o ON o.id = t.owner_id WHERE 1 = 1"
                 ));
-            push_scope!(sql, "d.from_id", scope);
+            push_scope(&mut sql, "d.from_id", scope);
             sql.push(format_args!(
                 " UNION ALL SELECT d.to_id AS subject_id, d.from_id AS peer_id, \
                      'from:' || d.kind AS delegation, {peer_columns} FROM delegations d \
                      JOIN identities t ON t.id = d.from_id LEFT JOIN people o ON o.id = t.owner_id \
                      WHERE 1 = 1"
             ));
-            push_scope!(sql, "d.to_id", scope);
+            push_scope(&mut sql, "d.to_id", scope);
             let peers: Vec<PeerRow> = sql.build_query_as().fetch_all(pool).await?;
 
             // What the identities the scope delegates to may do.
@@ -231,7 +235,7 @@ impl Store {
                      WHERE e.removed_at IS NULL AND e.identity_id IN \
                      (SELECT d.to_id FROM delegations d WHERE 1 = 1",
             );
-            push_scope!(sql, "d.from_id", scope);
+            push_scope(&mut sql, "d.from_id", scope);
             sql.push(")");
             let peer_permissions: Vec<(Uuid, String, String)> =
                 sql.build_query_as().fetch_all(pool).await?;
@@ -240,7 +244,7 @@ impl Store {
                 "SELECT identity_id, {} FROM agent_limits WHERE 1 = 1",
                 super::authz::LIMITS_COLUMNS
             ));
-            push_scope!(sql, "identity_id", scope);
+            push_scope(&mut sql, "identity_id", scope);
             let limits: Vec<Owned<super::authz::LimitsRow>> =
                 sql.build_query_as().fetch_all(pool).await?;
 
@@ -250,7 +254,7 @@ impl Store {
                      WHERE drift IS NOT NULL AND at >= ",
             );
             sql.push_bind(drift_since);
-            push_scope!(sql, "drift_identity", scope);
+            push_scope(&mut sql, "drift_identity", scope);
             sql.push(" GROUP BY drift_identity, drift, resource");
             let drift: Vec<(Uuid, String, String, i64)> =
                 sql.build_query_as().fetch_all(pool).await?;
@@ -261,7 +265,7 @@ impl Store {
                 "SELECT r.identity_id, t.name FROM trust_rule_identities r \
                      JOIN trust_configs t ON t.id = r.trust_config_id WHERE 1 = 1",
             );
-            push_scope!(sql, "r.identity_id", scope);
+            push_scope(&mut sql, "r.identity_id", scope);
             let trust: Vec<(Uuid, String)> = sql.build_query_as().fetch_all(pool).await?;
             // Every configuration: one may exist for an identity's platform.
             let kinds: Vec<(String, String)> =
@@ -273,7 +277,7 @@ impl Store {
                      AND revoked_at IS NULL AND expires_at > ",
             );
             sql.push_bind(now);
-            push_scope!(sql, "agent_id", scope);
+            push_scope(&mut sql, "agent_id", scope);
             sql.push(" GROUP BY agent_id");
             let tokens: Vec<(Uuid, i64)> = sql.build_query_as().fetch_all(pool).await?;
             (
@@ -429,9 +433,9 @@ impl Store {
             let part: Vec<Uuid> = db_run!(self, reader, |pool| {
                 let mut sql =
                     QueryBuilder::<Db>::new("SELECT d.to_id FROM delegations d WHERE 1 = 1");
-                push_scope!(sql, "d.from_id", &Scope::Ids(chunk));
+                push_scope(&mut sql, "d.from_id", &Scope::Ids(chunk));
                 sql.push(" UNION SELECT d.from_id FROM delegations d WHERE 1 = 1");
-                push_scope!(sql, "d.to_id", &Scope::Ids(chunk));
+                push_scope(&mut sql, "d.to_id", &Scope::Ids(chunk));
                 sql.build_query_scalar().fetch_all(pool).await?
             });
             found.extend(part);
@@ -451,7 +455,7 @@ impl Store {
                 "SELECT identity_id, check_id, state, detail, accepted_until FROM findings \
                      WHERE 1 = 1",
             );
-            push_scope!(sql, "identity_id", scope);
+            push_scope(&mut sql, "identity_id", scope);
             sql.build_query_as().fetch_all(pool).await?
         });
         let mut out: BTreeMap<Uuid, Vec<StoredFinding>> = BTreeMap::new();
