@@ -29,6 +29,7 @@ test: lint build unit e2e api-fuzz
 lint:
 	scripts/bootstrap.sh --test
 	cargo fmt --all -- --check
+	leptosfmt --check app/src
 	cargo clippy $(CARGO_TEST_PACKAGES) --all-targets -- -D warnings
 	cargo clippy -p steward-frontend --target wasm32-unknown-unknown -- -D warnings
 	@date '+make: lint done at %T'

@@ -3,7 +3,7 @@
 # what it does. Safe to run again: a second run installs nothing.
 #
 #   scripts/bootstrap.sh          build tools (wasm32 target, cargo-leptos, wasm-bindgen, wasm-opt)
-#   scripts/bootstrap.sh --test   also the browser-test tools (Playwright, Chromium)
+#   scripts/bootstrap.sh --test   also the test tools (leptosfmt, Playwright, Chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +55,19 @@ if [ ! -f "${stamp}" ] || [ end2end/package-lock.json -nt "${stamp}" ]; then
   touch "${stamp}"
 fi
 
-# 5. Chromium for the browser tests: Debian's package, never a downloaded browser.
+# 5. leptosfmt for `make lint` (the formatter of the UI's view! macros), pinned like the
+#    rest so a new release cannot fail the lint on unchanged code.
+leptosfmt_version=0.1.33
+if $want_test_tools; then
+  if leptosfmt --version 2>/dev/null | grep -q " ${leptosfmt_version}\$"; then
+    :
+  else
+    say "installing leptosfmt ${leptosfmt_version} (about 3 minutes, once)"
+    cargo install leptosfmt --locked --version "${leptosfmt_version}"
+  fi
+fi
+
+# 6. Chromium for the browser tests: Debian's package, never a downloaded browser.
 if $want_test_tools; then
   chromium_path=${CHROMIUM_PATH:-/usr/bin/chromium}
   if [ ! -x "${chromium_path}" ]; then

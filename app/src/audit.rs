@@ -80,31 +80,86 @@ pub fn AuditPageView() -> impl IntoView {
         <h1>"Audit trail"</h1>
         <p class="lede">"Every change and sign-in, hash-chained so tampering shows."</p>
         <form method="get" action="/audit" class="filters">
-            <label>"Actor" <input type="text" name="actor" placeholder="user:ada@example.com" value=field("actor") prop:value=field("actor") /></label>
+            <label>
+                "Actor"
+                <input
+                    type="text"
+                    name="actor"
+                    placeholder="user:ada@example.com"
+                    value=field("actor")
+                    prop:value=field("actor")
+                />
+            </label>
             // Suggested from the domain's closed list; still free text, so actions an
             // earlier version wrote stay searchable.
-            <label>"Action" <input type="text" name="action" list="audit-actions" placeholder="auth.login_failed" value=field("action") prop:value=field("action") /></label>
+            <label>
+                "Action"
+                <input
+                    type="text"
+                    name="action"
+                    list="audit-actions"
+                    placeholder="auth.login_failed"
+                    value=field("action")
+                    prop:value=field("action")
+                />
+            </label>
             <datalist id="audit-actions">
-                {steward_domain::audit::AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()></option> }).collect_view()}
+                {steward_domain::audit::AuditAction::ALL
+                    .iter()
+                    .map(|a| view! { <option value=a.as_str()></option> })
+                    .collect_view()}
             </datalist>
-            <label>"Target" <input type="text" name="target" value=field("target") prop:value=field("target") /></label>
-            <label>"Since" <input type="date" name="since" value=field("since") prop:value=field("since") /></label>
-            <label>"Until" <input type="date" name="until" value=field("until") prop:value=field("until") /></label>
+            <label>
+                "Target"
+                <input type="text" name="target" value=field("target") prop:value=field("target") />
+            </label>
+            <label>
+                "Since"
+                <input type="date" name="since" value=field("since") prop:value=field("since") />
+            </label>
+            <label>
+                "Until"
+                <input type="date" name="until" value=field("until") prop:value=field("until") />
+            </label>
             <button type="submit">"Filter"</button>
             <a href="/audit">"Clear"</a>
         </form>
         <div class="toolbar">
-            <a href=move || audit_href("/api/v1/audit/export.csv", &AuditQuery { before: None, ..query.get() })
-               download="steward-audit.csv">"Export CSV"</a>
-            <button type="button" on:click=move |_| { verify.dispatch(()); }>"Verify chain"</button>
+            <a
+                href=move || audit_href(
+                    "/api/v1/audit/export.csv",
+                    &AuditQuery {
+                        before: None,
+                        ..query.get()
+                    },
+                )
+                download="steward-audit.csv"
+            >
+                "Export CSV"
+            </a>
+            <button
+                type="button"
+                on:click=move |_| {
+                    verify.dispatch(());
+                }
+            >
+                "Verify chain"
+            </button>
             <span role="status" id="verify-result">
-                {move || verify.value().get().map(|result| match result {
-                    Ok(report) => describe_report(&report),
-                    Err(error) => error.to_string(),
-                })}
+                {move || {
+                    verify
+                        .value()
+                        .get()
+                        .map(|result| match result {
+                            Ok(report) => describe_report(&report),
+                            Err(error) => error.to_string(),
+                        })
+                }}
             </span>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading events…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match events.await {
                     Ok(page) => view! { <AuditTable page query=query.get_untracked() /> }.into_any(),
@@ -118,7 +173,12 @@ pub fn AuditPageView() -> impl IntoView {
 #[component]
 fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
     if page.events.is_empty() {
-        return view! { <div class="empty-state"><p>"No audit events match these filters."</p></div> }.into_any();
+        return view! {
+            <div class="empty-state">
+                <p>"No audit events match these filters."</p>
+            </div>
+        }
+        .into_any();
     }
     let older = page.next_before.map(|before| {
         audit_href(
@@ -138,9 +198,13 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                     <td>{event.seq}</td>
                     <td>{event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
                     <td>{event.actor}</td>
-                    <td><code>{event.action}</code></td>
+                    <td>
+                        <code>{event.action}</code>
+                    </td>
                     <td>{event.target}</td>
-                    <td><code class="details">{event.details.to_string()}</code></td>
+                    <td>
+                        <code class="details">{event.details.to_string()}</code>
+                    </td>
                 </tr>
             }
         })
@@ -163,8 +227,26 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
             </table>
         </div>
         <nav class="pager" aria-label="Pages">
-            {(query.before.is_some()).then(|| view! { <a href=audit_href("/audit", &AuditQuery { before: None, ..query.clone() })>"« Newest"</a> })}
-            {older.map(|href| view! { <a href=href rel="next">"Older events »"</a> })}
+            {(query.before.is_some())
+                .then(|| {
+                    view! {
+                        <a href=audit_href(
+                            "/audit",
+                            &AuditQuery {
+                                before: None,
+                                ..query.clone()
+                            },
+                        )>"« Newest"</a>
+                    }
+                })}
+            {older
+                .map(|href| {
+                    view! {
+                        <a href=href rel="next">
+                            "Older events »"
+                        </a>
+                    }
+                })}
         </nav>
     }
     .into_any()

@@ -227,19 +227,28 @@ pub fn TrustPage() -> impl IntoView {
             .map(|r| r.map(|()| "Trust configuration deleted.".to_owned()));
         saved.or(switched).or(deleted).map(|r| match r {
             Ok(message) => view! { <Toast message /> }.into_any(),
-            Err(e) => {
-                view! { <p class="notice error" role="alert" id="trust-error">{e.to_string()}</p> }
-                    .into_any()
+            Err(e) => view! {
+                <p class="notice error" role="alert" id="trust-error">
+                    {e.to_string()}
+                </p>
             }
+            .into_any(),
         })
     };
     let checked = move || {
         check.value().get().map(|r| match r {
-            Ok(TokenCheck { matched: Some(m), .. }) => view! {
+            Ok(TokenCheck {
+                matched: Some(m), ..
+            }) => view! {
                 <div class="notice" role="status" id="token-check-result">
-                    <p>"Accepted: this token proves identity "
-                        <a href=format!("/identities/{}", m.identity_id)>{m.identity_id.to_string()}</a>
-                        " through "<strong>{m.trust_config}</strong>" (subject "<code>{m.subject}</code>")."</p>
+                    <p>
+                        "Accepted: this token proves identity "
+                        <a href=format!(
+                            "/identities/{}",
+                            m.identity_id,
+                        )>{m.identity_id.to_string()}</a> " through "
+                        <strong>{m.trust_config}</strong>" (subject "<code>{m.subject}</code>")."
+                    </p>
                 </div>
             }
             .into_any(),
@@ -249,30 +258,52 @@ pub fn TrustPage() -> impl IntoView {
                 </div>
             }
             .into_any(),
-            Err(e) => view! { <p class="notice error" role="alert" id="token-check-result">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! {
+                <p class="notice error" role="alert" id="token-check-result">
+                    {e.to_string()}
+                </p>
+            }
+            .into_any(),
         })
     };
     view! {
         <Title text="Workload trust" />
         <h1>"Workload trust"</h1>
-        <p class="lede">"Let workloads and agents prove what they are with the token their platform already gives them — \
+        <p class="lede">
+            "Let workloads and agents prove what they are with the token their platform already gives them — \
             a SPIFFE JWT-SVID, a Kubernetes service-account token, a GitHub Actions OIDC token — instead of a static secret. \
             They present it to POST /api/v1/authorize, or exchange it at POST /api/v1/token for a short-lived credential of an active grant. \
-            Claim rules are exact: no wildcards, and a CI rule names its repository and a branch or environment."</p>
+            Claim rules are exact: no wildcards, and a CI rule names its repository and a branch or environment."
+        </p>
         {outcome}
-        <Transition fallback=|| view! { <p class="loading">"Loading trust configurations…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading trust configurations…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match configs.await {
-                    Ok((list, can_manage)) => view! { <TrustList list can_manage save delete mode /> }.into_any(),
+                    Ok((list, can_manage)) => {
+                        view! { <TrustList list can_manage save delete mode /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Transition>
         <section class="card">
             <h2>"Check a token"</h2>
-            <p class="muted">"Paste a workload's token to see which identity it proves, or exactly why it is refused. Nothing is logged or kept."</p>
+            <p class="muted">
+                "Paste a workload's token to see which identity it proves, or exactly why it is refused. Nothing is logged or kept."
+            </p>
             <ActionForm action=check attr:class="stacked" attr:id="token-check">
-                <label>"Token (JWT)" <textarea name="token" rows="4" class="code" spellcheck="false" required=true></textarea></label>
+                <label>
+                    "Token (JWT)"
+                    <textarea
+                        name="token"
+                        rows="4"
+                        class="code"
+                        spellcheck="false"
+                        required=true
+                    ></textarea>
+                </label>
                 <button type="submit">"Check"</button>
             </ActionForm>
             {checked}
@@ -290,63 +321,129 @@ fn TrustList(
 ) -> impl IntoView {
     let table = if list.is_empty() {
         view! {
-            <div class="empty-state"><p>"No trust configuration yet: every workload and agent proves itself with a static secret. \
-                Add one below for the platform your workloads run on."</p></div>
+            <div class="empty-state">
+                <p>
+                    "No trust configuration yet: every workload and agent proves itself with a static secret. \
+                    Add one below for the platform your workloads run on."
+                </p>
+            </div>
         }
         .into_any()
     } else {
         view! {
             <div class="table-wrap">
                 <table class="data-table" id="trust-configs">
-                    <thead><tr><th scope="col">"Configuration"</th><th scope="col">"Issuer and audience"</th><th scope="col">"Keys"</th>
-                        <th scope="col">"Rules"</th><th scope="col">"Mode"</th></tr></thead>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Configuration"</th>
+                            <th scope="col">"Issuer and audience"</th>
+                            <th scope="col">"Keys"</th>
+                            <th scope="col">"Rules"</th>
+                            <th scope="col">"Mode"</th>
+                        </tr>
+                    </thead>
                     <tbody>
-                        {list.into_iter().map(|c| {
-                            let other = match c.draft.mode {
-                                EnforcementMode::Monitor => EnforcementMode::Enforce,
-                                EnforcementMode::Enforce => EnforcementMode::Monitor,
-                            };
-                            let manage = can_manage.then(|| view! {
-                                <details>
-                                    <summary>{format!("Switch to {other}…")}</summary>
-                                    <ActionForm action=mode attr:class="stacked">
-                                        <input type="hidden" name="id" value=c.id.to_string() />
-                                        <input type="hidden" name="mode" value=other.as_str() />
-                                        <label>"Why (kept in the audit trail)" <input type="text" name="reason" required=true maxlength="500" /></label>
-                                        <button type="submit">{format!("Switch to {other}")}</button>
-                                    </ActionForm>
-                                </details>
-                                <details>
-                                    <summary>"Edit…"</summary>
-                                    <TrustForm save config=Some(c.clone()) />
-                                </details>
-                                <details>
-                                    <summary>"Delete…"</summary>
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="id" value=c.id.to_string() />
-                                        <label class="check"><input type="checkbox" name="confirm" value="yes" required=true />"I confirm: these workloads can no longer prove themselves with tokens of this issuer"</label>
-                                        <button type="submit" class="danger">"Delete"</button>
-                                    </ActionForm>
-                                </details>
-                            });
-                            let keys = match &c.draft.jwks_url {
-                                Some(url) => format!("fetched from {url}"),
-                                None => "pasted JWKS".to_owned(),
-                            };
-                            view! {
-                                <tr>
-                                    <th scope="row">{c.draft.name.clone()}<span class="sub">{c.draft.kind.label()}</span></th>
-                                    <td><code>{c.draft.issuer.clone()}</code><span class="sub">{format!("audience {}", c.draft.audience)}</span></td>
-                                    <td>{keys}</td>
-                                    <td><ul class="plain">{c.draft.rules.iter().map(|r| {
-                                        let conditions = rules_text(std::slice::from_ref(r));
-                                        let conditions = conditions.split_once(' ').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
-                                        view! { <li><a href=format!("/identities/{}", r.identity_id)>"identity"</a>" ← "<code>{conditions}</code></li> }
-                                    }).collect_view()}</ul></td>
-                                    <td>{mode_badge(c.draft.mode)}{manage}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
+                        {list
+                            .into_iter()
+                            .map(|c| {
+                                let other = match c.draft.mode {
+                                    EnforcementMode::Monitor => EnforcementMode::Enforce,
+                                    EnforcementMode::Enforce => EnforcementMode::Monitor,
+                                };
+                                let manage = can_manage
+                                    .then(|| {
+                                        view! {
+                                            <details>
+                                                <summary>{format!("Switch to {other}…")}</summary>
+                                                <ActionForm action=mode attr:class="stacked">
+                                                    <input type="hidden" name="id" value=c.id.to_string() />
+                                                    <input type="hidden" name="mode" value=other.as_str() />
+                                                    <label>
+                                                        "Why (kept in the audit trail)"
+                                                        <input
+                                                            type="text"
+                                                            name="reason"
+                                                            required=true
+                                                            maxlength="500"
+                                                        />
+                                                    </label>
+                                                    <button type="submit">
+                                                        {format!("Switch to {other}")}
+                                                    </button>
+                                                </ActionForm>
+                                            </details>
+                                            <details>
+                                                <summary>"Edit…"</summary>
+                                                <TrustForm save config=Some(c.clone()) />
+                                            </details>
+                                            <details>
+                                                <summary>"Delete…"</summary>
+                                                <ActionForm action=delete>
+                                                    <input type="hidden" name="id" value=c.id.to_string() />
+                                                    <label class="check">
+                                                        <input
+                                                            type="checkbox"
+                                                            name="confirm"
+                                                            value="yes"
+                                                            required=true
+                                                        />
+                                                        "I confirm: these workloads can no longer prove themselves with tokens of this issuer"
+                                                    </label>
+                                                    <button type="submit" class="danger">
+                                                        "Delete"
+                                                    </button>
+                                                </ActionForm>
+                                            </details>
+                                        }
+                                    });
+                                let keys = match &c.draft.jwks_url {
+                                    Some(url) => format!("fetched from {url}"),
+                                    None => "pasted JWKS".to_owned(),
+                                };
+                                view! {
+                                    <tr>
+                                        <th scope="row">
+                                            {c.draft.name.clone()}
+                                            <span class="sub">{c.draft.kind.label()}</span>
+                                        </th>
+                                        <td>
+                                            <code>{c.draft.issuer.clone()}</code>
+                                            <span class="sub">
+                                                {format!("audience {}", c.draft.audience)}
+                                            </span>
+                                        </td>
+                                        <td>{keys}</td>
+                                        <td>
+                                            <ul class="plain">
+                                                {c
+                                                    .draft
+                                                    .rules
+                                                    .iter()
+                                                    .map(|r| {
+                                                        let conditions = rules_text(std::slice::from_ref(r));
+                                                        let conditions = conditions
+                                                            .split_once(' ')
+                                                            .map(|(_, rest)| rest.to_owned())
+                                                            .unwrap_or_default();
+                                                        view! {
+                                                            <li>
+                                                                <a href=format!(
+                                                                    "/identities/{}",
+                                                                    r.identity_id,
+                                                                )>"identity"</a>
+                                                                " ← "
+                                                                <code>{conditions}</code>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        </td>
+                                        <td>{mode_badge(c.draft.mode)}{manage}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -355,12 +452,15 @@ fn TrustList(
     };
     view! {
         {table}
-        {can_manage.then(|| view! {
-            <section class="card">
-                <h2>"New trust configuration"</h2>
-                <TrustForm save config=None />
-            </section>
-        })}
+        {can_manage
+            .then(|| {
+                view! {
+                    <section class="card">
+                        <h2>"New trust configuration"</h2>
+                        <TrustForm save config=None />
+                    </section>
+                }
+            })}
     }
     .into_any()
 }
@@ -382,29 +482,91 @@ fn TrustForm(save: ServerAction<SaveTrustConfig>, config: Option<TrustConfig>) -
     view! {
         <ActionForm action=save attr:class="stacked trust-form" attr:id=form_id>
             <input type="hidden" name="id" value=id />
-            <label>"Name" <input type="text" name="name" required=true maxlength="100" value=draft.as_ref().map(|d| d.name.clone()) /></label>
-            <label>"Token kind"
+            <label>
+                "Name"
+                <input
+                    type="text"
+                    name="name"
+                    required=true
+                    maxlength="100"
+                    value=draft.as_ref().map(|d| d.name.clone())
+                />
+            </label>
+            <label>
+                "Token kind"
                 <select name="kind">
-                    {TrustKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == kind>{k.label()}</option> }).collect_view()}
-                </select></label>
-            <label>"Issuer (the tokens' iss, exactly)"
-                <input type="text" name="issuer" required=true maxlength="500" placeholder="https://token.actions.githubusercontent.com"
-                    value=draft.as_ref().map(|d| d.issuer.clone()) /></label>
-            <label>"Audience (the aud the tokens are minted for)"
-                <input type="text" name="audience" required=true maxlength="500" placeholder="steward"
-                    value=draft.as_ref().map(|d| d.audience.clone()) /></label>
-            <label>"JWKS URL (where the keys are published; fetched now and when a new key appears)"
-                <input type="url" name="jwks_url" maxlength="500" value=draft.as_ref().and_then(|d| d.jwks_url.clone()) /></label>
-            <label>"…or the JWKS itself, pasted"
-                <textarea name="jwks" rows="3" class="code" spellcheck="false">{draft.as_ref().and_then(|d| d.jwks.clone())}</textarea></label>
-            <label>"Claim rules, one per line: the identity's id, then claim=value pairs (sub=… is the subject; env=… binds the token to one environment)"
-                <textarea name="rules" rows="4" class="code" spellcheck="false" required=true
-                    placeholder="0190a1b2-… repository=acme/deploy ref=refs/heads/main">{draft.as_ref().map(|d| rules_text(&d.rules))}</textarea></label>
-            <label>"Mode"
-                <select name="mode">
-                    <option value="monitor" selected=mode == EnforcementMode::Monitor>"monitor — static secrets still work; what enforcing would refuse is logged"</option>
-                    <option value="enforce" selected=mode == EnforcementMode::Enforce>"enforce — these identities must use a federated token"</option>
-                </select></label>
+                    {TrustKind::ALL
+                        .iter()
+                        .map(|k| {
+                            view! {
+                                <option value=k.as_str() selected=*k == kind>
+                                    {k.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Issuer (the tokens' iss, exactly)"
+                <input
+                    type="text"
+                    name="issuer"
+                    required=true
+                    maxlength="500"
+                    placeholder="https://token.actions.githubusercontent.com"
+                    value=draft.as_ref().map(|d| d.issuer.clone())
+                />
+            </label>
+            <label>
+                "Audience (the aud the tokens are minted for)"
+                <input
+                    type="text"
+                    name="audience"
+                    required=true
+                    maxlength="500"
+                    placeholder="steward"
+                    value=draft.as_ref().map(|d| d.audience.clone())
+                />
+            </label>
+            <label>
+                "JWKS URL (where the keys are published; fetched now and when a new key appears)"
+                <input
+                    type="url"
+                    name="jwks_url"
+                    maxlength="500"
+                    value=draft.as_ref().and_then(|d| d.jwks_url.clone())
+                />
+            </label>
+            <label>
+                "…or the JWKS itself, pasted"
+                <textarea name="jwks" rows="3" class="code" spellcheck="false">
+                    {draft.as_ref().and_then(|d| d.jwks.clone())}
+                </textarea>
+            </label>
+            <label>
+                "Claim rules, one per line: the identity's id, then claim=value pairs (sub=… is the subject; env=… binds the token to one environment)"
+                <textarea
+                    name="rules"
+                    rows="4"
+                    class="code"
+                    spellcheck="false"
+                    required=true
+                    placeholder="0190a1b2-… repository=acme/deploy ref=refs/heads/main"
+                >
+                    {draft.as_ref().map(|d| rules_text(&d.rules))}
+                </textarea>
+            </label>
+            <label>
+                "Mode" <select name="mode">
+                    <option value="monitor" selected=mode == EnforcementMode::Monitor>
+                        "monitor — static secrets still work; what enforcing would refuse is logged"
+                    </option>
+                    <option value="enforce" selected=mode == EnforcementMode::Enforce>
+                        "enforce — these identities must use a federated token"
+                    </option>
+                </select>
+            </label>
             <button type="submit">"Check and save"</button>
         </ActionForm>
     }

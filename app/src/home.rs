@@ -154,26 +154,50 @@ pub fn HomePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| home_summary());
     view! {
         <Title text="Home" />
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(home) => view! {
-                        <h1>{home.heading.clone()}</h1>
-                        <p class="lede">{format!("Welcome, {}.", home.name)}</p>
-                        <ul class="home-cards" id="home">
-                            {home.cards.into_iter().map(|c| {
-                                let attention = needs_attention(&c);
-                                view! {
-                                    <li class=if attention { "card home-card attention" } else { "card home-card" } id=format!("home-{}", c.id)>
-                                        <h2>{c.title.clone()}</h2>
-                                        {c.count.map(|n| view! { <p class="home-count">{n.to_string()}</p> })}
-                                        <p class="muted">{c.text.clone()}</p>
-                                        <a href=c.href.clone()>{c.action.clone()}</a>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
+                    Ok(home) => {
+                        view! {
+                            <h1>{home.heading.clone()}</h1>
+                            <p class="lede">{format!("Welcome, {}.", home.name)}</p>
+                            <ul class="home-cards" id="home">
+                                {home
+                                    .cards
+                                    .into_iter()
+                                    .map(|c| {
+                                        let attention = needs_attention(&c);
+                                        view! {
+                                            <li
+                                                class=if attention {
+                                                    "card home-card attention"
+                                                } else {
+                                                    "card home-card"
+                                                }
+                                                id=format!("home-{}", c.id)
+                                            >
+                                                <h2>{c.title.clone()}</h2>
+                                                {c
+                                                    .count
+                                                    .map(|n| {
+                                                        view! { <p class="home-count">{n.to_string()}</p> }
+                                                    })}
+                                                <p class="muted">{c.text.clone()}</p>
+                                                <a href=c.href.clone()>{c.action.clone()}</a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}

@@ -82,18 +82,41 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Title text="Import" />
         <h1>"Import identities"</h1>
-        <p class="lede">"Bring in the files your systems export. Identities are matched on source and external id: importing the same file again changes nothing. Nothing is written until you confirm the preview."</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <p class="lede">
+            "Bring in the files your systems export. Identities are matched on source and external id: importing the same file again changes nothing. Nothing is written until you confirm the preview."
+        </p>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(user)) if steward_domain::auth::Action::ManageIdentities.roles().contains(&user.role) => view! { <ImportForm /> }.into_any(),
+                    Ok(
+                        Some(user),
+                    ) if steward_domain::auth::Action::ManageIdentities
+                        .roles()
+                        .contains(&user.role) => view! { <ImportForm /> }.into_any(),
                     Ok(Some(user)) => {
                         crate::response::set_status(403);
-                        view! { <div class="notice error" role="alert"><p>{format!("forbidden: the {} role cannot import identities", user.role)}</p></div> }.into_any()
+                        view! {
+                            <div class="notice error" role="alert">
+                                <p>
+                                    {format!(
+                                        "forbidden: the {} role cannot import identities",
+                                        user.role,
+                                    )}
+                                </p>
+                            </div>
+                        }
+                            .into_any()
                     }
                     _ => {
                         crate::response::set_status(401);
-                        view! { <div class="notice error" role="alert"><p>"Sign in to import identities."</p></div> }.into_any()
+                        view! {
+                            <div class="notice error" role="alert">
+                                <p>"Sign in to import identities."</p>
+                            </div>
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -156,32 +179,79 @@ fn ImportForm() -> impl IntoView {
     };
     let preview_view = move || {
         preview.value().get().map(|result| match result {
-            Err(e) => view! { <div class="notice error" role="alert"><p>{e.to_string()}</p></div> }.into_any(),
+            Err(e) => view! {
+                <div class="notice error" role="alert">
+                    <p>{e.to_string()}</p>
+                </div>
+            }.into_any(),
             Ok(report) => {
                 let changes = report.changes.clone();
                 let writes = report.created + report.updated + report.not_seen;
                 view! {
                     <section class="card" aria-labelledby="preview-title">
                         <h2 id="preview-title">"Preview of " {report.file_name.clone()}</h2>
-                        <p class="preview-summary" role="status">{report_summary(&report)}</p>
+                        <p class="preview-summary" role="status">
+                            {report_summary(&report)}
+                        </p>
                         <p class="muted">"SHA-256 " <code>{report.sha256.clone()}</code></p>
-                        {(!changes.is_empty()).then(|| view! {
-                            <table class="data">
-                                <thead><tr><th scope="col">"Change"</th><th scope="col">"Name"</th><th scope="col">"External id"</th><th scope="col">"Detail"</th></tr></thead>
-                                <tbody>
-                                    {changes.into_iter().map(|c| view! {
-                                        <tr><td><span class="badge">{c.action.label()}</span></td><td>{c.name}</td><td><code>{c.external_id}</code></td><td>{c.detail}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        })}
+                        {(!changes.is_empty())
+                            .then(|| {
+                                view! {
+                                    <table class="data">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Change"</th>
+                                                <th scope="col">"Name"</th>
+                                                <th scope="col">"External id"</th>
+                                                <th scope="col">"Detail"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {changes
+                                                .into_iter()
+                                                .map(|c| {
+                                                    view! {
+                                                        <tr>
+                                                            <td>
+                                                                <span class="badge">{c.action.label()}</span>
+                                                            </td>
+                                                            <td>{c.name}</td>
+                                                            <td>
+                                                                <code>{c.external_id}</code>
+                                                            </td>
+                                                            <td>{c.detail}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                }
+                            })}
                         <p>
-                            <button type="button" class="primary" disabled=move || apply.pending().get()
-                                on:click=move |_| { apply.dispatch(run(false)); }>
-                                {if writes == 0 { "Record this import (no changes)".to_owned() } else { format!("Apply {writes} changes") }}
+                            <button
+                                type="button"
+                                class="primary"
+                                disabled=move || apply.pending().get()
+                                on:click=move |_| {
+                                    apply.dispatch(run(false));
+                                }
+                            >
+                                {if writes == 0 {
+                                    "Record this import (no changes)".to_owned()
+                                } else {
+                                    format!("Apply {writes} changes")
+                                }}
                             </button>
                             " "
-                            <button type="button" on:click=move |_| { preview.clear(); }>"Cancel"</button>
+                            <button
+                                type="button"
+                                on:click=move |_| {
+                                    preview.clear();
+                                }
+                            >
+                                "Cancel"
+                            </button>
                         </p>
                     </section>
                 }.into_any()
@@ -190,36 +260,104 @@ fn ImportForm() -> impl IntoView {
     };
     let applied_view = move || {
         apply.value().get().map(|result| match result {
-            Err(e) => view! { <div class="notice error" role="alert"><p>{format!("Nothing was imported: {e}")}</p></div> }.into_any(),
+            Err(e) => view! {
+                <div class="notice error" role="alert">
+                    <p>{format!("Nothing was imported: {e}")}</p>
+                </div>
+            }
+            .into_any(),
             Ok(report) => view! {
-                <Toast message=format!("Imported {}. {} ", report.file_name, report_summary(&report))>
-                    <a href="/inventory">"See the inventory"</a>"."
+                <Toast message=format!(
+                    "Imported {}. {} ",
+                    report.file_name,
+                    report_summary(&report),
+                )>
+                    <a href="/inventory">"See the inventory"</a>
+                    "."
                 </Toast>
-            }.into_any(),
+            }
+            .into_any(),
         })
     };
     view! {
         <form class="card form-grid" on:submit=on_preview>
-            <label class="wide">"Format"
-                <select name="format" on:change=move |ev| { format.set(event_target_value(&ev)); changed(); }>
-                    {ImportFormat::ALL.iter().map(|f| view! { <option value=f.as_str()>{format_label(*f)}</option> }).collect_view()}
+            <label class="wide">
+                "Format"
+                <select
+                    name="format"
+                    on:change=move |ev| {
+                        format.set(event_target_value(&ev));
+                        changed();
+                    }
+                >
+                    {ImportFormat::ALL
+                        .iter()
+                        .map(|f| view! { <option value=f.as_str()>{format_label(*f)}</option> })
+                        .collect_view()}
                 </select>
             </label>
-            <label class="wide">"File"
-                <input type="file" name="file" accept=".csv,.json,text/csv,application/json" on:change=on_file />
+            <label class="wide">
+                "File"
+                <input
+                    type="file"
+                    name="file"
+                    accept=".csv,.json,text/csv,application/json"
+                    on:change=on_file
+                />
             </label>
-            <label>"Environment"
-                <input type="text" name="environment" prop:value=environment on:input=move |ev| { environment.set(event_target_value(&ev)); changed(); } />
+            <label>
+                "Environment"
+                <input
+                    type="text"
+                    name="environment"
+                    prop:value=environment
+                    on:input=move |ev| {
+                        environment.set(event_target_value(&ev));
+                        changed();
+                    }
+                />
             </label>
-            <label>"SPIFFE trust domain (Kubernetes)"
-                <input type="text" name="trust_domain" placeholder="cluster.local" prop:value=trust_domain on:input=move |ev| { trust_domain.set(event_target_value(&ev)); changed(); } />
+            <label>
+                "SPIFFE trust domain (Kubernetes)"
+                <input
+                    type="text"
+                    name="trust_domain"
+                    placeholder="cluster.local"
+                    prop:value=trust_domain
+                    on:input=move |ev| {
+                        trust_domain.set(event_target_value(&ev));
+                        changed();
+                    }
+                />
             </label>
             <label class="wide checkbox">
-                <input type="checkbox" name="full" prop:checked=full on:change=move |ev| { full.set(event_target_checked(&ev)); changed(); } />
+                <input
+                    type="checkbox"
+                    name="full"
+                    prop:checked=full
+                    on:change=move |ev| {
+                        full.set(event_target_checked(&ev));
+                        changed();
+                    }
+                />
                 " This file is a full export: identities of this source and environment missing from it are marked not seen (never deleted)"
             </label>
-            {move || read_error.get().map(|e| view! { <p class="notice error wide" role="alert">{e}</p> })}
-            <p class="wide"><button type="submit" class="primary" disabled=move || preview.pending().get()>"Preview"</button></p>
+            {move || {
+                read_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="notice error wide" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
+            <p class="wide">
+                <button type="submit" class="primary" disabled=move || preview.pending().get()>
+                    "Preview"
+                </button>
+            </p>
         </form>
         {preview_view}
         {applied_view}

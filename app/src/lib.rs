@@ -80,7 +80,9 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="steward" href="/pkg/steward.css" />
         <Title formatter=|page: String| format!("{page} · Steward") />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
             <session::SiteHeader />
             <main id="main" tabindex="-1">
                 <nav::Breadcrumbs />
@@ -88,28 +90,112 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
                     // Async: the page is sent once its data is there, so it reads complete without
                     // JavaScript and carries the right HTTP status.
-                    <Route path=path!("/inventory") view={Lazy::<InventoryRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/identities/new") view={Lazy::<IdentityFormRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/identities/:id") view={Lazy::<IdentityRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/identities/:id/edit") view={Lazy::<IdentityFormRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/ownership") view={Lazy::<OwnershipRoute>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/inventory")
+                        view={Lazy::<InventoryRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/identities/new")
+                        view={Lazy::<IdentityFormRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/identities/:id")
+                        view={Lazy::<IdentityRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/identities/:id/edit")
+                        view={Lazy::<IdentityFormRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/import")
+                        view={Lazy::<ImportRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/inbox")
+                        view={Lazy::<InboxRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/ownership")
+                        view={Lazy::<OwnershipRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/posture") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/posture/report") view={Lazy::<ReportRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/controls") view={Lazy::<ControlsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/reviews") view={Lazy::<ReviewsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/grants") view={Lazy::<GrantsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/grants/policies") view={Lazy::<PoliciesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/authz/policies") view={Lazy::<AgentPoliciesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/authz/trust") view={Lazy::<TrustRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/grants/:id") view={Lazy::<GrantRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns") view={Lazy::<CampaignsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns/:id") view={Lazy::<CampaignRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/campaigns/:id/evidence") view={Lazy::<EvidenceRoute>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/audit")
+                        view={Lazy::<AuditRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/posture")
+                        view={Lazy::<DashboardRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/posture/report")
+                        view={Lazy::<ReportRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/controls")
+                        view={Lazy::<ControlsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/reviews")
+                        view={Lazy::<ReviewsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/grants")
+                        view={Lazy::<GrantsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/grants/policies")
+                        view={Lazy::<PoliciesRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/authz/policies")
+                        view={Lazy::<AgentPoliciesRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/authz/trust")
+                        view={Lazy::<TrustRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/search")
+                        view={Lazy::<SearchRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/grants/:id")
+                        view={Lazy::<GrantRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/campaigns")
+                        view={Lazy::<CampaignsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/campaigns/:id")
+                        view={Lazy::<CampaignRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/campaigns/:id/evidence")
+                        view={Lazy::<EvidenceRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>
@@ -270,8 +356,15 @@ fn NotFound() -> impl IntoView {
         <Title text="Page not found" />
         <h1>"Page not found"</h1>
         <div class="error-page">
-            <p>"There is nothing at this address: the link may be mistyped, or what it named was deleted."</p>
-            <p><a href="/">"Go to the home page"</a>", or find it with the search box in the header (press "<kbd>"/"</kbd>")."</p>
+            <p>
+                "There is nothing at this address: the link may be mistyped, or what it named was deleted."
+            </p>
+            <p>
+                <a href="/">"Go to the home page"</a>
+                ", or find it with the search box in the header (press "
+                <kbd>"/"</kbd>
+                ")."
+            </p>
         </div>
     }
 }

@@ -45,21 +45,59 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in" />
         <section class="login-card">
             <h1>"Sign in to Steward"</h1>
-            {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
-            {move || error().map(|message| view! { <p class="notice error" role="alert">{message}</p> })}
+            {move || {
+                signed_out()
+                    .then(|| {
+                        view! {
+                            <p class="notice" role="status">
+                                "You are signed out."
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                error()
+                    .map(|message| {
+                        view! {
+                            <p class="notice error" role="alert">
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
             <form method="post" action="/auth/login" class="stacked">
                 <input type="hidden" name="next" value=next />
                 <label for="login-email">"Email"</label>
-                <input id="login-email" type="email" name="email" autocomplete="username" required autofocus />
+                <input
+                    id="login-email"
+                    type="email"
+                    name="email"
+                    autocomplete="username"
+                    required
+                    autofocus
+                />
                 <label for="login-password">"Password"</label>
-                <input id="login-password" type="password" name="password" autocomplete="current-password" required />
+                <input
+                    id="login-password"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                />
                 <button type="submit">"Sign in"</button>
             </form>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    matches!(sso.await, Ok(true)).then(|| view! {
-                        <p class="sso"><a class="button" href=sso_href rel="external">"Sign in with single sign-on"</a></p>
-                    })
+                    matches!(sso.await, Ok(true))
+                        .then(|| {
+                            view! {
+                                <p class="sso">
+                                    <a class="button" href=sso_href rel="external">
+                                        "Sign in with single sign-on"
+                                    </a>
+                                </p>
+                            }
+                        })
                 })}
             </Suspense>
         </section>

@@ -77,8 +77,17 @@ pub fn Breadcrumbs() -> impl IntoView {
                         {crumbs
                             .into_iter()
                             .map(|crumb| match crumb.href {
-                                Some(href) => view! { <li><a href=href>{crumb.label}</a></li> }.into_any(),
-                                None => view! { <li aria-current="page">{crumb.label}</li> }.into_any(),
+                                Some(href) => {
+                                    view! {
+                                        <li>
+                                            <a href=href>{crumb.label}</a>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                                None => {
+                                    view! { <li aria-current="page">{crumb.label}</li> }.into_any()
+                                }
                             })
                             .collect_view()}
                     </ol>

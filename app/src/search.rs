@@ -131,24 +131,42 @@ pub fn SearchPage() -> impl IntoView {
         <Title text="Search" />
         <h1>"Search"</h1>
         <form method="get" action="/search" role="search" class="filters">
-            <label>"Identities, people, campaigns and grants"
-                <input type="search" name="q" maxlength="100" value=move || q.get() /></label>
+            <label>
+                "Identities, people, campaigns and grants"
+                <input type="search" name="q" maxlength="100" value=move || q.get() />
+            </label>
             <button type="submit">"Search"</button>
         </form>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Searching…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 let text = q.get_untracked();
                 match results.await {
                     Ok(found) if text.trim().is_empty() => {
                         let _ = found;
-                        view! { <p class="muted">"Type a name, an email, a team or a resource. Press / anywhere to search."</p> }.into_any()
+                        view! {
+                            <p class="muted">
+                                "Type a name, an email, a team or a resource. Press / anywhere to search."
+                            </p>
+                        }
+                            .into_any()
                     }
-                    Ok(found) if found.is_empty() => view! {
-                        <div class="empty-state" id="search-results">
-                            <p>{format!("Nothing matches “{}”.", text.trim())}</p>
-                            <p>"Search looks at identity names, external ids and SPIFFE IDs, people's names and emails, campaign names, and the identities and resources of active grants."</p>
-                        </div>
-                    }.into_any(),
+                    Ok(found) if found.is_empty() => {
+                        view! {
+                            <div class="empty-state" id="search-results">
+                                <p>{format!("Nothing matches “{}”.", text.trim())}</p>
+                                <p>
+                                    "Search looks at identity names, external ids and SPIFFE IDs, people's names and emails, campaign names, and the identities and resources of active grants."
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Ok(found) => view! { <Results found text /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
@@ -169,52 +187,123 @@ fn Results(found: SearchResults, text: String) -> impl IntoView {
     let all_href = inventory_href(text.trim());
     view! {
         <div id="search-results">
-            {(!identities.is_empty()).then(|| view! {
-                <section class="card" aria-labelledby="found-identities">
-                    <h2 id="found-identities">{format!("Identities ({}{})", identities.len(), if more_identities { "+" } else { "" })}</h2>
-                    <ul class="plain">
-                        {identities.into_iter().map(|i| view! {
-                            <li><a href=format!("/identities/{}", i.id)>{i.name.clone()}</a>
-                                " "<span class=format!("badge class-{}", i.actor_class)>{i.kind.label()}</span>
-                                " "<span class="muted">{i.environment.clone()}</span></li>
-                        }).collect_view()}
-                    </ul>
-                    {more_identities.then(|| view! { <p><a href=all_href.clone()>"All matching identities in the inventory"</a></p> })}
-                </section>
-            })}
-            {(!people.is_empty()).then(|| view! {
-                <section class="card" aria-labelledby="found-people">
-                    <h2 id="found-people">{format!("People ({})", people.len())}</h2>
-                    <ul class="plain">
-                        {people.into_iter().map(|p| view! {
-                            <li>{p.display_name.clone()}" "<span class="muted">{p.email.clone()}</span>
-                                " — "{format!("owns {}", p.owned)}{(!p.active).then_some(" (has left)")}</li>
-                        }).collect_view()}
-                    </ul>
-                    <p><a href="/ownership">"Ownership and the orphan queue"</a></p>
-                </section>
-            })}
-            {(!campaigns.is_empty()).then(|| view! {
-                <section class="card" aria-labelledby="found-campaigns">
-                    <h2 id="found-campaigns">{format!("Campaigns ({})", campaigns.len())}</h2>
-                    <ul class="plain">
-                        {campaigns.into_iter().map(|(id, name, state)| view! {
-                            <li><a href=format!("/campaigns/{id}")>{name}</a>" "<span class="muted">{state}</span></li>
-                        }).collect_view()}
-                    </ul>
-                </section>
-            })}
-            {(!grants.is_empty()).then(|| view! {
-                <section class="card" aria-labelledby="found-grants">
-                    <h2 id="found-grants">{format!("Active grants ({})", grants.len())}</h2>
-                    <ul class="plain">
-                        {grants.into_iter().map(|g| view! {
-                            <li><a href=format!("/grants/{}", g.id)>{format!("{} on {}", g.action, g.resource)}</a>
-                                " for "{g.identity_name.clone()}</li>
-                        }).collect_view()}
-                    </ul>
-                </section>
-            })}
+            {(!identities.is_empty())
+                .then(|| {
+                    view! {
+                        <section class="card" aria-labelledby="found-identities">
+                            <h2 id="found-identities">
+                                {format!(
+                                    "Identities ({}{})",
+                                    identities.len(),
+                                    if more_identities { "+" } else { "" },
+                                )}
+                            </h2>
+                            <ul class="plain">
+                                {identities
+                                    .into_iter()
+                                    .map(|i| {
+                                        view! {
+                                            <li>
+                                                <a href=format!("/identities/{}", i.id)>{i.name.clone()}</a>
+                                                " "
+                                                <span class=format!(
+                                                    "badge class-{}",
+                                                    i.actor_class,
+                                                )>{i.kind.label()}</span>
+                                                " "
+                                                <span class="muted">{i.environment.clone()}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                            {more_identities
+                                .then(|| {
+                                    view! {
+                                        <p>
+                                            <a href=all_href
+                                                .clone()>"All matching identities in the inventory"</a>
+                                        </p>
+                                    }
+                                })}
+                        </section>
+                    }
+                })}
+            {(!people.is_empty())
+                .then(|| {
+                    view! {
+                        <section class="card" aria-labelledby="found-people">
+                            <h2 id="found-people">{format!("People ({})", people.len())}</h2>
+                            <ul class="plain">
+                                {people
+                                    .into_iter()
+                                    .map(|p| {
+                                        view! {
+                                            <li>
+                                                {p.display_name.clone()}" "
+                                                <span class="muted">{p.email.clone()}</span> " — "
+                                                {format!("owns {}", p.owned)}
+                                                {(!p.active).then_some(" (has left)")}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                            <p>
+                                <a href="/ownership">"Ownership and the orphan queue"</a>
+                            </p>
+                        </section>
+                    }
+                })}
+            {(!campaigns.is_empty())
+                .then(|| {
+                    view! {
+                        <section class="card" aria-labelledby="found-campaigns">
+                            <h2 id="found-campaigns">
+                                {format!("Campaigns ({})", campaigns.len())}
+                            </h2>
+                            <ul class="plain">
+                                {campaigns
+                                    .into_iter()
+                                    .map(|(id, name, state)| {
+                                        view! {
+                                            <li>
+                                                <a href=format!("/campaigns/{id}")>{name}</a>
+                                                " "
+                                                <span class="muted">{state}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })}
+            {(!grants.is_empty())
+                .then(|| {
+                    view! {
+                        <section class="card" aria-labelledby="found-grants">
+                            <h2 id="found-grants">{format!("Active grants ({})", grants.len())}</h2>
+                            <ul class="plain">
+                                {grants
+                                    .into_iter()
+                                    .map(|g| {
+                                        view! {
+                                            <li>
+                                                <a href=format!(
+                                                    "/grants/{}",
+                                                    g.id,
+                                                )>{format!("{} on {}", g.action, g.resource)}</a>
+                                                " for "
+                                                {g.identity_name.clone()}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })}
         </div>
     }
 }

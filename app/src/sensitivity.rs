@@ -117,19 +117,40 @@ pub fn SensitivityRegister() -> impl IntoView {
         let imported = import.value().get();
         saved.or(removed).or(imported).map(|r| match r {
             Ok(message) => view! { <Toast message /> }.into_any(),
-            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! {
+                <p class="notice error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+            .into_any(),
         })
     };
     view! {
         <section class="card" id="sensitivities">
             <h2>"Data sensitivity"</h2>
-            <p class="muted">"Decisions take a dataset's or tool's sensitivity from here, not from the agent's request \
-                (a request may only say higher). Without an entry, the environment's default applies; without that, restricted."</p>
+            <p class="muted">
+                "Decisions take a dataset's or tool's sensitivity from here, not from the agent's request \
+                (a request may only say higher). Without an entry, the environment's default applies; without that, restricted."
+            </p>
             {outcome}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok((entries, can_manage)) => view! { <Entries entries can_manage delete /> {can_manage.then(|| view! { <NewEntry set /> <ImportFile import /> })} }.into_any(),
+                        Ok((entries, can_manage)) => {
+                            view! {
+                                <Entries entries can_manage delete />
+                                {can_manage
+                                    .then(|| {
+                                        view! {
+                                            <NewEntry set />
+                                            <ImportFile import />
+                                        }
+                                    })}
+                            }
+                                .into_any()
+                        }
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -145,32 +166,71 @@ fn Entries(
     delete: ServerAction<DeleteSensitivity>,
 ) -> impl IntoView {
     if entries.is_empty() {
-        return view! { <p class="empty-state">"Nothing registered: every dataset and tool counts as restricted."</p> }.into_any();
+        return view! {
+            <p class="empty-state">
+                "Nothing registered: every dataset and tool counts as restricted."
+            </p>
+        }
+        .into_any();
     }
     view! {
         <div class="table-wrap">
             <table class="data-table" id="sensitivity-table">
-                <thead><tr><th scope="col">"Of"</th><th scope="col">"Name"</th><th scope="col">"Sensitivity"</th><th scope="col">"Set by"</th><th scope="col">"Remove"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Of"</th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Sensitivity"</th>
+                        <th scope="col">"Set by"</th>
+                        <th scope="col">"Remove"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {entries.into_iter().map(|e| view! {
-                        <tr>
-                            <td>{e.scope.to_string()}</td>
-                            <th scope="row"><code>{e.id.clone()}</code></th>
-                            <td>{e.sensitivity.to_string()}</td>
-                            <td>{e.updated_by.clone()}</td>
-                            <td>{can_manage.then(|| view! {
-                                <details>
-                                    <summary>"Remove…"</summary>
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="scope" value=e.scope.to_string() />
-                                        <input type="hidden" name="id" value=e.id.clone() />
-                                        <label class="check"><input type="checkbox" name="confirm" value="yes" required=true />"I confirm"</label>
-                                        <button type="submit" class="danger">"Remove"</button>
-                                    </ActionForm>
-                                </details>
-                            })}</td>
-                        </tr>
-                    }).collect_view()}
+                    {entries
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <tr>
+                                    <td>{e.scope.to_string()}</td>
+                                    <th scope="row">
+                                        <code>{e.id.clone()}</code>
+                                    </th>
+                                    <td>{e.sensitivity.to_string()}</td>
+                                    <td>{e.updated_by.clone()}</td>
+                                    <td>
+                                        {can_manage
+                                            .then(|| {
+                                                view! {
+                                                    <details>
+                                                        <summary>"Remove…"</summary>
+                                                        <ActionForm action=delete>
+                                                            <input
+                                                                type="hidden"
+                                                                name="scope"
+                                                                value=e.scope.to_string()
+                                                            />
+                                                            <input type="hidden" name="id" value=e.id.clone() />
+                                                            <label class="check">
+                                                                <input
+                                                                    type="checkbox"
+                                                                    name="confirm"
+                                                                    value="yes"
+                                                                    required=true
+                                                                />
+                                                                "I confirm"
+                                                            </label>
+                                                            <button type="submit" class="danger">
+                                                                "Remove"
+                                                            </button>
+                                                        </ActionForm>
+                                                    </details>
+                                                }
+                                            })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -182,16 +242,34 @@ fn Entries(
 fn NewEntry(set: ServerAction<SetSensitivity>) -> impl IntoView {
     view! {
         <ActionForm action=set attr:class="stacked" attr:id="new-sensitivity">
-            <label>"Of"
+            <label>
+                "Of"
                 <select name="scope">
-                    {SensitivityScope::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
-                </select></label>
-            <label>"Name (the dataset's or tool's id as decisions name it, or the environment)"
-                <input type="text" name="id" required=true maxlength="200" /></label>
-            <label>"Sensitivity"
+                    {SensitivityScope::ALL
+                        .iter()
+                        .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Name (the dataset's or tool's id as decisions name it, or the environment)"
+                <input type="text" name="id" required=true maxlength="200" />
+            </label>
+            <label>
+                "Sensitivity"
                 <select name="sensitivity">
-                    {Sensitivity::ALL.iter().map(|s| view! { <option value=s.as_str() selected=*s == Sensitivity::Restricted>{s.as_str()}</option> }).collect_view()}
-                </select></label>
+                    {Sensitivity::ALL
+                        .iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=*s == Sensitivity::Restricted>
+                                    {s.as_str()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
             <button type="submit">"Register"</button>
         </ActionForm>
     }
@@ -204,10 +282,19 @@ fn ImportFile(import: ServerAction<ImportSensitivities>) -> impl IntoView {
         <details class="import-sensitivities">
             <summary>"Import a file…"</summary>
             <ActionForm action=import attr:class="stacked" attr:id="import-sensitivities">
-                <label>"CSV with the columns scope, id and sensitivity (other columns are ignored)"
-                    <textarea name="csv" rows="6" required=true
-                        placeholder="scope,id,sensitivity\ndataset,ledger,confidential\ntool,github.create_pr,internal"></textarea></label>
-                <label class="check"><input type="checkbox" name="dry_run" value="yes" checked=true />" Dry run: only show what would change"</label>
+                <label>
+                    "CSV with the columns scope, id and sensitivity (other columns are ignored)"
+                    <textarea
+                        name="csv"
+                        rows="6"
+                        required=true
+                        placeholder="scope,id,sensitivity\ndataset,ledger,confidential\ntool,github.create_pr,internal"
+                    ></textarea>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="dry_run" value="yes" checked=true />
+                    " Dry run: only show what would change"
+                </label>
                 <button type="submit">"Import"</button>
             </ActionForm>
         </details>

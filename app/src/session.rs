@@ -73,35 +73,70 @@ pub fn SiteHeader() -> impl IntoView {
     };
     view! {
         <header class="app-header">
-            <a class="brand" href="/">"Steward"</a>
+            <a class="brand" href="/">
+                "Steward"
+            </a>
             <form method="get" action="/search" role="search" class="global-search">
-                <label for="global-q" class="visually-hidden">"Search identities, people, campaigns and grants"</label>
-                <input id="global-q" type="search" name="q" maxlength="100" placeholder="Search (press /)" aria-keyshortcuts="/" />
+                <label for="global-q" class="visually-hidden">
+                    "Search identities, people, campaigns and grants"
+                </label>
+                <input
+                    id="global-q"
+                    type="search"
+                    name="q"
+                    maxlength="100"
+                    placeholder="Search (press /)"
+                    aria-keyshortcuts="/"
+                />
             </form>
-            <Suspense fallback=move || nav(false, false)>
+            <Suspense fallback=move || nav(
+                false,
+                false,
+            )>
                 {move || Suspend::new(async move {
                     let user = me.await.ok().flatten();
-                    let audit = matches!(&user, Some(u) if Action::ReadAudit.roles().contains(&u.role));
+                    let audit = matches!(
+                        &user,
+                        Some(u)
+                        if Action::ReadAudit.roles().contains(&u.role)
+                    );
                     let admin = matches!(&user, Some(u) if u.role == Role::Admin);
                     let account = match user {
-                        Some(user) => view! {
-                            <span class="user-name">{user.display_name}</span>
-                            <span class="badge role">{user.role.as_str()}</span>
-                            <form method="post" action="/auth/logout" class="inline">
-                                <button type="submit" class="link-button">"Sign out"</button>
-                            </form>
+                        Some(user) => {
+                            view! {
+                                <span class="user-name">{user.display_name}</span>
+                                <span class="badge role">{user.role.as_str()}</span>
+                                <form method="post" action="/auth/logout" class="inline">
+                                    <button type="submit" class="link-button">
+                                        "Sign out"
+                                    </button>
+                                </form>
+                            }
+                                .into_any()
                         }
-                        .into_any(),
                         None => view! { <a href="/login">"Sign in"</a> }.into_any(),
                     };
                     view! {
                         {nav(audit, admin)}
-                        <div class="user-area" aria-label="Account">{account}</div>
-                        <form method="post" action="/theme" class="inline theme-form" aria-label="Theme">
+                        <div class="user-area" aria-label="Account">
+                            {account}
+                        </div>
+                        <form
+                            method="post"
+                            action="/theme"
+                            class="inline theme-form"
+                            aria-label="Theme"
+                        >
                             <span class="muted">"Theme:"</span>
-                            <button type="submit" name="theme" value="light" class="link-button">"Light"</button>
-                            <button type="submit" name="theme" value="dark" class="link-button">"Dark"</button>
-                            <button type="submit" name="theme" value="system" class="link-button">"System"</button>
+                            <button type="submit" name="theme" value="light" class="link-button">
+                                "Light"
+                            </button>
+                            <button type="submit" name="theme" value="dark" class="link-button">
+                                "Dark"
+                            </button>
+                            <button type="submit" name="theme" value="system" class="link-button">
+                                "System"
+                            </button>
                         </form>
                     }
                 })}

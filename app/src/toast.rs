@@ -80,7 +80,12 @@ pub fn Toast(
     let audit = move || {
         change.get().map(|events| {
             if reads_audit() {
-                view! { " " <a class="toast-audit" href=audit_events_href(events)>{format!("See {}", describe_events(events))}</a> }.into_any()
+                view! {
+                    " "
+                    <a class="toast-audit" href=audit_events_href(events)>
+                        {format!("See {}", describe_events(events))}
+                    </a>
+                }.into_any()
             } else {
                 view! { <span class="toast-audit">{format!(" Recorded as {}.", describe_events(events))}</span> }.into_any()
             }
@@ -89,12 +94,22 @@ pub fn Toast(
     view! {
         <div class="toast" role="status" id=id hidden=move || !open.get()>
             <p>
-                <span class="toast-mark" aria-hidden="true">"✓"</span>" "
+                <span class="toast-mark" aria-hidden="true">
+                    "✓"
+                </span>
+                " "
                 {message}
                 {children.map(|links| links())}
                 {audit}
             </p>
-            <button type="button" class="link-button toast-close" aria-label="Dismiss this message" on:click=move |_| open.set(false)>"×"</button>
+            <button
+                type="button"
+                class="link-button toast-close"
+                aria-label="Dismiss this message"
+                on:click=move |_| open.set(false)
+            >
+                "×"
+            </button>
         </div>
     }
 }

@@ -89,16 +89,32 @@ pub(super) fn progress_table(
     view! {
         <table class="data-table" id=id>
             <caption>{caption}</caption>
-            <thead><tr><th scope="col">"Who"</th><th scope="col">"Decided"</th><th scope="col">"Items"</th><th scope="col">"Done"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Who"</th>
+                    <th scope="col">"Decided"</th>
+                    <th scope="col">"Items"</th>
+                    <th scope="col">"Done"</th>
+                </tr>
+            </thead>
             <tbody>
-                {rows.into_iter().map(|p| view! {
-                    <tr>
-                        <th scope="row">{p.label.clone()}</th>
-                        <td>{format::count(p.decided)}</td>
-                        <td>{format::count(p.total)}</td>
-                        <td><progress max="100" value=p.percent().to_string()></progress>" "{format!("{}%", p.percent())}</td>
-                    </tr>
-                }).collect_view()}
+                {rows
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <tr>
+                                <th scope="row">{p.label.clone()}</th>
+                                <td>{format::count(p.decided)}</td>
+                                <td>{format::count(p.total)}</td>
+                                <td>
+                                    <progress max="100" value=p.percent().to_string()></progress>
+                                    " "
+                                    {format!("{}%", p.percent())}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -111,17 +127,47 @@ pub(super) fn overdue_table(items: Vec<ReviewItem>) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="data-table" id="overdue">
-                <thead><tr><th scope="col">"Identity"</th><th scope="col">"Campaign"</th><th scope="col">"Reviewer"</th><th scope="col">"Due"</th><th scope="col">"Escalated"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Identity"</th>
+                        <th scope="col">"Campaign"</th>
+                        <th scope="col">"Reviewer"</th>
+                        <th scope="col">"Due"</th>
+                        <th scope="col">"Escalated"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {items.into_iter().map(|i| view! {
-                        <tr>
-                            <th scope="row"><a href=format!("/identities/{}", i.identity_id)>{i.snapshot.name.clone()}</a></th>
-                            <td><a href=format!("/campaigns/{}", i.campaign_id)>{i.campaign_name.clone()}</a></td>
-                            <td>{i.reviewer.label()}</td>
-                            <td>{format::date(Some(i.due_at))}</td>
-                            <td>{i.escalated_at.map_or_else(|| "no".to_owned(), |t| format!("yes, {}", format::date(Some(t))))}</td>
-                        </tr>
-                    }).collect_view()}
+                    {items
+                        .into_iter()
+                        .map(|i| {
+                            view! {
+                                <tr>
+                                    <th scope="row">
+                                        <a href=format!(
+                                            "/identities/{}",
+                                            i.identity_id,
+                                        )>{i.snapshot.name.clone()}</a>
+                                    </th>
+                                    <td>
+                                        <a href=format!(
+                                            "/campaigns/{}",
+                                            i.campaign_id,
+                                        )>{i.campaign_name.clone()}</a>
+                                    </td>
+                                    <td>{i.reviewer.label()}</td>
+                                    <td>{format::date(Some(i.due_at))}</td>
+                                    <td>
+                                        {i
+                                            .escalated_at
+                                            .map_or_else(
+                                                || "no".to_owned(),
+                                                |t| format!("yes, {}", format::date(Some(t))),
+                                            )}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

@@ -58,18 +58,30 @@ pub fn ReviewsPage() -> impl IntoView {
         });
         single.or(many).map(|r| match r {
             Ok(message) => view! { <Toast message /> }.into_any(),
-            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! {
+                <p class="notice error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+            .into_any(),
         })
     };
     view! {
         <Title text="Reviews" />
         <h1>"Reviews"</h1>
-        <p class="lede">"Identities waiting for your decision: is it still needed, and is its access right?"</p>
+        <p class="lede">
+            "Identities waiting for your decision: is it still needed, and is its access right?"
+        </p>
         {outcome}
-        <Transition fallback=|| view! { <p class="loading">"Loading your reviews…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading your reviews…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match reviews.await {
-                    Ok(data) => view! { <ReviewsView items=data.items now=data.now decide bulk /> }.into_any(),
+                    Ok(data) => {
+                        view! { <ReviewsView items=data.items now=data.now decide bulk /> }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -86,7 +98,11 @@ fn ReviewsView(
 ) -> impl IntoView {
     if items.is_empty() {
         return view! {
-            <div class="empty-state"><p>"Nothing waits for your review. When a campaign names you, its items show here."</p></div>
+            <div class="empty-state">
+                <p>
+                    "Nothing waits for your review. When a campaign names you, its items show here."
+                </p>
+            </div>
         }
         .into_any();
     }
@@ -94,21 +110,42 @@ fn ReviewsView(
     view! {
         <section class="card" aria-labelledby="bulk-h">
             <h2 id="bulk-h">"Decide several at once"</h2>
-            <p class="muted">"Tick items below, then decide them all the same way. Reducing entitlements is decided item by item."</p>
+            <p class="muted">
+                "Tick items below, then decide them all the same way. Reducing entitlements is decided item by item."
+            </p>
             <ActionForm action=bulk attr:id="bulk-form">
-                <label>"Decision"
-                    <select name="decision">
+                <label>
+                    "Decision" <select name="decision">
                         <option value="certify">"Certify"</option>
                         <option value="revoke">"Revoke"</option>
-                    </select></label>
-                <label>"Comment (required to revoke, and to certify items with a high-severity finding)" <input type="text" name="comment" maxlength="2000" /></label>
-                <label class="check"><input type="checkbox" name="confirm" value="yes" required=true />"I confirm this decision for every ticked item"</label>
+                    </select>
+                </label>
+                <label>
+                    "Comment (required to revoke, and to certify items with a high-severity finding)"
+                    <input type="text" name="comment" maxlength="2000" />
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="yes" required=true />
+                    "I confirm this decision for every ticked item"
+                </label>
                 <button type="submit">"Decide ticked items"</button>
             </ActionForm>
         </section>
-        <p class="muted">{format!("{count} item{} to review.", if count == 1 { "" } else { "s" })}</p>
+        <p class="muted">
+            {format!("{count} item{} to review.", if count == 1 { "" } else { "s" })}
+        </p>
         <ol class="review-list">
-            {items.into_iter().map(|item| view! { <li><ReviewCard item decide now /></li> }.into_any()).collect_view()}
+            {items
+                .into_iter()
+                .map(|item| {
+                    view! {
+                        <li>
+                            <ReviewCard item decide now />
+                        </li>
+                    }
+                        .into_any()
+                })
+                .collect_view()}
         </ol>
     }
     .into_any()
@@ -131,45 +168,133 @@ fn ReviewCard(
     } else {
         view! {
             <ul class="findings">
-                {s.findings.iter().map(|f| view! {
-                    <li><span class=format!("badge severity-{}", f.severity)>{f.severity.to_string()}</span>" "{f.title.clone()}</li>
-                }).collect_view()}
+                {s
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        view! {
+                            <li>
+                                <span class=format!(
+                                    "badge severity-{}",
+                                    f.severity,
+                                )>{f.severity.to_string()}</span>
+                                " "
+                                {f.title.clone()}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         }
         .into_any()
     };
     let entitlements = view! {
         <ul class="entitlements">
-            {if s.entitlements.is_empty() { Some(view! { <li class="muted">"No active entitlements."</li> }) } else { None }}
-            {s.entitlements.iter().map(|e| view! {
-                <li>
-                    {item.reviewed.entitlements.then(|| view! {
-                        <label class="check"><input type="checkbox" name="entitlements[]" value=e.id.to_string() form=format!("decide-{}", item.id) />
-                            <span class="visually-hidden">{format!("Remove {}", e.permission())}</span></label>
-                    })}
-                    <code>{e.permission()}</code>" "<span class=format!("badge privilege-{}", e.privilege)>{e.privilege.to_string()}</span>
-                    <span class="sub">{format!("{} · since {}", e.grant_type, format::date(Some(e.created_at)))}</span>
-                </li>
-            }).collect_view()}
+            {if s.entitlements.is_empty() {
+                Some(view! { <li class="muted">"No active entitlements."</li> })
+            } else {
+                None
+            }}
+            {s
+                .entitlements
+                .iter()
+                .map(|e| {
+                    view! {
+                        <li>
+                            {item
+                                .reviewed
+                                .entitlements
+                                .then(|| {
+                                    view! {
+                                        <label class="check">
+                                            <input
+                                                type="checkbox"
+                                                name="entitlements[]"
+                                                value=e.id.to_string()
+                                                form=format!("decide-{}", item.id)
+                                            />
+                                            <span class="visually-hidden">
+                                                {format!("Remove {}", e.permission())}
+                                            </span>
+                                        </label>
+                                    }
+                                })} <code>{e.permission()}</code>" "
+                            <span class=format!(
+                                "badge privilege-{}",
+                                e.privilege,
+                            )>{e.privilege.to_string()}</span>
+                            <span class="sub">
+                                {format!(
+                                    "{} · since {}",
+                                    e.grant_type,
+                                    format::date(Some(e.created_at)),
+                                )}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
     .into_any();
     let credentials = view! {
         <ul class="credentials">
-            {if s.credentials.is_empty() { Some(view! { <li class="muted">"No active credentials."</li> }) } else { None }}
-            {s.credentials.iter().map(|c| {
-                let set = c.last_rotated_at.unwrap_or(c.created_at);
-                view! { <li><code>{c.key_id.clone()}</code>" "<span class="sub">{format!("{} · secret set {} ({} days ago) · last used {}", c.kind, format::date(Some(set)), (now - set).num_days(), format::date(c.last_used_at))}</span></li> }
-            }).collect_view()}
+            {if s.credentials.is_empty() {
+                Some(view! { <li class="muted">"No active credentials."</li> })
+            } else {
+                None
+            }}
+            {s
+                .credentials
+                .iter()
+                .map(|c| {
+                    let set = c.last_rotated_at.unwrap_or(c.created_at);
+                    view! {
+                        <li>
+                            <code>{c.key_id.clone()}</code>
+                            " "
+                            <span class="sub">
+                                {format!(
+                                    "{} · secret set {} ({} days ago) · last used {}",
+                                    c.kind,
+                                    format::date(Some(set)),
+                                    (now - set).num_days(),
+                                    format::date(c.last_used_at),
+                                )}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
     .into_any();
-    let delegation = (!s.delegates_to.is_empty() || s.delegated_from > 0).then(|| view! {
-        <p class="sub">
-            {s.delegates_to.iter().map(|p| format!("{} {} ({})", p.delegation, p.name, if p.permissions.is_empty() { "no permissions".to_owned() } else { p.permissions.join(", ") })).collect::<Vec<_>>().join("; ")}
-            {(s.delegated_from > 0).then(|| format!(" · {} identities act through it", s.delegated_from))}
-        </p>
-    }.into_any());
+    let delegation = (!s.delegates_to.is_empty() || s.delegated_from > 0).then(|| {
+        view! {
+            <p class="sub">
+                {s
+                    .delegates_to
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} {} ({})",
+                            p.delegation,
+                            p.name,
+                            if p.permissions.is_empty() {
+                                "no permissions".to_owned()
+                            } else {
+                                p.permissions.join(", ")
+                            },
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")}
+                {(s.delegated_from > 0)
+                    .then(|| format!(" · {} identities act through it", s.delegated_from))}
+            </p>
+        }
+        .into_any()
+    });
     let choices: Vec<(&str, &str)> = [
         Some(("certify", "Certify: still needed, access is right")),
         Some((
@@ -191,44 +316,122 @@ fn ReviewCard(
     .collect();
     let form_id = format!("decide-{}", item.id);
     view! {
-        <article class="card review-item" aria-labelledby=heading_id.clone() id=format!("review-{}", item.identity_id)>
+        <article
+            class="card review-item"
+            aria-labelledby=heading_id.clone()
+            id=format!("review-{}", item.identity_id)
+        >
             <header>
-                <label class="check bulk-pick"><input type="checkbox" name="items[]" value=item.id.to_string() form="bulk-form" />
-                    <span class="visually-hidden">{format!("Select {}", s.name)}</span></label>
-                <h2 id=heading_id.clone()><a href=format!("/identities/{}", item.identity_id)>{s.name.clone()}</a></h2>
-                <span class="sub">{format!("{} · {} · {} · team {}", s.actor_class, s.kind.label(), s.environment, s.team.clone().unwrap_or_else(|| "—".into()))}</span>
-                <p class="sub">{format!("{} · due {}", item.campaign_name, format::date(Some(item.due_at)))}
-                    {overdue.then(|| view! { " " <span class="badge severity-high">"overdue"</span> })}
-                    {item.previous_reviewer.clone().map(|p| format!(" · handed over by {p}"))}</p>
+                <label class="check bulk-pick">
+                    <input
+                        type="checkbox"
+                        name="items[]"
+                        value=item.id.to_string()
+                        form="bulk-form"
+                    />
+                    <span class="visually-hidden">{format!("Select {}", s.name)}</span>
+                </label>
+                <h2 id=heading_id.clone()>
+                    <a href=format!("/identities/{}", item.identity_id)>{s.name.clone()}</a>
+                </h2>
+                <span class="sub">
+                    {format!(
+                        "{} · {} · {} · team {}",
+                        s.actor_class,
+                        s.kind.label(),
+                        s.environment,
+                        s.team.clone().unwrap_or_else(|| "—".into()),
+                    )}
+                </span>
+                <p class="sub">
+                    {format!("{} · due {}", item.campaign_name, format::date(Some(item.due_at)))}
+                    {overdue
+                        .then(|| {
+                            view! {
+                                " "
+                                <span class="badge severity-high">"overdue"</span>
+                            }
+                        })}
+                    {item.previous_reviewer.clone().map(|p| format!(" · handed over by {p}"))}
+                </p>
             </header>
             <dl class="facts compact">
-                <dt>"Owner"</dt><dd>{s.owner.as_ref().map_or_else(|| "none".to_owned(), |o| o.display_name.clone())}</dd>
-                <dt>"Sponsor"</dt><dd>{s.sponsor.as_ref().map_or_else(|| "none".to_owned(), |o| o.display_name.clone())}</dd>
-                <dt>"Purpose"</dt><dd>{s.purpose.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Last used"</dt><dd>{s.last_used_at.map_or_else(|| "never".to_owned(), |t| format!("{} ({} days ago)", format::date(Some(t)), (now - t).num_days()))}</dd>
-                <dt>"Expires"</dt><dd>{format::date(s.expires_at)}</dd>
+                <dt>"Owner"</dt>
+                <dd>
+                    {s.owner.as_ref().map_or_else(|| "none".to_owned(), |o| o.display_name.clone())}
+                </dd>
+                <dt>"Sponsor"</dt>
+                <dd>
+                    {s
+                        .sponsor
+                        .as_ref()
+                        .map_or_else(|| "none".to_owned(), |o| o.display_name.clone())}
+                </dd>
+                <dt>"Purpose"</dt>
+                <dd>{s.purpose.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Last used"</dt>
+                <dd>
+                    {s
+                        .last_used_at
+                        .map_or_else(
+                            || "never".to_owned(),
+                            |t| {
+                                format!(
+                                    "{} ({} days ago)",
+                                    format::date(Some(t)),
+                                    (now - t).num_days(),
+                                )
+                            },
+                        )}
+                </dd>
+                <dt>"Expires"</dt>
+                <dd>{format::date(s.expires_at)}</dd>
             </dl>
             <div class="review-context">
-                <section><h3>"Findings"</h3>{findings}</section>
-                <section><h3>"Entitlements"</h3>{entitlements}</section>
-                <section><h3>"Credentials"</h3>{credentials}</section>
+                <section>
+                    <h3>"Findings"</h3>
+                    {findings}
+                </section>
+                <section>
+                    <h3>"Entitlements"</h3>
+                    {entitlements}
+                </section>
+                <section>
+                    <h3>"Credentials"</h3>
+                    {credentials}
+                </section>
             </div>
             {delegation}
             <ActionForm action=decide attr:id=form_id attr:class="decision-form">
                 <input type="hidden" name="id" value=item.id.to_string() />
                 <fieldset>
                     <legend>"Your decision"</legend>
-                    {choices.into_iter().map(|(value, label)| view! {
-                        <label class="check"><input type="radio" name="decision" value=value required=true />{label}</label>
-                    }).collect_view()}
+                    {choices
+                        .into_iter()
+                        .map(|(value, label)| {
+                            view! {
+                                <label class="check">
+                                    <input type="radio" name="decision" value=value required=true />
+                                    {label}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
                 </fieldset>
-                <label>{if high { "Comment (required to certify: it has a high-severity finding)" } else { "Comment (required to revoke or reassign)" }}
-                    <input type="text" name="comment" maxlength="2000" /></label>
+                <label>
+                    {if high {
+                        "Comment (required to certify: it has a high-severity finding)"
+                    } else {
+                        "Comment (required to revoke or reassign)"
+                    }} <input type="text" name="comment" maxlength="2000" />
+                </label>
                 <div class="inline-fields">
                     <label>"Expires on (to let it expire)" <input type="date" name="at" /></label>
                     <label>"Reassign to (email)" <input type="email" name="to" /></label>
                 </div>
-                <button type="submit" aria-label=format!("Submit decision for {}", s.name)>"Submit decision"</button>
+                <button type="submit" aria-label=format!("Submit decision for {}", s.name)>
+                    "Submit decision"
+                </button>
             </ActionForm>
         </article>
     }

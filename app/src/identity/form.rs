@@ -119,15 +119,24 @@ pub fn IdentityFormPage() -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match existing.await {
-                    Ok(found) => view! { <IdentityForm existing=found.map(|v| v.detail) save /> }.into_any(),
+                    Ok(found) => {
+                        view! { <IdentityForm existing=found.map(|v| v.detail) save /> }.into_any()
+                    }
                     Err(error) => {
                         if let AppError::Domain(domain) = &error {
                             crate::response::set_status(domain.http_status());
                         }
-                        view! { <div class="notice error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
+                        view! {
+                            <div class="notice error" role="alert">
+                                <p>{error.to_string()}</p>
+                            </div>
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -147,7 +156,13 @@ fn IdentityForm(
     };
     let f = form_values(existing.as_ref());
     let kind = f.kind;
-    let option = |value: &'static str, label: &'static str, current: bool| view! { <option value=value selected=current>{label}</option> };
+    let option = |value: &'static str, label: &'static str, current: bool| {
+        view! {
+            <option value=value selected=current>
+                {label}
+            </option>
+        }
+    };
     let error = move || {
         save.value().get().and_then(|r| r.err()).map(|e| {
             let field = match &e {
@@ -156,45 +171,104 @@ fn IdentityForm(
                 }
                 _ => None,
             };
-            view! { <p class="notice error" role="alert" data-field=field>{e.to_string()}</p> }
+            view! {
+                <p class="notice error" role="alert" data-field=field>
+                    {e.to_string()}
+                </p>
+            }
         })
     };
     view! {
         <Title text=title />
         <h1>{title}</h1>
-        <p class="lede">"Every identity needs an expiry within policy and a revocation path. Owners are assigned on the identity's page."</p>
+        <p class="lede">
+            "Every identity needs an expiry within policy and a revocation path. Owners are assigned on the identity's page."
+        </p>
         {error}
         <ActionForm action=save>
             <input type="hidden" name="id" value=f.id.clone() />
             <div class="form-grid card">
-                <label>"Name" <input type="text" name="name" required=true maxlength="200" value=f.name /></label>
-                <label>"Kind"
+                <label>
+                    "Name"
+                    <input type="text" name="name" required=true maxlength="200" value=f.name />
+                </label>
+                <label>
+                    "Kind"
                     <select name="kind">
-                        {IdentityKind::ALL.iter().map(|k| option(k.as_str(), k.label(), *k == kind)).collect_view()}
+                        {IdentityKind::ALL
+                            .iter()
+                            .map(|k| option(k.as_str(), k.label(), *k == kind))
+                            .collect_view()}
                     </select>
                 </label>
-                <label>"Environment" <input type="text" name="environment" required=true placeholder="prod" value=f.environment /></label>
+                <label>
+                    "Environment"
+                    <input
+                        type="text"
+                        name="environment"
+                        required=true
+                        placeholder="prod"
+                        value=f.environment
+                    />
+                </label>
                 <label>"Team" <input type="text" name="team" value=f.team /></label>
-                <label>"External id" <input type="text" name="external_id" value=f.external_id /></label>
-                <label>"Expires on" <input type="date" name="expires_on" required=true value=f.expires_on /></label>
-                <label class="wide">"Revocation path (runbook URL or procedure)" <input type="text" name="revocation_path" required=true value=f.revocation_path /></label>
-                <label class="wide">"SPIFFE ID" <input type="text" name="spiffe_id" placeholder="spiffe://trust-domain/path" value=f.spiffe_id /></label>
-                <label class="wide">"Purpose (for AI: its task)" <input type="text" name="purpose" value=f.purpose /></label>
-                <label>"Autonomy"
+                <label>
+                    "External id" <input type="text" name="external_id" value=f.external_id />
+                </label>
+                <label>
+                    "Expires on"
+                    <input type="date" name="expires_on" required=true value=f.expires_on />
+                </label>
+                <label class="wide">
+                    "Revocation path (runbook URL or procedure)"
+                    <input
+                        type="text"
+                        name="revocation_path"
+                        required=true
+                        value=f.revocation_path
+                    />
+                </label>
+                <label class="wide">
+                    "SPIFFE ID"
+                    <input
+                        type="text"
+                        name="spiffe_id"
+                        placeholder="spiffe://trust-domain/path"
+                        value=f.spiffe_id
+                    />
+                </label>
+                <label class="wide">
+                    "Purpose (for AI: its task)"
+                    <input type="text" name="purpose" value=f.purpose />
+                </label>
+                <label>
+                    "Autonomy"
                     <select name="autonomy">
                         {option("", "—", f.autonomy.is_none())}
-                        {Autonomy::ALL.iter().map(|a| option(a.as_str(), a.as_str(), f.autonomy == Some(*a))).collect_view()}
+                        {Autonomy::ALL
+                            .iter()
+                            .map(|a| option(a.as_str(), a.as_str(), f.autonomy == Some(*a)))
+                            .collect_view()}
                     </select>
                 </label>
-                <label>"Data sensitivity ceiling"
+                <label>
+                    "Data sensitivity ceiling"
                     <select name="sensitivity_ceiling">
                         {option("", "—", f.sensitivity_ceiling.is_none())}
-                        {Sensitivity::ALL.iter().map(|x| option(x.as_str(), x.as_str(), f.sensitivity_ceiling == Some(*x))).collect_view()}
+                        {Sensitivity::ALL
+                            .iter()
+                            .map(|x| option(
+                                x.as_str(),
+                                x.as_str(),
+                                f.sensitivity_ceiling == Some(*x),
+                            ))
+                            .collect_view()}
                     </select>
                 </label>
             </div>
             <button type="submit">"Save"</button>
-            " " <a href=f.cancel>"Cancel"</a>
+            " "
+            <a href=f.cancel>"Cancel"</a>
         </ActionForm>
     }
 }

@@ -49,10 +49,19 @@ pub fn IdentityPage() -> impl IntoView {
     );
     view! {
         {move || saved().map(|message| view! { <Toast message /> })}
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the identity…"</p> }>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the identity…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match identity.await {
-                    Ok(view) => view! { <IdentityDetailView view assign lifecycle accept reopen request /> }.into_any(),
+                    Ok(view) => {
+                        view! { <IdentityDetailView view assign lifecycle accept reopen request /> }
+                            .into_any()
+                    }
                     Err(error) => {
                         if let AppError::Domain(domain) = &error {
                             crate::response::set_status(domain.http_status());
@@ -62,9 +71,12 @@ pub fn IdentityPage() -> impl IntoView {
                             <h1>"Identity"</h1>
                             <div class="notice error" role="alert">
                                 <p>{error.to_string()}</p>
-                                <p><a href="/inventory">"Back to the inventory"</a></p>
+                                <p>
+                                    <a href="/inventory">"Back to the inventory"</a>
+                                </p>
                             </div>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -96,14 +108,20 @@ fn IdentityDetailView(
     let assign_id = s.id.to_string();
     let (suspend_id, reactivate_id, retire_id) =
         (s.id.to_string(), s.id.to_string(), s.id.to_string());
-    let person = |p: &Option<steward_domain::inventory::PersonRef>| {
-        match p {
-        Some(p) => view! { <span>{p.display_name.clone()}" "<span class="muted">{format!("<{}>", p.email)}</span></span> }.into_any(),
+    let person = |p: &Option<steward_domain::inventory::PersonRef>| match p {
+        Some(p) => view! {
+            <span>
+                {p.display_name.clone()}" "<span class="muted">{format!("<{}>", p.email)}</span>
+            </span>
+        }
+        .into_any(),
         None => view! { <span class="badge warn">"None"</span> }.into_any(),
-    }
     };
     let owner_note = if s.owner.is_some() && !s.owner_active {
-        Some(view! { " " <span class="badge warn">"Orphaned: owner left"</span> })
+        Some(view! {
+            " "
+            <span class="badge warn">"Orphaned: owner left"</span>
+        })
     } else {
         None
     };
@@ -146,13 +164,30 @@ fn IdentityDetailView(
     let lifecycle_result = move || {
         lifecycle.value().get().map(|r| match r {
             Ok(message) => view! { <Toast message /> }.into_any(),
-            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+            Err(e) => view! {
+                <p class="notice error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+            .into_any(),
         })
     };
     let assign_result = move || {
         assign.value().get().map(|r| match r {
-            Ok(a) => view! { <Toast message=format!("{} is now {} (waiting for their answer).", a.person.display_name, a.role) /> }.into_any(),
-            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+            Ok(a) => view! {
+                <Toast message=format!(
+                    "{} is now {} (waiting for their answer).",
+                    a.person.display_name,
+                    a.role,
+                ) />
+            }
+            .into_any(),
+            Err(e) => view! {
+                <p class="notice error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+            .into_any(),
         })
     };
     view! {
@@ -161,44 +196,95 @@ fn IdentityDetailView(
             <div>
                 <h1>{s.name.clone()}</h1>
                 <p class="lede">
-                    <span class=format!("badge class-{}", s.actor_class)>{s.actor_class.label()}</span>" "
-                    <span class=format!("badge status-{}", s.status) id="identity-status">{s.status.as_str()}</span>" "
-                    {s.is_expired(as_of).then(|| view! { <span class="badge danger">"Expired"</span> })}
-                    {detail.status_reason.clone().map(|r| view! { " " <span class="muted">{format!("({r})")}</span> })}
+                    <span class=format!(
+                        "badge class-{}",
+                        s.actor_class,
+                    )>{s.actor_class.label()}</span>
+                    " "
+                    <span class=format!("badge status-{}", s.status) id="identity-status">
+                        {s.status.as_str()}
+                    </span>
+                    " "
+                    {s
+                        .is_expired(as_of)
+                        .then(|| view! { <span class="badge danger">"Expired"</span> })}
+                    {detail
+                        .status_reason
+                        .clone()
+                        .map(|r| {
+                            view! {
+                                " "
+                                <span class="muted">{format!("({r})")}</span>
+                            }
+                        })}
                 </p>
             </div>
-            {(can_manage && !retired).then(|| view! { <a class="button" href=format!("/identities/{}/edit", s.id)>"Edit"</a> })}
+            {(can_manage && !retired)
+                .then(|| {
+                    view! {
+                        <a class="button" href=format!("/identities/{}/edit", s.id)>
+                            "Edit"
+                        </a>
+                    }
+                })}
         </div>
 
         <section class="card">
             <h2>"Ownership"</h2>
             <dl class="attributes">
-                <dt>"Owner"</dt><dd id="owner">{person(&s.owner)}{owner_note}</dd>
-                <dt>"Sponsor (backup owner)"</dt><dd id="sponsor">{person(&detail.sponsor)}</dd>
+                <dt>"Owner"</dt>
+                <dd id="owner">{person(&s.owner)}{owner_note}</dd>
+                <dt>"Sponsor (backup owner)"</dt>
+                <dd id="sponsor">{person(&detail.sponsor)}</dd>
             </dl>
-            {(can_assign && !retired).then(|| view! {
-                <details class="panel">
-                    <summary>"Assign an owner or sponsor…"</summary>
-                    <ActionForm action=assign>
-                        <input type="hidden" name="id" value=assign_id />
-                        <div class="form-grid">
-                            <label>"Responsibility"
-                                <select name="role"><option value="owner">"Owner"</option><option value="sponsor">"Sponsor"</option></select>
-                            </label>
-                            <label>"Person (email)" <input type="email" name="person" required=true /></label>
-                            <label class="wide">"Reason" <input type="text" name="reason" required=true maxlength="2000" /></label>
-                        </div>
-                        <button type="submit">"Assign"</button>
-                    </ActionForm>
-                    {assign_result}
-                </details>
-            })}
+            {(can_assign && !retired)
+                .then(|| {
+                    view! {
+                        <details class="panel">
+                            <summary>"Assign an owner or sponsor…"</summary>
+                            <ActionForm action=assign>
+                                <input type="hidden" name="id" value=assign_id />
+                                <div class="form-grid">
+                                    <label>
+                                        "Responsibility" <select name="role">
+                                            <option value="owner">"Owner"</option>
+                                            <option value="sponsor">"Sponsor"</option>
+                                        </select>
+                                    </label>
+                                    <label>
+                                        "Person (email)"
+                                        <input type="email" name="person" required=true />
+                                    </label>
+                                    <label class="wide">
+                                        "Reason"
+                                        <input
+                                            type="text"
+                                            name="reason"
+                                            required=true
+                                            maxlength="2000"
+                                        />
+                                    </label>
+                                </div>
+                                <button type="submit">"Assign"</button>
+                            </ActionForm>
+                            {assign_result}
+                        </details>
+                    }
+                })}
         </section>
 
         <section class="card">
             <h2>"Attributes"</h2>
             <dl class="attributes">
-                {attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                {attributes
+                    .into_iter()
+                    .map(|(k, v)| {
+                        view! {
+                            <dt>{k}</dt>
+                            <dd>{v}</dd>
+                        }
+                    })
+                    .collect_view()}
             </dl>
         </section>
 
@@ -232,24 +318,54 @@ fn IdentityDetailView(
             <AuthzSection identity_id=s.id environment=s.environment.clone() />
         </section>
 
-        {(!retired && (can_suspend || can_manage)).then(|| view! {
-            <section class="card danger-zone">
-                <h2>"Lifecycle"</h2>
-                {(s.status == IdentityStatus::Active && can_suspend).then(|| view! {
-                    <LifecycleForm lifecycle id=suspend_id change="suspend" label="Suspend (kill switch)"
-                        field="Reason" confirm="I confirm: suspend now; its tokens stop working and later authorization decisions deny it" />
-                })}
-                {(s.status == IdentityStatus::Suspended && can_manage).then(|| view! {
-                    <LifecycleForm lifecycle id=reactivate_id change="reactivate" label="Reactivate"
-                        field="Reason" confirm="I confirm: reactivate this identity" />
-                })}
-                {can_manage.then(|| view! {
-                    <LifecycleForm lifecycle id=retire_id change="retire" label="Retire (offboard)"
-                        field="Evidence (ticket, change record)" confirm="I confirm: revoke every credential, remove every entitlement and delegation, and retire it for good" />
-                })}
-                {lifecycle_result}
-            </section>
-        })}
+        {(!retired && (can_suspend || can_manage))
+            .then(|| {
+                view! {
+                    <section class="card danger-zone">
+                        <h2>"Lifecycle"</h2>
+                        {(s.status == IdentityStatus::Active && can_suspend)
+                            .then(|| {
+                                view! {
+                                    <LifecycleForm
+                                        lifecycle
+                                        id=suspend_id
+                                        change="suspend"
+                                        label="Suspend (kill switch)"
+                                        field="Reason"
+                                        confirm="I confirm: suspend now; its tokens stop working and later authorization decisions deny it"
+                                    />
+                                }
+                            })}
+                        {(s.status == IdentityStatus::Suspended && can_manage)
+                            .then(|| {
+                                view! {
+                                    <LifecycleForm
+                                        lifecycle
+                                        id=reactivate_id
+                                        change="reactivate"
+                                        label="Reactivate"
+                                        field="Reason"
+                                        confirm="I confirm: reactivate this identity"
+                                    />
+                                }
+                            })}
+                        {can_manage
+                            .then(|| {
+                                view! {
+                                    <LifecycleForm
+                                        lifecycle
+                                        id=retire_id
+                                        change="retire"
+                                        label="Retire (offboard)"
+                                        field="Evidence (ticket, change record)"
+                                        confirm="I confirm: revoke every credential, remove every entitlement and delegation, and retire it for good"
+                                    />
+                                }
+                            })}
+                        {lifecycle_result}
+                    </section>
+                }
+            })}
 
         <section class="card">
             <h2>"Timeline"</h2>

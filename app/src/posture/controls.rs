@@ -16,18 +16,37 @@ pub fn ControlsPage() -> impl IntoView {
     view! {
         <Title text="Controls" />
         <h1>"Controls"</h1>
-        <p class="lede">"Every control of the frameworks Steward maps to, the checks that cover it, and how it stands at the latest evaluation."</p>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the controls…"</p> }>
+        <p class="lede">
+            "Every control of the frameworks Steward maps to, the checks that cover it, and how it stands at the latest evaluation."
+        </p>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the controls…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match controls.await {
                     Ok((as_of, controls)) => {
                         view! {
-                            <p class="muted">{match as_of {
-                                Some(at) => format!("As of the evaluation at {}.", at.format("%Y-%m-%d %H:%M UTC")),
-                                None => "No evaluation has run yet: covered controls show as met until one does.".into(),
-                            }}</p>
+                            <p class="muted">
+                                {match as_of {
+                                    Some(at) => {
+                                        format!(
+                                            "As of the evaluation at {}.",
+                                            at.format("%Y-%m-%d %H:%M UTC"),
+                                        )
+                                    }
+                                    None => {
+                                        "No evaluation has run yet: covered controls show as met until one does."
+                                            .into()
+                                    }
+                                }}
+                            </p>
                             <ControlTables controls link=true />
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
@@ -68,12 +87,25 @@ pub(super) fn ControlTables(controls: Vec<ControlStatus>, link: bool) -> impl In
                     };
                     view! {
                         <tr id=format!("control-{}", c.id.replace([' ', '.', '(', ')'], "-"))>
-                            <th scope="row"><code>{c.id.clone()}</code></th>
-                            <td>{c.title.clone()}<br /><span class="muted small">{c.summary.clone()}</span></td>
-                            <td>{if c.checks.is_empty() { "—".to_owned() } else { c.checks.join(", ") }}</td>
+                            <th scope="row">
+                                <code>{c.id.clone()}</code>
+                            </th>
+                            <td>
+                                {c.title.clone()}<br />
+                                <span class="muted small">{c.summary.clone()}</span>
+                            </td>
+                            <td>
+                                {if c.checks.is_empty() {
+                                    "—".to_owned()
+                                } else {
+                                    c.checks.join(", ")
+                                }}
+                            </td>
                             <td class="num">{open}</td>
                             <td class="num">{c.accepted}</td>
-                            <td><span class=format!("badge {class}")>{label}</span></td>
+                            <td>
+                                <span class=format!("badge {class}")>{label}</span>
+                            </td>
                         </tr>
                     }
                 })

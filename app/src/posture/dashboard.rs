@@ -19,8 +19,16 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Posture" />
         <h1>"Compliance posture"</h1>
-        <p class="lede">"How the programme stands against OWASP NHI, OWASP Agentic and NIST. Click any bar or cell to see the identities behind it."</p>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the posture…"</p> }>
+        <p class="lede">
+            "How the programme stands against OWASP NHI, OWASP Agentic and NIST. Click any bar or cell to see the identities behind it."
+        </p>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the posture…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Ok(view) => view! { <DashboardBody view evaluate /> }.into_any(),
@@ -34,14 +42,46 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn EvaluateButton(evaluate: Action<(), Result<EvaluationReport, AppError>>) -> impl IntoView {
     view! {
-        <button type="button" id="evaluate-now" on:click=move |_| { evaluate.dispatch(()); }
-            disabled=move || evaluate.pending().get()>
+        <button
+            type="button"
+            id="evaluate-now"
+            on:click=move |_| {
+                evaluate.dispatch(());
+            }
+            disabled=move || evaluate.pending().get()
+        >
             {move || if evaluate.pending().get() { "Evaluating…" } else { "Evaluate now" }}
         </button>
-        {move || evaluate.value().get().map(|result| match result {
-            Ok(r) => view! { <Toast id="evaluate-result" message=format!("Evaluated {} identities: {} findings open, {} opened, {} resolved.", r.identities, r.open, r.opened, r.resolved) /> }.into_any(),
-            Err(error) => view! { <p class="notice error" role="alert" id="evaluate-result">{error.to_string()}</p> }.into_any(),
-        })}
+        {move || {
+            evaluate
+                .value()
+                .get()
+                .map(|result| match result {
+                    Ok(r) => {
+                        view! {
+                            <Toast
+                                id="evaluate-result"
+                                message=format!(
+                                    "Evaluated {} identities: {} findings open, {} opened, {} resolved.",
+                                    r.identities,
+                                    r.open,
+                                    r.opened,
+                                    r.resolved,
+                                )
+                            />
+                        }
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <p class="notice error" role="alert" id="evaluate-result">
+                                {error.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                })
+        }}
     }
 }
 
@@ -98,15 +138,24 @@ fn DashboardBody(
                     <h2 id=format!("{}-h", chart.id)>{chart.title.clone()}</h2>
                     <p class="muted">{chart.description.clone()}</p>
                     <div class="chart-frame" id=chart.id.clone() inner_html=chart.svg.clone()></div>
-                    {has_rows.then(|| view! {
-                        <details>
-                            <summary>"The numbers"</summary>
-                            <table class="data-table">
-                                <thead><tr><th scope="col">"Item"</th><th scope="col">"Value"</th><th scope="col">"Inventory"</th></tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </details>
-                    })}
+                    {has_rows
+                        .then(|| {
+                            view! {
+                                <details>
+                                    <summary>"The numbers"</summary>
+                                    <table class="data-table">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Item"</th>
+                                                <th scope="col">"Value"</th>
+                                                <th scope="col">"Inventory"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </details>
+                            }
+                        })}
                 </section>
             }
             .into_any()
@@ -114,8 +163,15 @@ fn DashboardBody(
         .collect_view();
     view! {
         <div class="toolbar">
-            <span class="muted" id="posture-as-of">{format!("As of the evaluation at {}", snapshot.taken_at.format("%Y-%m-%d %H:%M UTC"))}</span>
-            <a href="/api/v1/posture/dashboard.csv" download="steward-posture.csv">"Download CSV"</a>
+            <span class="muted" id="posture-as-of">
+                {format!(
+                    "As of the evaluation at {}",
+                    snapshot.taken_at.format("%Y-%m-%d %H:%M UTC"),
+                )}
+            </span>
+            <a href="/api/v1/posture/dashboard.csv" download="steward-posture.csv">
+                "Download CSV"
+            </a>
             <a href=format!("/posture/report?day={today}")>"Printable report"</a>
             <a href="/controls">"All controls"</a>
             {can_evaluate.then(|| view! { <EvaluateButton evaluate /> })}
@@ -135,12 +191,20 @@ pub(super) fn headline(snapshot: &Snapshot) -> AnyView {
                 <span class="stat-label">"governed (owner, expiry and revocation path)"</span>
             </div>
             <div class="stat">
-                <span class="stat-value">{percent(snapshot.governed_percent(Some(ActorClass::Machine)))}</span>
-                <span class="stat-label">{format!("of {} machine identities", snapshot.identities.machine)}</span>
+                <span class="stat-value">
+                    {percent(snapshot.governed_percent(Some(ActorClass::Machine)))}
+                </span>
+                <span class="stat-label">
+                    {format!("of {} machine identities", snapshot.identities.machine)}
+                </span>
             </div>
             <div class="stat">
-                <span class="stat-value">{percent(snapshot.governed_percent(Some(ActorClass::Ai)))}</span>
-                <span class="stat-label">{format!("of {} AI identities", snapshot.identities.ai)}</span>
+                <span class="stat-value">
+                    {percent(snapshot.governed_percent(Some(ActorClass::Ai)))}
+                </span>
+                <span class="stat-label">
+                    {format!("of {} AI identities", snapshot.identities.ai)}
+                </span>
             </div>
             <a class="stat" href="/inventory?finding=any">
                 <span class="stat-value">{snapshot.open()}</span>

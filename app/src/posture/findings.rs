@@ -29,15 +29,19 @@ pub fn FindingsSection(
             .or_else(|| reopen.value().get())
             .map(|result| match result {
                 Ok(text) => view! { <Toast message=text /> }.into_any(),
-                Err(error) => {
-                    view! { <p class="notice error" role="alert">{error.to_string()}</p> }
-                        .into_any()
+                Err(error) => view! {
+                    <p class="notice error" role="alert">
+                        {error.to_string()}
+                    </p>
                 }
+                .into_any(),
             })
     };
     if findings.is_empty() {
         return view! {
-            <p class="muted" id="findings-none">"No findings: every check passes (or no evaluation has reached this identity yet)."</p>
+            <p class="muted" id="findings-none">
+                "No findings: every check passes (or no evaluation has reached this identity yet)."
+            </p>
             {message}
         }
         .into_any();
@@ -55,7 +59,9 @@ pub fn FindingsSection(
                 ),
                 (FindingState::Resolved, _) => format!(
                     "resolved {}",
-                    f.resolved_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                    f.resolved_at
+                        .map(|t| t.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default()
                 ),
                 (state, _) => state.as_str().to_owned(),
             };
@@ -67,29 +73,47 @@ pub fn FindingsSection(
                         <ActionForm action=accept>
                             <input type="hidden" name="id" value=id />
                             <input type="hidden" name="check" value=check />
-                            <label class="wide">"Justification"<textarea name="justification" required=true minlength="10" maxlength="2000"></textarea></label>
-                            <label>"Accepted until"<input type="date" name="until" required=true value=until /></label>
+                            <label class="wide">
+                                "Justification"
+                                <textarea
+                                    name="justification"
+                                    required=true
+                                    minlength="10"
+                                    maxlength="2000"
+                                ></textarea>
+                            </label>
+                            <label>
+                                "Accepted until"
+                                <input type="date" name="until" required=true value=until />
+                            </label>
                             <button type="submit">"Accept risk"</button>
                         </ActionForm>
                     </details>
-                }.into_any(),
+                }
+                .into_any(),
                 FindingState::Accepted => view! {
                     <details class="inline-form">
                         <summary>"Reopen…"</summary>
                         <ActionForm action=reopen>
                             <input type="hidden" name="id" value=id />
                             <input type="hidden" name="check" value=check />
-                            <label class="wide">"Reason"<input type="text" name="reason" required=true maxlength="2000" /></label>
+                            <label class="wide">
+                                "Reason"
+                                <input type="text" name="reason" required=true maxlength="2000" />
+                            </label>
                             <button type="submit">"Reopen"</button>
                         </ActionForm>
                     </details>
-                }.into_any(),
+                }
+                .into_any(),
                 FindingState::Resolved => ().into_any(),
             });
             let severity = f.severity.as_str();
             view! {
                 <tr class=format!("finding {}", f.state.as_str()) data-check=f.check.clone()>
-                    <td><span class=format!("badge severity-{severity}")>{severity}</span></td>
+                    <td>
+                        <span class=format!("badge severity-{severity}")>{severity}</span>
+                    </td>
                     <th scope="row">{f.title.clone()}</th>
                     <td>{f.detail.clone()}</td>
                     <td>{f.controls.join(", ")}</td>

@@ -19,7 +19,13 @@ pub fn ReportPage() -> impl IntoView {
     let report = Resource::new(move || day.get(), get_report);
     view! {
         <Title text="Posture report" />
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the report…"</p> }>
+        <Transition fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the report…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match report.await {
                     Ok(report) => view! { <ReportBody report /> }.into_any(),
@@ -31,12 +37,19 @@ pub fn ReportPage() -> impl IntoView {
                             <h1>"Posture report"</h1>
                             <div class="notice error" role="alert">
                                 <p>{error.to_string()}</p>
-                                <form method="get" action="/posture/report" class="filters no-print">
-                                    <label>"Another day" <input type="date" name="day" required=true /></label>
+                                <form
+                                    method="get"
+                                    action="/posture/report"
+                                    class="filters no-print"
+                                >
+                                    <label>
+                                        "Another day" <input type="date" name="day" required=true />
+                                    </label>
                                     <button type="submit">"Show"</button>
                                 </form>
                             </div>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -78,9 +91,18 @@ fn ReportBody(report: PostureReport) -> impl IntoView {
         <article class="report" id="posture-report">
             <header>
                 <h1>{format!("Posture report — {}", report.day)}</h1>
-                <p class="muted">{format!("Evaluation of {} at {} · catalog {}", report.day, s.taken_at.format("%H:%M UTC"), s.catalog_version)}</p>
+                <p class="muted">
+                    {format!(
+                        "Evaluation of {} at {} · catalog {}",
+                        report.day,
+                        s.taken_at.format("%H:%M UTC"),
+                        s.catalog_version,
+                    )}
+                </p>
                 <p class="no-print">
-                    <button type="button" onclick="window.print()">"Print"</button>
+                    <button type="button" onclick="window.print()">
+                        "Print"
+                    </button>
                     " "
                     <a href="/posture">"Back to the dashboard"</a>
                 </p>
@@ -88,12 +110,27 @@ fn ReportBody(report: PostureReport) -> impl IntoView {
             <section>
                 <h2>"Summary"</h2>
                 {headline(&s)}
-                <p>{format!("{} identities were unused for 90 days or more ({} machine, {} AI).", s.stale.total(), s.stale.machine, s.stale.ai)}</p>
+                <p>
+                    {format!(
+                        "{} identities were unused for 90 days or more ({} machine, {} AI).",
+                        s.stale.total(),
+                        s.stale.machine,
+                        s.stale.ai,
+                    )}
+                </p>
             </section>
             <section>
                 <h2>"Findings by check"</h2>
                 <table class="data-table">
-                    <thead><tr><th scope="col">"Check"</th><th scope="col">"Severity"</th><th scope="col">"Controls"</th><th scope="col">"Open"</th><th scope="col">"Accepted"</th></tr></thead>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Check"</th>
+                            <th scope="col">"Severity"</th>
+                            <th scope="col">"Controls"</th>
+                            <th scope="col">"Open"</th>
+                            <th scope="col">"Accepted"</th>
+                        </tr>
+                    </thead>
                     <tbody>{checks}</tbody>
                 </table>
             </section>
