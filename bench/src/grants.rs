@@ -174,7 +174,7 @@ pub async fn measure_grants(
     // The benchmark's own admin and policy.
     let admin = bench_admin(store, services).await?;
     let policies = services
-        .ports
+        .ports()
         .grants
         .policies(Some(&admin))
         .await
@@ -185,7 +185,7 @@ pub async fn measure_grants(
     {
         Some(p) => p,
         None => services
-            .ports
+            .ports()
             .grants
             .create_policy(
                 Some(&admin),

@@ -150,7 +150,7 @@ pub async fn measure_posture(
     let again = services.posture.evaluate_all("system:bench").await?;
     let again_took = started.elapsed();
     let principal = reader();
-    let posture = services.ports.posture.clone();
+    let posture = services.ports().posture.clone();
     let samples = time(runs, || {
         let posture = posture.clone();
         let principal = principal.clone();

@@ -132,7 +132,7 @@ async fn run(bench: Bench) -> anyhow::Result<ExitCode> {
             );
         }
         _ => {
-            let timings = inventory::measure_inventory(&store, &services.ports, runs).await?;
+            let timings = inventory::measure_inventory(&store, &services.ports(), runs).await?;
             print!("{}", inventory::markdown(&label, count, runs, &timings));
             let http = http::measure_http(&store, &services).await?;
             print!("{}", http::http_markdown(&http));

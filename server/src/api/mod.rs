@@ -34,6 +34,8 @@ use crate::services::Services;
 pub struct ApiState {
     /// Shared: the state is cloned for every request.
     pub services: std::sync::Arc<Services>,
+    /// The services' ports, built once.
+    pub ports: std::sync::Arc<steward_domain::ports::Ports>,
 }
 
 /// The caller of an API request (`None`: anonymous), as resolved by the auth layer.
@@ -63,6 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// instead of the state and the caller apart.
 pub struct Api {
     services: std::sync::Arc<Services>,
+    ports: std::sync::Arc<steward_domain::ports::Ports>,
     caller: Option<Principal>,
 }
 
@@ -74,7 +77,7 @@ impl Api {
 
     /// The use cases the UI and the API share (`steward_domain::ports`).
     pub fn ports(&self) -> &steward_domain::ports::Ports {
-        &self.services.ports
+        &self.ports
     }
 
     /// The services themselves, for what is not a port (limits, configuration).
@@ -93,6 +96,7 @@ impl FromRequestParts<ApiState> for Api {
         let Caller(caller) = Caller::from_request_parts(parts, state).await?;
         Ok(Api {
             services: state.services.clone(),
+            ports: state.ports.clone(),
             caller,
         })
     }
@@ -293,6 +297,7 @@ pub fn router<S>(services: Services) -> Router<S> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ApiState {
+            ports: std::sync::Arc::new(services.ports()),
             services: std::sync::Arc::new(services),
         })
 }

@@ -35,7 +35,7 @@ pub async fn seed_tour(
     };
     let admin = Some(&admin);
     services
-        .ports
+        .ports()
         .grants
         .create_policy(
             admin,
@@ -54,7 +54,7 @@ pub async fn seed_tour(
         .await
         .map_err(DemoError::Tour)?;
     let agent = services
-        .ports
+        .ports()
         .inventory
         .create_identity(
             admin,
@@ -80,7 +80,7 @@ pub async fn seed_tour(
         .await
         .map_err(DemoError::Tour)?;
     services
-        .ports
+        .ports()
         .inventory
         .add_entitlement(
             admin,

@@ -36,7 +36,15 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct Services {
     pub store: Store,
-    pub ports: Ports,
+    /// The register: identities, their credentials, entitlements and delegations, and
+    /// their lifecycle.
+    pub inventory: Arc<inventory::InventoryService>,
+    /// Owners, sponsors, the inbox, the orphan queue and leavers.
+    pub ownership: Arc<ownership::OwnershipService>,
+    /// The audit trail.
+    pub audit: Arc<audit::AuditService>,
+    /// Importing inventories (with `import_limits`).
+    pub imports: Arc<imports::ImportService>,
     pub auth: auth::AuthService,
     /// The second factor of local sign-in.
     pub second_factor: second_factor::SecondFactorService,
@@ -47,14 +55,13 @@ pub struct Services {
     pub import_limits: ImportLimits,
     /// The lifecycle policy identities obey (expiry, leavers).
     pub policy: LifecyclePolicy,
-    /// The findings engine (also behind `ports.posture`), for the scheduler.
+    /// The findings engine.
     pub posture: Arc<posture::PostureService>,
-    /// Review campaigns (also behind `ports.campaigns`), for the scheduler.
+    /// Review campaigns.
     pub campaigns: Arc<campaigns::CampaignService>,
-    /// Just-in-time grants (also behind `ports.grants`), for the expiry worker.
+    /// Just-in-time grants.
     pub grants: Arc<grants::GrantService>,
-    /// Runtime authorization (also behind `ports.authz`), for flushing its decision
-    /// log on shutdown.
+    /// Runtime authorization of agents.
     pub authz: Arc<authz::AuthzService>,
     /// Where campaign and grant events are announced.
     pub webhook_config: notify::WebhookConfig,
@@ -62,7 +69,7 @@ pub struct Services {
     pub credentials: Credentials,
     /// The change feed keeping the token and decision caches current.
     pub feed: Arc<feed::ChangeFeed>,
-    /// Workload identity federation (also behind `ports.federation`).
+    /// Workload identity federation.
     pub federation: Arc<federation::FederationService>,
 }
 
@@ -117,13 +124,6 @@ impl Services {
             self.feed.clone(),
         );
         Services {
-            ports: Ports {
-                campaigns: rebuilt.ports.campaigns,
-                grants: rebuilt.ports.grants,
-                authz: rebuilt.ports.authz,
-                federation: rebuilt.ports.federation,
-                ..self.ports
-            },
             campaigns: rebuilt.campaigns,
             grants: rebuilt.grants,
             authz: rebuilt.authz,
@@ -145,17 +145,27 @@ impl Services {
             self.feed.clone(),
         );
         Services {
-            ports: Ports {
-                grants: rebuilt.ports.grants,
-                authz: rebuilt.ports.authz,
-                federation: rebuilt.ports.federation,
-                ..self.ports
-            },
             grants: rebuilt.grants,
             authz: rebuilt.authz,
             federation: rebuilt.federation,
             credentials,
             ..self
+        }
+    }
+
+    /// The use cases the UI and the REST API call (`steward_domain::ports`), over these
+    /// services: each port is one of the services above, not a copy.
+    pub fn ports(&self) -> Ports {
+        Ports {
+            inventory: self.inventory.clone(),
+            ownership: self.ownership.clone(),
+            audit: self.audit.clone(),
+            imports: self.imports.clone(),
+            posture: self.posture.clone(),
+            campaigns: self.campaigns.clone(),
+            grants: self.grants.clone(),
+            authz: self.authz.clone(),
+            federation: self.federation.clone(),
         }
     }
 
@@ -195,25 +205,18 @@ impl Services {
             federation.clone(),
         ));
         Services {
-            ports: Ports {
-                inventory,
-                ownership: Arc::new(ownership::OwnershipService::new(
-                    store.clone(),
-                    posture.clone(),
-                    policy.leaver,
-                )),
-                audit: Arc::new(audit::AuditService::new(store.clone())),
-                imports: Arc::new(imports::ImportService::new(
-                    store.clone(),
-                    ImportLimits::default(),
-                    Some(posture.clone()),
-                )),
-                posture: posture.clone(),
-                campaigns: campaigns.clone(),
-                grants: grants.clone(),
-                authz: authz.clone(),
-                federation: federation.clone(),
-            },
+            inventory,
+            ownership: Arc::new(ownership::OwnershipService::new(
+                store.clone(),
+                posture.clone(),
+                policy.leaver,
+            )),
+            audit: Arc::new(audit::AuditService::new(store.clone())),
+            imports: Arc::new(imports::ImportService::new(
+                store.clone(),
+                ImportLimits::default(),
+                Some(posture.clone()),
+            )),
             federation,
             posture,
             campaigns,
@@ -242,7 +245,7 @@ impl Services {
     /// The same services with other limits on imports.
     pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
         self.import_limits = limits;
-        self.ports.imports = Arc::new(imports::ImportService::new(
+        self.imports = Arc::new(imports::ImportService::new(
             self.store.clone(),
             limits,
             Some(self.posture.clone()),

@@ -87,7 +87,7 @@ pub struct QuietLog;
 /// The whole application router.
 pub fn router(services: Services, security: WebSecurity, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
-    let ports = services.ports.clone();
+    let ports = services.ports();
     let sso = steward_app::session::SsoConfigured(services.oidc.is_some());
     let health = Router::new()
         .route("/healthz", get(healthz))
@@ -95,7 +95,7 @@ pub fn router(services: Services, security: WebSecurity, options: LeptosOptions)
         .route(auth::JWKS_PATH, get(jwks))
         .with_state(Health {
             store: services.store.clone(),
-            grants: services.ports.grants.clone(),
+            grants: services.grants.clone(),
         });
     let auth_state = AuthState {
         services: std::sync::Arc::new(services.clone()),

@@ -46,7 +46,7 @@ async fn owned_account(
     sponsor: Option<Role>,
 ) -> (Uuid, Uuid) {
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let id = ports
         .inventory
         .create_identity(Some(&admin), &account(name))
@@ -114,7 +114,7 @@ fn draft(name: &str, starts_at: DateTime<Utc>, close_policy: ClosePolicy) -> Cam
 async fn items_of(app: &TestApp, campaign: Uuid) -> Vec<ReviewItem> {
     let viewer = app.principal(Role::Viewer).await;
     app.services
-        .ports
+        .ports()
         .campaigns
         .items(Some(&viewer), campaign, ItemFilter::All, 0, 200)
         .await
@@ -150,7 +150,7 @@ async fn a_campaign_runs_from_launch_through_reminders_and_escalation_to_its_evi
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
         let auditor = app.principal(Role::Auditor).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
 
         // Three accounts with admin entitlements: one the owner owns, one the viewer
         // owns with the auditor as sponsor, one nobody owns.
@@ -363,7 +363,7 @@ async fn a_campaign_runs_from_launch_through_reminders_and_escalation_to_its_evi
         assert!(csv.contains(",reduce,the export runs read-only now,billing-sync-db:admin,"), "{csv}");
         assert!(csv.contains(",revoked,done,"), "{csv}");
         assert!(evidence.controls.iter().any(|(id, title)| id == "NHI5" && !title.is_empty()));
-        assert_eq!(app.services.ports.audit.verify(Some(&admin)).await.unwrap().first_broken, None);
+        assert_eq!(app.services.ports().audit.verify(Some(&admin)).await.unwrap().first_broken, None);
 
         // Recurrence: the next quarter's campaign was scheduled at launch and launches
         // when its start comes.
@@ -385,7 +385,7 @@ async fn two_decisions_on_one_item_at_once_one_wins_and_the_other_is_told() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let ports = app.services.ports.clone();
+        let ports = app.services.ports().clone();
         let mut identities = Vec::new();
         for n in 0..4 {
             identities.push(owned_account(&app, &format!("race-{n}"), Some(Role::Owner), None).await.0);
@@ -438,7 +438,7 @@ async fn two_decisions_on_one_item_at_once_one_wins_and_the_other_is_told() {
                 _ => assert_eq!(active, 1),
             }
         }
-        assert_eq!(app.services.ports.audit.verify(Some(&admin)).await.unwrap().first_broken, None);
+        assert_eq!(app.services.ports().audit.verify(Some(&admin)).await.unwrap().first_broken, None);
     })
     .await;
 }

@@ -415,7 +415,7 @@ async fn active_grants(app: &crate::common::TestApp, count: usize) -> Vec<String
     use steward_domain::inventory::IdentityKind;
 
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     ports
         .grants
         .create_policy(
@@ -583,7 +583,7 @@ async fn decisions_survive_a_graceful_stop(url: &str, dir: &Path) {
     let store = Store::open(url, 4).await.unwrap();
     let app = crate::common::TestApp::new(&store).await;
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let agent = ports
         .inventory
         .create_identity(
@@ -947,7 +947,7 @@ async fn session_limits_hold_across_replicas(url: &str, dir: &Path) {
     )
     .await;
     app.services
-        .ports
+        .ports()
         .authz
         .set_limits(
             Some(&admin),
@@ -1035,7 +1035,7 @@ async fn admin_holders(
     use steward_domain::ownership::{AssignRequest, AssignmentRole};
 
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let mut ids = Vec::new();
     for n in 0..count {
         let id = ports
@@ -1098,7 +1098,7 @@ async fn open_campaign(
     let admin = app.principal(Role::Admin).await;
     let campaign = app
         .services
-        .ports
+        .ports()
         .campaigns
         .create(
             Some(&admin),

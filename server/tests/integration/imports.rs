@@ -27,7 +27,7 @@ fn request(format: ImportFormat, file: &str) -> ImportRequest {
 async fn count(app: &TestApp, filter: &str) -> u64 {
     let admin = app.principal(Role::Admin).await;
     app.services
-        .ports
+        .ports()
         .inventory
         .facets(
             Some(&admin),
@@ -42,7 +42,7 @@ async fn count(app: &TestApp, filter: &str) -> u64 {
 async fn listed(app: &TestApp, filter: &str) -> Vec<steward_domain::inventory::IdentitySummary> {
     let admin = app.principal(Role::Admin).await;
     app.services
-        .ports
+        .ports()
         .inventory
         .list_identities(
             Some(&admin),
@@ -69,7 +69,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let imports = &app.services.ports.imports;
+        let imports = &app.services.ports().imports;
         let file = fixture("aws-credential-report.csv");
 
         // A dry run reports and writes nothing.
@@ -114,7 +114,7 @@ async fn a_credential_report_imports_once_and_marks_what_disappears() {
         let billing = listed(&app, "q=billing-export").await;
         let detail = app
             .services
-            .ports
+            .ports()
             .inventory
             .get_identity(Some(&admin), billing[0].id)
             .await
@@ -201,13 +201,13 @@ async fn bad_input_names_the_problem_and_writes_nothing() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let imports = &app.services.ports.imports;
+        let imports = &app.services.ports().imports;
         let file = String::from_utf8(fixture("aws-credential-report.csv")).unwrap();
         let refuse = |text: String, format: ImportFormat| {
             let app = &app;
             let admin = admin.clone();
             async move {
-                match app.services.ports.imports.import(Some(&admin), &request(format, "bad.csv"), text.as_bytes().to_vec()).await {
+                match app.services.ports().imports.import(Some(&admin), &request(format, "bad.csv"), text.as_bytes().to_vec()).await {
                     Err(DomainError::InvalidInput { field, message }) => format!("{field}: {message}"),
                     other => panic!("expected a refusal, got {other:?}"),
                 }
@@ -235,12 +235,12 @@ async fn bad_input_names_the_problem_and_writes_nothing() {
 
         // Limits on size and records.
         let small = app.services.clone().with_import_limits(ImportLimits { max_bytes: 100, max_records: 2 });
-        match small.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "big.csv"), file.as_bytes().to_vec()).await {
+        match small.ports().imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "big.csv"), file.as_bytes().to_vec()).await {
             Err(DomainError::InvalidInput { message, .. }) => assert!(message.starts_with("big.csv is 1"), "{message}"),
             other => panic!("{other:?}"),
         }
         let few = app.services.clone().with_import_limits(ImportLimits { max_bytes: 1 << 20, max_records: 2 });
-        match few.ports.imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "many.csv"), file.as_bytes().to_vec()).await {
+        match few.ports().imports.import(Some(&admin), &request(ImportFormat::AwsCredentialReport, "many.csv"), file.as_bytes().to_vec()).await {
             Err(DomainError::InvalidInput { message, .. }) => {
                 assert_eq!(message, "many.csv: line 4: is past the limit of 2 records per import")
             }
@@ -261,7 +261,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let imports = &app.services.ports.imports;
+        let imports = &app.services.ports().imports;
         let accounts = imports
             .import(
                 Some(&admin),
@@ -295,7 +295,7 @@ async fn workload_bindings_become_delegations_and_key_files_are_never_kept() {
         );
         let detail = app
             .services
-            .ports
+            .ports()
             .inventory
             .get_identity(Some(&admin), pod[0].id)
             .await
@@ -433,7 +433,7 @@ async fn a_file_of_many_chunks_is_still_one_transaction() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let imports = &app.services.ports.imports;
+        let imports = &app.services.ports().imports;
         let csv = |dry_run: bool, full: bool| {
             let mut request = request(ImportFormat::StewardCsv, "accounts.csv");
             request.dry_run = dry_run;

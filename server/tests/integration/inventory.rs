@@ -47,7 +47,7 @@ async fn all_pages(app: &TestApp, base: &str) -> Vec<IdentitySummary> {
     loop {
         let page = app
             .services
-            .ports
+            .ports()
             .inventory
             .list_identities(Some(&principal), &query)
             .await
@@ -70,7 +70,7 @@ async fn assert_facets_match_listings(app: &TestApp, filters: &[&str]) {
     for filter in filters {
         let facets = app
             .services
-            .ports
+            .ports()
             .inventory
             .facets(
                 Some(&viewer),
@@ -233,7 +233,7 @@ async fn facet_counts_match_the_filter() {
         let app = TestApp::new(&store).await;
         let register = sortable_register(&store).await;
         let viewer = app.principal(Role::Viewer).await;
-        let inventory = &app.services.ports.inventory;
+        let inventory = &app.services.ports().inventory;
         let facets = inventory
             .facets(
                 Some(&viewer),
@@ -342,7 +342,7 @@ async fn the_inventory_page_counts_a_common_search_after_showing_its_rows() {
         let app = TestApp::new(&store).await;
         let register = sortable_register(&store).await;
         let viewer = app.principal(Role::Viewer).await;
-        let inventory = &app.services.ports.inventory;
+        let inventory = &app.services.ports().inventory;
         let query = |s: &str| IdentityQuery::from_query_string(s).unwrap();
         // The quick counts are the counts: without a search, with other filters, with
         // a rare term.
@@ -491,7 +491,7 @@ async fn credentials_entitlements_and_delegations() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let inv = &app.services.ports.inventory;
+        let inv = &app.services.ports().inventory;
         let create = |name: &'static str, kind| {
             let admin = admin.clone();
             async move { inv.create_identity(Some(&admin), &draft(name, kind, 30)).await.unwrap().summary.id }
@@ -564,7 +564,10 @@ async fn owners_answer_assignments_in_their_inbox() {
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
-        let (inv, own) = (&app.services.ports.inventory, &app.services.ports.ownership);
+        let (inv, own) = (
+            &app.services.ports().inventory,
+            &app.services.ports().ownership,
+        );
         let id = inv
             .create_identity(
                 Some(&admin),
@@ -731,7 +734,7 @@ async fn bulk_assignment_applies_to_the_filter_in_one_transaction() {
         let app = TestApp::new(&store).await;
         sortable_register(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let own = &app.services.ports.ownership;
+        let own = &app.services.ports().ownership;
         let request = |filter: &str, expected: Option<u64>| BulkAssignRequest {
             filter: filter.into(),
             role: AssignmentRole::Owner,
@@ -812,7 +815,7 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
             .unwrap();
 
         let admin = app.principal(Role::Admin).await;
-        let own = &app.services.ports.ownership;
+        let own = &app.services.ports().ownership;
         let reason = DeactivateRequest {
             reason: "left the company (HR-4711)".into(),
         };
@@ -843,7 +846,7 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
         .await;
         assert_eq!(
             app.services
-                .ports
+                .ports()
                 .inventory
                 .facets(
                     Some(&admin),
@@ -917,7 +920,7 @@ async fn a_person_who_leaves_hands_their_identities_to_the_orphan_queue() {
             .unwrap();
         let promoted = app
             .services
-            .ports
+            .ports()
             .inventory
             .get_identity(Some(&admin), with_sponsor.id)
             .await
@@ -969,7 +972,7 @@ async fn suspending_is_a_kill_switch_and_retiring_offboards_with_evidence() {
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
-        let inv = &app.services.ports.inventory;
+        let inv = &app.services.ports().inventory;
         let token_identity = all_pages(&app, "kind=api_client").await[0].id;
 
         // Owners may suspend what they own — here, their own token: it stops at once.

@@ -37,7 +37,7 @@ async fn states(app: &TestApp, id: Uuid) -> Vec<(String, FindingState)> {
     let viewer = app.principal(Role::Viewer).await;
     let mut found: Vec<(String, FindingState)> = app
         .services
-        .ports
+        .ports()
         .posture
         .findings_of(Some(&viewer), id)
         .await
@@ -55,7 +55,7 @@ async fn listed(app: &TestApp, filter: &str) -> Vec<Uuid> {
     query.limit = IdentityQuery::MAX_LIMIT;
     let page = app
         .services
-        .ports
+        .ports()
         .inventory
         .list_identities(Some(&viewer), &query)
         .await
@@ -81,7 +81,7 @@ async fn findings_follow_changes_and_risk_acceptances_have_a_lifecycle() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let viewer = app.principal(Role::Viewer).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
 
         // A new agent without an owner, sponsor, SPIFFE ID or limits: its findings are
         // there as soon as it is created.
@@ -294,7 +294,7 @@ async fn a_full_evaluation_matches_the_register_and_is_idempotent() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let viewer = app.principal(Role::Viewer).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
 
         let empty = ports.posture.dashboard(Some(&viewer)).await.unwrap();
         assert!(empty.snapshot.is_none());
@@ -528,7 +528,7 @@ async fn retiring_an_identity_re_evaluates_those_that_acted_through_it() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let inventory = &app.services.ports.inventory;
+        let inventory = &app.services.ports().inventory;
         let agent_id = inventory
             .create_identity(Some(&admin), &agent("report-bot"))
             .await

@@ -119,7 +119,7 @@ async fn an_agent_token_stops_when_its_creator_no_longer_owns_the_agent() {
 
         let admin = app.principal(Role::Admin).await;
         app.services
-            .ports
+            .ports()
             .ownership
             .assign(
                 Some(&admin),

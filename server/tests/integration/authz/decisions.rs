@@ -34,7 +34,7 @@ async fn a_datasets_sensitivity_comes_from_the_register_and_a_request_cannot_low
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         let agent = owned_identity(
             &app,
             &IdentityDraft {
@@ -45,7 +45,7 @@ async fn a_datasets_sensitivity_comes_from_the_register_and_a_request_cannot_low
         .await;
         for dataset in ["ledger", "hr"] {
             app.services
-                .ports
+                .ports()
                 .inventory
                 .add_entitlement(
                     Some(&admin),
@@ -145,7 +145,7 @@ async fn an_agent_with_session_limits_is_denied_without_a_session() {
         let admin = app.principal(Role::Admin).await;
         let agent = identity(&app, "limited-bot", IdentityKind::Agent).await;
         app.services
-            .ports
+            .ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -178,7 +178,7 @@ async fn a_token_bound_to_an_environment_acts_only_there() {
         let admin = app.principal(Role::Admin).await;
         let agent = identity(&app, "prod-bot", IdentityKind::Agent).await;
         app.services
-            .ports
+            .ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -221,7 +221,7 @@ async fn a_token_bound_to_an_environment_acts_only_there() {
         app.services.authz.flush().await;
         let logged = app
             .services
-            .ports
+            .ports()
             .authz
             .decisions(Some(&admin), agent, None)
             .await
@@ -256,7 +256,7 @@ async fn a_sensitivity_file_is_imported_whole_or_not_at_all_and_decisions_use_it
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         let agent = owned_identity(
             &app,
             &IdentityDraft {
@@ -266,7 +266,7 @@ async fn a_sensitivity_file_is_imported_whole_or_not_at_all_and_decisions_use_it
         )
         .await;
         app.services
-            .ports
+            .ports()
             .inventory
             .add_entitlement(
                 Some(&admin),

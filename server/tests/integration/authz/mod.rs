@@ -42,7 +42,7 @@ async fn identity(app: &TestApp, name: &str, kind: IdentityKind) -> Uuid {
 async fn ledger_grant(app: &TestApp, identity: Uuid, entitlement: Uuid) -> Grant {
     let admin = app.principal(Role::Admin).await;
     let owner = app.principal(Role::Owner).await;
-    let grants = &app.services.ports.grants;
+    let grants = &app.services.ports().grants;
     grants
         .create_policy(
             Some(&admin),
@@ -116,7 +116,7 @@ async fn limits_policies_and_the_test_bench() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         let agent = identity(&app, "triage-bot", IdentityKind::Agent).await;
 
         // Limits: the security team's, checked, audited.
@@ -177,7 +177,7 @@ async fn limits_policies_and_the_test_bench() {
 
         let actions: Vec<String> = app
             .services
-            .ports
+            .ports()
             .audit
             .list(Some(&admin), &steward_domain::audit::AuditQuery::new())
             .await
@@ -198,7 +198,7 @@ async fn the_decision_api_sessions_kill_switch_and_log() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         let agent = identity(&app, "triage-bot", IdentityKind::Agent).await;
         let other = identity(&app, "other-bot", IdentityKind::Agent).await;
         authz
@@ -259,7 +259,7 @@ async fn the_decision_api_sessions_kill_switch_and_log() {
 
         // The kill switch: suspended, the very next request is denied.
         app.services
-            .ports
+            .ports()
             .inventory
             .suspend(
                 Some(&admin),
@@ -292,7 +292,7 @@ async fn delegation_attenuates_and_just_in_time_needs_an_active_grant() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         let authz = &ports.authz;
         let orchestrator = identity(&app, "planner", IdentityKind::Orchestrator).await;
         let sub = identity(&app, "coder", IdentityKind::Agent).await;
@@ -455,7 +455,7 @@ async fn the_change_feed_is_pruned_by_age() {
     for_each_store(|store| async move {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         let agent = identity(&app, "pruned-bot", IdentityKind::Agent).await;
         let limits = AgentLimits {
             tools: vec!["jira.search".into()],
@@ -504,7 +504,7 @@ async fn ask_replica(
 ) -> Result<steward_domain::authz::AuthorizeResponse, DomainError> {
     let principal = replica.tokens.authenticate(token).await?;
     replica
-        .ports
+        .ports()
         .authz
         .authorize(AgentCaller::Token(Some(&principal)), request)
         .await
@@ -518,7 +518,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
         let a = &app.services;
         let b = steward_server::services::Services::new(store.clone());
         let agent = identity(&app, "busy-bot", IdentityKind::Agent).await;
-        a.ports
+        a.ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -551,7 +551,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
         // A session without a limit takes call numbers in growing leases: far fewer
         // database writes than calls, and every number handed out once.
         let unlimited = identity(&app, "chatty-bot", IdentityKind::Agent).await;
-        a.ports
+        a.ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -584,7 +584,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
                 .decision,
             Decision::Allow
         );
-        a.ports
+        a.ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -600,7 +600,7 @@ async fn replicas_share_session_limits_and_see_changes_from_the_next_request() {
             .await
             .unwrap();
         assert_eq!(narrowed.decision, Decision::Deny, "new limits hold at once");
-        a.ports
+        a.ports()
             .inventory
             .suspend(
                 Some(&admin),
@@ -678,7 +678,7 @@ async fn on_postgresql_replicas_read_the_feed_when_notified() {
         let services = &app.services;
         let agent = identity(&app, "watched-bot", IdentityKind::Agent).await;
         services
-            .ports
+            .ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -736,7 +736,7 @@ async fn a_just_in_time_credential_asks_for_its_agent() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         let agent = identity(&app, "jit-bot", IdentityKind::Agent).await;
         let other = identity(&app, "other-bot", IdentityKind::Agent).await;
         let entitlement = ports
@@ -843,7 +843,7 @@ async fn drift_from_approvals_becomes_findings() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let viewer = app.principal(Role::Viewer).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         let agent = identity(&app, "drifting-bot", IdentityKind::Agent).await;
         let account = identity(&app, "billing-sa", IdentityKind::ServiceAccount).await;
         let stranger = identity(&app, "unknown-bot", IdentityKind::Agent).await;

@@ -420,7 +420,7 @@ pub async fn owned_identity(
     draft: &steward_domain::identity::IdentityDraft,
 ) -> uuid::Uuid {
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let id = ports
         .inventory
         .create_identity(Some(&admin), draft)

@@ -83,7 +83,7 @@ async fn jwks_urls_must_be_https_to_public_addresses_without_redirects_or_huge_b
             ("https://10.0.0.8/jwks".to_owned(), "private"),
         ] {
             let error = strict
-                .ports
+                .ports()
                 .federation
                 .save_trust_config(Some(&admin), None, &config(&url, rules()))
                 .await
@@ -93,7 +93,7 @@ async fn jwks_urls_must_be_https_to_public_addresses_without_redirects_or_huge_b
         }
 
         // With the switch (loopback over http) the other rules still hold.
-        let federation = &app.services.ports.federation;
+        let federation = &app.services.ports().federation;
         for (path, expected) in [
             ("/redirect", "redirects are not followed"),
             ("/huge", "larger than"),
@@ -123,7 +123,7 @@ async fn a_storm_of_unknown_key_ids_fetches_the_jwks_once() {
         let fetches = Arc::new(AtomicUsize::new(0));
         let base = serve(issuer.jwks.clone(), fetches.clone()).await;
         app.services
-            .ports
+            .ports()
             .federation
             .save_trust_config(
                 Some(&admin),

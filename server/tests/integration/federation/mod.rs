@@ -177,7 +177,7 @@ async fn setup(store: &steward_server::store::Store) -> Setup {
     let deployer = identity(&app, "payments-deployer", IdentityKind::Workload).await;
     let ci = identity(&app, "release-pipeline", IdentityKind::CiRunner).await;
     let agent = identity(&app, "triage-agent", IdentityKind::Agent).await;
-    let federation = &app.services.ports.federation;
+    let federation = &app.services.ports().federation;
     let save = |name: &str,
                 kind,
                 issuer_url: &str,
@@ -372,7 +372,7 @@ async fn claim_rules_are_explicit_and_checked_on_save() {
     for_each_store(|store| async move {
         let s = setup(&store).await;
         let admin = s.app.principal(Role::Admin).await;
-        let federation = &s.app.services.ports.federation;
+        let federation = &s.app.services.ports().federation;
         let base = TrustConfigDraft {
             name: "loose".into(),
             kind: TrustKind::GithubActions,
@@ -510,7 +510,7 @@ async fn claim_rules_are_explicit_and_checked_on_save() {
 async fn ledger_grant(app: &TestApp, identity: Uuid) -> Uuid {
     let admin = app.principal(Role::Admin).await;
     let owner = app.principal(Role::Owner).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let entitlement = ports
         .inventory
         .add_entitlement(
@@ -592,7 +592,7 @@ async fn a_federated_token_asks_for_decisions_and_exchanges_for_a_grant_credenti
         let app = &s.app;
         let admin = app.principal(Role::Admin).await;
         app.services
-            .ports
+            .ports()
             .authz
             .set_limits(
                 Some(&admin),
@@ -628,7 +628,7 @@ async fn a_federated_token_asks_for_decisions_and_exchanges_for_a_grant_credenti
         app.services.authz.flush().await;
         let log = app
             .services
-            .ports
+            .ports()
             .authz
             .decisions(Some(&admin), s.agent, None)
             .await
@@ -709,7 +709,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
         let s = setup(&store).await;
         let app = &s.app;
         let admin = app.principal(Role::Admin).await;
-        let authz = &app.services.ports.authz;
+        let authz = &app.services.ports().authz;
         authz
             .set_limits(
                 Some(&admin),
@@ -781,7 +781,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
         assert_eq!(ask("shell.exec").await.json()["decision"], "deny");
         let trail = app
             .services
-            .ports
+            .ports()
             .audit
             .list(
                 Some(&admin),
@@ -811,7 +811,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
         assert!(reply.body.contains("spire"), "{}", reply.body);
         let spire = app
             .services
-            .ports
+            .ports()
             .federation
             .trust_configs(Some(&admin))
             .await
@@ -820,7 +820,7 @@ async fn monitor_mode_logs_what_enforcing_would_deny_and_enforce_denies() {
             .find(|c| c.draft.name == "spire")
             .unwrap();
         app.services
-            .ports
+            .ports()
             .federation
             .set_trust_mode(
                 Some(&admin),
@@ -849,14 +849,14 @@ async fn a_static_secret_where_federation_exists_is_a_finding() {
         let admin = app.principal(Role::Admin).await;
         let proof = app
             .services
-            .ports
+            .ports()
             .federation
             .proof_of(Some(&admin), s.deployer)
             .await
             .unwrap();
         assert_eq!(proof.summary(), "federated token");
         app.services
-            .ports
+            .ports()
             .inventory
             .add_credential(
                 Some(&admin),
@@ -872,7 +872,7 @@ async fn a_static_secret_where_federation_exists_is_a_finding() {
             .unwrap();
         let proof = app
             .services
-            .ports
+            .ports()
             .federation
             .proof_of(Some(&admin), s.deployer)
             .await
@@ -885,7 +885,7 @@ async fn a_static_secret_where_federation_exists_is_a_finding() {
         app.services.posture.evaluate_all("test").await.unwrap();
         let findings = app
             .services
-            .ports
+            .ports()
             .posture
             .findings_of(Some(&admin), s.deployer)
             .await
@@ -902,7 +902,7 @@ async fn a_static_secret_where_federation_exists_is_a_finding() {
         // The CI runner has no static secret: no finding.
         let findings = app
             .services
-            .ports
+            .ports()
             .posture
             .findings_of(Some(&admin), s.ci)
             .await

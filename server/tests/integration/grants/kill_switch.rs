@@ -18,7 +18,7 @@ async fn suspending_an_identity_revokes_its_grants_and_their_credentials_at_once
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         for (name, resource, approval) in [
             ("auto", "ledger-*", ApprovalMode::Automatic),
             ("owners", "payments-*", ApprovalMode::Owner),
@@ -175,7 +175,7 @@ async fn retiring_an_identity_revokes_its_grants_in_the_same_transaction() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         ports
             .grants
             .create_policy(
@@ -247,7 +247,7 @@ async fn deactivating_a_leaver_suspends_their_agents_and_revokes_the_agents_gran
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         ports
             .grants
             .create_policy(

@@ -36,7 +36,7 @@ async fn identity_with_jit(
     kind: IdentityKind,
 ) -> (Uuid, Uuid) {
     let admin = app.principal(Role::Admin).await;
-    let ports = &app.services.ports;
+    let ports = &app.services.ports();
     let id = ports
         .inventory
         .create_identity(
@@ -116,7 +116,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
         let viewer = app.principal(Role::Viewer).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         let (auto_id, auto_ent) = account_with_jit(&app, "auto-sync", "ledger-db").await;
         let (owner_id, owner_ent) = account_with_jit(&app, "owner-sync", "payments-db").await;
         let (two_id, two_ent) = account_with_jit(&app, "two-sync", "vault-root").await;
@@ -275,7 +275,7 @@ async fn each_approval_mode_and_the_life_of_a_grant() {
         assert_eq!(service.expire_due(Utc::now() + Duration::hours(3)).await.unwrap(), 1, "the extended one");
         // History is kept: every grant is still there.
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM grants", &[]).await, 5);
-        assert_eq!(app.services.ports.audit.verify(Some(&admin)).await.unwrap().first_broken, None);
+        assert_eq!(app.services.ports().audit.verify(Some(&admin)).await.unwrap().first_broken, None);
     })
     .await;
 }
@@ -286,7 +286,7 @@ async fn two_workers_expire_each_grant_exactly_once() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         ports
             .grants
             .create_policy(
@@ -406,7 +406,7 @@ async fn credentials_are_signed_published_introspected_and_revoked() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         ports
             .grants
             .create_policy(

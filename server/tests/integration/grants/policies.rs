@@ -16,7 +16,7 @@ async fn the_strictest_of_overlapping_policies_governs_in_either_order_of_creati
             let app = TestApp::new(&store).await;
             let admin = app.principal(Role::Admin).await;
             let viewer = app.principal(Role::Viewer).await;
-            let ports = &app.services.ports;
+            let ports = &app.services.ports();
             let strict = policy(
                 "owners only",
                 "ledger-db",
@@ -87,7 +87,7 @@ async fn a_requester_cannot_extend_a_grant_that_needed_approval() {
         let app = TestApp::new(&store).await;
         let admin = app.principal(Role::Admin).await;
         let owner = app.principal(Role::Owner).await;
-        let ports = &app.services.ports;
+        let ports = &app.services.ports();
         ports
             .grants
             .create_policy(
