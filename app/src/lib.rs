@@ -393,9 +393,12 @@ mod tests {
             }
         };
         let mut checked = 0;
+        // One `<Route … />` element at a time, however the formatter spread it over lines.
         for line in source
-            .lines()
-            .filter(|l| l.contains("<Route path=path!(\""))
+            .split("<Route")
+            .skip(1)
+            .map(|element| element.split("/>").next().unwrap_or_default())
+            .filter(|element| element.contains("path=path!(\""))
         {
             let path = line
                 .split("path!(\"")
