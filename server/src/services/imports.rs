@@ -23,8 +23,8 @@ use steward_domain::ports::Imports;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use super::inventory::write_error;
 use super::posture::PostureService;
+use crate::services::write_error;
 use crate::store::imports::writes::{
     insert_acts_as_delegation, insert_credentials, mark_identity_not_seen,
     update_imported_identity, upsert_credential, upsert_signals,

@@ -23,13 +23,29 @@ use steward_domain::identity::LifecyclePolicy;
 use steward_domain::imports::ImportLimits;
 use steward_domain::ports::Ports;
 use steward_domain::posture::checks::CheckSettings;
+use steward_domain::DomainError;
 
+use crate::store::write::WriteError;
 use crate::store::Store;
 
 /// Locks a mutex guarding a cache, also after a panic elsewhere poisoned it (the data
 /// is a cache or a counter: still usable).
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Turns a failed write into what the caller is told (every service writes through
+/// the store and answers the same way).
+pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
+    match error {
+        WriteError::Precondition(message) => DomainError::Conflict {
+            message: message.to_owned(),
+        },
+        WriteError::Duplicate => DomainError::Conflict {
+            message: duplicate.to_owned(),
+        },
+        WriteError::Store(e) => e.into(),
+    }
 }
 
 /// Every service over one store.

@@ -246,7 +246,7 @@ impl Webhooks {
             store
                 .write(&[record], |_| Vec::new())
                 .await
-                .map_err(|e| super::inventory::write_error(e, ""))?;
+                .map_err(|e| crate::services::write_error(e, ""))?;
             if outcome.is_none() {
                 delivered += 1;
             }

@@ -20,10 +20,9 @@ use steward_domain::ports::Ownership;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use super::inventory::{
-    identity_target, ownership_state_after_answer, refuse_retired, suspension, write_error,
-};
+use super::inventory::{identity_target, ownership_state_after_answer, refuse_retired, suspension};
 use super::posture::PostureService;
+use crate::services::write_error;
 use crate::store::notify::writes::notification;
 use crate::store::ownership::writes::{
     answer_assignment, assign_identities, deactivate_person, dequeue_orphans, insert_assignments,

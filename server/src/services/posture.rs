@@ -29,7 +29,8 @@ use steward_domain::DomainError;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::inventory::{identity_target, write_error};
+use super::inventory::identity_target;
+use crate::services::write_error;
 use crate::store::posture::writes::{self, finding_statements, snapshot_statement};
 use crate::store::posture::{Evaluated, Scope};
 use crate::store::Store;

@@ -20,7 +20,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::{AuthzService, Decided};
-use crate::services::inventory::write_error;
+use crate::services::write_error;
 use crate::store::authz::writes;
 use crate::store::write::WriteError;
 

@@ -17,7 +17,7 @@ use steward_domain::posture::findings::FindingState;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
+use crate::services::write_error;
 use crate::store::campaigns::writes::{
     close_campaign, insert_campaign, insert_item, launch_campaign,
 };

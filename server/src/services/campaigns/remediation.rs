@@ -10,7 +10,7 @@ use steward_domain::inventory::IdentityStatus;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
+use crate::services::write_error;
 use crate::store::campaigns::writes::record_remediation;
 
 use super::{campaign_target, CampaignService};

@@ -12,8 +12,8 @@ use steward_domain::campaigns::{
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
 use crate::services::notify::Announcement;
+use crate::services::write_error;
 use crate::store::campaigns::writes::{decide_item, reassign_item};
 use crate::store::notify::writes::notification;
 use crate::store::write::WriteError;

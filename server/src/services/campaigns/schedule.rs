@@ -13,8 +13,8 @@ use steward_domain::campaigns::{
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
 use crate::services::notify::Announcement;
+use crate::services::write_error;
 use crate::store::campaigns::writes::{claim_reminder, escalate_item};
 use crate::store::campaigns::SECURITY_TEAM_KEY;
 use crate::store::notify::writes::notification;

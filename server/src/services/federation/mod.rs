@@ -37,10 +37,10 @@ use uuid::Uuid;
 
 use self::verify::{decode_keys, parse_jwks, Cached};
 use super::grants::GrantService;
-use super::inventory::write_error;
 use super::lock;
 use super::posture::PostureService;
 use crate::adapters::feed::ChangeFeed;
+use crate::services::write_error;
 use crate::store::federation::writes;
 use crate::store::Store;
 

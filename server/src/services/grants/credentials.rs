@@ -14,7 +14,7 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use crate::adapters::keys::{GrantClaims, AUDIENCE};
-use crate::services::inventory::write_error;
+use crate::services::write_error;
 use crate::store::grants::writes::{insert_credential, revoke_credential};
 use crate::store::grants::GrantFilter;
 

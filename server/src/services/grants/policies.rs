@@ -12,7 +12,7 @@ use steward_domain::inventory::IdentityStatus;
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
+use crate::services::write_error;
 use crate::store::grants::writes::{deactivate_policy, insert_policy, update_policy};
 use crate::store::grants::GrantFilter;
 

@@ -16,8 +16,8 @@ use steward_domain::inventory::{IdentityStatus, IdentitySummary};
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use crate::services::inventory::write_error;
 use crate::services::notify::Announcement;
+use crate::services::write_error;
 use crate::store::grants::writes::{
     cancel_grant, deny_grant, extend_grant, insert_grant, record_approval, revoke_grant,
 };

@@ -14,8 +14,9 @@ use steward_domain::inventory::{IdentityStatus, IdentitySummary};
 use steward_domain::DomainError;
 use uuid::Uuid;
 
-use super::{identity_target, write_error, InventoryService};
+use super::{identity_target, InventoryService};
 use crate::services::grants::revoke_open_grants;
+use crate::services::write_error;
 use crate::store::inventory::writes;
 use crate::store::write::Statement;
 use crate::store::Store;

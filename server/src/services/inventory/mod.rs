@@ -20,10 +20,11 @@ use steward_domain::DomainError;
 use uuid::Uuid;
 
 use super::posture::PostureService;
+use crate::services::write_error;
 use crate::store::audit::AuditFilter;
 use crate::store::inventory::{writes, NewIdentity};
 use crate::store::ownership::IdentityExtra;
-use crate::store::write::{Statement, WriteError};
+use crate::store::write::Statement;
 use crate::store::Store;
 
 /// Events on an identity page's timeline.
@@ -32,19 +33,6 @@ const TIMELINE_LENGTH: u32 = 100;
 /// The audit target naming an identity.
 pub fn identity_target(id: Uuid) -> String {
     format!("identity:{id}")
-}
-
-/// Turns a failed write into what the caller is told.
-pub fn write_error(error: WriteError, duplicate: &str) -> DomainError {
-    match error {
-        WriteError::Precondition(message) => DomainError::Conflict {
-            message: message.to_owned(),
-        },
-        WriteError::Duplicate => DomainError::Conflict {
-            message: duplicate.to_owned(),
-        },
-        WriteError::Store(e) => e.into(),
-    }
 }
 
 mod lifecycle;
