@@ -15,7 +15,6 @@ use tower_sessions::session_store::ExpiredDeletion;
 use crate::config::ServeConfig;
 use crate::services::posture::POSTURE_ACTOR;
 use crate::services::Services;
-use crate::store::Store;
 use crate::web::session::Sessions;
 
 /// How often each loop runs; `None` turns a loop off.
@@ -58,26 +57,28 @@ pub struct Workers {
 impl Workers {
     /// Starts every loop the schedule turns on. Each runs once at once, then every
     /// interval; a tick that falls behind is delayed, not repeated.
-    pub fn start(services: &Services, store: &Store, schedule: &Schedule) -> Workers {
+    pub fn start(services: &Services, schedule: &Schedule) -> Workers {
         let mut running = Vec::new();
         if let Some(interval) = schedule.grant_expiry {
-            let grants = services.grants.clone();
-            running.push(every("grant expiry", interval, move || {
-                let grants = grants.clone();
-                async move {
+            running.push(every(
+                "grant expiry",
+                interval,
+                services.grants.clone(),
+                |grants| async move {
                     match grants.expire_due(Utc::now()).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(expired = n, "grants expired"),
                         Err(error) => tracing::error!(%error, "grant expiry failed"),
                     }
-                }
-            }));
+                },
+            ));
         }
         if let Some(interval) = schedule.campaigns {
-            let campaigns = services.campaigns.clone();
-            running.push(every("campaign scheduler", interval, move || {
-                let campaigns = campaigns.clone();
-                async move {
+            running.push(every(
+                "campaign scheduler",
+                interval,
+                services.campaigns.clone(),
+                |campaigns| async move {
                     match campaigns.tick(Utc::now()).await {
                         Ok(report) if report != Default::default() => {
                             tracing::info!(?report, "campaign scheduler ran");
@@ -85,59 +86,51 @@ impl Workers {
                         Ok(_) => {}
                         Err(error) => tracing::error!(%error, "campaign scheduler failed"),
                     }
-                }
-            }));
+                },
+            ));
         }
         if let Some(interval) = schedule.posture {
-            let posture = services.posture.clone();
-            running.push(every("posture evaluation", interval, move || {
-                let posture = posture.clone();
-                async move {
+            running.push(every(
+                "posture evaluation",
+                interval,
+                services.posture.clone(),
+                |posture| async move {
                     if let Err(error) = posture.evaluate_all(POSTURE_ACTOR).await {
                         tracing::error!(%error, "scheduled posture evaluation failed");
                     }
-                }
-            }));
+                },
+            ));
         }
-        let authz = services.authz.clone();
         running.push(every(
             "authorization upkeep",
             schedule.authz_upkeep,
-            move || {
-                let authz = authz.clone();
-                async move {
-                    let forgotten = authz.upkeep().await;
-                    if forgotten > 0 {
-                        tracing::debug!(forgotten, "idle agent sessions forgotten");
-                    }
+            services.authz.clone(),
+            |authz| async move {
+                let forgotten = authz.upkeep().await;
+                if forgotten > 0 {
+                    tracing::debug!(forgotten, "idle agent sessions forgotten");
                 }
             },
         ));
-        let sessions = Sessions::new(store);
         running.push(every(
             "session cleanup",
             schedule.session_cleanup,
-            move || {
-                let sessions = sessions.clone();
-                async move {
-                    if let Err(error) = sessions.delete_expired().await {
-                        tracing::error!(%error, "deleting expired sessions failed");
-                    }
+            Sessions::new(&services.store),
+            |sessions| async move {
+                if let Err(error) = sessions.delete_expired().await {
+                    tracing::error!(%error, "deleting expired sessions failed");
                 }
             },
         ));
-        let auth = services.auth.clone();
         running.push(every(
             "sign-in throttle purge",
             schedule.throttle_purge,
-            move || {
-                let auth = auth.clone();
-                async move {
-                    match auth.purge_login_throttle().await {
-                        Ok(0) => {}
-                        Ok(purged) => tracing::debug!(purged, "old sign-in failures forgotten"),
-                        Err(error) => tracing::error!(%error, "purging sign-in failures failed"),
-                    }
+            services.auth.clone(),
+            |auth| async move {
+                match auth.purge_login_throttle().await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::debug!(purged, "old sign-in failures forgotten"),
+                    Err(error) => tracing::error!(%error, "purging sign-in failures failed"),
                 }
             },
         ));
@@ -163,14 +156,16 @@ impl Workers {
     }
 }
 
-/// Runs `work` now and then every `interval`, one tick at a time.
-fn every<F, Fut>(
+/// Runs `work` on a clone of `state` now and then every `interval`, one tick at a time.
+fn every<T, F, Fut>(
     name: &'static str,
     interval: Duration,
-    mut work: F,
+    state: T,
+    work: F,
 ) -> (&'static str, JoinHandle<()>)
 where
-    F: FnMut() -> Fut + Send + 'static,
+    T: Clone + Send + 'static,
+    F: Fn(T) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let task = tokio::spawn(async move {
@@ -178,7 +173,7 @@ where
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            work().await;
+            work(state.clone()).await;
         }
     });
     (name, task)
@@ -194,13 +189,14 @@ mod tests {
     #[tokio::test]
     async fn a_loop_runs_at_once_then_every_interval_until_stopped() {
         let runs = Arc::new(AtomicU32::new(0));
-        let counted = runs.clone();
-        let (name, task) = every("test", Duration::from_millis(20), move || {
-            let counted = counted.clone();
-            async move {
+        let (name, task) = every(
+            "test",
+            Duration::from_millis(20),
+            runs.clone(),
+            |counted| async move {
                 counted.fetch_add(1, Ordering::SeqCst);
-            }
-        });
+            },
+        );
         assert_eq!(name, "test");
         // Real time on a machine that may be busy: wait for the ticks, bounded.
         let waited = tokio::time::timeout(Duration::from_secs(10), async {

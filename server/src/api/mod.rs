@@ -247,14 +247,20 @@ fn api() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
 
 const OPENAPI_PATH: &str = "/openapi.json";
 
-/// The OpenAPI document of this API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(|| api().1).clone()
+/// The document, built once: by [`router`] with the routes, or on first use.
+static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+
+fn document() -> &'static utoipa::openapi::OpenApi {
+    DOCUMENT.get_or_init(|| api().1)
 }
 
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi())
+/// The OpenAPI document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    document().clone()
+}
+
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
 }
 
 async fn not_found() -> ApiError {
@@ -268,7 +274,7 @@ async fn method_not_allowed() -> ApiError {
 /// Every API route as (method, path), read from the router's own OpenAPI document: the
 /// authorization matrix test walks this list, so a route cannot escape it.
 pub fn routes() -> Vec<(String, String)> {
-    let mut routes: Vec<(String, String)> = openapi()
+    let mut routes: Vec<(String, String)> = document()
         .paths
         .paths
         .iter()
@@ -291,7 +297,9 @@ pub fn routes() -> Vec<(String, String)> {
 
 /// Routes relative to `/api/v1`.
 pub fn router<S>(services: Services) -> Router<S> {
-    let (router, _) = api();
+    let (router, document) = api();
+    // The same registrations made the document: keep it rather than build it again.
+    let _ = DOCUMENT.set(document);
     router
         .route(OPENAPI_PATH, get(openapi_json))
         .fallback(not_found)

@@ -85,7 +85,7 @@ pub(super) async fn run(database: DatabaseConfig, serve: ServeConfig) -> anyhow:
         limits: serve.limits.limits(),
     };
     let options = web::leptos_options(serve.addr, &serve.site_root);
-    let workers = Workers::start(&services, &store, &Schedule::from_config(&serve));
+    let workers = Workers::start(&services, &Schedule::from_config(&serve));
     tracing::info!(workers = ?workers.names(), "background work started");
     let app = web::router(services, security, options);
     let listener = tokio::net::TcpListener::bind(serve.addr)

@@ -160,6 +160,18 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+impl WriteError {
+    /// The store error of a write that demands no row count and meets no duplicate key
+    /// (a bulk load, an upsert, a new token): anything but a store failure means the
+    /// data is not what the write assumed.
+    pub fn into_store_error(self) -> StoreError {
+        match self {
+            WriteError::Store(error) => error,
+            other => StoreError::Corrupt(other.to_string()),
+        }
+    }
+}
+
 impl From<sqlx::Error> for WriteError {
     fn from(e: sqlx::Error) -> Self {
         WriteError::Store(StoreError::Sqlx(e))

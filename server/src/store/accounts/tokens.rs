@@ -133,10 +133,7 @@ impl Store {
                 .await?;
             tx.commit(std::slice::from_ref(audit)).await
         };
-        written.await.map_err(|error| match error {
-            WriteError::Store(error) => error,
-            other => StoreError::Corrupt(format!("cannot store the token: {other}")),
-        })
+        written.await.map_err(WriteError::into_store_error)
     }
 
     /// The token with this hash and the user it acts for, in one read (every API call

@@ -60,11 +60,10 @@ impl Store {
         audit: &NewAuditEvent,
     ) -> Result<(), StoreError> {
         let statements = upsert_sensitivities(std::slice::from_ref(draft), actor, now);
-        match self.write(&statements, |_| vec![audit.clone()]).await {
-            Ok(_) => Ok(()),
-            Err(WriteError::Store(e)) => Err(e),
-            // An upsert demands no row count and meets no duplicate.
-            Err(other) => Err(StoreError::Corrupt(other.to_string())),
-        }
+        // An upsert demands no row count and meets no duplicate.
+        self.write(&statements, |_| vec![audit.clone()])
+            .await
+            .map(|_| ())
+            .map_err(WriteError::into_store_error)
     }
 }

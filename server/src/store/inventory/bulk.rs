@@ -24,7 +24,7 @@ impl Store {
             tx.commit(&[]).await
         }
         .await;
-        loaded.map_err(bulk_error)
+        loaded.map_err(WriteError::into_store_error)
     }
 }
 
@@ -136,14 +136,6 @@ impl Store {
         self.write(&statements, |_| Vec::new())
             .await
             .map(|_| ())
-            .map_err(bulk_error)
-    }
-}
-
-/// A failed bulk load as a store error (bulk loads have no user to tell).
-fn bulk_error(error: WriteError) -> StoreError {
-    match error {
-        WriteError::Store(e) => e,
-        other => StoreError::Corrupt(other.to_string()),
+            .map_err(WriteError::into_store_error)
     }
 }
